@@ -1,0 +1,100 @@
+//! The team document: name, time zone, week start, working days and the
+//! activity catalog. Written by managers, read by the whole team.
+
+use super::{get_bool, get_i64, get_str, map, put_opt_str, record, record_ids};
+use crate::error::{CoreError, Result};
+use crate::model::{parse_weekday, ActivityType, Kare, TeamSettings};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
+use chrono::Weekday;
+
+fn weekday_key(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
+/// Reads the team's settings and catalog.
+pub fn read(doc: &impl ReadDoc) -> Result<TeamSettings> {
+    let settings = map(doc, &ROOT, "settings")?;
+    let types = map(doc, &ROOT, "activity_types")?;
+    let mut catalog: Vec<ActivityType> = record_ids(doc, &types)
+        .into_iter()
+        .filter_map(|key| {
+            let o = record(doc, &types, &key).ok().flatten()?;
+            Some(ActivityType {
+                label: get_str(doc, &o, "label").unwrap_or_else(|| key.clone()),
+                default_kare: get_str(doc, &o, "kare").and_then(|k| k.parse::<Kare>().ok()),
+                leading: get_bool(doc, &o, "leading"),
+                position: get_i64(doc, &o, "position").unwrap_or(i64::MAX),
+                retired: get_bool(doc, &o, "retired"),
+                key,
+            })
+        })
+        .collect();
+    catalog.sort_by(|a, b| a.position.cmp(&b.position).then(a.key.cmp(&b.key)));
+    let working_days = get_str(doc, &settings, "working_days")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|d| parse_weekday(d).ok())
+        .collect();
+    Ok(TeamSettings {
+        name: get_str(doc, &settings, "name").unwrap_or_else(|| "My team".into()),
+        time_zone: get_str(doc, &settings, "time_zone").unwrap_or_else(|| "UTC".into()),
+        week_start: get_str(doc, &settings, "week_start").and_then(|d| parse_weekday(&d).ok()).unwrap_or(Weekday::Mon),
+        working_days,
+        catalog,
+    })
+}
+
+/// Changes the team's name, time zone, week start or working days (each `None` leaves it).
+pub fn set_settings(
+    doc: &mut AutoCommit,
+    name: Option<&str>,
+    time_zone: Option<&str>,
+    week_start: Option<Weekday>,
+    working_days: Option<&[Weekday]>,
+) -> Result<()> {
+    let settings = map(doc, &ROOT, "settings")?;
+    if let Some(n) = name {
+        doc.put(&settings, "name", n)?;
+    }
+    if let Some(tz) = time_zone {
+        tz.parse::<chrono_tz::Tz>().map_err(|_| {
+            CoreError::invalid(format!("unknown time zone '{tz}': expected an IANA name like Europe/Berlin"))
+        })?;
+        doc.put(&settings, "time_zone", tz)?;
+    }
+    if let Some(d) = week_start {
+        doc.put(&settings, "week_start", weekday_key(d))?;
+    }
+    if let Some(days) = working_days {
+        if days.is_empty() {
+            return Err(CoreError::invalid("working days must name at least one day"));
+        }
+        let s: Vec<&str> = days.iter().map(|d| weekday_key(*d)).collect();
+        doc.put(&settings, "working_days", s.join(","))?;
+    }
+    Ok(())
+}
+
+/// Adds an activity type to the catalog, or updates the one with that key.
+pub fn upsert_type(doc: &mut AutoCommit, t: &ActivityType) -> Result<()> {
+    let types = map(doc, &ROOT, "activity_types")?;
+    let o = match record(doc, &types, &t.key)? {
+        Some(o) => o,
+        None => doc.put_object(&types, t.key.as_str(), ObjType::Map)?,
+    };
+    doc.put(&o, "label", t.label.as_str())?;
+    put_opt_str(doc, &o, "kare", t.default_kare.map(Kare::as_str))?;
+    doc.put(&o, "leading", t.leading)?;
+    doc.put(&o, "position", t.position)?;
+    doc.put(&o, "retired", t.retired)?;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! kept-core: everything Kept knows, as plain Rust with no UI and no server.
+//!
+//! - [`model`]: the domain vocabulary (activities, targets, action items, KARE …)
+//! - [`week`]: team weeks in the team's time zone
+//! - [`docs`]: the Automerge documents and their records
+//! - [`store`]: the local SQLite store (documents, outbox, materialised views)
+//! - [`metrics`]: a rep's week, pace, the Thursday-Afternoon check, the board
+//! - [`service`]: [`Kept`], the API the CLI and the app call
+//! - [`clock`]: time and ids passed in, so tests are deterministic
+//!
+//! Invariant: kept-core never decides access for the relay; it only mirrors
+//! the relay's rules locally so a user gets a clear error before syncing.
+
+pub mod clock;
+pub mod docs;
+pub mod error;
+pub mod export;
+pub mod metrics;
+pub mod model;
+pub mod protocol;
+pub mod service;
+pub mod store;
+pub mod week;
+
+pub use clock::{Clock, FixedClock, IdSource, SystemClock};
+pub use error::{CoreError, Result};
+pub use service::{InitOptions, Kept};
+pub use week::Week;

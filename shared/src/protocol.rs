@@ -1,0 +1,216 @@
+//! The relay's wire protocol (JSON over HTTP, plus one WebSocket), shared by
+//! kept-relay and the sync client so both sides use the same types.
+//!
+//! Every call but `GET /health` and `POST /v1/join` carries
+//! `Authorization: Bearer <device token>`. Errors are
+//! `{"error": {"kind": "...", "message": "..."}}` with a fitting HTTP status.
+//!
+//! | call | body / query | answer |
+//! | --- | --- | --- |
+//! | `GET /health` | | [`Health`] |
+//! | `POST /v1/join` | [`JoinRequest`] | [`JoinResponse`] (the token is shown once) |
+//! | `POST /v1/invites` (manager) | [`InviteRequest`] | [`InviteResponse`] |
+//! | `GET /v1/members` | | `Vec<`[`MemberInfo`]`>` |
+//! | `DELETE /v1/members/{id}` (manager) | | 204; the member's devices are revoked |
+//! | `GET /v1/devices` | | `Vec<`[`DeviceInfo`]`>` (a rep sees their own) |
+//! | `DELETE /v1/devices/{id}` | | 204; a manager any of the team's, a rep their own |
+//! | `POST /v1/push` | [`PushRequest`] | [`PushResponse`] |
+//! | `GET /v1/pull?cursor=N&limit=M` | | [`PullResponse`] |
+//! | `GET /v1/live` (WebSocket) | | text frames of [`LiveEvent`] |
+//!
+//! Sequence numbers are per team and gap-free in commit order: a change's
+//! `seq` is allocated inside the transaction that stores it, so a client that
+//! has seen `seq = N` has seen every change with a smaller number it may read.
+
+use crate::docs::DocKind;
+use crate::model::Role;
+use serde::{Deserialize, Serialize};
+
+/// Most changes one push may carry.
+pub const MAX_PUSH_CHANGES: usize = 1000;
+/// Largest request body the relay accepts, in bytes.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Largest page a pull returns.
+pub const MAX_PULL_LIMIT: u32 = 5000;
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Health {
+    /// Always true when the relay answers.
+    pub ok: bool,
+    /// Relay version.
+    pub version: String,
+}
+
+/// `POST /v1/join`: redeem an invite for a device token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JoinRequest {
+    /// The invite code.
+    pub invite: String,
+    /// My name, when the invite does not name me (rep invites may leave it open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A label for this device ("Anna's phone").
+    #[serde(default)]
+    pub device_name: String,
+}
+
+/// The answer to a join.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JoinResponse {
+    /// The device token: 256 random bits, base64url. Shown once; the relay keeps only its hash.
+    pub token: String,
+    /// Device id.
+    pub device_id: String,
+    /// Team id.
+    pub team_id: String,
+    /// Team name.
+    pub team_name: String,
+    /// Member id.
+    pub member_id: String,
+    /// Member name.
+    pub member_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// `POST /v1/invites`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InviteRequest {
+    /// Role of whoever redeems it.
+    pub role: Role,
+    /// Name of the person invited (optional: they can give it at join).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A new device for an existing member (by member id) instead of a new member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+}
+
+/// A one-time invite.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct InviteResponse {
+    /// The code to hand over (single use).
+    pub code: String,
+    /// Role it grants.
+    pub role: Role,
+    /// When it stops working (RFC 3339).
+    pub expires_at: String,
+}
+
+/// A team member as the relay knows them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MemberInfo {
+    /// Member id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// False once removed.
+    pub active: bool,
+}
+
+/// A device (one token).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Device id.
+    pub id: String,
+    /// Its member.
+    pub member_id: String,
+    /// Label.
+    pub name: String,
+    /// When it joined.
+    pub created_at: String,
+    /// Revoked devices are refused.
+    pub revoked: bool,
+}
+
+/// One change in a push.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushChange {
+    /// Document id (see [`crate::docs::DocId`]).
+    pub doc: String,
+    /// Document kind; must agree with the id.
+    pub kind: DocKind,
+    /// Member the document is about; must agree with the id (none for the team document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The Automerge change, base64 (standard alphabet, padded).
+    pub data: String,
+}
+
+/// `POST /v1/push`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushRequest {
+    /// At most [`MAX_PUSH_CHANGES`].
+    pub changes: Vec<PushChange>,
+}
+
+/// The answer to a push: all or nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PushResponse {
+    /// Hashes of every change of the request, now stored (new or already known).
+    pub acked: Vec<String>,
+    /// The team's sequence after this push.
+    pub seq: i64,
+}
+
+/// One change in a pull.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PulledChange {
+    /// Its team sequence number.
+    pub seq: i64,
+    /// Document id.
+    pub doc: String,
+    /// The Automerge change, base64.
+    pub data: String,
+}
+
+/// A compacted document sent to a device that starts from nothing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Document id.
+    pub doc: String,
+    /// `Automerge::save()` bytes, base64: every change of the document up to `upto`.
+    pub data: String,
+    /// The team sequence the snapshot covers.
+    pub upto: i64,
+}
+
+/// `GET /v1/pull`: changes after the cursor that the caller may read.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PullResponse {
+    /// Compacted documents (only when the cursor is 0 and the relay has them).
+    #[serde(default)]
+    pub snapshots: Vec<Snapshot>,
+    /// Changes in sequence order.
+    pub changes: Vec<PulledChange>,
+    /// The cursor for the next pull.
+    pub next: i64,
+    /// True when more pages are waiting.
+    pub more: bool,
+}
+
+/// A WebSocket message on `/v1/live`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LiveEvent {
+    /// The team's latest sequence.
+    pub seq: i64,
+}
+
+/// The JSON error body.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Kind and message of an error.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// Machine-readable kind (`bad_request`, `unauthorized`, `forbidden`, `not_found`, `too_large`, `rate_limited`, `internal`).
+    pub kind: String,
+    /// What was wrong, for a person.
+    pub message: String,
+}

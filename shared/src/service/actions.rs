@@ -1,0 +1,140 @@
+//! Action items: add, complete with a result, drop, change, list.
+
+use super::Kept;
+use crate::docs::{self, DocId};
+use crate::error::{CoreError, Result};
+use crate::model::{clean_text, parse_date, ActionItem, ActionStatus, Role};
+use rusqlite::{params, OptionalExtension, Row};
+
+fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ActionItem> {
+    Ok(ActionItem {
+        id: r.get(0)?,
+        rep: r.get(1)?,
+        owner: r.get(2)?,
+        text: r.get(3)?,
+        due: r.get(4)?,
+        status: r.get::<_, String>(5)?.parse().unwrap_or(ActionStatus::Open),
+        result: r.get(6)?,
+        source: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+const ITEM_COLS: &str = "id, rep, owner, text, due, status, result, source, created_at";
+
+/// Which action items to list.
+#[derive(Debug, Clone, Default)]
+pub struct ActionFilter {
+    /// Only this status.
+    pub status: Option<ActionStatus>,
+    /// Only this rep's (managers), by name.
+    pub rep: Option<String>,
+}
+
+impl Kept {
+    /// Adds an action item owned by `owner` (default me), kept in the coaching
+    /// document of `rep` (default: the owner if a rep, else me).
+    pub fn add_action(&mut self, text: &str, due: &str, owner: Option<&str>, rep: Option<&str>) -> Result<ActionItem> {
+        let text = clean_text("action item text", text, 500)?;
+        let due = parse_date("due date", due)?.format("%Y-%m-%d").to_string();
+        let owner = match owner {
+            Some(o) => self.member_named(o)?,
+            None => self.me().clone(),
+        };
+        if self.me().role != Role::Manager && owner.id != self.me().id {
+            return Err(CoreError::NotAllowed("a rep can only add action items they own".into()));
+        }
+        let subject = match rep {
+            Some(r) => self.resolve_rep(Some(r))?,
+            None if owner.role == Role::Rep => owner.clone(),
+            None => self.me().clone(),
+        };
+        let now = self.clock.now();
+        let item = ActionItem {
+            id: self.ids.uuid_at(now).to_string(),
+            rep: subject.id.clone(),
+            owner: owner.id,
+            text,
+            due,
+            status: ActionStatus::Open,
+            result: None,
+            source: "manual".into(),
+            created_at: now.to_rfc3339(),
+        };
+        self.store.write(|tx| tx.edit(&DocId::coaching(&subject.id), now.timestamp(), |d| docs::coaching::add_action(d, &item)))?;
+        Ok(item)
+    }
+
+    /// One action item by id (must be visible to me).
+    pub fn action(&self, id: &str) -> Result<ActionItem> {
+        let item = self
+            .store
+            .conn()
+            .query_row(&format!("SELECT {ITEM_COLS} FROM action_items WHERE id = ?1"), params![id], item_from_row)
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids")))?;
+        if self.me().role != Role::Manager && item.rep != self.me().id && item.owner != self.me().id {
+            return Err(CoreError::NotAllowed(format!("action item {id} is another rep's")));
+        }
+        Ok(item)
+    }
+
+    fn update_action(
+        &mut self,
+        id: &str,
+        status: Option<ActionStatus>,
+        result: Option<&str>,
+        text: Option<&str>,
+        due: Option<&str>,
+    ) -> Result<ActionItem> {
+        let item = self.action(id)?;
+        let time = self.now_secs();
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&item.rep), time, |d| docs::coaching::update_action(d, id, status, result, text, due))
+        })?;
+        self.action(id)
+    }
+
+    /// Marks an action item done with a result note.
+    pub fn action_done(&mut self, id: &str, result: &str) -> Result<ActionItem> {
+        let result = clean_text("result", result, 2000)?;
+        self.update_action(id, Some(ActionStatus::Done), Some(&result), None, None)
+    }
+
+    /// Drops an action item (no longer relevant), with a reason.
+    pub fn action_drop(&mut self, id: &str, reason: Option<&str>) -> Result<ActionItem> {
+        let reason = reason.map(|r| clean_text("reason", r, 2000)).transpose()?;
+        self.update_action(id, Some(ActionStatus::Dropped), reason.as_deref(), None, None)
+    }
+
+    /// Changes an action item's text and/or due date (reopening it if asked).
+    pub fn action_edit(&mut self, id: &str, text: Option<&str>, due: Option<&str>, reopen: bool) -> Result<ActionItem> {
+        let text = text.map(|t| clean_text("action item text", t, 500)).transpose()?;
+        let due = due.map(|d| parse_date("due date", d).map(|d| d.format("%Y-%m-%d").to_string())).transpose()?;
+        let status = reopen.then_some(ActionStatus::Open);
+        self.update_action(id, status, None, text.as_deref(), due.as_deref())
+    }
+
+    /// Action items visible to me: a rep's own (owned by or about them); for a
+    /// manager, every rep's (or one rep's). Open first, by due date.
+    pub fn action_items(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>> {
+        let mut sql = format!("SELECT {ITEM_COLS} FROM action_items WHERE 1 = 1");
+        let mut args: Vec<String> = Vec::new();
+        if self.me().role != Role::Manager {
+            sql.push_str(" AND (rep = ?1 OR owner = ?1)");
+            args.push(self.me().id.clone());
+        } else if let Some(r) = &filter.rep {
+            let rep = self.member_named(r)?;
+            sql.push_str(" AND rep = ?1");
+            args.push(rep.id);
+        }
+        if let Some(s) = filter.status {
+            sql.push_str(&format!(" AND status = ?{}", args.len() + 1));
+            args.push(s.as_str().to_string());
+        }
+        sql.push_str(" ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, due, created_at, id");
+        let mut st = self.store.conn().prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), item_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,192 @@
+//! Logging, editing, deleting and listing activities; a rep's week; the board.
+
+use super::Kept;
+use crate::docs::{self, DocId};
+use crate::error::{CoreError, Result};
+use crate::metrics::{self, Board, WeekSummary};
+use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member, Role};
+use crate::week::Week;
+use chrono::{DateTime, Utc, Weekday};
+use rusqlite::{params, OptionalExtension, Row};
+
+const MAX_COUNT: i64 = 1000;
+const MAX_TEXT: usize = 2000;
+
+fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<Activity> {
+    Ok(Activity {
+        id: r.get(0)?,
+        rep: r.get(1)?,
+        kind: r.get(2)?,
+        kare: r.get::<_, Option<String>>(3)?.and_then(|k| k.parse().ok()),
+        occurred_at: r.get(4)?,
+        count: r.get(5)?,
+        duration_min: r.get(6)?,
+        outcome: r.get(7)?,
+        account: r.get(8)?,
+        deal: r.get(9)?,
+        note: r.get(10)?,
+        logged_by: r.get(11)?,
+    })
+}
+
+const ACTIVITY_COLS: &str =
+    "id, rep, type, kare, occurred_at, count, duration_min, outcome, account, deal, note, logged_by";
+
+fn opt_text(what: &str, v: &Option<Option<String>>) -> Result<Option<Option<String>>> {
+    Ok(match v {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(s)) if s.trim().is_empty() => Some(None),
+        Some(Some(s)) => Some(Some(clean_text(what, s, MAX_TEXT)?)),
+    })
+}
+
+impl Kept {
+    /// Checks and normalises user input; `kind` and `occurred_at` are checked when present.
+    fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
+        let team = self.team()?;
+        let mut out = input.clone();
+        if let Some(k) = &input.kind {
+            team.activity_type(k)?;
+        }
+        if let Some(c) = input.count {
+            if !(1..=MAX_COUNT).contains(&c) {
+                return Err(CoreError::invalid(format!("bad count {c}: must be between 1 and {MAX_COUNT}")));
+            }
+        }
+        if let Some(Some(d)) = input.duration_min {
+            if !(0..=24 * 60).contains(&d) {
+                return Err(CoreError::invalid(format!("bad duration {d}: must be between 0 and 1440 minutes")));
+            }
+        }
+        if let Some(t) = &input.occurred_at {
+            let at = parse_instant("time", t)?;
+            if at.with_timezone(&Utc) > self.clock.now() + chrono::Duration::days(1) {
+                return Err(CoreError::invalid(format!("bad time '{t}': an activity cannot be logged in the future")));
+            }
+            out.occurred_at = Some(at.to_rfc3339());
+        }
+        out.outcome = opt_text("outcome", &input.outcome)?;
+        out.account = opt_text("account", &input.account)?;
+        out.deal = opt_text("deal", &input.deal)?;
+        out.note = opt_text("note", &input.note)?;
+        Ok(out)
+    }
+
+    /// Logs an activity for me, or (managers) for the rep named `rep`.
+    pub fn log_activity(&mut self, kind: &str, input: ActivityInput, rep: Option<&str>) -> Result<Activity> {
+        let rep = self.resolve_rep(rep)?;
+        let input = self.check_input(&ActivityInput { kind: Some(kind.to_string()), ..input })?;
+        let team = self.team()?;
+        let tz = team.tz();
+        let now = self.clock.now();
+        let occurred_at = input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339());
+        let at: DateTime<Utc> = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
+        let kare = match input.kare {
+            Some(k) => k,
+            None => team.activity_type(kind)?.default_kare,
+        };
+        let a = Activity {
+            id: self.ids.uuid_at(now).to_string(),
+            rep: rep.id.clone(),
+            kind: kind.to_string(),
+            kare,
+            occurred_at,
+            count: input.count.unwrap_or(1),
+            duration_min: input.duration_min.flatten(),
+            outcome: input.outcome.flatten(),
+            account: input.account.flatten(),
+            deal: input.deal.flatten(),
+            note: input.note.flatten(),
+            logged_by: self.me().id.clone(),
+        };
+        // The log document is the ISO week of the activity's time, in the team's zone.
+        let doc = DocId::log(&rep.id, Week::of_instant(at, tz, Weekday::Mon));
+        let time = now.timestamp();
+        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::insert(d, &a)))?;
+        Ok(a)
+    }
+
+    /// One activity by id (must be visible to me).
+    pub fn activity(&self, id: &str) -> Result<Activity> {
+        let a = self
+            .store
+            .conn()
+            .query_row(&format!("SELECT {ACTIVITY_COLS} FROM activities WHERE id = ?1"), params![id], activity_from_row)
+            .optional()?
+            .ok_or_else(|| CoreError::NotFound(format!("no activity with id {id}: `kept activities` lists the ids")))?;
+        if self.me().role != Role::Manager && a.rep != self.me().id {
+            return Err(CoreError::NotAllowed(format!("activity {id} is another rep's")));
+        }
+        Ok(a)
+    }
+
+    fn activity_doc(&self, id: &str) -> Result<DocId> {
+        self.activity(id)?;
+        let doc: String =
+            self.store.conn().query_row("SELECT doc_id FROM activities WHERE id = ?1", params![id], |r| r.get(0))?;
+        doc.parse()
+    }
+
+    /// Changes the fields of an activity that `input` names.
+    pub fn edit_activity(&mut self, id: &str, input: ActivityInput) -> Result<Activity> {
+        let doc = self.activity_doc(id)?;
+        let input = self.check_input(&input)?;
+        let time = self.now_secs();
+        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::update(d, id, &input)))?;
+        self.activity(id)
+    }
+
+    /// Deletes an activity.
+    pub fn delete_activity(&mut self, id: &str) -> Result<()> {
+        let doc = self.activity_doc(id)?;
+        let time = self.now_secs();
+        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::delete(d, id)))
+    }
+
+    /// Activities of a week (default: this week), for me or (managers) a named rep
+    /// or, with `all_reps`, every rep, ordered by time.
+    pub fn activities(&self, week: Option<Week>, rep: Option<&str>, all_reps: bool) -> Result<Vec<Activity>> {
+        let team = self.team()?;
+        let week = match week {
+            Some(w) => w,
+            None => self.current_week()?,
+        };
+        let (from, to) = week.bounds(team.tz(), team.week_start);
+        let reps: Vec<Member> = if all_reps && rep.is_none() { self.reps()? } else { vec![self.resolve_rep(rep)?] };
+        let mut out = Vec::new();
+        let mut st = self.store.conn().prepare_cached(&format!(
+            "SELECT {ACTIVITY_COLS} FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3
+             ORDER BY occurred_utc, id"
+        ))?;
+        for r in reps {
+            let rows = st.query_map(params![r.id, from.timestamp(), to.timestamp()], activity_from_row)?;
+            for a in rows {
+                out.push(a?);
+            }
+        }
+        out.sort_by(|a, b| (a.occurred_at.as_str(), a.id.as_str()).cmp(&(b.occurred_at.as_str(), b.id.as_str())));
+        Ok(out)
+    }
+
+    /// A rep's week against targets (default: me, this week).
+    pub fn week_summary(&self, week: Option<Week>, rep: Option<&str>) -> Result<WeekSummary> {
+        let rep = self.resolve_rep(rep)?;
+        let week = match week {
+            Some(w) => w,
+            None => self.current_week()?,
+        };
+        metrics::week_summary(self.store.conn(), &self.team()?, &rep.id, &rep.name, week, self.clock.now())
+    }
+
+    /// The manager's board: every rep × activity type for a week.
+    pub fn board(&self, week: Option<Week>) -> Result<Board> {
+        self.require_manager("see the team board")?;
+        let week = match week {
+            Some(w) => w,
+            None => self.current_week()?,
+        };
+        let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
+        metrics::board(self.store.conn(), &self.team()?, &reps, week, self.clock.now())
+    }
+}

@@ -1,0 +1,346 @@
+//! The local store: one SQLite file (WAL) per home holding the Automerge
+//! documents, the outbox of changes not yet acknowledged by the relay, the
+//! sync state, and the materialised views.
+//!
+//! Every user action is ONE SQLite transaction ([`Store::write`]): the
+//! document change, its outbox entry and the refreshed view rows commit
+//! together or not at all. Documents are loaded *inside* the write
+//! transaction (`BEGIN IMMEDIATE`), so two processes sharing a home and its
+//! device actor never build on a stale copy and never reuse a sequence number.
+
+pub mod schema;
+pub mod views;
+
+use crate::docs::{genesis, DocId};
+use crate::error::{CoreError, Result};
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The database file inside a home folder.
+pub const DB_FILE: &str = "kept.sqlite3";
+
+/// Compact a document (fold its loose changes into a snapshot) past this many.
+const COMPACT_AFTER: i64 = 64;
+
+/// An open local store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    actor: ActorId,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL in WAL mode: a committed transaction survives a crash of the
+    // process (kill -9); only an OS crash or power loss can lose the last ones.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Store {
+    /// Creates a new store in `home` (the folder is created if needed).
+    /// Fails if a store already exists there.
+    pub fn create(home: &Path, actor: ActorId, meta: &[(&str, &str)]) -> Result<Store> {
+        std::fs::create_dir_all(home)?;
+        let path = home.join(DB_FILE);
+        if path.exists() {
+            return Err(CoreError::invalid(format!(
+                "{} already holds a Kept store; use another --home or remove it first",
+                home.display()
+            )));
+        }
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(schema::SCHEMA)?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+            params![schema::SCHEMA_VERSION.to_string()],
+        )?;
+        tx.execute("INSERT INTO meta (key, value) VALUES ('actor', ?1)", params![actor.to_hex_string()])?;
+        for (k, v) in meta {
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
+        }
+        tx.commit()?;
+        Ok(Store { conn, path, actor })
+    }
+
+    /// Opens the store in `home`, with a clear error when there is none.
+    pub fn open(home: &Path) -> Result<Store> {
+        let path = home.join(DB_FILE);
+        if !path.is_file() {
+            return Err(CoreError::NotAStore(format!(
+                "{} is not a Kept home (no {DB_FILE}): create one with `kept --home {} init …` or `kept --home {} join …`",
+                home.display(),
+                home.display(),
+                home.display()
+            )));
+        }
+        let conn = Connection::open(&path)?;
+        configure(&conn).map_err(|e| not_a_store(home, &e))?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| not_a_store(home, &e))?;
+        match version.as_deref().map(str::parse::<i64>) {
+            Some(Ok(v)) if v == schema::SCHEMA_VERSION => {}
+            Some(Ok(v)) if v > schema::SCHEMA_VERSION => {
+                return Err(CoreError::NotAStore(format!(
+                    "{} was written by a newer Kept (store version {v}); update kept",
+                    home.display()
+                )))
+            }
+            _ => return Err(not_a_store(home, &"no schema version")),
+        }
+        let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
+        let actor = ActorId::try_from(actor_hex.as_str())
+            .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;
+        Ok(Store { conn, path, actor })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection, for read queries.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// This device's Automerge actor id.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// A meta value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| r.get(0)).optional()?)
+    }
+
+    /// Sets a meta value (its own transaction).
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(())
+    }
+
+    /// Runs `f` in one immediate SQLite transaction; commits only if it succeeds.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.display().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| busy_or(e, &path))?;
+        let mut w = Tx { tx, actor: &self.actor };
+        let out = f(&mut w)?;
+        w.tx.commit().map_err(|e| busy_or(e, &path))?;
+        Ok(out)
+    }
+
+    /// Loads a document for reading (None if this device does not hold it).
+    pub fn load(&self, id: &DocId) -> Result<Option<AutoCommit>> {
+        load_doc(&self.conn, id)
+    }
+
+    /// Every document id this store holds.
+    pub fn doc_ids(&self) -> Result<Vec<DocId>> {
+        let mut st = self.conn.prepare("SELECT id FROM documents ORDER BY id")?;
+        let ids = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.iter().map(|s| s.parse()).collect()
+    }
+
+    /// Number of changes waiting in the outbox.
+    pub fn pending(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// Drops every view row and rebuilds the views from the documents.
+    pub fn rebuild_views(&mut self) -> Result<()> {
+        self.write(|tx| {
+            for t in schema::VIEW_TABLES {
+                tx.tx.execute(&format!("DELETE FROM {t}"), [])?;
+            }
+            let ids: Vec<String> = {
+                let mut st = tx.tx.prepare("SELECT id FROM documents")?;
+                let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+                v
+            };
+            for id in ids {
+                let id: DocId = id.parse()?;
+                if let Some(doc) = load_doc(&tx.tx, &id)? {
+                    views::refresh(&tx.tx, &id, &doc)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every row of every view, as text, for comparisons in tests and checks.
+    pub fn view_dump(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for t in schema::VIEW_TABLES {
+            let mut st = self.conn.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2, 3, 4"))?;
+            let n = st.column_count();
+            let rows = st.query_map([], |r| {
+                let mut s = String::from(*t);
+                for i in 0..n {
+                    let v: rusqlite::types::Value = r.get(i)?;
+                    s.push('|');
+                    s.push_str(&format!("{v:?}"));
+                }
+                Ok(s)
+            })?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn not_a_store(home: &Path, e: &dyn std::fmt::Display) -> CoreError {
+    CoreError::NotAStore(format!("{} does not hold a readable Kept store ({e})", home.display()))
+}
+
+fn busy_or(e: rusqlite::Error, path: &str) -> CoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            CoreError::Busy(path.to_string())
+        }
+        _ => CoreError::Storage(e),
+    }
+}
+
+/// Loads a document from its snapshot and loose changes.
+pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommit>> {
+    let snapshot: Option<Vec<u8>> = conn
+        .query_row("SELECT snapshot FROM documents WHERE id = ?1", params![id.as_str()], |r| r.get(0))
+        .optional()?;
+    let Some(snapshot) = snapshot else { return Ok(None) };
+    let mut doc = if snapshot.is_empty() { AutoCommit::new() } else { AutoCommit::load(&snapshot)? };
+    let mut st = conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY rowid")?;
+    let mut rows = st.query(params![id.as_str()])?;
+    let mut changes = Vec::new();
+    while let Some(r) = rows.next()? {
+        let bytes: Vec<u8> = r.get(0)?;
+        changes.push(Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: {e}")))?);
+    }
+    if !changes.is_empty() {
+        doc.apply_changes(changes)?;
+    }
+    Ok(Some(doc))
+}
+
+fn heads_text(heads: &[ChangeHash]) -> String {
+    heads.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// A write transaction: edit documents, apply remote changes, touch meta.
+pub struct Tx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    actor: &'a ActorId,
+}
+
+impl Tx<'_> {
+    /// The transaction's connection.
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Loads a document inside this transaction.
+    pub fn load(&self, id: &DocId) -> Result<Option<AutoCommit>> {
+        load_doc(&self.tx, id)
+    }
+
+    /// Edits document `id` (created from its genesis if new) with `f`, as one
+    /// Automerge change stamped `time` (unix seconds). The change goes to the
+    /// document, the outbox and the views.
+    pub fn edit<T>(&mut self, id: &DocId, time: i64, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
+        let (mut doc, before) = match load_doc(&self.tx, id)? {
+            Some(mut d) => {
+                let h = d.get_heads();
+                (d, h)
+            }
+            None => (genesis(id)?, Vec::new()),
+        };
+        doc.set_actor(self.actor.clone());
+        let out = f(&mut doc)?;
+        doc.commit_with(CommitOptions::default().with_time(time));
+        let new = doc.get_changes(&before);
+        self.store_changes(id, &mut doc, &new, true)?;
+        Ok(out)
+    }
+
+    /// Applies changes from elsewhere (a relay or another store) to document
+    /// `id`. Returns how many were new here. They are not put in the outbox
+    /// unless `forward` (changes learnt from a peer that the relay may lack).
+    pub fn apply(&mut self, id: &DocId, raw: Vec<Vec<u8>>, forward: bool) -> Result<usize> {
+        let mut doc = load_doc(&self.tx, id)?.unwrap_or_default();
+        let mut fresh = Vec::new();
+        for bytes in raw {
+            let c = Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: bad change: {e}")))?;
+            if doc.get_change_by_hash(&c.hash()).is_none() {
+                fresh.push(c);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        doc.apply_changes(fresh.clone())?;
+        let n = fresh.len();
+        self.store_changes(id, &mut doc, &fresh, forward)?;
+        Ok(n)
+    }
+
+    fn store_changes(&mut self, id: &DocId, doc: &mut AutoCommit, changes: &[Change], outbox: bool) -> Result<()> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.tx.execute(
+            "INSERT OR IGNORE INTO documents (id, kind, subject, period) VALUES (?1, ?2, ?3, ?4)",
+            params![id.as_str(), id.kind().as_str(), id.subject(), id.period().map(|w| w.to_string())],
+        )?;
+        {
+            let mut ins = self.tx.prepare_cached("INSERT OR IGNORE INTO doc_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut out = self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            for c in changes {
+                let hash = c.hash().to_string();
+                ins.execute(params![id.as_str(), hash, c.raw_bytes()])?;
+                if outbox {
+                    out.execute(params![id.as_str(), hash, c.raw_bytes()])?;
+                }
+            }
+        }
+        let pending: i64 =
+            self.tx.query_row("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1", params![id.as_str()], |r| r.get(0))?;
+        let heads = heads_text(&doc.get_heads());
+        if pending > COMPACT_AFTER && doc.get_missing_deps(&[]).is_empty() {
+            let snapshot = doc.save();
+            self.tx.execute(
+                "UPDATE documents SET snapshot = ?2, heads = ?3, pending = 0 WHERE id = ?1",
+                params![id.as_str(), snapshot, heads],
+            )?;
+            self.tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![id.as_str()])?;
+        } else {
+            self.tx.execute(
+                "UPDATE documents SET heads = ?2, pending = ?3 WHERE id = ?1",
+                params![id.as_str(), heads, pending],
+            )?;
+        }
+        views::refresh(&self.tx, id, doc)
+    }
+
+    /// Sets a meta value inside this transaction.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! The local SQLite schema: documents and their changes, the outbox, the sync
+//! state, and the materialised views the screens query.
+
+/// Bumped when the schema changes; `Store::open` refuses newer stores.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Creates every table and index (idempotent).
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per Automerge document: its compacted snapshot (may be empty) and heads.
+CREATE TABLE IF NOT EXISTS documents (
+    id        TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL,
+    subject   TEXT,
+    period    TEXT,
+    snapshot  BLOB NOT NULL DEFAULT x'',
+    heads     TEXT NOT NULL DEFAULT '',
+    pending   INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL DEFAULT ''
+);
+
+-- Changes made since the document's snapshot (folded in by compaction).
+CREATE TABLE IF NOT EXISTS doc_changes (
+    doc_id TEXT NOT NULL,
+    hash   TEXT NOT NULL,
+    bytes  BLOB NOT NULL,
+    PRIMARY KEY (doc_id, hash)
+);
+
+-- Changes this device holds that the relay has not acknowledged yet.
+CREATE TABLE IF NOT EXISTS outbox (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    doc_id TEXT NOT NULL,
+    hash   TEXT NOT NULL UNIQUE,
+    bytes  BLOB NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS members (
+    id     TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    role   TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1
+);
+
+-- ---- materialised views (rebuilt from the documents at any time) ----
+CREATE TABLE IF NOT EXISTS team_settings (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    json TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS activities (
+    id           TEXT PRIMARY KEY,
+    doc_id       TEXT NOT NULL,
+    rep          TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    kare         TEXT,
+    occurred_at  TEXT NOT NULL,
+    occurred_utc INTEGER NOT NULL,
+    count        INTEGER NOT NULL,
+    duration_min INTEGER,
+    outcome      TEXT,
+    account      TEXT,
+    deal         TEXT,
+    note         TEXT,
+    logged_by    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activities_rep_time ON activities (rep, occurred_utc);
+CREATE INDEX IF NOT EXISTS activities_time ON activities (occurred_utc);
+CREATE INDEX IF NOT EXISTS activities_doc ON activities (doc_id);
+
+CREATE TABLE IF NOT EXISTS targets (
+    doc_id   TEXT NOT NULL,
+    rep      TEXT NOT NULL,
+    type     TEXT NOT NULL,
+    week     TEXT NOT NULL,
+    standing INTEGER NOT NULL,
+    count    INTEGER NOT NULL,
+    set_by   TEXT NOT NULL,
+    PRIMARY KEY (rep, type, standing, week)
+);
+CREATE INDEX IF NOT EXISTS targets_doc ON targets (doc_id);
+
+CREATE TABLE IF NOT EXISTS commitments (
+    id       TEXT PRIMARY KEY,
+    doc_id   TEXT NOT NULL,
+    rep      TEXT NOT NULL,
+    week     TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    activity TEXT,
+    count    INTEGER NOT NULL,
+    text     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS commitments_rep_week ON commitments (rep, week);
+CREATE INDEX IF NOT EXISTS commitments_doc ON commitments (doc_id);
+
+CREATE TABLE IF NOT EXISTS action_items (
+    id         TEXT PRIMARY KEY,
+    doc_id     TEXT NOT NULL,
+    rep        TEXT NOT NULL,
+    owner      TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    due        TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    result     TEXT,
+    source     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS action_items_owner ON action_items (owner, status, due);
+CREATE INDEX IF NOT EXISTS action_items_rep ON action_items (rep, status, due);
+CREATE INDEX IF NOT EXISTS action_items_doc ON action_items (doc_id);
+
+CREATE TABLE IF NOT EXISTS deals (
+    id             TEXT PRIMARY KEY,
+    doc_id         TEXT NOT NULL,
+    rep            TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    amount         INTEGER NOT NULL,
+    stage          TEXT NOT NULL,
+    kare           TEXT,
+    expected_close TEXT,
+    status         TEXT NOT NULL,
+    closed_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS deals_rep ON deals (rep, status);
+CREATE INDEX IF NOT EXISTS deals_doc ON deals (doc_id);
+"#;
+
+/// The view tables, in the order `rebuild_views` clears them.
+pub const VIEW_TABLES: &[&str] = &["team_settings", "activities", "targets", "commitments", "action_items", "deals"];

@@ -1,0 +1,117 @@
+//! Materialised views: plain rows derived from one document at a time.
+//! `refresh` replaces every row a document produced, so a view never holds
+//! anything its document does not say, and rebuilding from scratch gives the
+//! same rows as incremental maintenance.
+
+use crate::docs::{self, DocId, DocKind};
+use crate::error::Result;
+use crate::model::Kare;
+use automerge::ReadDoc;
+use rusqlite::{params, Connection};
+
+fn opt_kare(k: Option<Kare>) -> Option<&'static str> {
+    k.map(Kare::as_str)
+}
+
+/// Replaces the rows that `doc` (with id `id`) contributes to the views.
+pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> {
+    let subject = id.subject().unwrap_or_default();
+    match id.kind() {
+        DocKind::Team => {
+            let settings = docs::team::read(doc)?;
+            let json = serde_json::to_string(&settings).map_err(|e| crate::CoreError::Document(e.to_string()))?;
+            conn.execute(
+                "INSERT INTO team_settings (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
+                params![json],
+            )?;
+        }
+        DocKind::Log => {
+            conn.execute("DELETE FROM activities WHERE doc_id = ?1", params![id.as_str()])?;
+            let mut ins = conn.prepare_cached(
+                "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
+                 duration_min, outcome, account, deal, note, logged_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?;
+            for a in docs::log::read(doc, subject)? {
+                let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
+                ins.execute(params![
+                    a.id,
+                    id.as_str(),
+                    a.rep,
+                    a.kind,
+                    opt_kare(a.kare),
+                    a.occurred_at,
+                    utc,
+                    a.count,
+                    a.duration_min,
+                    a.outcome,
+                    a.account,
+                    a.deal,
+                    a.note,
+                    a.logged_by
+                ])?;
+            }
+        }
+        DocKind::Plan => {
+            conn.execute("DELETE FROM targets WHERE doc_id = ?1", params![id.as_str()])?;
+            conn.execute("DELETE FROM commitments WHERE doc_id = ?1", params![id.as_str()])?;
+            let mut ins = conn.prepare_cached(
+                "INSERT OR REPLACE INTO targets (doc_id, rep, type, week, standing, count, set_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for t in docs::plan::targets(doc, subject)? {
+                ins.execute(params![id.as_str(), t.rep, t.kind, t.week, t.standing, t.count, t.set_by])?;
+            }
+            let mut ins = conn.prepare_cached(
+                "INSERT OR REPLACE INTO commitments (id, doc_id, rep, week, kind, activity, count, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for c in docs::plan::commitments(doc, subject)? {
+                ins.execute(params![c.id, id.as_str(), c.rep, c.week, c.kind.as_str(), c.activity, c.count, c.text])?;
+            }
+        }
+        DocKind::Coaching => {
+            conn.execute("DELETE FROM action_items WHERE doc_id = ?1", params![id.as_str()])?;
+            let mut ins = conn.prepare_cached(
+                "INSERT OR REPLACE INTO action_items (id, doc_id, rep, owner, text, due, status, result, source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for a in docs::coaching::action_items(doc, subject)? {
+                ins.execute(params![
+                    a.id,
+                    id.as_str(),
+                    a.rep,
+                    a.owner,
+                    a.text,
+                    a.due,
+                    a.status.as_str(),
+                    a.result,
+                    a.source,
+                    a.created_at
+                ])?;
+            }
+        }
+        DocKind::Pipeline => {
+            conn.execute("DELETE FROM deals WHERE doc_id = ?1", params![id.as_str()])?;
+            let mut ins = conn.prepare_cached(
+                "INSERT OR REPLACE INTO deals (id, doc_id, rep, name, amount, stage, kare, expected_close, status, closed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for d in docs::pipeline::deals(doc, subject)? {
+                ins.execute(params![
+                    d.id,
+                    id.as_str(),
+                    d.rep,
+                    d.name,
+                    d.amount,
+                    d.stage,
+                    opt_kare(d.kare),
+                    d.expected_close,
+                    d.status.as_str(),
+                    d.closed_at
+                ])?;
+            }
+        }
+    }
+    Ok(())
+}
