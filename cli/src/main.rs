@@ -1,1 +1,190 @@
-fn main(){}
+//! `kept`: the headless Kept client. Each subcommand is a few lines over
+//! kept-core's `Kept` API; printing lives in `output`.
+
+mod args;
+mod output;
+
+use anyhow::Context;
+use args::{ActionCommand, ActivityFields, Cli, Command, ExportWhat, TargetCommand, TeamCommand};
+use clap::Parser;
+use kept_core::export::ExportKind;
+use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
+use kept_core::service::ActionFilter;
+use kept_core::{CoreError, IdSource, InitOptions, Kept, SystemClock, Week};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        let user = e.downcast_ref::<CoreError>().map(CoreError::is_user_error).unwrap_or(false);
+        eprintln!("kept: {e:#}");
+        std::process::exit(if user { 2 } else { 1 });
+    }
+}
+
+fn home(cli_home: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(h) = cli_home {
+        return Ok(h);
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .context("no --home given and neither $KEPT_HOME nor $HOME is set")?;
+    Ok(base.join("kept"))
+}
+
+fn open(home: &Path) -> anyhow::Result<Kept> {
+    Ok(Kept::open(home, Arc::new(SystemClock), IdSource::random())?)
+}
+
+fn week(w: Option<String>) -> Result<Option<Week>, CoreError> {
+    w.map(|w| w.parse()).transpose()
+}
+
+fn input(f: ActivityFields, kind: Option<String>) -> Result<ActivityInput, CoreError> {
+    let text = |v: Option<String>| v.map(|s| if s.is_empty() { None } else { Some(s) });
+    let kare = match f.kare.as_deref() {
+        None => None,
+        Some("none") | Some("") => Some(None),
+        Some(k) => Some(Some(k.parse::<Kare>()?)),
+    };
+    Ok(ActivityInput {
+        kind,
+        kare,
+        occurred_at: f.at,
+        count: f.count,
+        duration_min: f.duration.map(Some),
+        outcome: text(f.outcome),
+        account: text(f.account),
+        deal: text(f.deal),
+        note: text(f.note),
+    })
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let home = home(cli.home)?;
+    match cli.command {
+        Command::Init { team, me, role, tz, week_start } => {
+            let opts = InitOptions {
+                team,
+                me,
+                role: role.parse::<Role>()?,
+                time_zone: tz,
+                week_start: week_start.map(|d| parse_weekday(&d)).transpose()?,
+            };
+            let k = Kept::init(&home, opts, Arc::new(SystemClock), IdSource::random())?;
+            println!("Created {} for {} ({}) in team {}", home.display(), k.me().name, k.me().role, k.team()?.name);
+        }
+        Command::Log { kind, fields, rep, json } => {
+            let mut k = open(&home)?;
+            let a = k.log_activity(&kind, input(fields, None)?, rep.as_deref())?;
+            output::activity(&k, &a, json)?;
+        }
+        Command::Edit { id, kind, fields, json } => {
+            let mut k = open(&home)?;
+            let a = k.edit_activity(&id, input(fields, kind)?)?;
+            output::activity(&k, &a, json)?;
+        }
+        Command::Delete { id } => {
+            open(&home)?.delete_activity(&id)?;
+            println!("Deleted {id}");
+        }
+        Command::Activities { week: w, rep, all, json } => {
+            let k = open(&home)?;
+            let list = k.activities(week(w)?, rep.as_deref(), all)?;
+            output::activities(&k, &list, json)?;
+        }
+        Command::Week { week: w, rep, json } => {
+            let k = open(&home)?;
+            output::week(&k.week_summary(week(w)?, rep.as_deref())?, json)?;
+        }
+        Command::Target { command } => match command {
+            TargetCommand::Set { kind, count, rep, week: w } => {
+                let mut k = open(&home)?;
+                let w = week(w)?;
+                k.set_target(&kind, count, rep.as_deref(), w)?;
+                match w {
+                    Some(w) => println!("Target for {kind} in {w}: {count}"),
+                    None => println!("Weekly target for {kind}: {count}, from {} on", k.current_week()?),
+                }
+            }
+            TargetCommand::List { rep, week: w, json } => {
+                let k = open(&home)?;
+                output::targets(&k.targets(rep.as_deref(), week(w)?)?, json)?;
+            }
+        },
+        Command::Action { command } => action(&home, command)?,
+        Command::Export { format, what, out } => {
+            if format != "csv" {
+                return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
+            }
+            let k = open(&home)?;
+            let what = match what {
+                ExportWhat::Activities => ExportKind::Activities,
+                ExportWhat::Actions => ExportKind::Actions,
+            };
+            match out {
+                Some(path) => {
+                    // Write beside the target and rename, so a failure never leaves half a file.
+                    let tmp = path.with_extension("csv.part");
+                    let n = k.export_csv(what, std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?)?;
+                    std::fs::rename(&tmp, &path)?;
+                    eprintln!("Wrote {n} rows to {}", path.display());
+                }
+                None => {
+                    k.export_csv(what, std::io::stdout().lock())?;
+                }
+            }
+        }
+        Command::MergeFrom { other, json } => {
+            let report = if kept_core::store::Store::open(&home).is_err() && !home.join(kept_core::store::DB_FILE).exists() {
+                Kept::clone_device(&home, &other, Arc::new(SystemClock), IdSource::random())?.1
+            } else {
+                open(&home)?.merge_from(&other)?
+            };
+            output::merge(&report, json)?;
+        }
+        Command::Team { command } => match command {
+            TeamCommand::Show { json } => output::team(&open(&home)?.team()?, json)?,
+            TeamCommand::Set { name, tz, week_start, working_days } => {
+                let mut k = open(&home)?;
+                let ws = week_start.map(|d| parse_weekday(&d)).transpose()?;
+                let days = working_days
+                    .map(|s| s.split(',').map(parse_weekday).collect::<Result<Vec<_>, _>>())
+                    .transpose()?;
+                let t = k.set_team_settings(name.as_deref(), tz.as_deref(), ws, days.as_deref())?;
+                output::team(&t, false)?;
+            }
+        },
+        Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
+    }
+    Ok(())
+}
+
+fn action(home: &Path, command: ActionCommand) -> anyhow::Result<()> {
+    let mut k = open(home)?;
+    match command {
+        ActionCommand::Add { text, due, owner, rep, json } => {
+            let item = k.add_action(&text, &due, owner.as_deref(), rep.as_deref())?;
+            output::action(&k, &item, json)?;
+        }
+        ActionCommand::Done { id, result } => {
+            let item = k.action_done(&id, &result)?;
+            output::action(&k, &item, false)?;
+        }
+        ActionCommand::Drop { id, reason } => {
+            let item = k.action_drop(&id, reason.as_deref())?;
+            output::action(&k, &item, false)?;
+        }
+        ActionCommand::Edit { id, text, due, reopen } => {
+            let item = k.action_edit(&id, text.as_deref(), due.as_deref(), reopen)?;
+            output::action(&k, &item, false)?;
+        }
+        ActionCommand::List { status, rep, json } => {
+            let filter = ActionFilter { status: status.map(|s| s.parse()).transpose()?, rep };
+            output::actions(&k, &k.action_items(&filter)?, json)?;
+        }
+    }
+    Ok(())
+}

@@ -244,3 +244,24 @@ impl Kept {
         Ok(())
     }
 }
+
+impl Kept {
+    /// Changes team settings (managers); each `None` leaves a setting as it is.
+    pub fn set_team_settings(
+        &mut self,
+        name: Option<&str>,
+        time_zone: Option<&str>,
+        week_start: Option<chrono::Weekday>,
+        working_days: Option<&[chrono::Weekday]>,
+    ) -> Result<TeamSettings> {
+        self.require_manager("change team settings")?;
+        let name = name.map(|n| clean_text("team name", n, 80)).transpose()?;
+        let time = self.now_secs();
+        self.store.write(|tx| {
+            tx.edit(&DocId::team(), time, |doc| {
+                docs::team::set_settings(doc, name.as_deref(), time_zone, week_start, working_days)
+            })
+        })?;
+        self.team()
+    }
+}

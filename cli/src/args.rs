@@ -1,0 +1,277 @@
+//! The `kept` command line: every subcommand and flag (clap).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// kept: the headless Kept client — log sales activities, see your week, sync with your team.
+#[derive(Debug, Parser)]
+#[command(name = "kept", version, about)]
+pub struct Cli {
+    /// The home folder holding this device's store (default: $KEPT_HOME, else ~/.local/share/kept).
+    #[arg(long, global = true, env = "KEPT_HOME")]
+    pub home: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a home with a new team, offline (join a relay later with `kept join`).
+    Init {
+        /// Team name.
+        #[arg(long)]
+        team: String,
+        /// Your name.
+        #[arg(long)]
+        me: String,
+        /// Your role: rep or manager.
+        #[arg(long)]
+        role: String,
+        /// Team time zone (IANA name, e.g. Europe/Berlin); default UTC.
+        #[arg(long)]
+        tz: Option<String>,
+        /// First day of the team's week (mon … sun); default mon.
+        #[arg(long)]
+        week_start: Option<String>,
+    },
+    /// Log an activity (one tap on the phone).
+    Log {
+        /// Activity type key (call, conversation, meeting-set, …: `kept team show` lists them).
+        #[arg(value_name = "TYPE")]
+        kind: String,
+        #[command(flatten)]
+        fields: ActivityFields,
+        /// Log for this rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an activity's details.
+    Edit {
+        /// Activity id.
+        id: String,
+        /// New activity type.
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        #[command(flatten)]
+        fields: ActivityFields,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an activity.
+    Delete {
+        /// Activity id.
+        id: String,
+    },
+    /// List a week's activities.
+    Activities {
+        /// Week like 2026-W48 (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Another rep's (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        /// Every rep's (managers).
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A week against targets: pace and the Thursday-Afternoon check.
+    Week {
+        /// Week like 2026-W48 (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Another rep's (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Weekly targets.
+    Target {
+        #[command(subcommand)]
+        command: TargetCommand,
+    },
+    /// Action items.
+    Action {
+        #[command(subcommand)]
+        command: ActionCommand,
+    },
+    /// Export as CSV.
+    Export {
+        /// Output format (only csv).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// What to export.
+        #[arg(long, value_enum, default_value = "activities")]
+        what: ExportWhat,
+        /// Write to this file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Merge another local home both ways, without a server (into an empty
+    /// --home: make it a second device of the same member).
+    MergeFrom {
+        /// The other home folder.
+        other: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Team settings and catalog.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Members this device knows.
+    Members {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Optional details of an activity.
+#[derive(Debug, Args, Default)]
+pub struct ActivityFields {
+    /// How many (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub count: Option<i64>,
+    /// KARE category: keep, attain, recapture, expand (or none to clear).
+    #[arg(long)]
+    pub kare: Option<String>,
+    /// Account or contact.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// Outcome.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// A note.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Deal id.
+    #[arg(long)]
+    pub deal: Option<String>,
+    /// Minutes spent.
+    #[arg(long, allow_negative_numbers = true)]
+    pub duration: Option<i64>,
+    /// When it happened (RFC 3339, default now).
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TargetCommand {
+    /// Set a weekly target: standing from this week on, or for --week only.
+    Set {
+        /// Activity type key.
+        #[arg(value_name = "TYPE")]
+        kind: String,
+        /// Count per week.
+        #[arg(allow_negative_numbers = true)]
+        count: i64,
+        /// For this rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        /// Only this week (e.g. 2026-W49).
+        #[arg(long)]
+        week: Option<String>,
+    },
+    /// The targets that apply in a week.
+    List {
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Add an action item.
+    Add {
+        /// What to do.
+        text: String,
+        /// Due date (YYYY-MM-DD).
+        #[arg(long)]
+        due: String,
+        /// Who does it (default: me).
+        #[arg(long)]
+        owner: Option<String>,
+        /// The rep it concerns (managers; default: the owner).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark an action item done.
+    Done {
+        /// Action item id.
+        id: String,
+        /// What came of it.
+        #[arg(long)]
+        result: String,
+    },
+    /// Drop an action item.
+    Drop {
+        /// Action item id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Change an action item's text or due date.
+    Edit {
+        /// Action item id.
+        id: String,
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        due: Option<String>,
+        /// Make it open again.
+        #[arg(long)]
+        reopen: bool,
+    },
+    /// List action items (open first).
+    List {
+        /// Only open, done or dropped.
+        #[arg(long)]
+        status: Option<String>,
+        /// One rep's (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Team settings and activity catalog.
+    Show {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change team settings (managers).
+    Set {
+        #[arg(long)]
+        name: Option<String>,
+        /// IANA time zone.
+        #[arg(long)]
+        tz: Option<String>,
+        /// mon … sun.
+        #[arg(long)]
+        week_start: Option<String>,
+        /// Comma-separated working days, e.g. mon,tue,wed,thu.
+        #[arg(long)]
+        working_days: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    Activities,
+    Actions,
+}

@@ -1,0 +1,170 @@
+//! How `kept` prints: JSON (`--json`, stable for scripts) or short text tables.
+
+use kept_core::metrics::{Pace, WeekSummary};
+use kept_core::model::{ActionItem, Activity, Member, TeamSettings};
+use kept_core::service::MergeReport;
+use kept_core::Kept;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+
+fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn names(k: &Kept) -> anyhow::Result<HashMap<String, String>> {
+    Ok(k.members()?.into_iter().map(|m| (m.id, m.name)).collect())
+}
+
+fn short(t: &str) -> &str {
+    // 2026-11-23T14:30:00+01:00 -> 2026-11-23 14:30
+    if t.len() >= 16 {
+        &t[..16]
+    } else {
+        t
+    }
+}
+
+pub fn activity(k: &Kept, a: &Activity, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(a);
+    }
+    let n = names(k)?;
+    println!(
+        "{}  {} ×{}  {}  {}{}",
+        a.id,
+        a.kind,
+        a.count,
+        short(&a.occurred_at).replace('T', " "),
+        n.get(&a.rep).cloned().unwrap_or_default(),
+        a.account.as_deref().map(|x| format!("  @ {x}")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn activities(k: &Kept, list: &[Activity], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("No activities logged in this week.");
+    }
+    for a in list {
+        activity(k, a, false)?;
+    }
+    Ok(())
+}
+
+fn pace_word(p: Pace) -> &'static str {
+    match p {
+        Pace::Green => "on pace",
+        Pace::Amber => "behind",
+        Pace::Red => "well behind",
+        Pace::None => "-",
+    }
+}
+
+pub fn week(w: &WeekSummary, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(w);
+    }
+    println!(
+        "{} — week {} ({:.1} of {} working days done)",
+        w.rep_name, w.week, w.progress.elapsed, w.progress.total
+    );
+    println!("{:<18} {:>6} {:>7}  {:<12} {}", "activity", "done", "target", "pace", "to do");
+    for r in &w.rows {
+        println!(
+            "{:<18} {:>6} {:>7}  {:<12} {}",
+            r.label,
+            r.count,
+            r.target.map(|t| t.to_string()).unwrap_or_else(|| "-".into()),
+            pace_word(r.pace),
+            r.advice.as_deref().unwrap_or("")
+        );
+    }
+    let kare: Vec<String> = w.kare.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+    if !kare.is_empty() {
+        println!("KARE: {}", kare.join(", "));
+    }
+    Ok(())
+}
+
+pub fn targets(t: &BTreeMap<String, i64>, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(t);
+    }
+    if t.is_empty() {
+        println!("No targets set.");
+    }
+    for (k, v) in t {
+        println!("{k:<18} {v}");
+    }
+    Ok(())
+}
+
+pub fn action(k: &Kept, a: &ActionItem, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(a);
+    }
+    let n = names(k)?;
+    println!(
+        "{}  [{}] due {}  {}  (owner {}){}",
+        a.id,
+        a.status,
+        a.due,
+        a.text,
+        n.get(&a.owner).cloned().unwrap_or_else(|| a.owner.clone()),
+        a.result.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn actions(k: &Kept, list: &[ActionItem], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("No action items.");
+    }
+    for a in list {
+        action(k, a, false)?;
+    }
+    Ok(())
+}
+
+pub fn merge(r: &MergeReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(r);
+    }
+    println!("Merged {} documents: {} changes received, {} sent", r.documents, r.received, r.sent);
+    Ok(())
+}
+
+pub fn team(t: &TeamSettings, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(t);
+    }
+    let days: Vec<String> = t.working_days.iter().map(|d| d.to_string()).collect();
+    println!("{} — time zone {}, week starts {}, working days {}", t.name, t.time_zone, t.week_start, days.join(","));
+    for a in t.catalog.iter().filter(|a| !a.retired) {
+        println!(
+            "  {:<16} {:<18} {}{}",
+            a.key,
+            a.label,
+            if a.leading { "leading" } else { "" },
+            a.default_kare.map(|k| format!(" kare={k}")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+pub fn members(m: &[Member], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(m);
+    }
+    for x in m {
+        println!("{}  {:<20} {}", x.id, x.name, x.role);
+    }
+    Ok(())
+}
