@@ -124,6 +124,64 @@ pub enum Command {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// Join a team on a relay with an invite code (into a new --home).
+    Join {
+        /// Relay address, e.g. http://127.0.0.1:8787.
+        url: String,
+        /// The invite code.
+        invite: String,
+        /// Your name, if the invite does not carry it.
+        #[arg(long)]
+        name: Option<String>,
+        /// A label for this device.
+        #[arg(long, default_value = "kept cli")]
+        device: String,
+        /// Allow plain http to a relay that is not on this machine.
+        #[arg(long)]
+        insecure_http: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Push local changes and pull the team's (with --watch: keep following the live channel).
+    Sync {
+        /// Keep running: sync whenever the relay says the team moved.
+        #[arg(long)]
+        watch: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pending changes, last sync, and whether the relay answers.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a one-time invite (managers).
+    Invite {
+        /// Role of the person invited: rep or manager.
+        #[arg(long, default_value = "rep")]
+        role: String,
+        /// Their name (optional: they can give it when joining).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The team board: reps × activity types, actual vs target, pace (managers).
+    Board {
+        /// Week like 2026-W48 (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Devices of the team (managers) or mine, and revoking one.
+    Devices {
+        /// Revoke this device id.
+        #[arg(long)]
+        revoke: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]

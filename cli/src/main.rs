@@ -10,6 +10,8 @@ use clap::Parser;
 use kept_core::export::ExportKind;
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
 use kept_core::service::ActionFilter;
+use kept_core::sync::backoff::Backoff;
+use kept_core::sync::JoinOptions;
 use kept_core::{CoreError, IdSource, InitOptions, Kept, SystemClock, Week};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -157,6 +159,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::team(&t, false)?;
             }
         },
+        Command::Join { url, invite, name, device, insecure_http, json } => {
+            let opts = JoinOptions { url, invite, name, device_name: device, allow_insecure: insecure_http };
+            let (k, report) = Kept::join(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
+            output::joined(&k, &report, json)?;
+        }
+        Command::Sync { watch, json } => {
+            let mut k = open(&home)?;
+            if watch {
+                watch_loop(&mut k, json)?;
+            } else {
+                output::synced(&k.sync()?, json)?;
+            }
+        }
+        Command::Status { json } => output::status(&open(&home)?.sync_status(true)?, json)?,
+        Command::Invite { role, name, json } => {
+            let k = open(&home)?;
+            output::invite(&k.invite(role.parse::<Role>()?, name.as_deref())?, json)?;
+        }
+        Command::Board { week: w, json } => output::board(&open(&home)?.board(week(w)?)?, json)?,
+        Command::Devices { revoke, json } => {
+            let k = open(&home)?;
+            let relay = k.relay()?;
+            if let Some(id) = revoke {
+                relay.revoke_device(&id)?;
+                println!("Revoked device {id}");
+            } else {
+                output::devices(&relay.devices()?, json)?;
+            }
+        }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())
@@ -187,4 +218,30 @@ fn action(home: &Path, command: ActionCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `kept sync --watch`: sync, then follow the live channel and sync whenever
+/// the team's sequence passes ours; reconnect with backoff when the relay is away.
+fn watch_loop(k: &mut Kept, json: bool) -> anyhow::Result<()> {
+    use rand::Rng;
+    let mut backoff = Backoff::new(std::time::Duration::from_millis(500), std::time::Duration::from_secs(30));
+    loop {
+        let attempt = (|| -> Result<(), CoreError> {
+            output::synced(&k.sync()?, json).map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+            let mut live = k.relay()?.live()?;
+            backoff.reset();
+            while let Some(ev) = live.next()? {
+                if ev.seq > k.synced_seq()? {
+                    output::synced(&k.sync()?, json).map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+                }
+            }
+            Ok(())
+        })();
+        match attempt {
+            Err(e @ CoreError::Relay { status: 401 | 403, .. }) => return Err(e.into()),
+            Err(e) => eprintln!("kept: {e}; retrying"),
+            Ok(()) => eprintln!("kept: the relay closed the live channel; reconnecting"),
+        }
+        std::thread::sleep(backoff.next_delay(rand::rng().random::<f64>()));
+    }
 }

@@ -2,7 +2,10 @@
 
 use kept_core::metrics::{Pace, WeekSummary};
 use kept_core::model::{ActionItem, Activity, Member, TeamSettings};
+use kept_core::metrics::Board;
+use kept_core::protocol::{DeviceInfo, InviteResponse};
 use kept_core::service::MergeReport;
+use kept_core::sync::{SyncReport, SyncStatus};
 use kept_core::Kept;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -165,6 +168,95 @@ pub fn members(m: &[Member], json: bool) -> anyhow::Result<()> {
     }
     for x in m {
         println!("{}  {:<20} {}", x.id, x.name, x.role);
+    }
+    Ok(())
+}
+
+pub fn joined(k: &Kept, r: &SyncReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&serde_json::json!({"member": k.me(), "team_id": k.team_id(), "sync": r}));
+    }
+    println!("Joined team {} as {} ({}); pulled {} changes", k.team()?.name, k.me().name, k.me().role, r.pulled);
+    Ok(())
+}
+
+pub fn synced(r: &SyncReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(r);
+    }
+    println!("Synced: {} pushed, {} pulled (at {})", r.pushed, r.pulled, r.cursor);
+    Ok(())
+}
+
+pub fn status(s: &SyncStatus, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(s);
+    }
+    match &s.relay {
+        None => println!("Not joined to a relay (this device only). {} changes kept locally.", s.pending),
+        Some(r) => {
+            let reach = match s.reachable {
+                Some(true) => "reachable",
+                Some(false) => "NOT reachable",
+                None => "not checked",
+            };
+            println!("Relay {r}: {reach}");
+            println!("Pending changes: {}", s.pending);
+            println!("Last sync: {}", s.last_sync.as_deref().unwrap_or("never"));
+            if let Some(e) = &s.last_error {
+                println!("Last error: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn invite(i: &InviteResponse, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(i);
+    }
+    println!("Invite for a {}: {}  (single use, expires {})", i.role, i.code, i.expires_at);
+    Ok(())
+}
+
+pub fn board(b: &Board, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(b);
+    }
+    let mark = |p: Pace| match p {
+        Pace::Green => "●",
+        Pace::Amber => "◐",
+        Pace::Red => "○",
+        Pace::None => " ",
+    };
+    print!("{:<16}", format!("week {}", b.week));
+    for (_, label) in &b.columns {
+        print!(" {:>14}", label.chars().take(14).collect::<String>());
+    }
+    println!();
+    for r in &b.rows {
+        print!("{:<16}", r.name.chars().take(16).collect::<String>());
+        for c in &r.cells {
+            let t = c.target.map(|t| format!("{}/{}", c.count, t)).unwrap_or_else(|| c.count.to_string());
+            print!(" {:>12} {}", t, mark(c.pace));
+        }
+        println!();
+    }
+    print!("{:<16}", "team median");
+    for m in &b.median {
+        print!(" {:>14}", m);
+    }
+    println!();
+    println!("● on pace  ◐ behind  ○ well behind");
+    Ok(())
+}
+
+pub fn devices(d: &[DeviceInfo], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(d);
+    }
+    for x in d {
+        println!("{}  {:<20} member {}  joined {}{}", x.id, x.name, x.member_id, x.created_at, if x.revoked { "  REVOKED" } else { "" });
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod model;
 pub mod protocol;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod week;
 
 pub use clock::{Clock, FixedClock, IdSource, SystemClock};

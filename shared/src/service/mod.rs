@@ -4,7 +4,7 @@
 
 mod actions;
 mod activities;
-mod merge;
+pub(crate) mod merge;
 mod plan;
 
 pub use actions::ActionFilter;

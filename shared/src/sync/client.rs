@@ -1,0 +1,237 @@
+//! The HTTP and WebSocket client of the relay protocol ([`crate::protocol`]).
+//! Blocking (ureq, tungstenite): the CLI calls it directly, the app from a
+//! blocking task. Relay errors become [`CoreError::Relay`] with the relay's
+//! own message; transport failures become [`CoreError::Network`].
+
+use crate::error::{CoreError, Result};
+use crate::protocol::*;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::net::TcpStream;
+use std::time::Duration;
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+/// Largest response body read (bootstrap snapshots can be large).
+const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+
+/// Checks a relay address: http(s) only, and plain http only to this machine
+/// unless `allow_insecure` (a token sent in clear text can be stolen).
+pub fn check_url(url: &str, allow_insecure: bool) -> Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = if let Some(r) = u.strip_prefix("https://") {
+        r
+    } else if let Some(r) = u.strip_prefix("http://") {
+        let host = r.split(['/', ':']).next().unwrap_or("");
+        let local = matches!(host, "localhost" | "127.0.0.1" | "[") || host.starts_with("127.") || r.starts_with("[::1]");
+        if !local && !allow_insecure {
+            return Err(CoreError::invalid(format!(
+                "refusing plain http to {u}: use https, or allow it explicitly with --insecure-http (only on a network you trust)"
+            )));
+        }
+        r
+    } else {
+        return Err(CoreError::invalid(format!("bad relay address '{url}': expected http(s)://host[:port]")));
+    };
+    if rest.is_empty() {
+        return Err(CoreError::invalid(format!("bad relay address '{url}': no host")));
+    }
+    Ok(u.to_string())
+}
+
+/// A client for one relay, with or without a device token.
+#[derive(Clone)]
+pub struct RelayClient {
+    base: String,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient").field("base", &self.base).finish()
+    }
+}
+
+fn net(base: &str, e: impl std::fmt::Display) -> CoreError {
+    CoreError::Network(format!("relay {base} unreachable: {e}"))
+}
+
+impl RelayClient {
+    /// A client for `base` (already checked with [`check_url`]).
+    pub fn new(base: &str, token: Option<String>) -> RelayClient {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        RelayClient { base: base.trim_end_matches('/').to_string(), token, agent }
+    }
+
+    /// The relay address.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn finish<T: DeserializeOwned>(&self, mut resp: ureq::http::Response<ureq::Body>) -> Result<T> {
+        let status = resp.status().as_u16();
+        let body = resp.body_mut().with_config().limit(MAX_RESPONSE).read_to_vec().map_err(|e| net(&self.base, e))?;
+        if !(200..300).contains(&status) {
+            let message = serde_json::from_slice::<ErrorBody>(&body)
+                .map(|b| b.error.message)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(200).collect());
+            return Err(CoreError::Relay { status, message });
+        }
+        let body = if body.is_empty() { b"null".to_vec() } else { body };
+        serde_json::from_slice(&body).map_err(|e| CoreError::Network(format!("relay {} sent an unreadable answer: {e}", self.base)))
+    }
+
+    fn auth(&self) -> Result<String> {
+        self.token
+            .as_ref()
+            .map(|t| format!("Bearer {t}"))
+            .ok_or_else(|| CoreError::invalid("this home has not joined a relay: run `kept join URL INVITE`"))
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let resp = self
+            .agent
+            .get(format!("{}{path}", self.base))
+            .header("Authorization", self.auth()?)
+            .call()
+            .map_err(|e| net(&self.base, e))?;
+        self.finish(resp)
+    }
+
+    fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B, auth: bool) -> Result<T> {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if auth {
+            req = req.header("Authorization", self.auth()?);
+        }
+        let resp = req.send_json(body).map_err(|e| net(&self.base, e))?;
+        self.finish(resp)
+    }
+
+    fn delete(&self, path: &str) -> Result<()> {
+        let resp = self
+            .agent
+            .delete(format!("{}{path}", self.base))
+            .header("Authorization", self.auth()?)
+            .call()
+            .map_err(|e| net(&self.base, e))?;
+        let _: serde_json::Value = self.finish(resp)?;
+        Ok(())
+    }
+
+    /// `GET /health`.
+    pub fn health(&self) -> Result<Health> {
+        let resp = self.agent.get(format!("{}/health", self.base)).call().map_err(|e| net(&self.base, e))?;
+        self.finish(resp)
+    }
+
+    /// `POST /v1/join`.
+    pub fn join(&self, req: &JoinRequest) -> Result<JoinResponse> {
+        self.post("/v1/join", req, false)
+    }
+
+    /// `POST /v1/invites`.
+    pub fn invite(&self, req: &InviteRequest) -> Result<InviteResponse> {
+        self.post("/v1/invites", req, true)
+    }
+
+    /// `GET /v1/members`.
+    pub fn members(&self) -> Result<Vec<MemberInfo>> {
+        self.get("/v1/members")
+    }
+
+    /// `DELETE /v1/members/{id}`.
+    pub fn remove_member(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/v1/members/{id}"))
+    }
+
+    /// `GET /v1/devices`.
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        self.get("/v1/devices")
+    }
+
+    /// `DELETE /v1/devices/{id}`.
+    pub fn revoke_device(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/v1/devices/{id}"))
+    }
+
+    /// `POST /v1/push`.
+    pub fn push(&self, req: &PushRequest) -> Result<PushResponse> {
+        self.post("/v1/push", req, true)
+    }
+
+    /// `GET /v1/pull`.
+    pub fn pull(&self, cursor: i64, limit: u32) -> Result<PullResponse> {
+        self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}"))
+    }
+
+    /// Opens the live channel (`GET /v1/live`, WebSocket).
+    pub fn live(&self) -> Result<Live> {
+        let ws_url = if let Some(r) = self.base.strip_prefix("https://") {
+            format!("wss://{r}/v1/live")
+        } else {
+            format!("ws://{}/v1/live", self.base.trim_start_matches("http://"))
+        };
+        let mut req = ws_url.into_client_request().map_err(|e| net(&self.base, e))?;
+        let auth = self.auth()?;
+        req.headers_mut().insert(
+            "Authorization",
+            auth.parse().map_err(|_| CoreError::invalid("the stored device token is not valid header text"))?,
+        );
+        let (ws, _) = tungstenite::connect(req).map_err(|e| match e {
+            tungstenite::Error::Http(resp) => CoreError::Relay {
+                status: resp.status().as_u16(),
+                message: "the relay refused the live channel".into(),
+            },
+            e => net(&self.base, e),
+        })?;
+        Ok(Live { ws })
+    }
+}
+
+/// An open live channel.
+pub struct Live {
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+}
+
+impl Live {
+    /// Waits for the next event (None: the relay closed the channel).
+    pub fn next(&mut self) -> Result<Option<LiveEvent>> {
+        loop {
+            match self.ws.read() {
+                Ok(Message::Text(t)) => {
+                    return serde_json::from_str(t.as_str())
+                        .map(Some)
+                        .map_err(|e| CoreError::Network(format!("bad live event: {e}")))
+                }
+                Ok(Message::Close(_)) => return Ok(None),
+                Ok(_) => continue,
+                Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => return Ok(None),
+                Err(e) => return Err(CoreError::Network(format!("live channel: {e}"))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        assert!(check_url("http://127.0.0.1:8787", false).is_ok());
+        assert!(check_url("http://localhost:8787/", false).is_ok());
+        assert!(check_url("https://relay.example.com", false).is_ok());
+        let e = check_url("http://relay.example.com", false).expect_err("plain http refused").to_string();
+        assert!(e.contains("--insecure-http"), "{e}");
+        assert!(check_url("http://relay.example.com", true).is_ok());
+        assert!(check_url("ftp://x", true).is_err());
+        assert!(check_url("https://", true).is_err());
+    }
+}
