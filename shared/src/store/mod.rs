@@ -187,7 +187,7 @@ impl Store {
     pub fn view_dump(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for t in schema::VIEW_TABLES {
-            let mut st = self.conn.prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2, 3, 4"))?;
+            let mut st = self.conn.prepare(&format!("SELECT * FROM {t}"))?;
             let n = st.column_count();
             let rows = st.query_map([], |r| {
                 let mut s = String::from(*t);
@@ -198,9 +198,9 @@ impl Store {
                 }
                 Ok(s)
             })?;
-            for r in rows {
-                out.push(r?);
-            }
+            let mut table = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+            table.sort();
+            out.extend(table);
         }
         Ok(out)
     }
