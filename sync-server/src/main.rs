@@ -1,1 +1,114 @@
-fn main(){}
+//! The `kept-relay` command: serve, create a team, migrate, compact.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kept_relay::{admin, compact_teams, serve, AppState, SqliteStorage};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "kept-relay", version, about = "Kept's sync relay")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+struct DbArg {
+    /// SQLite database file.
+    #[arg(long, env = "KEPT_RELAY_DB", default_value = "./kept-relay.sqlite3")]
+    db: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the relay.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+    },
+    /// Teams.
+    Team {
+        #[command(subcommand)]
+        cmd: TeamCmd,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Compact every team's documents into snapshots now.
+    Compact {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamCmd {
+    /// Create a team and print a one-time invite for its manager.
+    Create {
+        /// Team name.
+        #[arg(long)]
+        name: String,
+        /// The manager's name.
+        #[arg(long)]
+        manager: String,
+        /// Print JSON: {"team_id","invite","expires_at"}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn open(db: &DbArg) -> anyhow::Result<SqliteStorage> {
+    SqliteStorage::open(&db.db).with_context(|| format!("opening {}", db.db.display()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kept_relay=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().cmd {
+        Cmd::Serve { db, listen } => {
+            let storage = open(&db)?;
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, db = %db.db.display(), "kept-relay serving");
+            let shutdown = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            serve(listener, AppState::new(Arc::new(storage)), shutdown).await?;
+        }
+        Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {
+            let storage = open(&db)?;
+            let t = admin::create_team(&storage, &name, &manager).await?;
+            if json {
+                println!("{}", serde_json::to_string(&t)?);
+            } else {
+                println!("Team '{name}' created.");
+                println!("team id:        {}", t.team_id);
+                println!("manager invite: {}  (for {manager}; single use; expires {})", t.invite, t.expires_at);
+                println!("Join with: kept join <relay URL> {}", t.invite);
+            }
+        }
+        Cmd::Migrate { db } => {
+            open(&db)?;
+            println!("database {} is up to date", db.db.display());
+        }
+        Cmd::Compact { db } => {
+            let storage = open(&db)?;
+            let n = compact_teams(&storage, 1).await?;
+            println!("compacted {n} team(s)");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! The HTTP routes (see `kept_core::protocol` for the table).
+
+pub mod json;
+pub mod sync;
+pub mod team;
+
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use kept_core::protocol::MAX_BODY_BYTES;
+
+async fn no_route() -> AppError {
+    AppError::NotFound("no such endpoint; see kept_core::protocol for the API".into())
+}
+
+/// Every route of the relay.
+pub fn routes(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(sync::health))
+        .route("/v1/join", post(team::join))
+        .route("/v1/invites", post(team::invite))
+        .route("/v1/members", get(team::members))
+        .route("/v1/members/{id}", delete(team::remove_member))
+        .route("/v1/devices", get(team::devices))
+        .route("/v1/devices/{id}", delete(team::revoke_device))
+        .route("/v1/push", post(sync::push))
+        .route("/v1/pull", get(sync::pull))
+        .route("/v1/live", get(crate::live::handler))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

@@ -1,0 +1,130 @@
+//! Push, pull and health.
+
+use super::json::ApiJson;
+use crate::access;
+use crate::auth::Caller;
+use crate::error::AppError;
+use crate::storage::NewChange;
+use crate::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use kept_core::docs::DocId;
+use kept_core::protocol::{
+    Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES,
+};
+use serde::Deserialize;
+
+/// Default page size of a pull.
+pub const DEFAULT_PULL_LIMIT: u32 = 1000;
+
+/// `GET /health`.
+pub async fn health() -> Json<Health> {
+    Json(Health { ok: true, version: env!("CARGO_PKG_VERSION").to_string() })
+}
+
+/// Parses one pushed change; Err names the change by its index.
+fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
+    let bad = |why: String| AppError::BadRequest(format!("change {i} ('{}'): {why}", ch.doc));
+    let id: DocId = ch.doc.parse().map_err(|e| bad(format!("{e}")))?;
+    if id.kind() != ch.kind {
+        return Err(bad(format!("the id names a {} document but kind is '{}'", id.kind().as_str(), ch.kind.as_str())));
+    }
+    if id.subject() != ch.subject.as_deref() {
+        return Err(bad(format!(
+            "subject {:?} does not agree with the document id (expected {:?})",
+            ch.subject.as_deref().unwrap_or(""),
+            id.subject().unwrap_or("")
+        )));
+    }
+    let bytes = B64.decode(ch.data.as_bytes()).map_err(|e| bad(format!("data is not valid base64: {e}")))?;
+    let change = automerge::Change::from_bytes(bytes).map_err(|e| bad(format!("data is not an Automerge change: {e}")))?;
+    let new = NewChange {
+        doc: id.as_str().to_string(),
+        kind: id.kind(),
+        subject: id.subject().map(str::to_string),
+        hash: change.hash().to_string(),
+        data: change.raw_bytes().to_vec(),
+    };
+    Ok((id, new))
+}
+
+/// `POST /v1/push`: all or nothing.
+pub async fn push(
+    caller: Caller,
+    State(st): State<AppState>,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, AppError> {
+    if req.changes.len() > MAX_PUSH_CHANGES {
+        return Err(AppError::BadRequest(format!(
+            "a push may carry at most {MAX_PUSH_CHANGES} changes; this one has {}",
+            req.changes.len()
+        )));
+    }
+    if req.changes.is_empty() {
+        let seq = st.storage.team_seq(&caller.team_id).await?;
+        return Ok(Json(PushResponse { acked: Vec::new(), seq }));
+    }
+    let mut parsed = Vec::with_capacity(req.changes.len());
+    for (i, ch) in req.changes.into_iter().enumerate() {
+        parsed.push(validate(i, ch)?);
+    }
+    let members = st.storage.members(&caller.team_id).await?;
+    for (i, (id, _)) in parsed.iter().enumerate() {
+        access::may_write(&caller, id, &members)
+            .map_err(|why| AppError::Forbidden(format!("change {i}: you may not write '{id}': {why}")))?;
+    }
+    let changes: Vec<NewChange> = parsed.into_iter().map(|(_, c)| c).collect();
+    let acked = changes.iter().map(|c| c.hash.clone()).collect();
+    let seq = st.storage.push(&caller.team_id, changes).await?;
+    st.live.publish(&caller.team_id, seq);
+    Ok(Json(PushResponse { acked, seq }))
+}
+
+/// `GET /v1/pull` query.
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    /// Last sequence seen.
+    #[serde(default)]
+    pub cursor: i64,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/pull?cursor=N&limit=M`.
+pub async fn pull(
+    caller: Caller,
+    State(st): State<AppState>,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, AppError> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad pull query: {}", e.body_text())))?;
+    if q.cursor < 0 {
+        return Err(AppError::BadRequest("cursor must be 0 or more".into()));
+    }
+    let limit = match q.limit {
+        None => DEFAULT_PULL_LIMIT,
+        Some(0) => return Err(AppError::BadRequest(format!("limit must be 1 to {MAX_PULL_LIMIT}"))),
+        Some(n) => n.min(MAX_PULL_LIMIT),
+    };
+    let page = st.storage.pull(&caller.team_id, access::read_scope(&caller), q.cursor, limit).await?;
+    let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
+    Ok(Json(PullResponse {
+        snapshots: page
+            .snapshots
+            .into_iter()
+            .filter(|s| readable(&s.doc))
+            .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
+            .collect(),
+        changes: page
+            .changes
+            .into_iter()
+            .filter(|c| readable(&c.doc))
+            .map(|c| PulledChange { seq: c.seq, data: B64.encode(&c.data), doc: c.doc })
+            .collect(),
+        next: page.next,
+        more: page.more,
+    }))
+}

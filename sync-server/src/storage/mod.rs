@@ -1,0 +1,198 @@
+//! The storage trait the handlers use (SQLite today; PostgreSQL can be added without touching handlers).
+
+pub mod sqlite;
+mod sqlite_auth;
+mod sqlite_log;
+
+use async_trait::async_trait;
+use kept_core::docs::DocKind;
+use kept_core::model::Role;
+use kept_core::protocol::{DeviceInfo, MemberInfo};
+
+pub use sqlite::SqliteStorage;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database failed (details for the log).
+    #[error("storage: {0}")]
+    Backend(String),
+    /// No such row in the caller's team.
+    #[error("{0}")]
+    NotFound(String),
+    /// A uniqueness rule was broken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request cannot be carried out as given.
+    #[error("{0}")]
+    Invalid(String),
+    /// The invite is unknown, used, expired or its member removed.
+    #[error("{0}")]
+    InvalidInvite(String),
+}
+
+/// Shorthand.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Who a valid device token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Device id.
+    pub device_id: String,
+    /// Member id.
+    pub member_id: String,
+    /// Team id.
+    pub team_id: String,
+    /// Member's role.
+    pub role: Role,
+}
+
+/// An invite to store (the code itself is never stored, only its hash).
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    /// sha256 hex of the code.
+    pub code_hash: String,
+    /// Team.
+    pub team_id: String,
+    /// Role granted.
+    pub role: Role,
+    /// Name of the new member, if the invite names them.
+    pub name: Option<String>,
+    /// Existing member who gets a new device.
+    pub member_id: Option<String>,
+    /// Unix seconds after which it is refused.
+    pub expires_at: i64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// What a join needs besides the invite.
+#[derive(Debug, Clone)]
+pub struct JoinPlan {
+    /// sha256 hex of the invite code.
+    pub code_hash: String,
+    /// Id for the new device.
+    pub device_id: String,
+    /// sha256 hex of the new token.
+    pub token_hash: String,
+    /// Device label.
+    pub device_name: String,
+    /// Id for the member, if one is created.
+    pub new_member_id: String,
+    /// The name the joiner gave.
+    pub name: Option<String>,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// The outcome of a join.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    /// Team id.
+    pub team_id: String,
+    /// Team name.
+    pub team_name: String,
+    /// Member id.
+    pub member_id: String,
+    /// Member name.
+    pub member_name: String,
+    /// Role.
+    pub role: Role,
+    /// Device id.
+    pub device_id: String,
+}
+
+/// A validated change to store.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    /// Document id.
+    pub doc: String,
+    /// Document kind (registered at first push).
+    pub kind: DocKind,
+    /// Subject member (none for the team document).
+    pub subject: Option<String>,
+    /// Automerge change hash, hex.
+    pub hash: String,
+    /// The change bytes.
+    pub data: Vec<u8>,
+}
+
+/// A stored change.
+#[derive(Debug, Clone)]
+pub struct StoredChange {
+    /// Team sequence.
+    pub seq: i64,
+    /// Document id.
+    pub doc: String,
+    /// Change bytes.
+    pub data: Vec<u8>,
+}
+
+/// A compacted document.
+#[derive(Debug, Clone)]
+pub struct StoredSnapshot {
+    /// Document id.
+    pub doc: String,
+    /// `save()` bytes.
+    pub data: Vec<u8>,
+    /// Team sequence it covers.
+    pub upto: i64,
+}
+
+/// Which documents a pull may return.
+#[derive(Debug, Clone)]
+pub enum ReadScope {
+    /// Every document of the team (managers).
+    All,
+    /// The team document and documents about this member (reps).
+    Member(String),
+}
+
+/// One page of a pull.
+#[derive(Debug, Clone, Default)]
+pub struct PullPage {
+    /// Compacted documents (cursor 0 only).
+    pub snapshots: Vec<StoredSnapshot>,
+    /// Changes in sequence order.
+    pub changes: Vec<StoredChange>,
+    /// Next cursor.
+    pub next: i64,
+    /// More pages waiting.
+    pub more: bool,
+}
+
+/// Everything the relay stores. Implementations must allocate a push's sequence
+/// numbers inside the transaction that stores its changes.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Creates a team (with its sequence counter at 0) and stores its first invite.
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()>;
+    /// Stores an invite.
+    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()>;
+    /// Redeems an invite once: creates the member (or finds it) and the device, in one transaction.
+    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined>;
+    /// The active device and member a token hash belongs to.
+    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>>;
+    /// True while the device is not revoked and its member active.
+    async fn device_active(&self, device_id: &str) -> StorageResult<bool>;
+    /// The team's members (removed ones too).
+    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>>;
+    /// Marks a member removed and revokes their devices; returns the revoked device ids.
+    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>>;
+    /// The team's devices, or one member's.
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>>;
+    /// Revokes one device of the team.
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()>;
+    /// Stores the new changes (idempotent by document and hash), allocating
+    /// sequence numbers in the same transaction; returns the team sequence after.
+    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
+    /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
+    /// The team's current sequence.
+    async fn team_seq(&self, team_id: &str) -> StorageResult<i64>;
+    /// Compacts every document of the team changed since the last compaction;
+    /// returns the sequence the snapshots now cover.
+    async fn compact(&self, team_id: &str) -> StorageResult<i64>;
+    /// Every team id with the number of changes not covered by its snapshots.
+    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>>;
+}

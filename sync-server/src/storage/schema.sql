@@ -1,0 +1,73 @@
+-- kept-relay SQLite schema (version 1). Applied by `kept-relay migrate` and at start.
+CREATE TABLE IF NOT EXISTS teams (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+-- The per-team sequence counter, bumped inside the transaction that stores changes.
+CREATE TABLE IF NOT EXISTS team_seq (
+    team_id    TEXT PRIMARY KEY REFERENCES teams(id),
+    seq        INTEGER NOT NULL,
+    compacted  INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS members (
+    id          TEXT PRIMARY KEY,
+    team_id     TEXT NOT NULL REFERENCES teams(id),
+    name        TEXT NOT NULL,
+    role        TEXT NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 1,
+    created_at  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS members_name ON members(team_id, name COLLATE NOCASE) WHERE active = 1;
+CREATE TABLE IF NOT EXISTS devices (
+    id          TEXT PRIMARY KEY,
+    team_id     TEXT NOT NULL REFERENCES teams(id),
+    member_id   TEXT NOT NULL REFERENCES members(id),
+    name        TEXT NOT NULL,
+    token_hash  TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS devices_member ON devices(member_id);
+CREATE TABLE IF NOT EXISTS invites (
+    code_hash   TEXT PRIMARY KEY,
+    team_id     TEXT NOT NULL REFERENCES teams(id),
+    role        TEXT NOT NULL,
+    name        TEXT,
+    member_id   TEXT,
+    expires_at  INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    used_at     INTEGER,
+    device_id   TEXT
+);
+-- Metadata registered at a document's first push; access is decided from it.
+CREATE TABLE IF NOT EXISTS docs (
+    team_id    TEXT NOT NULL REFERENCES teams(id),
+    doc        TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    subject    TEXT,
+    first_seq  INTEGER NOT NULL,
+    PRIMARY KEY (team_id, doc)
+) WITHOUT ROWID;
+-- `reader` is the subject member, or '' for the team document (readable by all).
+CREATE TABLE IF NOT EXISTS changes (
+    team_id  TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    doc      TEXT NOT NULL,
+    reader   TEXT NOT NULL,
+    hash     TEXT NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (team_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS changes_hash ON changes(team_id, doc, hash);
+CREATE INDEX IF NOT EXISTS changes_reader ON changes(team_id, reader, seq);
+CREATE INDEX IF NOT EXISTS changes_doc ON changes(team_id, doc, seq);
+-- Compacted documents covering every change up to team_seq.compacted.
+CREATE TABLE IF NOT EXISTS snapshots (
+    team_id  TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    reader   TEXT NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (team_id, doc)
+) WITHOUT ROWID;
+PRAGMA user_version = 1;

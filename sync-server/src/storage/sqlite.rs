@@ -1,0 +1,171 @@
+//! SQLite storage (rusqlite, WAL, synchronous=NORMAL): one writer connection behind a mutex, a small pool of readers, blocking calls on `spawn_blocking`.
+
+use super::{
+    sqlite_auth as auth, sqlite_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope, Storage,
+    StorageError, StorageResult,
+};
+use async_trait::async_trait;
+use kept_core::protocol::{DeviceInfo, MemberInfo};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = include_str!("schema.sql");
+/// Reader connections kept open between calls.
+const MAX_IDLE_READERS: usize = 8;
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Backend(e.to_string())
+    }
+}
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+fn open_conn(path: &Path) -> StorageResult<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StorageError::Backend(format!("cannot open the database {}: {e}", path.display())))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database at `path` and applies the schema.
+    pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
+        let writer = open_conn(path)?;
+        writer.execute_batch(SCHEMA)?;
+        Ok(SqliteStorage {
+            path: path.to_path_buf(),
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn write<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic mid-transaction rolls the transaction back on drop, so the connection stays usable.
+            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => open_conn(&path)?,
+            };
+            let out = f(&mut conn);
+            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+    }
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
+        let (team_id, name) = (team_id.to_string(), name.to_string());
+        self.write(move |c| auth::create_team(c, &team_id, &name, now, &invite)).await
+    }
+
+    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
+        self.write(move |c| auth::insert_invite(c, &invite)).await
+    }
+
+    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
+        self.write(move |c| auth::redeem_invite(c, &plan)).await
+    }
+
+    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
+        let h = token_hash.to_string();
+        self.read(move |c| auth::caller_by_token(c, &h)).await
+    }
+
+    async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
+        let d = device_id.to_string();
+        self.read(move |c| auth::device_active(c, &d)).await
+    }
+
+    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
+        let t = team_id.to_string();
+        self.read(move |c| auth::members(c, &t)).await
+    }
+
+    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
+        let (t, m) = (team_id.to_string(), member_id.to_string());
+        self.write(move |c| auth::remove_member(c, &t, &m)).await
+    }
+
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
+        let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
+        self.read(move |c| auth::devices(c, &t, m.as_deref())).await
+    }
+
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
+        let (t, d) = (team_id.to_string(), device_id.to_string());
+        self.write(move |c| auth::revoke_device(c, &t, &d)).await
+    }
+
+    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+        let t = team_id.to_string();
+        self.write(move |c| log::push(c, &t, &changes)).await
+    }
+
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
+        let t = team_id.to_string();
+        self.read(move |c| log::pull(c, &t, &scope, cursor, limit)).await
+    }
+
+    async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
+        let t = team_id.to_string();
+        self.read(move |c| log::team_seq(c, &t)).await
+    }
+
+    async fn compact(&self, team_id: &str) -> StorageResult<i64> {
+        let t = team_id.to_string();
+        let built = {
+            let t = t.clone();
+            self.read(move |c| log::build_snapshots(c, &t)).await?
+        };
+        self.write(move |c| log::store_snapshots(c, &t, built)).await
+    }
+
+    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
+        self.read(log::compaction_backlog).await
+    }
+}

@@ -1,0 +1,182 @@
+//! SQLite queries for the change log: push (one transaction, per-team counter row), paged pull from one snapshot, compaction.
+
+use super::{NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use std::collections::{HashMap, HashSet};
+
+fn seq_row(tx: &Transaction<'_>, team_id: &str) -> StorageResult<(i64, i64)> {
+    tx.prepare_cached("SELECT seq, compacted FROM team_seq WHERE team_id = ?1")?
+        .query_row(params![team_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))
+}
+
+pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> StorageResult<i64> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut fresh: Vec<&NewChange> = Vec::with_capacity(changes.len());
+    {
+        let mut seen = HashSet::new();
+        let mut exists = tx.prepare_cached("SELECT 1 FROM changes WHERE team_id = ?1 AND doc = ?2 AND hash = ?3")?;
+        for ch in changes {
+            if seen.insert((ch.doc.as_str(), ch.hash.as_str())) && !exists.exists(params![team_id, ch.doc, ch.hash])? {
+                fresh.push(ch);
+            }
+        }
+    }
+    if fresh.is_empty() {
+        let (seq, _) = seq_row(&tx, team_id)?;
+        tx.commit()?;
+        return Ok(seq);
+    }
+    let n = fresh.len() as i64;
+    // The counter row serialises pushes of a team: seqs are allocated and
+    // stored in this transaction, so they become visible in order.
+    let last: i64 = tx
+        .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1 RETURNING seq")?
+        .query_row(params![team_id, n], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))?;
+    let mut seq = last - n;
+    {
+        let mut reg = tx.prepare_cached(
+            "INSERT INTO docs(team_id, doc, kind, subject, first_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        )?;
+        let mut ins =
+            tx.prepare_cached("INSERT INTO changes(team_id, seq, doc, reader, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        let mut registered = HashSet::new();
+        for ch in fresh {
+            seq += 1;
+            if registered.insert(ch.doc.as_str()) {
+                reg.execute(params![team_id, ch.doc, ch.kind.as_str(), ch.subject, seq])?;
+            }
+            let reader = ch.subject.as_deref().unwrap_or("");
+            ins.execute(params![team_id, seq, ch.doc, reader, ch.hash, ch.data])?;
+        }
+    }
+    tx.commit()?;
+    Ok(last)
+}
+
+pub(crate) fn team_seq(c: &mut Connection, team_id: &str) -> StorageResult<i64> {
+    let tx = c.transaction()?;
+    Ok(seq_row(&tx, team_id)?.0)
+}
+
+pub(crate) fn pull(c: &mut Connection, team_id: &str, scope: &ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
+    // One read transaction: the head, the snapshots and the page come from the same database state.
+    let tx = c.transaction()?;
+    let (head, compacted) = seq_row(&tx, team_id)?;
+    let member = match scope {
+        ReadScope::All => None,
+        ReadScope::Member(m) => Some(m.as_str()),
+    };
+    let mut page = PullPage::default();
+    let mut from = cursor;
+    if cursor == 0 && compacted > 0 {
+        let mut st = tx.prepare_cached(
+            "SELECT doc, data FROM snapshots WHERE team_id = ?1 AND (?2 IS NULL OR reader IN ('', ?2)) ORDER BY doc",
+        )?;
+        let rows = st.query_map(params![team_id, member], |r| {
+            Ok(StoredSnapshot { doc: r.get(0)?, data: r.get(1)?, upto: compacted })
+        })?;
+        page.snapshots = rows.collect::<Result<_, _>>()?;
+        from = compacted;
+    }
+    let sql = if member.is_none() {
+        "SELECT seq, doc, data FROM changes WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+    } else {
+        "SELECT seq, doc, data FROM changes WHERE team_id = ?1 AND seq > ?2 AND reader IN ('', ?4) ORDER BY seq LIMIT ?3"
+    };
+    let mut st = tx.prepare_cached(sql)?;
+    let take = i64::from(limit) + 1;
+    let map = |r: &rusqlite::Row<'_>| Ok(StoredChange { seq: r.get(0)?, doc: r.get(1)?, data: r.get(2)? });
+    let rows = match member {
+        None => st.query_map(params![team_id, from, take], map)?,
+        Some(m) => st.query_map(params![team_id, from, take, m], map)?,
+    };
+    page.changes = rows.collect::<Result<_, _>>()?;
+    if page.changes.len() > limit as usize {
+        page.changes.truncate(limit as usize);
+        page.more = true;
+        page.next = page.changes.last().map_or(from, |c| c.seq);
+    } else {
+        // Everything up to the head was examined, readable or not.
+        page.next = head.max(from);
+    }
+    Ok(page)
+}
+
+/// Snapshots built from one database state, ready to store.
+pub(crate) struct Built {
+    previous: i64,
+    upto: i64,
+    docs: Vec<(String, String, Vec<u8>)>,
+}
+
+pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResult<Built> {
+    let tx = c.transaction()?;
+    let (upto, previous) = seq_row(&tx, team_id)?;
+    let mut by_doc: HashMap<String, (String, Vec<Vec<u8>>)> = HashMap::new();
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT doc, reader, data FROM changes WHERE team_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+        )?;
+        let mut rows = st.query(params![team_id, previous, upto])?;
+        while let Some(r) = rows.next()? {
+            let (doc, reader, data): (String, String, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            by_doc.entry(doc).or_insert_with(|| (reader, Vec::new())).1.push(data);
+        }
+    }
+    let mut old = tx.prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?;
+    let mut docs = Vec::with_capacity(by_doc.len());
+    for (doc, (reader, raw)) in by_doc {
+        let base: Option<Vec<u8>> = old.query_row(params![team_id, doc], |r| r.get(0)).optional()?;
+        let saved = compact_doc(&doc, base.as_deref(), raw)?;
+        docs.push((doc, reader, saved));
+    }
+    Ok(Built { previous, upto, docs })
+}
+
+fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResult<Vec<u8>> {
+    let bad = |e: &dyn std::fmt::Display| StorageError::Backend(format!("cannot compact '{doc}': {e}"));
+    let mut d = match base {
+        Some(b) => automerge::AutoCommit::load(b).map_err(|e| bad(&e))?,
+        None => automerge::AutoCommit::new(),
+    };
+    let mut changes = Vec::with_capacity(raw.len());
+    for bytes in raw {
+        changes.push(automerge::Change::from_bytes(bytes).map_err(|e| bad(&e))?);
+    }
+    d.apply_changes(changes).map_err(|e| bad(&e))?;
+    if !d.get_missing_deps(&[]).is_empty() {
+        // A snapshot would silently drop the queued changes: keep the log instead.
+        return Err(bad(&"some changes depend on changes the relay does not have"));
+    }
+    Ok(d.save())
+}
+
+pub(crate) fn store_snapshots(c: &mut Connection, team_id: &str, built: Built) -> StorageResult<i64> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (_, compacted) = seq_row(&tx, team_id)?;
+    if compacted != built.previous {
+        return Ok(compacted); // someone compacted meanwhile
+    }
+    {
+        let mut up = tx.prepare_cached(
+            "INSERT INTO snapshots(team_id, doc, reader, data) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT(team_id, doc) DO UPDATE SET data = excluded.data",
+        )?;
+        for (doc, reader, data) in &built.docs {
+            up.execute(params![team_id, doc, reader, data])?;
+        }
+    }
+    tx.execute("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1", params![team_id, built.upto])?;
+    tx.commit()?;
+    Ok(built.upto)
+}
+
+pub(crate) fn compaction_backlog(c: &mut Connection) -> StorageResult<Vec<(String, i64)>> {
+    let mut st = c.prepare_cached("SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id")?;
+    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
