@@ -130,7 +130,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(path) => {
                     // Write beside the target and rename, so a failure never leaves half a file.
                     let tmp = path.with_extension("csv.part");
-                    let n = k.export_csv(what, std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?)?;
+                    let n = k.export_csv(
+                        what,
+                        std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?,
+                    )?;
                     std::fs::rename(&tmp, &path)?;
                     eprintln!("Wrote {n} rows to {}", path.display());
                 }
@@ -140,11 +143,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::MergeFrom { other, json } => {
-            let report = if kept_core::store::Store::open(&home).is_err() && !home.join(kept_core::store::DB_FILE).exists() {
-                Kept::clone_device(&home, &other, Arc::new(SystemClock), IdSource::random())?.1
-            } else {
-                open(&home)?.merge_from(&other)?
-            };
+            let report =
+                if kept_core::store::Store::open(&home).is_err() && !home.join(kept_core::store::DB_FILE).exists() {
+                    Kept::clone_device(&home, &other, Arc::new(SystemClock), IdSource::random())?.1
+                } else {
+                    open(&home)?.merge_from(&other)?
+                };
             output::merge(&report, json)?;
         }
         Command::Team { command } => match command {
@@ -152,9 +156,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             TeamCommand::Set { name, tz, week_start, working_days } => {
                 let mut k = open(&home)?;
                 let ws = week_start.map(|d| parse_weekday(&d)).transpose()?;
-                let days = working_days
-                    .map(|s| s.split(',').map(parse_weekday).collect::<Result<Vec<_>, _>>())
-                    .transpose()?;
+                let days =
+                    working_days.map(|s| s.split(',').map(parse_weekday).collect::<Result<Vec<_>, _>>()).transpose()?;
                 let t = k.set_team_settings(name.as_deref(), tz.as_deref(), ws, days.as_deref())?;
                 output::team(&t, false)?;
             }
@@ -232,7 +235,8 @@ fn watch_loop(k: &mut Kept, json: bool) -> anyhow::Result<()> {
             backoff.reset();
             while let Some(ev) = live.next()? {
                 if ev.seq > k.synced_seq()? {
-                    output::synced(&k.sync()?, json).map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+                    output::synced(&k.sync()?, json)
+                        .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
                 }
             }
             Ok(())

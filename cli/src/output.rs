@@ -1,8 +1,8 @@
 //! How `kept` prints: JSON (`--json`, stable for scripts) or short text tables.
 
+use kept_core::metrics::Board;
 use kept_core::metrics::{Pace, WeekSummary};
 use kept_core::model::{ActionItem, Activity, Member, TeamSettings};
-use kept_core::metrics::Board;
 use kept_core::protocol::{DeviceInfo, InviteResponse};
 use kept_core::service::MergeReport;
 use kept_core::sync::{SyncReport, SyncStatus};
@@ -71,10 +71,7 @@ pub fn week(w: &WeekSummary, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(w);
     }
-    println!(
-        "{} — week {} ({:.1} of {} working days done)",
-        w.rep_name, w.week, w.progress.elapsed, w.progress.total
-    );
+    println!("{} — week {} ({:.1} of {} working days done)", w.rep_name, w.week, w.progress.elapsed, w.progress.total);
     println!("{:<18} {:>6} {:>7}  {:<12} {}", "activity", "done", "target", "pace", "to do");
     for r in &w.rows {
         println!(
@@ -256,7 +253,14 @@ pub fn devices(d: &[DeviceInfo], json: bool) -> anyhow::Result<()> {
         return print_json(d);
     }
     for x in d {
-        println!("{}  {:<20} member {}  joined {}{}", x.id, x.name, x.member_id, x.created_at, if x.revoked { "  REVOKED" } else { "" });
+        println!(
+            "{}  {:<20} member {}  joined {}{}",
+            x.id,
+            x.name,
+            x.member_id,
+            x.created_at,
+            if x.revoked { "  REVOKED" } else { "" }
+        );
     }
     Ok(())
 }

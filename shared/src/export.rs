@@ -1,8 +1,8 @@
 //! CSV export of what this device may see: activities or action items.
 
 use crate::error::{CoreError, Result};
-use crate::service::Kept;
 use crate::model::Role;
+use crate::service::Kept;
 use rusqlite::params;
 use std::collections::HashMap;
 use std::io::Write;
@@ -30,8 +30,20 @@ impl Kept {
         let mut n = 0;
         match what {
             ExportKind::Activities => {
-                w.write_record(["id", "rep", "type", "kare", "occurred_at", "count", "duration_min", "outcome", "account", "deal", "note"])
-                    .map_err(csv_err)?;
+                w.write_record([
+                    "id",
+                    "rep",
+                    "type",
+                    "kare",
+                    "occurred_at",
+                    "count",
+                    "duration_min",
+                    "outcome",
+                    "account",
+                    "deal",
+                    "note",
+                ])
+                .map_err(csv_err)?;
                 let mut st = self.store.conn().prepare(
                     "SELECT id, rep, type, COALESCE(kare, ''), occurred_at, count, COALESCE(CAST(duration_min AS TEXT), ''),
                      COALESCE(outcome, ''), COALESCE(account, ''), COALESCE(deal, ''), COALESCE(note, '')
@@ -58,7 +70,8 @@ impl Kept {
                 }
             }
             ExportKind::Actions => {
-                w.write_record(["id", "rep", "owner", "text", "due", "status", "result", "created_at"]).map_err(csv_err)?;
+                w.write_record(["id", "rep", "owner", "text", "due", "status", "result", "created_at"])
+                    .map_err(csv_err)?;
                 for a in self.action_items(&Default::default())? {
                     w.write_record([
                         a.id.clone(),

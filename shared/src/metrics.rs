@@ -78,7 +78,9 @@ pub enum Pace {
 
 /// Pace of `count` against `target` given the week's progress.
 pub fn pace(count: i64, target: Option<i64>, p: Progress) -> Pace {
-    let Some(target) = target.filter(|t| *t > 0) else { return Pace::None };
+    let Some(target) = target.filter(|t| *t > 0) else {
+        return Pace::None;
+    };
     if count >= target {
         return Pace::Green;
     }
@@ -258,7 +260,9 @@ pub fn week_summary(
         .catalog
         .iter()
         .filter(|t| !t.retired || counts.contains_key(&t.key))
-        .map(|t| week_row(&t.key, &t.label, counts.get(&t.key).copied().unwrap_or(0), targets.get(&t.key).copied(), p, team))
+        .map(|t| {
+            week_row(&t.key, &t.label, counts.get(&t.key).copied().unwrap_or(0), targets.get(&t.key).copied(), p, team)
+        })
         .collect();
     for (k, c) in &counts {
         if !rows.iter().any(|r| &r.kind == k) {
@@ -274,7 +278,9 @@ pub fn week_summary(
         "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
          WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3 GROUP BY 1",
     )?;
-    for r in st.query_map(params![rep, from.timestamp(), to.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
+    for r in
+        st.query_map(params![rep, from.timestamp(), to.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+    {
         let (k, c) = r?;
         kare.insert(k, c);
     }
@@ -330,7 +336,13 @@ pub struct Board {
 }
 
 /// Builds the board for `reps` (id, name).
-pub fn board(conn: &Connection, team: &TeamSettings, reps: &[(String, String)], week: Week, now: DateTime<Utc>) -> Result<Board> {
+pub fn board(
+    conn: &Connection,
+    team: &TeamSettings,
+    reps: &[(String, String)],
+    week: Week,
+    now: DateTime<Utc>,
+) -> Result<Board> {
     let (from, to) = week.bounds(team.tz(), team.week_start);
     let p = progress(week, team, now);
     let columns: Vec<(String, String)> =
@@ -409,7 +421,11 @@ mod tests {
         assert_eq!(pace(3, Some(20), p), Pace::Red);
         assert_eq!(pace(3, None, p), Pace::None);
         assert_eq!(pace(20, Some(20), Progress { elapsed: 0.1, total: 5.0 }), Pace::Green);
-        assert_eq!(pace(0, Some(4), Progress { elapsed: 0.5, total: 5.0 }), Pace::Green, "expected < 1: too early to call");
+        assert_eq!(
+            pace(0, Some(4), Progress { elapsed: 0.5, total: 5.0 }),
+            Pace::Green,
+            "expected < 1: too early to call"
+        );
     }
 
     #[test]

@@ -323,9 +323,9 @@ pub fn parse_instant(what: &str, s: &str) -> Result<chrono::DateTime<chrono::Fix
 
 /// Parses a weekday name (mon, monday, …).
 pub fn parse_weekday(s: &str) -> Result<chrono::Weekday> {
-    s.trim().parse::<chrono::Weekday>().map_err(|_| {
-        CoreError::invalid(format!("bad weekday '{s}': expected mon, tue, wed, thu, fri, sat or sun"))
-    })
+    s.trim()
+        .parse::<chrono::Weekday>()
+        .map_err(|_| CoreError::invalid(format!("bad weekday '{s}': expected mon, tue, wed, thu, fri, sat or sun")))
 }
 
 #[cfg(test)]

@@ -24,9 +24,7 @@ impl Week {
     /// The week with this ISO year and number, if it exists.
     pub fn new(year: i32, week: u32) -> Result<Week> {
         if NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).is_none() {
-            return Err(CoreError::invalid(format!(
-                "bad week '{year}-W{week:02}': {year} has no ISO week {week}"
-            )));
+            return Err(CoreError::invalid(format!("bad week '{year}-W{week:02}': {year} has no ISO week {week}")));
         }
         Ok(Week { year, week })
     }

@@ -51,13 +51,20 @@ fn world() -> World {
     let dir = tempfile::tempdir().expect("temp dir");
     let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).single().expect("valid"));
     let homes: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("r{i}"))).collect();
-    let opts = InitOptions { team: "Acme".into(), me: "Anna".into(), role: Role::Rep, time_zone: None, week_start: None };
+    let opts =
+        InitOptions { team: "Acme".into(), me: "Anna".into(), role: Role::Rep, time_zone: None, week_start: None };
     let a = Kept::init(&homes[0], opts, Arc::new(clock.clone()), IdSource::seeded(1)).expect("init");
     let (b, _) = Kept::clone_device(&homes[1], &homes[0], Arc::new(clock.clone()), IdSource::seeded(2)).expect("clone");
-    let manager = Identity { team_id: a.team_id().to_string(), member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(), name: "Mia".into(), role: Role::Manager };
+    let manager = Identity {
+        team_id: a.team_id().to_string(),
+        member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(),
+        name: "Mia".into(),
+        role: Role::Manager,
+    };
     let mut m = Kept::create_device(&homes[2], &manager, Arc::new(clock), IdSource::seeded(3)).expect("manager");
     let rep = a.me().clone();
-    m.set_members(&[rep.clone(), Member { id: manager.member_id.clone(), name: "Mia".into(), role: Role::Manager }]).expect("roster");
+    m.set_members(&[rep.clone(), Member { id: manager.member_id.clone(), name: "Mia".into(), role: Role::Manager }])
+        .expect("roster");
     World { _dir: dir, homes, kept: vec![a, b, m], rep: rep.id }
 }
 
@@ -72,7 +79,11 @@ fn pick(v: &[String], i: usize) -> Option<&String> {
 }
 
 fn apply(w: &mut World, op: &Op) {
-    let rep_name = if matches!(op, Op::Log { r: 2, .. } | Op::Target { r: 2, .. } | Op::AddAction { r: 2, .. }) { Some("Anna") } else { None };
+    let rep_name = if matches!(op, Op::Log { r: 2, .. } | Op::Target { r: 2, .. } | Op::AddAction { r: 2, .. }) {
+        Some("Anna")
+    } else {
+        None
+    };
     match *op {
         Op::Log { r, t, count, day } => {
             let at = format!("2026-11-{:02}T10:00:00+00:00", 23 + day);

@@ -13,7 +13,8 @@ fn thursday_3pm() -> FixedClock {
 }
 
 fn rep_home(dir: &std::path::Path, clock: &FixedClock) -> Kept {
-    let opts = InitOptions { team: "Acme".into(), me: "Anna".into(), role: Role::Rep, time_zone: None, week_start: None };
+    let opts =
+        InitOptions { team: "Acme".into(), me: "Anna".into(), role: Role::Rep, time_zone: None, week_start: None };
     Kept::init(&dir.join("anna"), opts, Arc::new(clock.clone()), IdSource::seeded(11)).expect("init")
 }
 
@@ -84,12 +85,25 @@ fn bad_input_is_refused_and_changes_nothing() {
     let before = fingerprint(&k);
     let cases: Vec<(&str, Result<(), CoreError>)> = vec![
         ("unknown type", k.log_activity("dance", at(23, 9), None).map(|_| ())),
-        ("negative count", k.log_activity("call", ActivityInput { count: Some(-1), ..Default::default() }, None).map(|_| ())),
-        ("zero count", k.log_activity("call", ActivityInput { count: Some(0), ..Default::default() }, None).map(|_| ())),
-        ("bad time", k.log_activity("call", ActivityInput { occurred_at: Some("yesterday".into()), ..Default::default() }, None).map(|_| ())),
+        (
+            "negative count",
+            k.log_activity("call", ActivityInput { count: Some(-1), ..Default::default() }, None).map(|_| ()),
+        ),
+        (
+            "zero count",
+            k.log_activity("call", ActivityInput { count: Some(0), ..Default::default() }, None).map(|_| ()),
+        ),
+        (
+            "bad time",
+            k.log_activity("call", ActivityInput { occurred_at: Some("yesterday".into()), ..Default::default() }, None)
+                .map(|_| ()),
+        ),
         ("future", k.log_activity("call", at(30, 9), None).map(|_| ())),
         ("unknown id", k.edit_activity("nope", at(23, 9)).map(|_| ())),
-        ("bad edit count", k.edit_activity(&a.id, ActivityInput { count: Some(5000), ..Default::default() }).map(|_| ())),
+        (
+            "bad edit count",
+            k.edit_activity(&a.id, ActivityInput { count: Some(5000), ..Default::default() }).map(|_| ()),
+        ),
         ("bad target type", k.set_target("dance", 3, None, None)),
         ("negative target", k.set_target("call", -3, None, None)),
         ("bad due date", k.add_action("x", "2026-02-30", None, None).map(|_| ())),
@@ -111,9 +125,16 @@ fn managers_act_for_reps_and_reps_only_for_themselves() {
     let dir = tempfile::tempdir().expect("tmp");
     let clock = thursday_3pm();
     let anna = rep_home(dir.path(), &clock);
-    let id = Identity { team_id: anna.team_id().into(), member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(), name: "Mia".into(), role: Role::Manager };
-    let mut mia = Kept::create_device(&dir.path().join("mia"), &id, Arc::new(clock), IdSource::seeded(5)).expect("manager");
-    mia.set_members(&[anna.me().clone(), Member { id: id.member_id.clone(), name: "Mia".into(), role: Role::Manager }]).expect("roster");
+    let id = Identity {
+        team_id: anna.team_id().into(),
+        member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(),
+        name: "Mia".into(),
+        role: Role::Manager,
+    };
+    let mut mia =
+        Kept::create_device(&dir.path().join("mia"), &id, Arc::new(clock), IdSource::seeded(5)).expect("manager");
+    mia.set_members(&[anna.me().clone(), Member { id: id.member_id.clone(), name: "Mia".into(), role: Role::Manager }])
+        .expect("roster");
     let a = mia.log_activity("meeting-held", at(24, 14), Some("Anna")).expect("log for Anna");
     assert_eq!(a.rep, anna.me().id);
     assert_eq!(a.logged_by, id.member_id);
@@ -133,14 +154,22 @@ fn compaction_keeps_every_record() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut k = rep_home(dir.path(), &thursday_3pm());
     for i in 0..150 {
-        k.log_activity("call", ActivityInput { note: Some(Some(format!("n{i}"))), ..at(23 + i % 3, 9) }, None).expect("log");
+        k.log_activity("call", ActivityInput { note: Some(Some(format!("n{i}"))), ..at(23 + i % 3, 9) }, None)
+            .expect("log");
     }
     let pending: i64 = k
         .store()
         .conn()
         .query_row("SELECT MAX(pending) FROM documents WHERE kind = 'log'", [], |r| r.get(0))
         .expect("pending");
-    assert!(pending <= 64, "loose changes were folded into a snapshot ({pending} left)");
+    assert_eq!(pending, 151, "writes leave compaction to maintenance");
+    assert_eq!(k.store_mut().compact().expect("compact"), 1);
+    let pending: i64 = k
+        .store()
+        .conn()
+        .query_row("SELECT MAX(pending) FROM documents WHERE kind = 'log'", [], |r| r.get(0))
+        .expect("pending");
+    assert_eq!(pending, 0, "loose changes were folded into a snapshot");
     let snap: i64 = k
         .store()
         .conn()

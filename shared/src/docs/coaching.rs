@@ -14,7 +14,9 @@ pub fn action_items(doc: &impl ReadDoc, rep: &str) -> Result<Vec<ActionItem>> {
     let coll = map(doc, &ROOT, "action_items")?;
     let mut out = Vec::new();
     for id in record_ids(doc, &coll) {
-        let Some(o) = record(doc, &coll, &id)? else { continue };
+        let Some(o) = record(doc, &coll, &id)? else {
+            continue;
+        };
         out.push(ActionItem {
             rep: rep.to_string(),
             owner: get_str(doc, &o, "owner").unwrap_or_default(),

@@ -14,26 +14,40 @@ pub fn read(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Activity>> {
     let coll = map(doc, &ROOT, "activities")?;
     let mut out = Vec::new();
     for id in record_ids(doc, &coll) {
-        let Some(o) = record(doc, &coll, &id)? else { continue };
-        if get_bool(doc, &o, "deleted") {
-            continue;
+        if let Some(a) = read_record(doc, &coll, rep, id)? {
+            out.push(a);
         }
-        out.push(Activity {
-            rep: rep.to_string(),
-            kind: get_str(doc, &o, "type").unwrap_or_default(),
-            kare: get_str(doc, &o, "kare").and_then(|k| k.parse::<Kare>().ok()),
-            occurred_at: get_str(doc, &o, "occurred_at").unwrap_or_default(),
-            count: get_i64(doc, &o, "count").unwrap_or(1),
-            duration_min: get_i64(doc, &o, "duration_min"),
-            outcome: get_str(doc, &o, "outcome"),
-            account: get_str(doc, &o, "account"),
-            deal: get_str(doc, &o, "deal"),
-            note: get_str(doc, &o, "note"),
-            logged_by: get_str(doc, &o, "logged_by").unwrap_or_default(),
-            id,
-        });
     }
     Ok(out)
+}
+
+/// One live activity by id.
+pub fn read_one(doc: &impl ReadDoc, rep: &str, id: &str) -> Result<Option<Activity>> {
+    let coll = map(doc, &ROOT, "activities")?;
+    read_record(doc, &coll, rep, id.to_string())
+}
+
+fn read_record(doc: &impl ReadDoc, coll: &automerge::ObjId, rep: &str, id: String) -> Result<Option<Activity>> {
+    let Some(o) = record(doc, coll, &id)? else {
+        return Ok(None);
+    };
+    if get_bool(doc, &o, "deleted") {
+        return Ok(None);
+    }
+    Ok(Some(Activity {
+        rep: rep.to_string(),
+        kind: get_str(doc, &o, "type").unwrap_or_default(),
+        kare: get_str(doc, &o, "kare").and_then(|k| k.parse::<Kare>().ok()),
+        occurred_at: get_str(doc, &o, "occurred_at").unwrap_or_default(),
+        count: get_i64(doc, &o, "count").unwrap_or(1),
+        duration_min: get_i64(doc, &o, "duration_min"),
+        outcome: get_str(doc, &o, "outcome"),
+        account: get_str(doc, &o, "account"),
+        deal: get_str(doc, &o, "deal"),
+        note: get_str(doc, &o, "note"),
+        logged_by: get_str(doc, &o, "logged_by").unwrap_or_default(),
+        id,
+    }))
 }
 
 /// True when the document holds a live activity with this id.

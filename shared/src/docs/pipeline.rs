@@ -12,7 +12,9 @@ pub fn deals(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Deal>> {
     let coll = map(doc, &ROOT, "deals")?;
     let mut out = Vec::new();
     for id in record_ids(doc, &coll) {
-        let Some(o) = record(doc, &coll, &id)? else { continue };
+        let Some(o) = record(doc, &coll, &id)? else {
+            continue;
+        };
         out.push(Deal {
             rep: rep.to_string(),
             name: get_str(doc, &o, "name").unwrap_or_default(),

@@ -22,9 +22,15 @@ pub fn targets(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Target>> {
     let mut out = Vec::new();
     for key in record_ids(doc, &coll) {
         let mut parts = key.splitn(3, ':');
-        let (Some(scope), Some(week), Some(kind)) = (parts.next(), parts.next(), parts.next()) else { continue };
-        let Some(o) = record(doc, &coll, &key)? else { continue };
-        let Some(count) = get_i64(doc, &o, "count") else { continue };
+        let (Some(scope), Some(week), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let Some(o) = record(doc, &coll, &key)? else {
+            continue;
+        };
+        let Some(count) = get_i64(doc, &o, "count") else {
+            continue;
+        };
         out.push(Target {
             rep: rep.to_string(),
             kind: kind.to_string(),
@@ -64,7 +70,9 @@ pub fn commitments(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Commitment>> {
     let coll = map(doc, &ROOT, "commitments")?;
     let mut out = Vec::new();
     for id in record_ids(doc, &coll) {
-        let Some(o) = record(doc, &coll, &id)? else { continue };
+        let Some(o) = record(doc, &coll, &id)? else {
+            continue;
+        };
         if get_bool(doc, &o, "deleted") {
             continue;
         }

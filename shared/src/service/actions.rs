@@ -61,7 +61,9 @@ impl Kept {
             source: "manual".into(),
             created_at: now.to_rfc3339(),
         };
-        self.store.write(|tx| tx.edit(&DocId::coaching(&subject.id), now.timestamp(), |d| docs::coaching::add_action(d, &item)))?;
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&subject.id), now.timestamp(), |d| docs::coaching::add_action(d, &item))
+        })?;
         Ok(item)
     }
 
@@ -72,7 +74,9 @@ impl Kept {
             .conn()
             .query_row(&format!("SELECT {ITEM_COLS} FROM action_items WHERE id = ?1"), params![id], item_from_row)
             .optional()?
-            .ok_or_else(|| CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids")))?;
+            .ok_or_else(|| {
+                CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids"))
+            })?;
         if self.me().role != Role::Manager && item.rep != self.me().id && item.owner != self.me().id {
             return Err(CoreError::NotAllowed(format!("action item {id} is another rep's")));
         }
@@ -90,7 +94,9 @@ impl Kept {
         let item = self.action(id)?;
         let time = self.now_secs();
         self.store.write(|tx| {
-            tx.edit(&DocId::coaching(&item.rep), time, |d| docs::coaching::update_action(d, id, status, result, text, due))
+            tx.edit(&DocId::coaching(&item.rep), time, |d| {
+                docs::coaching::update_action(d, id, status, result, text, due)
+            })
         })?;
         self.action(id)
     }

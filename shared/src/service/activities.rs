@@ -103,7 +103,7 @@ impl Kept {
         // The log document is the ISO week of the activity's time, in the team's zone.
         let doc = DocId::log(&rep.id, Week::of_instant(at, tz, Weekday::Mon));
         let time = now.timestamp();
-        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::insert(d, &a)))?;
+        self.store.write(|tx| tx.edit_records(&doc, time, &[&a.id], |d| docs::log::insert(d, &a)))?;
         Ok(a)
     }
 
@@ -133,7 +133,7 @@ impl Kept {
         let doc = self.activity_doc(id)?;
         let input = self.check_input(&input)?;
         let time = self.now_secs();
-        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::update(d, id, &input)))?;
+        self.store.write(|tx| tx.edit_records(&doc, time, &[id], |d| docs::log::update(d, id, &input)))?;
         self.activity(id)
     }
 
@@ -141,7 +141,7 @@ impl Kept {
     pub fn delete_activity(&mut self, id: &str) -> Result<()> {
         let doc = self.activity_doc(id)?;
         let time = self.now_secs();
-        self.store.write(|tx| tx.edit(&doc, time, |d| docs::log::delete(d, id)))
+        self.store.write(|tx| tx.edit_records(&doc, time, &[id], |d| docs::log::delete(d, id)))
     }
 
     /// Activities of a week (default: this week), for me or (managers) a named rep

@@ -32,7 +32,12 @@ fn identity(store: &Store) -> Result<Identity> {
     let get = |k: &str| -> Result<String> {
         store.meta(k)?.ok_or_else(|| CoreError::NotAStore(format!("{}: missing '{k}'", store.path().display())))
     };
-    Ok(Identity { team_id: get("team_id")?, member_id: get("member_id")?, name: get("member_name")?, role: get("role")?.parse()? })
+    Ok(Identity {
+        team_id: get("team_id")?,
+        member_id: get("member_id")?,
+        name: get("member_name")?,
+        role: get("role")?.parse()?,
+    })
 }
 
 fn changes_of(store: &Store, id: &DocId) -> Result<Vec<Vec<u8>>> {

@@ -178,7 +178,8 @@ impl Kept {
     /// Members this device knows, by name.
     pub fn members(&self) -> Result<Vec<Member>> {
         let mut st = self.store.conn().prepare("SELECT id, name, role FROM members WHERE active = 1 ORDER BY name")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
         let mut out = Vec::new();
         for r in rows {
             let (id, name, role) = r?;
@@ -204,7 +205,9 @@ impl Kept {
 
     /// The rep a command is about: me, or (for managers) the named rep.
     pub fn resolve_rep(&self, name: Option<&str>) -> Result<Member> {
-        let Some(name) = name else { return Ok(self.me.clone()) };
+        let Some(name) = name else {
+            return Ok(self.me.clone());
+        };
         if name == self.me.name || name == self.me.id {
             return Ok(self.me.clone());
         }

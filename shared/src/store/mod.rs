@@ -16,21 +16,33 @@ use crate::error::{CoreError, Result};
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The database file inside a home folder.
 pub const DB_FILE: &str = "kept.sqlite3";
 
-/// Compact a document (fold its loose changes into a snapshot) past this many.
+/// `Store::compact` folds a document's loose changes into a snapshot past this many.
 const COMPACT_AFTER: i64 = 64;
+/// A write compacts inline only past this many (a bound, should maintenance never run).
+const COMPACT_INLINE_AFTER: i64 = 1024;
 
 /// An open local store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
     actor: ActorId,
+    cache: DocCache,
 }
+
+/// Documents kept in memory between writes. An entry is used only while its
+/// heads equal the heads recorded in the database (read inside the write
+/// transaction), so a write by another process simply causes a reload.
+type DocCache = std::collections::HashMap<DocId, AutoCommit>;
+
+/// Most documents the cache holds before it starts over.
+const CACHE_DOCS: usize = 128;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -73,7 +85,7 @@ impl Store {
             tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
         }
         tx.commit()?;
-        Ok(Store { conn, path, actor })
+        Ok(Store { conn, path, actor, cache: DocCache::new() })
     }
 
     /// Opens the store in `home`, with a clear error when there is none.
@@ -106,7 +118,7 @@ impl Store {
         let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         let actor = ActorId::try_from(actor_hex.as_str())
             .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;
-        Ok(Store { conn, path, actor })
+        Ok(Store { conn, path, actor, cache: DocCache::new() })
     }
 
     /// The database file.
@@ -139,9 +151,14 @@ impl Store {
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let path = self.path.display().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| busy_or(e, &path))?;
-        let mut w = Tx { tx, actor: &self.actor };
+        let mut w = Tx { tx, actor: &self.actor, cache: &mut self.cache, touched: Vec::new() };
         let out = f(&mut w)?;
-        w.tx.commit().map_err(|e| busy_or(e, &path))?;
+        let Tx { tx, cache, touched, .. } = w;
+        tx.commit().map_err(|e| busy_or(e, &path))?;
+        if cache.len() + touched.len() > CACHE_DOCS {
+            cache.clear();
+        }
+        cache.extend(touched);
         Ok(out)
     }
 
@@ -181,6 +198,23 @@ impl Store {
             }
             Ok(())
         })
+    }
+
+    /// Folds the loose changes of every document that has more than a few
+    /// into a snapshot (`save()`), so loading stays fast. Run after a sync or
+    /// when idle, not inside a user's write. Returns how many were compacted.
+    pub fn compact(&mut self) -> Result<usize> {
+        let due: Vec<String> = {
+            let mut st = self.conn.prepare("SELECT id FROM documents WHERE pending > ?1")?;
+            let v = st.query_map(params![COMPACT_AFTER], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            v
+        };
+        let mut n = 0;
+        for id in due {
+            let id: DocId = id.parse()?;
+            n += self.write(|tx| tx.compact(&id))?;
+        }
+        Ok(n)
     }
 
     /// Every row of every view, as text, for comparisons in tests and checks.
@@ -224,7 +258,9 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
     let snapshot: Option<Vec<u8>> = conn
         .query_row("SELECT snapshot FROM documents WHERE id = ?1", params![id.as_str()], |r| r.get(0))
         .optional()?;
-    let Some(snapshot) = snapshot else { return Ok(None) };
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
     let mut doc = if snapshot.is_empty() { AutoCommit::new() } else { AutoCommit::load(&snapshot)? };
     let mut st = conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY rowid")?;
     let mut rows = st.query(params![id.as_str()])?;
@@ -247,6 +283,9 @@ fn heads_text(heads: &[ChangeHash]) -> String {
 pub struct Tx<'a> {
     tx: rusqlite::Transaction<'a>,
     actor: &'a ActorId,
+    cache: &'a mut DocCache,
+    /// Documents changed in this transaction; cached only once it commits.
+    touched: Vec<(DocId, AutoCommit)>,
 }
 
 impl Tx<'_> {
@@ -260,11 +299,53 @@ impl Tx<'_> {
         load_doc(&self.tx, id)
     }
 
+    /// The current state of document `id`: from this transaction, from the
+    /// cache if still current, else from the database.
+    fn checkout(&mut self, id: &DocId) -> Result<Option<AutoCommit>> {
+        if let Some(pos) = self.touched.iter().position(|(d, _)| d == id) {
+            return Ok(Some(self.touched.swap_remove(pos).1));
+        }
+        let heads: Option<String> = self
+            .tx
+            .query_row("SELECT heads FROM documents WHERE id = ?1", params![id.as_str()], |r| r.get(0))
+            .optional()?;
+        let Some(heads) = heads else { return Ok(None) };
+        if let Some(mut doc) = self.cache.remove(id) {
+            if heads_text(&doc.get_heads()) == heads {
+                return Ok(Some(doc));
+            }
+        }
+        load_doc(&self.tx, id)
+    }
+
     /// Edits document `id` (created from its genesis if new) with `f`, as one
     /// Automerge change stamped `time` (unix seconds). The change goes to the
     /// document, the outbox and the views.
     pub fn edit<T>(&mut self, id: &DocId, time: i64, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
-        let (mut doc, before) = match load_doc(&self.tx, id)? {
+        self.edit_inner(id, time, None, f)
+    }
+
+    /// Like [`Tx::edit`] for a change that touches only the log records
+    /// `records`: their view rows are refreshed without diffing the document.
+    pub fn edit_records<T>(
+        &mut self,
+        id: &DocId,
+        time: i64,
+        records: &[&str],
+        f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
+        let set: BTreeSet<String> = records.iter().map(|r| r.to_string()).collect();
+        self.edit_inner(id, time, Some(set), f)
+    }
+
+    fn edit_inner<T>(
+        &mut self,
+        id: &DocId,
+        time: i64,
+        records: Option<BTreeSet<String>>,
+        f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
+        let (mut doc, before) = match self.checkout(id)? {
             Some(mut d) => {
                 let h = d.get_heads();
                 (d, h)
@@ -273,9 +354,15 @@ impl Tx<'_> {
         };
         doc.set_actor(self.actor.clone());
         let out = f(&mut doc)?;
-        doc.commit_with(CommitOptions::default().with_time(time));
-        let new = doc.get_changes(&before);
-        self.store_changes(id, &mut doc, &new, true)?;
+        let hash = doc.commit_with(CommitOptions::default().with_time(time));
+        let (new, records) = if before.is_empty() {
+            // A new document: its genesis travels with the first change.
+            (doc.get_changes(&[]), None)
+        } else {
+            (hash.and_then(|h| doc.get_change_by_hash(&h)).into_iter().collect(), records)
+        };
+        self.store_changes(id, &mut doc, &before, &new, true, records)?;
+        self.touched.push((id.clone(), doc));
         Ok(out)
     }
 
@@ -283,7 +370,8 @@ impl Tx<'_> {
     /// `id`. Returns how many were new here. They are not put in the outbox
     /// unless `forward` (changes learnt from a peer that the relay may lack).
     pub fn apply(&mut self, id: &DocId, raw: Vec<Vec<u8>>, forward: bool) -> Result<usize> {
-        let mut doc = load_doc(&self.tx, id)?.unwrap_or_default();
+        let mut doc = self.checkout(id)?.unwrap_or_default();
+        let before = doc.get_heads();
         let mut fresh = Vec::new();
         for bytes in raw {
             let c = Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: bad change: {e}")))?;
@@ -292,15 +380,25 @@ impl Tx<'_> {
             }
         }
         if fresh.is_empty() {
+            self.touched.push((id.clone(), doc));
             return Ok(0);
         }
         doc.apply_changes(fresh.clone())?;
         let n = fresh.len();
-        self.store_changes(id, &mut doc, &fresh, forward)?;
+        self.store_changes(id, &mut doc, &before, &fresh, forward, None)?;
+        self.touched.push((id.clone(), doc));
         Ok(n)
     }
 
-    fn store_changes(&mut self, id: &DocId, doc: &mut AutoCommit, changes: &[Change], outbox: bool) -> Result<()> {
+    fn store_changes(
+        &mut self,
+        id: &DocId,
+        doc: &mut AutoCommit,
+        before: &[ChangeHash],
+        changes: &[Change],
+        outbox: bool,
+        records: Option<BTreeSet<String>>,
+    ) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
@@ -309,8 +407,11 @@ impl Tx<'_> {
             params![id.as_str(), id.kind().as_str(), id.subject(), id.period().map(|w| w.to_string())],
         )?;
         {
-            let mut ins = self.tx.prepare_cached("INSERT OR IGNORE INTO doc_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
-            let mut out = self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut ins = self
+                .tx
+                .prepare_cached("INSERT OR IGNORE INTO doc_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut out =
+                self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
             for c in changes {
                 let hash = c.hash().to_string();
                 ins.execute(params![id.as_str(), hash, c.raw_bytes()])?;
@@ -320,9 +421,10 @@ impl Tx<'_> {
             }
         }
         let pending: i64 =
-            self.tx.query_row("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1", params![id.as_str()], |r| r.get(0))?;
+            self.tx
+                .query_row("SELECT COUNT(*) FROM doc_changes WHERE doc_id = ?1", params![id.as_str()], |r| r.get(0))?;
         let heads = heads_text(&doc.get_heads());
-        if pending > COMPACT_AFTER && doc.get_missing_deps(&[]).is_empty() {
+        if pending > COMPACT_INLINE_AFTER && doc.get_missing_deps(&[]).is_empty() {
             let snapshot = doc.save();
             self.tx.execute(
                 "UPDATE documents SET snapshot = ?2, heads = ?3, pending = 0 WHERE id = ?1",
@@ -330,12 +432,35 @@ impl Tx<'_> {
             )?;
             self.tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![id.as_str()])?;
         } else {
-            self.tx.execute(
-                "UPDATE documents SET heads = ?2, pending = ?3 WHERE id = ?1",
-                params![id.as_str(), heads, pending],
-            )?;
+            self.tx.prepare_cached("UPDATE documents SET heads = ?2, pending = ?3 WHERE id = ?1")?.execute(params![
+                id.as_str(),
+                heads,
+                pending
+            ])?;
         }
-        views::refresh(&self.tx, id, doc)
+        let touched = match records {
+            Some(r) => Some(r),
+            None => {
+                let after = doc.get_heads();
+                views::touched_records(doc, before, &after)
+            }
+        };
+        views::refresh_records(&self.tx, id, doc, touched.as_ref())
+    }
+
+    /// Replaces a document's snapshot and loose changes by one fresh snapshot.
+    fn compact(&mut self, id: &DocId) -> Result<usize> {
+        let Some(mut doc) = self.checkout(id)? else { return Ok(0) };
+        if !doc.get_missing_deps(&[]).is_empty() {
+            self.touched.push((id.clone(), doc));
+            return Ok(0);
+        }
+        let snapshot = doc.save();
+        self.tx
+            .execute("UPDATE documents SET snapshot = ?2, pending = 0 WHERE id = ?1", params![id.as_str(), snapshot])?;
+        self.tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![id.as_str()])?;
+        self.touched.push((id.clone(), doc));
+        Ok(1)
     }
 
     /// Sets a meta value inside this transaction.

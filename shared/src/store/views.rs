@@ -6,8 +6,80 @@
 use crate::docs::{self, DocId, DocKind};
 use crate::error::Result;
 use crate::model::Kare;
-use automerge::ReadDoc;
+use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc};
 use rusqlite::{params, Connection};
+use std::collections::BTreeSet;
+
+/// The records of a log document's `activities` map that changed between
+/// two sets of heads, or `None` when something else changed (refresh all).
+pub fn touched_records(doc: &mut AutoCommit, before: &[ChangeHash], after: &[ChangeHash]) -> Option<BTreeSet<String>> {
+    if before.is_empty() {
+        return None;
+    }
+    let mut ids = BTreeSet::new();
+    for p in doc.diff(before, after) {
+        match p.path.as_slice() {
+            [(_, Prop::Map(c))] if c == "activities" => match &p.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => {
+                    ids.insert(key.clone());
+                }
+                _ => return None,
+            },
+            [(_, Prop::Map(c)), (_, Prop::Map(id)), ..] if c == "activities" => {
+                ids.insert(id.clone());
+            }
+            _ => return None,
+        }
+    }
+    Some(ids)
+}
+
+/// Like [`refresh`], but for a log document only the `touched` records
+/// (when known): logging one activity costs the same in a busy week as in a quiet one.
+pub fn refresh_records(
+    conn: &Connection,
+    id: &DocId,
+    doc: &impl ReadDoc,
+    touched: Option<&BTreeSet<String>>,
+) -> Result<()> {
+    let (Some(touched), DocKind::Log) = (touched, id.kind()) else {
+        return refresh(conn, id, doc);
+    };
+    let subject = id.subject().unwrap_or_default();
+    for rec in touched {
+        conn.execute("DELETE FROM activities WHERE id = ?1 AND doc_id = ?2", params![rec, id.as_str()])?;
+        if let Some(a) = docs::log::read_one(doc, subject, rec)? {
+            insert_activity(conn, id, &a)?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_activity(conn: &Connection, id: &DocId, a: &crate::model::Activity) -> Result<()> {
+    let mut ins = conn.prepare_cached(
+        "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
+         duration_min, outcome, account, deal, note, logged_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?;
+    let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
+    ins.execute(params![
+        a.id,
+        id.as_str(),
+        a.rep,
+        a.kind,
+        opt_kare(a.kare),
+        a.occurred_at,
+        utc,
+        a.count,
+        a.duration_min,
+        a.outcome,
+        a.account,
+        a.deal,
+        a.note,
+        a.logged_by
+    ])?;
+    Ok(())
+}
 
 fn opt_kare(k: Option<Kare>) -> Option<&'static str> {
     k.map(Kare::as_str)
@@ -27,29 +99,8 @@ pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> 
         }
         DocKind::Log => {
             conn.execute("DELETE FROM activities WHERE doc_id = ?1", params![id.as_str()])?;
-            let mut ins = conn.prepare_cached(
-                "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
-                 duration_min, outcome, account, deal, note, logged_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?;
             for a in docs::log::read(doc, subject)? {
-                let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
-                ins.execute(params![
-                    a.id,
-                    id.as_str(),
-                    a.rep,
-                    a.kind,
-                    opt_kare(a.kare),
-                    a.occurred_at,
-                    utc,
-                    a.count,
-                    a.duration_min,
-                    a.outcome,
-                    a.account,
-                    a.deal,
-                    a.note,
-                    a.logged_by
-                ])?;
+                insert_activity(conn, id, &a)?;
             }
         }
         DocKind::Plan => {

@@ -24,7 +24,8 @@ pub fn check_url(url: &str, allow_insecure: bool) -> Result<String> {
         r
     } else if let Some(r) = u.strip_prefix("http://") {
         let host = r.split(['/', ':']).next().unwrap_or("");
-        let local = matches!(host, "localhost" | "127.0.0.1" | "[") || host.starts_with("127.") || r.starts_with("[::1]");
+        let local =
+            matches!(host, "localhost" | "127.0.0.1" | "[") || host.starts_with("127.") || r.starts_with("[::1]");
         if !local && !allow_insecure {
             return Err(CoreError::invalid(format!(
                 "refusing plain http to {u}: use https, or allow it explicitly with --insecure-http (only on a network you trust)"
@@ -85,7 +86,8 @@ impl RelayClient {
             return Err(CoreError::Relay { status, message });
         }
         let body = if body.is_empty() { b"null".to_vec() } else { body };
-        serde_json::from_slice(&body).map_err(|e| CoreError::Network(format!("relay {} sent an unreadable answer: {e}", self.base)))
+        serde_json::from_slice(&body)
+            .map_err(|e| CoreError::Network(format!("relay {} sent an unreadable answer: {e}", self.base)))
     }
 
     fn auth(&self) -> Result<String> {

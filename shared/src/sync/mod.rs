@@ -170,10 +170,12 @@ impl Kept {
         let mut total = 0;
         loop {
             let batch: Vec<(i64, String, String, Vec<u8>)> = {
-                let mut st = self.store.conn().prepare_cached(
-                    "SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1",
-                )?;
-                let rows = st.query_map(params![PUSH_BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                let mut st = self
+                    .store
+                    .conn()
+                    .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
+                let rows =
+                    st.query_map(params![PUSH_BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             if batch.is_empty() {
@@ -213,13 +215,15 @@ impl Kept {
             let page = client.pull(cursor, PULL_PAGE)?;
             let mut by_doc: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
             for s in &page.snapshots {
-                let bytes = B64.decode(&s.data).map_err(|e| CoreError::Network(format!("bad snapshot from relay: {e}")))?;
+                let bytes =
+                    B64.decode(&s.data).map_err(|e| CoreError::Network(format!("bad snapshot from relay: {e}")))?;
                 let mut doc = automerge::AutoCommit::load(&bytes)?;
                 let entry = by_doc.entry(s.doc.clone()).or_default();
                 entry.extend(doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()));
             }
             for c in &page.changes {
-                let bytes = B64.decode(&c.data).map_err(|e| CoreError::Network(format!("bad change from relay: {e}")))?;
+                let bytes =
+                    B64.decode(&c.data).map_err(|e| CoreError::Network(format!("bad change from relay: {e}")))?;
                 by_doc.entry(c.doc.clone()).or_default().push(bytes);
             }
             let next = page.next.max(cursor);
