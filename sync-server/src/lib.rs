@@ -35,7 +35,11 @@ pub struct AppState {
 impl AppState {
     /// State over a store.
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
-        AppState { storage, live: Arc::default(), limiter: Arc::default() }
+        AppState {
+            storage,
+            live: Arc::default(),
+            limiter: Arc::default(),
+        }
     }
 }
 
@@ -45,7 +49,10 @@ pub fn router(state: AppState) -> axum::Router {
 }
 
 /// Compacts every team whose backlog reached `threshold`; returns how many were compacted.
-pub async fn compact_teams(storage: &dyn Storage, threshold: i64) -> Result<usize, storage::StorageError> {
+pub async fn compact_teams(
+    storage: &dyn Storage,
+    threshold: i64,
+) -> Result<usize, storage::StorageError> {
     let mut n = 0;
     for (team, backlog) in storage.compaction_backlog().await? {
         if backlog >= threshold.max(1) {
@@ -76,7 +83,9 @@ pub async fn serve(
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let out = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     compactor.abort();
     out
 }

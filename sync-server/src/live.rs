@@ -23,7 +23,10 @@ pub struct Live {
 
 impl Default for Live {
     fn default() -> Self {
-        Live { teams: Mutex::new(HashMap::new()), revoked: broadcast::channel(64).0 }
+        Live {
+            teams: Mutex::new(HashMap::new()),
+            revoked: broadcast::channel(64).0,
+        }
     }
 }
 
@@ -31,7 +34,10 @@ impl Live {
     /// Subscribes to a team's sequence.
     pub fn subscribe(&self, team_id: &str) -> watch::Receiver<i64> {
         let mut teams = self.teams.lock().unwrap_or_else(|p| p.into_inner());
-        teams.entry(team_id.to_string()).or_insert_with(|| watch::channel(0).0).subscribe()
+        teams
+            .entry(team_id.to_string())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
     }
 
     /// Announces that the team's sequence reached `seq` (never moves it back; coalesces).
@@ -61,7 +67,11 @@ impl Live {
 }
 
 /// `GET /v1/live`.
-pub async fn handler(caller: Caller, State(st): State<AppState>, ws: WebSocketUpgrade) -> Result<Response, AppError> {
+pub async fn handler(
+    caller: Caller,
+    State(st): State<AppState>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, AppError> {
     // Subscribe first, then read the head, so no change can slip between the two.
     let revocations = st.live.revoked.subscribe();
     let rx = st.live.subscribe(&caller.team_id);
@@ -74,7 +84,8 @@ pub async fn handler(caller: Caller, State(st): State<AppState>, ws: WebSocketUp
 }
 
 fn event(seq: i64) -> Message {
-    let text = serde_json::to_string(&LiveEvent { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"));
+    let text =
+        serde_json::to_string(&LiveEvent { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"));
     Message::Text(text.into())
 }
 

@@ -73,22 +73,32 @@ fn open(db: &DbArg) -> anyhow::Result<SqliteStorage> {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kept_relay=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "kept_relay=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
         Cmd::Serve { db, listen } => {
             let storage = open(&db)?;
-            let listener =
-                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(addr = %listener.local_addr()?, db = %db.db.display(), "kept-relay serving");
             let shutdown = async {
                 let _ = tokio::signal::ctrl_c().await;
             };
             serve(listener, AppState::new(Arc::new(storage)), shutdown).await?;
         }
-        Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {
+        Cmd::Team {
+            cmd:
+                TeamCmd::Create {
+                    name,
+                    manager,
+                    json,
+                    db,
+                },
+        } => {
             let storage = open(&db)?;
             let t = admin::create_team(&storage, &name, &manager).await?;
             if json {
@@ -96,7 +106,10 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("Team '{name}' created.");
                 println!("team id:        {}", t.team_id);
-                println!("manager invite: {}  (for {manager}; single use; expires {})", t.invite, t.expires_at);
+                println!(
+                    "manager invite: {}  (for {manager}; single use; expires {})",
+                    t.invite, t.expires_at
+                );
                 println!("Join with: kept join <relay URL> {}", t.invite);
             }
         }

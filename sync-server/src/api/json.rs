@@ -16,7 +16,9 @@ const DRAIN_LIMIT: usize = 8 * MAX_BODY_BYTES;
 pub struct ApiJson<T>(pub T);
 
 fn too_large() -> AppError {
-    AppError::TooLarge(format!("the request body is larger than the relay's limit of {MAX_BODY_BYTES} bytes"))
+    AppError::TooLarge(format!(
+        "the request body is larger than the relay's limit of {MAX_BODY_BYTES} bytes"
+    ))
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {

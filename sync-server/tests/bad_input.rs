@@ -1,0 +1,213 @@
+//! Bad input against a real relay: each is refused with the JSON error body and changes nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use common::*;
+use kept_core::protocol::{MAX_BODY_BYTES, MAX_PUSH_CHANGES};
+use serde_json::json;
+
+#[test]
+fn malformed_json_is_400_naming_the_problem() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let (st, v) = team.manager.client.post_raw("/v1/push", b"{\"changes\": [");
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(msg.to_lowercase().contains("json"), "{msg}");
+    let (st, v) = team
+        .manager
+        .client
+        .post_raw("/v1/push", br#"{"changes": 5}"#);
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(msg.contains("changes"), "{msg}");
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn garbage_change_bytes_are_400_naming_the_change() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let me = team.manager.id().to_string();
+    let body = json!({"changes": [entry(&plan(&me), &change_b64()), entry(&plan(&me), &B64.encode(b"not a change at all"))]});
+    let (st, v) = team.manager.client.post("/v1/push", &body);
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(
+        msg.contains("change 1") && msg.contains("Automerge"),
+        "{msg}"
+    );
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn bad_base64_is_400() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let body = json!({"changes": [entry("team", "!!not base64!!")]});
+    let (st, v) = team.manager.client.post("/v1/push", &body);
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(msg.contains("change 0") && msg.contains("base64"), "{msg}");
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn bad_document_ids_and_disagreeing_kind_or_subject_are_400() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let ann = team.ann.id().to_string();
+    let bad = [
+        json!({"doc": "secrets/x", "kind": "plan", "data": change_b64()}),
+        json!({"doc": plan(&ann), "kind": "log", "subject": ann, "data": change_b64()}),
+        json!({"doc": plan(&ann), "kind": "plan", "subject": team.bob.id(), "data": change_b64()}),
+        json!({"doc": "team", "kind": "team", "subject": ann, "data": change_b64()}),
+        json!({"doc": plan(&ann), "kind": "nonsense", "subject": ann, "data": change_b64()}),
+    ];
+    for c in bad {
+        let (st, v) = team
+            .manager
+            .client
+            .post("/v1/push", &json!({"changes": [c]}));
+        error_message(st, &v, 400, "bad_request");
+    }
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn oversized_body_is_413() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let big = "A".repeat(MAX_BODY_BYTES + 1024);
+    let body = format!(r#"{{"changes":[{{"doc":"team","kind":"team","data":"{big}"}}]}}"#);
+    let (st, v) = team.manager.client.post_raw("/v1/push", body.as_bytes());
+    let msg = error_message(st, &v, 413, "too_large");
+    assert!(msg.contains(&MAX_BODY_BYTES.to_string()), "{msg}");
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn too_many_changes_is_400() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let changes: Vec<_> = (0..=MAX_PUSH_CHANGES)
+        .map(|_| entry("team", &change_b64()))
+        .collect();
+    let (st, v) = team
+        .manager
+        .client
+        .post("/v1/push", &json!({ "changes": changes }));
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(msg.contains(&MAX_PUSH_CHANGES.to_string()), "{msg}");
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn missing_unknown_and_revoked_tokens_are_401() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let body = json!({"changes": [entry("team", &change_b64())]});
+    let (st, v) = relay.client(None).post("/v1/push", &body);
+    error_message(st, &v, 401, "unauthorized");
+    let (st, v) = relay.client(Some("not-a-token")).post("/v1/push", &body);
+    error_message(st, &v, 401, "unauthorized");
+    let (st, v) = relay.client(None).get("/v1/pull?cursor=0");
+    error_message(st, &v, 401, "unauthorized");
+    // Revoke Bob's device: his token stops working everywhere.
+    let (st, _) = team
+        .manager
+        .client
+        .delete(&format!("/v1/devices/{}", team.bob.join.device_id));
+    assert_eq!(st, 204);
+    let bob_body = json!({"changes": [entry(&plan(team.bob.id()), &change_b64())]});
+    let (st, v) = team.bob.client.post("/v1/push", &bob_body);
+    error_message(st, &v, 401, "unauthorized");
+    let (st, v) = team.bob.client.get("/v1/pull?cursor=0");
+    error_message(st, &v, 401, "unauthorized");
+    assert_nothing_stored(&team);
+}
+
+#[test]
+fn an_invite_works_once() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let inv = relay.invite(&team.manager, kept_core::model::Role::Rep, None);
+    let anon = relay.client(None);
+    let (st, v) = anon.post("/v1/join", &json!({"invite": inv.code, "name": "Cleo"}));
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = anon.post("/v1/join", &json!({"invite": inv.code, "name": "Dan"}));
+    let msg = error_message(st, &v, 401, "unauthorized");
+    assert!(msg.contains("already used"), "{msg}");
+    let (_, members) = team.manager.client.get("/v1/members");
+    let names: Vec<_> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Maria", "Ann", "Bob", "Cleo"]);
+}
+
+#[test]
+fn repeated_wrong_invites_are_429() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let good = relay.invite(&team.manager, kept_core::model::Role::Rep, Some("Cleo"));
+    let anon = relay.client(None);
+    for i in 0..kept_relay::auth::MAX_FAILURES {
+        let (st, v) = anon.post("/v1/join", &json!({"invite": format!("wrong-{i}")}));
+        error_message(st, &v, 401, "unauthorized");
+    }
+    let (st, v) = anon.post("/v1/join", &json!({"invite": "wrong-again"}));
+    error_message(st, &v, 429, "rate_limited");
+    // Even a right code waits out the window, and nothing was created.
+    let (st, v) = anon.post("/v1/join", &json!({"invite": good.code}));
+    error_message(st, &v, 429, "rate_limited");
+    let (_, members) = team.manager.client.get("/v1/members");
+    assert_eq!(members.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn repeated_unknown_tokens_are_429_but_valid_tokens_still_work() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let stranger = relay.client(Some("guess"));
+    for _ in 0..kept_relay::auth::MAX_FAILURES {
+        assert_eq!(stranger.get("/v1/members").0, 401);
+    }
+    let (st, v) = stranger.get("/v1/members");
+    error_message(st, &v, 429, "rate_limited");
+    assert_eq!(team.ann.client.get("/v1/members").0, 200);
+}
+
+#[test]
+fn duplicate_names_are_409_and_leave_the_invite_usable() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let inv = relay.invite(&team.manager, kept_core::model::Role::Rep, None);
+    let anon = relay.client(None);
+    let (st, v) = anon.post("/v1/join", &json!({"invite": inv.code, "name": "ann"}));
+    let msg = error_message(st, &v, 409, "conflict");
+    assert!(msg.contains("ann"), "{msg}");
+    let (st, v) = anon.post("/v1/join", &json!({"invite": inv.code, "name": "Anna"}));
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = team
+        .manager
+        .client
+        .post("/v1/invites", &json!({"role": "rep", "name": "BOB"}));
+    error_message(st, &v, 409, "conflict");
+}
+
+#[test]
+fn bad_queries_and_unknown_routes_get_json_errors() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    for q in ["cursor=abc", "cursor=-1", "limit=0", "limit=-5"] {
+        let (st, v) = team.manager.client.get(&format!("/v1/pull?{q}"));
+        error_message(st, &v, 400, "bad_request");
+    }
+    let (st, v) = team.manager.client.get("/v1/nothing");
+    error_message(st, &v, 404, "not_found");
+    let (st, v) = relay.client(None).get("/health");
+    assert_eq!(st, 200);
+    assert_eq!(v["ok"], true);
+}

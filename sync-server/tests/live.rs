@@ -1,0 +1,114 @@
+//! The live WebSocket against a real relay.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(relay: &Relay, token: &str) -> Result<Ws, tungstenite::Error> {
+    let mut req = format!("ws://{}/v1/live", relay.addr)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tungstenite::connect(req)?;
+    if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    }
+    Ok(ws)
+}
+
+fn next_seq(ws: &mut Ws) -> i64 {
+    loop {
+        match ws.read().unwrap() {
+            Message::Text(t) => {
+                return serde_json::from_str::<serde_json::Value>(&t).unwrap()["seq"]
+                    .as_i64()
+                    .unwrap()
+            }
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn live_sends_the_seq_on_connect_and_on_every_change() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let mut ws = connect(&relay, &team.manager.join.token).unwrap();
+    assert_eq!(next_seq(&mut ws), 0);
+    let body = json!({"changes": [entry(&log(team.ann.id()), &change_b64())]});
+    assert_eq!(team.ann.client.post("/v1/push", &body).0, 200);
+    assert_eq!(next_seq(&mut ws), 1);
+    // A rep's socket for the same team hears it too; a new socket starts from the head.
+    let mut ws2 = connect(&relay, &team.bob.join.token).unwrap();
+    assert_eq!(next_seq(&mut ws2), 1);
+    let body = json!({"changes": [entry(&log(team.bob.id()), &change_b64()), entry(&log(team.bob.id()), &change_b64())]});
+    assert_eq!(team.bob.client.post("/v1/push", &body).0, 200);
+    assert_eq!(next_seq(&mut ws), 3);
+    assert_eq!(next_seq(&mut ws2), 3);
+}
+
+#[test]
+fn live_refuses_missing_and_unknown_tokens() {
+    let relay = Relay::start();
+    let _team = relay.team("A");
+    match connect(&relay, "nope") {
+        Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
+        other => panic!("expected 401, got {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn a_revoked_devices_open_socket_is_closed_at_once() {
+    let relay = Relay::start();
+    let team = relay.team("A");
+    let mut ws = connect(&relay, &team.ann.join.token).unwrap();
+    assert_eq!(next_seq(&mut ws), 0);
+    let mut other = connect(&relay, &team.bob.join.token).unwrap();
+    assert_eq!(next_seq(&mut other), 0);
+    let started = Instant::now();
+    let (st, _) = team
+        .manager
+        .client
+        .delete(&format!("/v1/devices/{}", team.ann.join.device_id));
+    assert_eq!(st, 204);
+    let closed = loop {
+        match ws.read() {
+            Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => {
+                break None
+            }
+            Err(e) => panic!("socket not closed: {e}"),
+        }
+    };
+    assert_eq!(closed, Some(kept_relay::live::CLOSE_REVOKED));
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Bob's socket stays open and still hears changes.
+    let body = json!({"changes": [entry("team", &change_b64())]});
+    assert_eq!(team.manager.client.post("/v1/push", &body).0, 200);
+    assert_eq!(next_seq(&mut other), 1);
+    // Removing a member closes their sockets too.
+    let (st, _) = team
+        .manager
+        .client
+        .delete(&format!("/v1/members/{}", team.bob.id()));
+    assert_eq!(st, 204);
+    loop {
+        match other.read() {
+            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("socket not closed: {e}"),
+        }
+    }
+}
