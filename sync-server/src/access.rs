@@ -28,9 +28,7 @@ pub fn may_write(caller: &Caller, doc: &DocId, members: &[MemberInfo]) -> Result
     }
     let subject = doc.subject().unwrap_or_default();
     if !members.iter().any(|m| m.id == subject && m.active) {
-        return Err(format!(
-            "member '{subject}' is not an active member of your team"
-        ));
+        return Err(format!("member '{subject}' is not an active member of your team"));
     }
     if caller.role == Role::Manager || caller.member_id == subject {
         Ok(())
@@ -47,20 +45,10 @@ mod tests {
     const B: &str = "01900000-0000-7000-8000-00000000000b";
 
     fn caller(member: &str, role: Role) -> Caller {
-        Caller {
-            device_id: "d".into(),
-            member_id: member.into(),
-            team_id: "t".into(),
-            role,
-        }
+        Caller { device_id: "d".into(), member_id: member.into(), team_id: "t".into(), role }
     }
     fn member(id: &str, active: bool) -> MemberInfo {
-        MemberInfo {
-            id: id.into(),
-            name: id.into(),
-            role: Role::Rep,
-            active,
-        }
+        MemberInfo { id: id.into(), name: id.into(), role: Role::Rep, active }
     }
 
     #[test]
@@ -72,10 +60,7 @@ mod tests {
         assert!(may_write(&rep, &DocId::team(), &members).is_err());
         assert!(may_write(&boss, &DocId::team(), &members).is_ok());
         assert!(may_write(&boss, &DocId::plan(A), &members).is_ok());
-        assert!(
-            may_write(&boss, &DocId::plan(B), &members).is_err(),
-            "B was removed"
-        );
+        assert!(may_write(&boss, &DocId::plan(B), &members).is_err(), "B was removed");
         assert!(may_write(&caller(B, Role::Rep), &DocId::plan(A), &members).is_err());
         assert!(may_read(&rep, &DocId::team()) && !may_read(&rep, &DocId::plan(B)));
     }

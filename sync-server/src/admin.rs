@@ -17,25 +17,12 @@ pub struct CreatedTeam {
 }
 
 /// Creates a team and a one-time invite for its first manager, `manager`.
-pub async fn create_team(
-    storage: &dyn Storage,
-    name: &str,
-    manager: &str,
-) -> Result<CreatedTeam, StorageError> {
+pub async fn create_team(storage: &dyn Storage, name: &str, manager: &str) -> Result<CreatedTeam, StorageError> {
     let name = clean_name(name).map_err(|e| StorageError::Invalid(format!("team name: {e}")))?;
-    let manager =
-        clean_name(manager).map_err(|e| StorageError::Invalid(format!("manager name: {e}")))?;
+    let manager = clean_name(manager).map_err(|e| StorageError::Invalid(format!("manager name: {e}")))?;
     let team_id = uuid::Uuid::now_v7().to_string();
     let (code, invite) = make_invite(&team_id, Role::Manager, Some(manager), None);
-    let expires_at = chrono::DateTime::from_timestamp(invite.expires_at, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
-    storage
-        .create_team(&team_id, &name, invite.created_at, invite)
-        .await?;
-    Ok(CreatedTeam {
-        team_id,
-        invite: code,
-        expires_at,
-    })
+    let expires_at = chrono::DateTime::from_timestamp(invite.expires_at, 0).map(|t| t.to_rfc3339()).unwrap_or_default();
+    storage.create_team(&team_id, &name, invite.created_at, invite).await?;
+    Ok(CreatedTeam { team_id, invite: code, expires_at })
 }

@@ -66,10 +66,7 @@ impl RateLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match map.get_mut(&(bucket, ip)) {
             Some(q) => {
-                while q
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW)
-                {
+                while q.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
                     q.pop_front();
                 }
                 q.len() >= MAX_FAILURES
@@ -83,10 +80,7 @@ impl RateLimiter {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 10_000 {
-            map.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) <= FAILURE_WINDOW)
-            });
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= FAILURE_WINDOW));
         }
         let q = map.entry((bucket, ip)).or_default();
         q.push_back(now);
@@ -103,10 +97,8 @@ pub struct ClientIp(pub IpAddr);
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let ip =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         Ok(ClientIp(ip))
     }
 }
@@ -114,23 +106,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
-            .await
-            .unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            AppError::Unauthorized("missing 'Authorization: Bearer <device token>' header".into())
-        })?;
+        let ClientIp(ip) =
+            ClientIp::from_request_parts(parts, state).await.unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| AppError::Unauthorized("missing 'Authorization: Bearer <device token>' header".into()))?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                AppError::Unauthorized(
-                    "the Authorization header must be 'Bearer <device token>'".into(),
-                )
-            })?;
+            .ok_or_else(|| AppError::Unauthorized("the Authorization header must be 'Bearer <device token>'".into()))?;
         match state.storage.caller_by_token(&hash_secret(token)).await? {
             Some(caller) => Ok(caller),
             None => {
@@ -140,9 +128,7 @@ impl FromRequestParts<AppState> for Caller {
                     ));
                 }
                 state.limiter.fail(Bucket::Token, ip);
-                Err(AppError::Unauthorized(
-                    "unknown or revoked device token; join again with a new invite".into(),
-                ))
+                Err(AppError::Unauthorized("unknown or revoked device token; join again with a new invite".into()))
             }
         }
     }

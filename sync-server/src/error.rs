@@ -60,12 +60,7 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                kind: kind.to_string(),
-                message,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { kind: kind.to_string(), message } };
         (status, Json(body)).into_response()
     }
 }

@@ -35,11 +35,7 @@ pub struct AppState {
 impl AppState {
     /// State over a store.
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
-        AppState {
-            storage,
-            live: Arc::default(),
-            limiter: Arc::default(),
-        }
+        AppState { storage, live: Arc::default(), limiter: Arc::default() }
     }
 }
 
@@ -49,10 +45,7 @@ pub fn router(state: AppState) -> axum::Router {
 }
 
 /// Compacts every team whose backlog reached `threshold`; returns how many were compacted.
-pub async fn compact_teams(
-    storage: &dyn Storage,
-    threshold: i64,
-) -> Result<usize, storage::StorageError> {
+pub async fn compact_teams(storage: &dyn Storage, threshold: i64) -> Result<usize, storage::StorageError> {
     let mut n = 0;
     for (team, backlog) in storage.compaction_backlog().await? {
         if backlog >= threshold.max(1) {
@@ -72,6 +65,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let storage = state.storage.clone();
+    let live = state.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Open WebSockets would otherwise hold a graceful shutdown forever.
+        live.close_all();
+    };
     let compactor = tokio::spawn(async move {
         let mut tick = tokio::time::interval(COMPACT_EVERY);
         tick.tick().await;
@@ -83,9 +82,7 @@ pub async fn serve(
         }
     });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let out = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     compactor.abort();
     out
 }

@@ -19,14 +19,12 @@ pub const CLOSE_REVOKED: u16 = 4001;
 pub struct Live {
     teams: Mutex<HashMap<String, watch::Sender<i64>>>,
     revoked: broadcast::Sender<Arc<Vec<String>>>,
+    closing: watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Live {
-            teams: Mutex::new(HashMap::new()),
-            revoked: broadcast::channel(64).0,
-        }
+        Live { teams: Mutex::new(HashMap::new()), revoked: broadcast::channel(64).0, closing: watch::channel(false).0 }
     }
 }
 
@@ -34,10 +32,7 @@ impl Live {
     /// Subscribes to a team's sequence.
     pub fn subscribe(&self, team_id: &str) -> watch::Receiver<i64> {
         let mut teams = self.teams.lock().unwrap_or_else(|p| p.into_inner());
-        teams
-            .entry(team_id.to_string())
-            .or_insert_with(|| watch::channel(0).0)
-            .subscribe()
+        teams.entry(team_id.to_string()).or_insert_with(|| watch::channel(0).0).subscribe()
     }
 
     /// Announces that the team's sequence reached `seq` (never moves it back; coalesces).
@@ -58,6 +53,11 @@ impl Live {
         }
     }
 
+    /// Closes every live channel (the relay is shutting down).
+    pub fn close_all(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// Closes the live channels of these devices.
     pub fn revoke(&self, device_ids: Vec<String>) {
         if !device_ids.is_empty() {
@@ -67,11 +67,7 @@ impl Live {
 }
 
 /// `GET /v1/live`.
-pub async fn handler(
-    caller: Caller,
-    State(st): State<AppState>,
-    ws: WebSocketUpgrade,
-) -> Result<Response, AppError> {
+pub async fn handler(caller: Caller, State(st): State<AppState>, ws: WebSocketUpgrade) -> Result<Response, AppError> {
     // Subscribe first, then read the head, so no change can slip between the two.
     let revocations = st.live.revoked.subscribe();
     let rx = st.live.subscribe(&caller.team_id);
@@ -84,8 +80,7 @@ pub async fn handler(
 }
 
 fn event(seq: i64) -> Message {
-    let text =
-        serde_json::to_string(&LiveEvent { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"));
+    let text = serde_json::to_string(&LiveEvent { seq }).unwrap_or_else(|_| format!("{{\"seq\":{seq}}}"));
     Message::Text(text.into())
 }
 
@@ -96,6 +91,7 @@ async fn run(
     mut rx: watch::Receiver<i64>,
     mut revocations: broadcast::Receiver<Arc<Vec<String>>>,
 ) {
+    let mut closing = st.live.closing.subscribe();
     let first = *rx.borrow_and_update();
     if socket.send(event(first)).await.is_err() {
         return;
@@ -122,6 +118,12 @@ async fn run(
                     let _ = socket.send(Message::Close(Some(frame))).await;
                     break;
                 }
+            }
+            // The only change ever sent is "closing" (true).
+            _ = closing.changed() => {
+                let frame = CloseFrame { code: 1001, reason: "relay shutting down".into() };
+                let _ = socket.send(Message::Close(Some(frame))).await;
+                break;
             }
             msg = socket.recv() => match msg {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,

@@ -69,36 +69,64 @@ fn open(db: &DbArg) -> anyhow::Result<SqliteStorage> {
     SqliteStorage::open(&db.db).with_context(|| format!("opening {}", db.db.display()))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "kept_relay=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kept_relay=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
         Cmd::Serve { db, listen } => {
             let storage = open(&db)?;
-            let listener = tokio::net::TcpListener::bind(&listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(addr = %listener.local_addr()?, db = %db.db.display(), "kept-relay serving");
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, db = %db.db.display(), "kept-relay serving");
+            println!("kept-relay listening on http://{addr}");
             let shutdown = async {
-                let _ = tokio::signal::ctrl_c().await;
+                #[cfg(unix)]
+                {
+                    use tokio::signal::unix::{signal, SignalKind};
+                    match signal(SignalKind::terminate()) {
+                        Ok(mut term) => {
+                            tokio::select! {
+                                _ = tokio::signal::ctrl_c() => {}
+                                _ = term.recv() => {}
+                            }
+                        }
+                        Err(_) => {
+                            let _ = tokio::signal::ctrl_c().await;
+                        }
+                    }
+                }
+                #[cfg(not(unix))]
+                {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+                tracing::info!("shutting down");
             };
             serve(listener, AppState::new(Arc::new(storage)), shutdown).await?;
+            tracing::info!("stopped");
         }
-        Cmd::Team {
-            cmd:
-                TeamCmd::Create {
-                    name,
-                    manager,
-                    json,
-                    db,
-                },
-        } => {
+        Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {
             let storage = open(&db)?;
             let t = admin::create_team(&storage, &name, &manager).await?;
             if json {
@@ -106,10 +134,7 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 println!("Team '{name}' created.");
                 println!("team id:        {}", t.team_id);
-                println!(
-                    "manager invite: {}  (for {manager}; single use; expires {})",
-                    t.invite, t.expires_at
-                );
+                println!("manager invite: {}  (for {manager}; single use; expires {})", t.invite, t.expires_at);
                 println!("Join with: kept join <relay URL> {}", t.invite);
             }
         }

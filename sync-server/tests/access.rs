@@ -41,10 +41,7 @@ fn a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all() {
     let team = relay.team("A");
     let (ann, bob) = (team.ann.id().to_string(), team.bob.id().to_string());
     assert_eq!(push(&team.ann, &[&log(&ann), &plan(&ann)]).0, 200);
-    assert_eq!(
-        push(&team.bob, &[&log(&bob), &plan(&bob), &log(&bob)]).0,
-        200
-    );
+    assert_eq!(push(&team.bob, &[&log(&bob), &plan(&bob), &log(&bob)]).0, 200);
     assert_eq!(push(&team.manager, &["team", &plan(&bob)]).0, 200);
 
     let (got, next) = team.ann.pull_all(0);
@@ -94,20 +91,10 @@ fn a_member_of_one_team_never_sees_another_team() {
     let (st, v) = push(&b.manager, &[&plan(a.ann.id())]);
     error_message(st, &v, 403, "forbidden");
     let (_, members) = b.manager.client.get("/v1/members");
-    assert!(members
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|m| m["id"] != a.ann.id()));
-    let (st, _) = b
-        .manager
-        .client
-        .delete(&format!("/v1/devices/{}", a.ann.join.device_id));
+    assert!(members.as_array().unwrap().iter().all(|m| m["id"] != a.ann.id()));
+    let (st, _) = b.manager.client.delete(&format!("/v1/devices/{}", a.ann.join.device_id));
     assert_eq!(st, 404);
-    let (st, _) = b
-        .manager
-        .client
-        .delete(&format!("/v1/members/{}", a.ann.id()));
+    let (st, _) = b.manager.client.delete(&format!("/v1/members/{}", a.ann.id()));
     assert_eq!(st, 404);
     assert_eq!(a.manager.pull_all(0).0.len(), 2);
 }
@@ -133,32 +120,18 @@ fn pushing_the_same_change_twice_stores_it_once() {
 fn removing_a_member_revokes_their_devices() {
     let relay = Relay::start();
     let team = relay.team("A");
-    let (st, v) = team
-        .ann
-        .client
-        .delete(&format!("/v1/members/{}", team.bob.id()));
+    let (st, v) = team.ann.client.delete(&format!("/v1/members/{}", team.bob.id()));
     error_message(st, &v, 403, "forbidden");
-    let (st, _) = team
-        .manager
-        .client
-        .delete(&format!("/v1/members/{}", team.bob.id()));
+    let (st, _) = team.manager.client.delete(&format!("/v1/members/{}", team.bob.id()));
     assert_eq!(st, 204);
     let (st, v) = team.bob.client.get("/v1/pull?cursor=0");
     error_message(st, &v, 401, "unauthorized");
     let (st, v) = push(&team.manager, &[&plan(team.bob.id())]);
     error_message(st, &v, 403, "forbidden");
     let (_, devices) = team.manager.client.get("/v1/devices");
-    let bobs: Vec<_> = devices
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["member_id"] == team.bob.id())
-        .collect();
+    let bobs: Vec<_> = devices.as_array().unwrap().iter().filter(|d| d["member_id"] == team.bob.id()).collect();
     assert!(!bobs.is_empty() && bobs.iter().all(|d| d["revoked"] == true));
-    let (st, v) = team
-        .manager
-        .client
-        .delete(&format!("/v1/members/{}", team.manager.id()));
+    let (st, v) = team.manager.client.delete(&format!("/v1/members/{}", team.manager.id()));
     error_message(st, &v, 409, "conflict");
 }
 
@@ -170,10 +143,7 @@ fn reps_see_and_revoke_only_their_own_devices_and_cannot_invite() {
     let devices = devices.as_array().unwrap().clone();
     assert_eq!(devices.len(), 1);
     assert_eq!(devices[0]["id"], team.ann.join.device_id.as_str());
-    let (st, v) = team
-        .ann
-        .client
-        .delete(&format!("/v1/devices/{}", team.bob.join.device_id));
+    let (st, v) = team.ann.client.delete(&format!("/v1/devices/{}", team.bob.join.device_id));
     error_message(st, &v, 403, "forbidden");
     let (st, v) = team.ann.client.post("/v1/invites", &json!({"role": "rep"}));
     error_message(st, &v, 403, "forbidden");
@@ -185,25 +155,16 @@ fn reps_see_and_revoke_only_their_own_devices_and_cannot_invite() {
 fn an_invite_for_a_member_adds_a_device() {
     let relay = Relay::start();
     let team = relay.team("A");
-    let (st, v) = team.manager.client.post(
-        "/v1/invites",
-        &json!({"role": "rep", "member_id": team.ann.id()}),
-    );
+    let (st, v) = team.manager.client.post("/v1/invites", &json!({"role": "rep", "member_id": team.ann.id()}));
     assert_eq!(st, 200, "{v}");
-    let (st, j) = relay.client(None).post(
-        "/v1/join",
-        &json!({"invite": v["code"], "device_name": "tablet"}),
-    );
+    let (st, j) = relay.client(None).post("/v1/join", &json!({"invite": v["code"], "device_name": "tablet"}));
     assert_eq!(st, 200, "{j}");
     assert_eq!(j["member_id"], team.ann.id());
     assert_eq!(j["member_name"], "Ann");
     assert_eq!(j["role"], "rep");
     let (_, devices) = team.ann.client.get("/v1/devices");
     assert_eq!(devices.as_array().unwrap().len(), 2);
-    let (st, v) = team.manager.client.post(
-        "/v1/invites",
-        &json!({"role": "manager", "member_id": team.ann.id()}),
-    );
+    let (st, v) = team.manager.client.post("/v1/invites", &json!({"role": "manager", "member_id": team.ann.id()}));
     error_message(st, &v, 400, "bad_request");
 }
 
@@ -220,10 +181,7 @@ fn a_new_device_bootstraps_from_snapshots_plus_the_tail() {
         doc.commit();
         let raw = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
         let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw);
-        let (st, v) = team
-            .ann
-            .client
-            .post("/v1/push", &json!({"changes": [entry(&log(&ann), &data)]}));
+        let (st, v) = team.ann.client.post("/v1/push", &json!({"changes": [entry(&log(&ann), &data)]}));
         assert_eq!(st, 200, "{v}");
     }
     assert_eq!(push(&team.bob, &[&plan(&bob)]).0, 200);
@@ -237,8 +195,7 @@ fn a_new_device_bootstraps_from_snapshots_plus_the_tail() {
     let seqs: Vec<_> = p.changes.iter().map(|c| c.seq).collect();
     assert_eq!(seqs, [22]);
     let snap = p.snapshots.iter().find(|s| s.doc == log(&ann)).unwrap();
-    let bytes =
-        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &snap.data).unwrap();
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &snap.data).unwrap();
     let mut loaded = automerge::AutoCommit::load(&bytes).unwrap();
     assert_eq!(loaded.get_heads(), doc.get_heads());
 

@@ -16,10 +16,7 @@ fn malformed_json_is_400_naming_the_problem() {
     let (st, v) = team.manager.client.post_raw("/v1/push", b"{\"changes\": [");
     let msg = error_message(st, &v, 400, "bad_request");
     assert!(msg.to_lowercase().contains("json"), "{msg}");
-    let (st, v) = team
-        .manager
-        .client
-        .post_raw("/v1/push", br#"{"changes": 5}"#);
+    let (st, v) = team.manager.client.post_raw("/v1/push", br#"{"changes": 5}"#);
     let msg = error_message(st, &v, 400, "bad_request");
     assert!(msg.contains("changes"), "{msg}");
     assert_nothing_stored(&team);
@@ -30,13 +27,11 @@ fn garbage_change_bytes_are_400_naming_the_change() {
     let relay = Relay::start();
     let team = relay.team("A");
     let me = team.manager.id().to_string();
-    let body = json!({"changes": [entry(&plan(&me), &change_b64()), entry(&plan(&me), &B64.encode(b"not a change at all"))]});
+    let body =
+        json!({"changes": [entry(&plan(&me), &change_b64()), entry(&plan(&me), &B64.encode(b"not a change at all"))]});
     let (st, v) = team.manager.client.post("/v1/push", &body);
     let msg = error_message(st, &v, 400, "bad_request");
-    assert!(
-        msg.contains("change 1") && msg.contains("Automerge"),
-        "{msg}"
-    );
+    assert!(msg.contains("change 1") && msg.contains("Automerge"), "{msg}");
     assert_nothing_stored(&team);
 }
 
@@ -64,10 +59,7 @@ fn bad_document_ids_and_disagreeing_kind_or_subject_are_400() {
         json!({"doc": plan(&ann), "kind": "nonsense", "subject": ann, "data": change_b64()}),
     ];
     for c in bad {
-        let (st, v) = team
-            .manager
-            .client
-            .post("/v1/push", &json!({"changes": [c]}));
+        let (st, v) = team.manager.client.post("/v1/push", &json!({"changes": [c]}));
         error_message(st, &v, 400, "bad_request");
     }
     assert_nothing_stored(&team);
@@ -89,13 +81,8 @@ fn oversized_body_is_413() {
 fn too_many_changes_is_400() {
     let relay = Relay::start();
     let team = relay.team("A");
-    let changes: Vec<_> = (0..=MAX_PUSH_CHANGES)
-        .map(|_| entry("team", &change_b64()))
-        .collect();
-    let (st, v) = team
-        .manager
-        .client
-        .post("/v1/push", &json!({ "changes": changes }));
+    let changes: Vec<_> = (0..=MAX_PUSH_CHANGES).map(|_| entry("team", &change_b64())).collect();
+    let (st, v) = team.manager.client.post("/v1/push", &json!({ "changes": changes }));
     let msg = error_message(st, &v, 400, "bad_request");
     assert!(msg.contains(&MAX_PUSH_CHANGES.to_string()), "{msg}");
     assert_nothing_stored(&team);
@@ -113,10 +100,7 @@ fn missing_unknown_and_revoked_tokens_are_401() {
     let (st, v) = relay.client(None).get("/v1/pull?cursor=0");
     error_message(st, &v, 401, "unauthorized");
     // Revoke Bob's device: his token stops working everywhere.
-    let (st, _) = team
-        .manager
-        .client
-        .delete(&format!("/v1/devices/{}", team.bob.join.device_id));
+    let (st, _) = team.manager.client.delete(&format!("/v1/devices/{}", team.bob.join.device_id));
     assert_eq!(st, 204);
     let bob_body = json!({"changes": [entry(&plan(team.bob.id()), &change_b64())]});
     let (st, v) = team.bob.client.post("/v1/push", &bob_body);
@@ -138,12 +122,7 @@ fn an_invite_works_once() {
     let msg = error_message(st, &v, 401, "unauthorized");
     assert!(msg.contains("already used"), "{msg}");
     let (_, members) = team.manager.client.get("/v1/members");
-    let names: Vec<_> = members
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .collect();
+    let names: Vec<_> = members.as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap().to_string()).collect();
     assert_eq!(names, ["Maria", "Ann", "Bob", "Cleo"]);
 }
 
@@ -190,10 +169,7 @@ fn duplicate_names_are_409_and_leave_the_invite_usable() {
     assert!(msg.contains("ann"), "{msg}");
     let (st, v) = anon.post("/v1/join", &json!({"invite": inv.code, "name": "Anna"}));
     assert_eq!(st, 200, "{v}");
-    let (st, v) = team
-        .manager
-        .client
-        .post("/v1/invites", &json!({"role": "rep", "name": "BOB"}));
+    let (st, v) = team.manager.client.post("/v1/invites", &json!({"role": "rep", "name": "BOB"}));
     error_message(st, &v, 409, "conflict");
 }
 

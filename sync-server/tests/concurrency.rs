@@ -17,12 +17,7 @@ const PER_BATCH: usize = 4;
 fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once() {
     let relay = Relay::start();
     let team = relay.team("A");
-    let docs = [
-        "team".to_string(),
-        plan(team.ann.id()),
-        log(team.bob.id()),
-        plan(team.manager.id()),
-    ];
+    let docs = ["team".to_string(), plan(team.ann.id()), log(team.bob.id()), plan(team.manager.id())];
     let token = team.manager.join.token.clone();
     let done = Arc::new(AtomicBool::new(false));
 
@@ -57,18 +52,11 @@ fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once() {
                 let c = Client::new(&base, Some(&token));
                 let mut acked = Vec::new();
                 for b in 0..BATCHES {
-                    let changes: Vec<_> = (0..PER_BATCH)
-                        .map(|i| entry(&docs[(w + b + i) % docs.len()], &change_b64()))
-                        .collect();
+                    let changes: Vec<_> =
+                        (0..PER_BATCH).map(|i| entry(&docs[(w + b + i) % docs.len()], &change_b64())).collect();
                     let (st, v) = c.post("/v1/push", &json!({ "changes": changes }));
                     assert_eq!(st, 200, "{v}");
-                    acked.extend(
-                        v["acked"]
-                            .as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|h| h.as_str().unwrap().to_string()),
-                    );
+                    acked.extend(v["acked"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()));
                 }
                 acked
             })
@@ -87,19 +75,12 @@ fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once() {
 
     let (all, next) = team.manager.pull_all(0);
     assert_eq!(next, total);
-    assert_eq!(
-        all.iter().map(|c| c.seq).collect::<Vec<_>>(),
-        (1..=total).collect::<Vec<_>>()
-    );
+    assert_eq!(all.iter().map(|c| c.seq).collect::<Vec<_>>(), (1..=total).collect::<Vec<_>>());
     let pulled: HashSet<String> = all
         .iter()
         .map(|c| {
-            let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &c.data)
-                .unwrap();
-            automerge::Change::from_bytes(raw)
-                .unwrap()
-                .hash()
-                .to_string()
+            let raw = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &c.data).unwrap();
+            automerge::Change::from_bytes(raw).unwrap().hash().to_string()
         })
         .collect();
     assert_eq!(pulled, hashes);

@@ -14,11 +14,8 @@ use tungstenite::{Message, WebSocket};
 type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
 fn connect(relay: &Relay, token: &str) -> Result<Ws, tungstenite::Error> {
-    let mut req = format!("ws://{}/v1/live", relay.addr)
-        .into_client_request()
-        .unwrap();
-    req.headers_mut()
-        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let mut req = format!("ws://{}/v1/live", relay.addr).into_client_request().unwrap();
+    req.headers_mut().insert("Authorization", format!("Bearer {token}").parse().unwrap());
     let (ws, _) = tungstenite::connect(req)?;
     if let MaybeTlsStream::Plain(s) = ws.get_ref() {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -29,11 +26,7 @@ fn connect(relay: &Relay, token: &str) -> Result<Ws, tungstenite::Error> {
 fn next_seq(ws: &mut Ws) -> i64 {
     loop {
         match ws.read().unwrap() {
-            Message::Text(t) => {
-                return serde_json::from_str::<serde_json::Value>(&t).unwrap()["seq"]
-                    .as_i64()
-                    .unwrap()
-            }
+            Message::Text(t) => return serde_json::from_str::<serde_json::Value>(&t).unwrap()["seq"].as_i64().unwrap(),
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("unexpected {other:?}"),
         }
@@ -52,7 +45,8 @@ fn live_sends_the_seq_on_connect_and_on_every_change() {
     // A rep's socket for the same team hears it too; a new socket starts from the head.
     let mut ws2 = connect(&relay, &team.bob.join.token).unwrap();
     assert_eq!(next_seq(&mut ws2), 1);
-    let body = json!({"changes": [entry(&log(team.bob.id()), &change_b64()), entry(&log(team.bob.id()), &change_b64())]});
+    let body =
+        json!({"changes": [entry(&log(team.bob.id()), &change_b64()), entry(&log(team.bob.id()), &change_b64())]});
     assert_eq!(team.bob.client.post("/v1/push", &body).0, 200);
     assert_eq!(next_seq(&mut ws), 3);
     assert_eq!(next_seq(&mut ws2), 3);
@@ -77,18 +71,13 @@ fn a_revoked_devices_open_socket_is_closed_at_once() {
     let mut other = connect(&relay, &team.bob.join.token).unwrap();
     assert_eq!(next_seq(&mut other), 0);
     let started = Instant::now();
-    let (st, _) = team
-        .manager
-        .client
-        .delete(&format!("/v1/devices/{}", team.ann.join.device_id));
+    let (st, _) = team.manager.client.delete(&format!("/v1/devices/{}", team.ann.join.device_id));
     assert_eq!(st, 204);
     let closed = loop {
         match ws.read() {
             Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
             Ok(_) => continue,
-            Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => {
-                break None
-            }
+            Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => break None,
             Err(e) => panic!("socket not closed: {e}"),
         }
     };
@@ -99,10 +88,7 @@ fn a_revoked_devices_open_socket_is_closed_at_once() {
     assert_eq!(team.manager.client.post("/v1/push", &body).0, 200);
     assert_eq!(next_seq(&mut other), 1);
     // Removing a member closes their sockets too.
-    let (st, _) = team
-        .manager
-        .client
-        .delete(&format!("/v1/members/{}", team.bob.id()));
+    let (st, _) = team.manager.client.delete(&format!("/v1/members/{}", team.bob.id()));
     assert_eq!(st, 204);
     loop {
         match other.read() {
@@ -110,5 +96,18 @@ fn a_revoked_devices_open_socket_is_closed_at_once() {
             Ok(_) => continue,
             Err(e) => panic!("socket not closed: {e}"),
         }
+    }
+}
+
+#[test]
+fn shutting_down_closes_open_sockets() {
+    let mut relay = Relay::start();
+    let team = relay.team("A");
+    let mut ws = connect(&relay, &team.manager.join.token).unwrap();
+    assert_eq!(next_seq(&mut ws), 0);
+    relay.stop();
+    match ws.read() {
+        Ok(Message::Close(frame)) => assert_eq!(frame.map(|f| u16::from(f.code)), Some(1001)),
+        other => panic!("expected a close frame, got {other:?}"),
     }
 }

@@ -16,20 +16,15 @@ const DRAIN_LIMIT: usize = 8 * MAX_BODY_BYTES;
 pub struct ApiJson<T>(pub T);
 
 fn too_large() -> AppError {
-    AppError::TooLarge(format!(
-        "the request body is larger than the relay's limit of {MAX_BODY_BYTES} bytes"
-    ))
+    AppError::TooLarge(format!("the request body is larger than the relay's limit of {MAX_BODY_BYTES} bytes"))
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared =
+            req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
             // Read (and drop) what the client is sending so it can read our answer.
             let mut stream = req.into_body().into_data_stream();

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use kept_core::docs::DocId;
 use kept_core::protocol::{
-    Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot,
-    MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
+    Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, MAX_PULL_LIMIT,
+    MAX_PUSH_CHANGES,
 };
 use serde::Deserialize;
 
@@ -23,10 +23,7 @@ pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 
 /// `GET /health`.
 pub async fn health() -> Json<Health> {
-    Json(Health {
-        ok: true,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-    })
+    Json(Health { ok: true, version: env!("CARGO_PKG_VERSION").to_string() })
 }
 
 /// Parses one pushed change; Err names the change by its index.
@@ -34,11 +31,7 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
     let bad = |why: String| AppError::BadRequest(format!("change {i} ('{}'): {why}", ch.doc));
     let id: DocId = ch.doc.parse().map_err(|e| bad(format!("{e}")))?;
     if id.kind() != ch.kind {
-        return Err(bad(format!(
-            "the id names a {} document but kind is '{}'",
-            id.kind().as_str(),
-            ch.kind.as_str()
-        )));
+        return Err(bad(format!("the id names a {} document but kind is '{}'", id.kind().as_str(), ch.kind.as_str())));
     }
     if id.subject() != ch.subject.as_deref() {
         return Err(bad(format!(
@@ -47,11 +40,9 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
             id.subject().unwrap_or("")
         )));
     }
-    let bytes = B64
-        .decode(ch.data.as_bytes())
-        .map_err(|e| bad(format!("data is not valid base64: {e}")))?;
-    let change = automerge::Change::from_bytes(bytes)
-        .map_err(|e| bad(format!("data is not an Automerge change: {e}")))?;
+    let bytes = B64.decode(ch.data.as_bytes()).map_err(|e| bad(format!("data is not valid base64: {e}")))?;
+    let change =
+        automerge::Change::from_bytes(bytes).map_err(|e| bad(format!("data is not an Automerge change: {e}")))?;
     let new = NewChange {
         doc: id.as_str().to_string(),
         kind: id.kind(),
@@ -76,10 +67,7 @@ pub async fn push(
     }
     if req.changes.is_empty() {
         let seq = st.storage.team_seq(&caller.team_id).await?;
-        return Ok(Json(PushResponse {
-            acked: Vec::new(),
-            seq,
-        }));
+        return Ok(Json(PushResponse { acked: Vec::new(), seq }));
     }
     let mut parsed = Vec::with_capacity(req.changes.len());
     for (i, ch) in req.changes.into_iter().enumerate() {
@@ -87,9 +75,8 @@ pub async fn push(
     }
     let members = st.storage.members(&caller.team_id).await?;
     for (i, (id, _)) in parsed.iter().enumerate() {
-        access::may_write(&caller, id, &members).map_err(|why| {
-            AppError::Forbidden(format!("change {i}: you may not write '{id}': {why}"))
-        })?;
+        access::may_write(&caller, id, &members)
+            .map_err(|why| AppError::Forbidden(format!("change {i}: you may not write '{id}': {why}")))?;
     }
     let changes: Vec<NewChange> = parsed.into_iter().map(|(_, c)| c).collect();
     let acked = changes.iter().map(|c| c.hash.clone()).collect();
@@ -114,53 +101,29 @@ pub async fn pull(
     State(st): State<AppState>,
     query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<Json<PullResponse>, AppError> {
-    let Query(q) =
-        query.map_err(|e| AppError::BadRequest(format!("bad pull query: {}", e.body_text())))?;
+    let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad pull query: {}", e.body_text())))?;
     if q.cursor < 0 {
         return Err(AppError::BadRequest("cursor must be 0 or more".into()));
     }
     let limit = match q.limit {
         None => DEFAULT_PULL_LIMIT,
-        Some(0) => {
-            return Err(AppError::BadRequest(format!(
-                "limit must be 1 to {MAX_PULL_LIMIT}"
-            )))
-        }
+        Some(0) => return Err(AppError::BadRequest(format!("limit must be 1 to {MAX_PULL_LIMIT}"))),
         Some(n) => n.min(MAX_PULL_LIMIT),
     };
-    let page = st
-        .storage
-        .pull(
-            &caller.team_id,
-            access::read_scope(&caller),
-            q.cursor,
-            limit,
-        )
-        .await?;
-    let readable = |doc: &str| {
-        doc.parse::<DocId>()
-            .is_ok_and(|id| access::may_read(&caller, &id))
-    };
+    let page = st.storage.pull(&caller.team_id, access::read_scope(&caller), q.cursor, limit).await?;
+    let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
     Ok(Json(PullResponse {
         snapshots: page
             .snapshots
             .into_iter()
             .filter(|s| readable(&s.doc))
-            .map(|s| Snapshot {
-                data: B64.encode(&s.data),
-                doc: s.doc,
-                upto: s.upto,
-            })
+            .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
             .collect(),
         changes: page
             .changes
             .into_iter()
             .filter(|c| readable(&c.doc))
-            .map(|c| PulledChange {
-                seq: c.seq,
-                data: B64.encode(&c.data),
-                doc: c.doc,
-            })
+            .map(|c| PulledChange { seq: c.seq, data: B64.encode(&c.data), doc: c.doc })
             .collect(),
         next: page.next,
         more: page.more,

@@ -1,9 +1,7 @@
 //! Join, invites, members and devices.
 
 use super::json::ApiJson;
-use crate::auth::{
-    hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS,
-};
+use crate::auth::{hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
 use crate::error::AppError;
 use crate::storage::{JoinPlan, NewInvite, StorageError};
 use crate::AppState;
@@ -11,9 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use kept_core::model::Role;
-use kept_core::protocol::{
-    DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo,
-};
+use kept_core::protocol::{DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo};
 
 /// Longest member or device name.
 const MAX_NAME: usize = 100;
@@ -23,18 +19,14 @@ fn now() -> i64 {
 }
 
 fn rfc3339(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default()
+    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.to_rfc3339()).unwrap_or_default()
 }
 
 /// Trims and checks a person's name.
 pub fn clean_name(name: &str) -> Result<String, AppError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME || n.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(format!(
-            "a name must be 1 to {MAX_NAME} printable characters"
-        )));
+        return Err(AppError::BadRequest(format!("a name must be 1 to {MAX_NAME} printable characters")));
     }
     Ok(n.to_string())
 }
@@ -47,12 +39,7 @@ fn require_manager(caller: &Caller, what: &str) -> Result<(), AppError> {
 }
 
 /// A new invite for `team_id` (code and stored form).
-pub fn make_invite(
-    team_id: &str,
-    role: Role,
-    name: Option<String>,
-    member_id: Option<String>,
-) -> (String, NewInvite) {
+pub fn make_invite(team_id: &str, role: Role, name: Option<String>, member_id: Option<String>) -> (String, NewInvite) {
     let code = new_invite_code();
     let created_at = now();
     let invite = NewInvite {
@@ -74,17 +61,10 @@ pub async fn join(
     ApiJson(req): ApiJson<JoinRequest>,
 ) -> Result<Json<JoinResponse>, AppError> {
     if st.limiter.limited(Bucket::Join, ip) {
-        return Err(AppError::RateLimited(
-            "too many wrong invite codes from your address; wait a minute".into(),
-        ));
+        return Err(AppError::RateLimited("too many wrong invite codes from your address; wait a minute".into()));
     }
     let name = req.name.as_deref().map(clean_name).transpose()?;
-    let device_name = req
-        .device_name
-        .trim()
-        .chars()
-        .take(MAX_NAME)
-        .collect::<String>();
+    let device_name = req.device_name.trim().chars().take(MAX_NAME).collect::<String>();
     let token = new_token();
     let plan = JoinPlan {
         code_hash: hash_secret(req.invite.trim()),
@@ -135,30 +115,18 @@ pub async fn invite(
             )));
         }
     } else if let Some(n) = &name {
-        if members
-            .iter()
-            .any(|m| m.active && m.name.eq_ignore_ascii_case(n))
-        {
-            return Err(AppError::Conflict(format!(
-                "the team already has a member named '{n}'"
-            )));
+        if members.iter().any(|m| m.active && m.name.eq_ignore_ascii_case(n)) {
+            return Err(AppError::Conflict(format!("the team already has a member named '{n}'")));
         }
     }
     let (code, inv) = make_invite(&caller.team_id, req.role, name, req.member_id);
     let expires_at = rfc3339(inv.expires_at);
     st.storage.insert_invite(inv).await?;
-    Ok(Json(InviteResponse {
-        code,
-        role: req.role,
-        expires_at,
-    }))
+    Ok(Json(InviteResponse { code, role: req.role, expires_at }))
 }
 
 /// `GET /v1/members`.
-pub async fn members(
-    caller: Caller,
-    State(st): State<AppState>,
-) -> Result<Json<Vec<MemberInfo>>, AppError> {
+pub async fn members(caller: Caller, State(st): State<AppState>) -> Result<Json<Vec<MemberInfo>>, AppError> {
     Ok(Json(st.storage.members(&caller.team_id).await?))
 }
 
@@ -174,14 +142,9 @@ pub async fn remove_member(
         .iter()
         .find(|m| m.id == id)
         .ok_or_else(|| AppError::NotFound(format!("no member '{id}' in your team")))?;
-    let managers_left = members
-        .iter()
-        .filter(|m| m.active && m.role == Role::Manager && m.id != id)
-        .count();
+    let managers_left = members.iter().filter(|m| m.active && m.role == Role::Manager && m.id != id).count();
     if target.active && target.role == Role::Manager && managers_left == 0 {
-        return Err(AppError::Conflict(
-            "cannot remove the team's last manager".into(),
-        ));
+        return Err(AppError::Conflict("cannot remove the team's last manager".into()));
     }
     let revoked = st.storage.remove_member(&caller.team_id, &id).await?;
     st.live.revoke(revoked);
@@ -189,10 +152,7 @@ pub async fn remove_member(
 }
 
 /// `GET /v1/devices`: a manager sees the team's, a rep their own.
-pub async fn devices(
-    caller: Caller,
-    State(st): State<AppState>,
-) -> Result<Json<Vec<DeviceInfo>>, AppError> {
+pub async fn devices(caller: Caller, State(st): State<AppState>) -> Result<Json<Vec<DeviceInfo>>, AppError> {
     let only = match caller.role {
         Role::Manager => None,
         Role::Rep => Some(caller.member_id.as_str()),
@@ -212,9 +172,7 @@ pub async fn revoke_device(
         .find(|d| d.id == id)
         .ok_or_else(|| AppError::NotFound(format!("no device '{id}' in your team")))?;
     if caller.role != Role::Manager && d.member_id != caller.member_id {
-        return Err(AppError::Forbidden(
-            "a rep may revoke only their own devices".into(),
-        ));
+        return Err(AppError::Forbidden("a rep may revoke only their own devices".into()));
     }
     st.storage.revoke_device(&caller.team_id, &id).await?;
     st.live.revoke(vec![id]);

@@ -166,13 +166,7 @@ pub struct PullPage {
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Creates a team (with its sequence counter at 0) and stores its first invite.
-    async fn create_team(
-        &self,
-        team_id: &str,
-        name: &str,
-        now: i64,
-        invite: NewInvite,
-    ) -> StorageResult<()>;
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()>;
     /// Stores an invite.
     async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()>;
     /// Redeems an invite once: creates the member (or finds it) and the device, in one transaction.
@@ -186,24 +180,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Marks a member removed and revokes their devices; returns the revoked device ids.
     async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>>;
     /// The team's devices, or one member's.
-    async fn devices(
-        &self,
-        team_id: &str,
-        member_id: Option<&str>,
-    ) -> StorageResult<Vec<DeviceInfo>>;
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>>;
     /// Revokes one device of the team.
     async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()>;
     /// Stores the new changes (idempotent by document and hash), allocating
     /// sequence numbers in the same transaction; returns the team sequence after.
     async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
     /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
-    async fn pull(
-        &self,
-        team_id: &str,
-        scope: ReadScope,
-        cursor: i64,
-        limit: u32,
-    ) -> StorageResult<PullPage>;
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
     /// The team's current sequence.
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64>;
     /// Compacts every document of the team changed since the last compaction;

@@ -1,8 +1,8 @@
 //! SQLite storage (rusqlite, WAL, synchronous=NORMAL): one writer connection behind a mutex, a small pool of readers, blocking calls on `spawn_blocking`.
 
 use super::{
-    sqlite_auth as auth, sqlite_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite,
-    PullPage, ReadScope, Storage, StorageError, StorageResult,
+    sqlite_auth as auth, sqlite_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope,
+    Storage, StorageError, StorageResult,
 };
 use async_trait::async_trait;
 use kept_core::protocol::{DeviceInfo, MemberInfo};
@@ -29,9 +29,8 @@ pub struct SqliteStorage {
 }
 
 fn open_conn(path: &Path) -> StorageResult<Connection> {
-    let conn = Connection::open(path).map_err(|e| {
-        StorageError::Backend(format!("cannot open the database {}: {e}", path.display()))
-    })?;
+    let conn = Connection::open(path)
+        .map_err(|e| StorageError::Backend(format!("cannot open the database {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -99,16 +98,9 @@ impl SqliteStorage {
 
 #[async_trait]
 impl Storage for SqliteStorage {
-    async fn create_team(
-        &self,
-        team_id: &str,
-        name: &str,
-        now: i64,
-        invite: NewInvite,
-    ) -> StorageResult<()> {
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
         let (team_id, name) = (team_id.to_string(), name.to_string());
-        self.write(move |c| auth::create_team(c, &team_id, &name, now, &invite))
-            .await
+        self.write(move |c| auth::create_team(c, &team_id, &name, now, &invite)).await
     }
 
     async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
@@ -139,11 +131,7 @@ impl Storage for SqliteStorage {
         self.write(move |c| auth::remove_member(c, &t, &m)).await
     }
 
-    async fn devices(
-        &self,
-        team_id: &str,
-        member_id: Option<&str>,
-    ) -> StorageResult<Vec<DeviceInfo>> {
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
         let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
         self.read(move |c| auth::devices(c, &t, m.as_deref())).await
     }
@@ -158,16 +146,9 @@ impl Storage for SqliteStorage {
         self.write(move |c| log::push(c, &t, &changes)).await
     }
 
-    async fn pull(
-        &self,
-        team_id: &str,
-        scope: ReadScope,
-        cursor: i64,
-        limit: u32,
-    ) -> StorageResult<PullPage> {
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
         let t = team_id.to_string();
-        self.read(move |c| log::pull(c, &t, &scope, cursor, limit))
-            .await
+        self.read(move |c| log::pull(c, &t, &scope, cursor, limit)).await
     }
 
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
@@ -181,8 +162,7 @@ impl Storage for SqliteStorage {
             let t = t.clone();
             self.read(move |c| log::build_snapshots(c, &t)).await?
         };
-        self.write(move |c| log::store_snapshots(c, &t, built))
-            .await
+        self.write(move |c| log::store_snapshots(c, &t, built)).await
     }
 
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {

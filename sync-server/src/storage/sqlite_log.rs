@@ -1,8 +1,6 @@
 //! SQLite queries for the change log: push (one transaction, per-team counter row), paged pull from one snapshot, compaction.
 
-use super::{
-    NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot,
-};
+use super::{NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use std::collections::{HashMap, HashSet};
 
@@ -18,13 +16,9 @@ pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> 
     let mut fresh: Vec<&NewChange> = Vec::with_capacity(changes.len());
     {
         let mut seen = HashSet::new();
-        let mut exists = tx.prepare_cached(
-            "SELECT 1 FROM changes WHERE team_id = ?1 AND doc = ?2 AND hash = ?3",
-        )?;
+        let mut exists = tx.prepare_cached("SELECT 1 FROM changes WHERE team_id = ?1 AND doc = ?2 AND hash = ?3")?;
         for ch in changes {
-            if seen.insert((ch.doc.as_str(), ch.hash.as_str()))
-                && !exists.exists(params![team_id, ch.doc, ch.hash])?
-            {
+            if seen.insert((ch.doc.as_str(), ch.hash.as_str())) && !exists.exists(params![team_id, ch.doc, ch.hash])? {
                 fresh.push(ch);
             }
         }
@@ -47,8 +41,9 @@ pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> 
         let mut reg = tx.prepare_cached(
             "INSERT INTO docs(team_id, doc, kind, subject, first_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
         )?;
-        let mut ins =
-            tx.prepare_cached("INSERT INTO changes(team_id, seq, doc, reader, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        let mut ins = tx.prepare_cached(
+            "INSERT INTO changes(team_id, seq, doc, reader, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
         let mut registered = HashSet::new();
         for ch in fresh {
             seq += 1;
@@ -89,11 +84,7 @@ pub(crate) fn pull(
             "SELECT doc, data FROM snapshots WHERE team_id = ?1 AND (?2 IS NULL OR reader IN ('', ?2)) ORDER BY doc",
         )?;
         let rows = st.query_map(params![team_id, member], |r| {
-            Ok(StoredSnapshot {
-                doc: r.get(0)?,
-                data: r.get(1)?,
-                upto: compacted,
-            })
+            Ok(StoredSnapshot { doc: r.get(0)?, data: r.get(1)?, upto: compacted })
         })?;
         page.snapshots = rows.collect::<Result<_, _>>()?;
         from = compacted;
@@ -105,13 +96,7 @@ pub(crate) fn pull(
     };
     let mut st = tx.prepare_cached(sql)?;
     let take = i64::from(limit) + 1;
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok(StoredChange {
-            seq: r.get(0)?,
-            doc: r.get(1)?,
-            data: r.get(2)?,
-        })
-    };
+    let map = |r: &rusqlite::Row<'_>| Ok(StoredChange { seq: r.get(0)?, doc: r.get(1)?, data: r.get(2)? });
     let rows = match member {
         None => st.query_map(params![team_id, from, take], map)?,
         Some(m) => st.query_map(params![team_id, from, take, m], map)?,
@@ -146,33 +131,21 @@ pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResul
         let mut rows = st.query(params![team_id, previous, upto])?;
         while let Some(r) = rows.next()? {
             let (doc, reader, data): (String, String, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
-            by_doc
-                .entry(doc)
-                .or_insert_with(|| (reader, Vec::new()))
-                .1
-                .push(data);
+            by_doc.entry(doc).or_insert_with(|| (reader, Vec::new())).1.push(data);
         }
     }
-    let mut old =
-        tx.prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?;
+    let mut old = tx.prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?;
     let mut docs = Vec::with_capacity(by_doc.len());
     for (doc, (reader, raw)) in by_doc {
-        let base: Option<Vec<u8>> = old
-            .query_row(params![team_id, doc], |r| r.get(0))
-            .optional()?;
+        let base: Option<Vec<u8>> = old.query_row(params![team_id, doc], |r| r.get(0)).optional()?;
         let saved = compact_doc(&doc, base.as_deref(), raw)?;
         docs.push((doc, reader, saved));
     }
-    Ok(Built {
-        previous,
-        upto,
-        docs,
-    })
+    Ok(Built { previous, upto, docs })
 }
 
 fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResult<Vec<u8>> {
-    let bad =
-        |e: &dyn std::fmt::Display| StorageError::Backend(format!("cannot compact '{doc}': {e}"));
+    let bad = |e: &dyn std::fmt::Display| StorageError::Backend(format!("cannot compact '{doc}': {e}"));
     let mut d = match base {
         Some(b) => automerge::AutoCommit::load(b).map_err(|e| bad(&e))?,
         None => automerge::AutoCommit::new(),
@@ -184,18 +157,12 @@ fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResu
     d.apply_changes(changes).map_err(|e| bad(&e))?;
     if !d.get_missing_deps(&[]).is_empty() {
         // A snapshot would silently drop the queued changes: keep the log instead.
-        return Err(bad(
-            &"some changes depend on changes the relay does not have",
-        ));
+        return Err(bad(&"some changes depend on changes the relay does not have"));
     }
     Ok(d.save())
 }
 
-pub(crate) fn store_snapshots(
-    c: &mut Connection,
-    team_id: &str,
-    built: Built,
-) -> StorageResult<i64> {
+pub(crate) fn store_snapshots(c: &mut Connection, team_id: &str, built: Built) -> StorageResult<i64> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (_, compacted) = seq_row(&tx, team_id)?;
     if compacted != built.previous {
@@ -210,17 +177,13 @@ pub(crate) fn store_snapshots(
             up.execute(params![team_id, doc, reader, data])?;
         }
     }
-    tx.execute(
-        "UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1",
-        params![team_id, built.upto],
-    )?;
+    tx.execute("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1", params![team_id, built.upto])?;
     tx.commit()?;
     Ok(built.upto)
 }
 
 pub(crate) fn compaction_backlog(c: &mut Connection) -> StorageResult<Vec<(String, i64)>> {
-    let mut st =
-        c.prepare_cached("SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id")?;
+    let mut st = c.prepare_cached("SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id")?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -21,7 +21,7 @@ pub struct Relay {
     pub storage: SqliteStorage,
     pub rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Relay {
@@ -29,35 +29,26 @@ impl Relay {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.sqlite3");
         let storage = SqliteStorage::open(&db).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(Arc::new(storage.clone()));
         rt.spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Relay {
-            base: format!("http://{addr}"),
-            addr,
-            db,
-            storage,
-            rt,
-            _dir: dir,
-            _stop: stop,
+        Relay { base: format!("http://{addr}"), addr, db, storage, rt, _dir: dir, stop: Some(stop) }
+    }
+
+    /// Starts a graceful shutdown.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
         }
     }
 
     pub fn create_team(&self, name: &str, manager: &str) -> CreatedTeam {
-        self.rt
-            .block_on(admin::create_team(&self.storage, name, manager))
-            .unwrap()
+        self.rt.block_on(admin::create_team(&self.storage, name, manager)).unwrap()
     }
 
     pub fn compact(&self, team_id: &str) -> i64 {
@@ -72,32 +63,17 @@ impl Relay {
     pub fn team(&self, name: &str) -> Team {
         let created = self.create_team(name, "Maria");
         let anon = self.client(None);
-        let (st, m) = anon.post(
-            "/v1/join",
-            &json!({"invite": created.invite, "device_name": "laptop"}),
-        );
+        let (st, m) = anon.post("/v1/join", &json!({"invite": created.invite, "device_name": "laptop"}));
         assert_eq!(st, 200, "{m}");
         let m: JoinResponse = serde_json::from_value(m).unwrap();
-        let manager = Member {
-            client: self.client(Some(&m.token)),
-            join: m,
-        };
+        let manager = Member { client: self.client(Some(&m.token)), join: m };
         let ann = self.join_rep(&manager, "Ann");
         let bob = self.join_rep(&manager, "Bob");
-        Team {
-            team_id: created.team_id,
-            manager,
-            ann,
-            bob,
-        }
+        Team { team_id: created.team_id, manager, ann, bob }
     }
 
     pub fn invite(&self, by: &Member, role: Role, name: Option<&str>) -> InviteResponse {
-        let req = InviteRequest {
-            role,
-            name: name.map(str::to_string),
-            member_id: None,
-        };
+        let req = InviteRequest { role, name: name.map(str::to_string), member_id: None };
         let (st, v) = by.client.post("/v1/invites", &req);
         assert_eq!(st, 200, "{v}");
         serde_json::from_value(v).unwrap()
@@ -105,18 +81,11 @@ impl Relay {
 
     pub fn join_rep(&self, manager: &Member, name: &str) -> Member {
         let inv = self.invite(manager, Role::Rep, Some(name));
-        let req = JoinRequest {
-            invite: inv.code,
-            name: None,
-            device_name: format!("{name}'s phone"),
-        };
+        let req = JoinRequest { invite: inv.code, name: None, device_name: format!("{name}'s phone") };
         let (st, v) = self.client(None).post("/v1/join", &req);
         assert_eq!(st, 200, "{v}");
         let join: JoinResponse = serde_json::from_value(v).unwrap();
-        Member {
-            client: self.client(Some(&join.token)),
-            join,
-        }
+        Member { client: self.client(Some(&join.token)), join }
     }
 }
 
@@ -142,9 +111,7 @@ impl Member {
         }
     }
     pub fn pull(&self, cursor: i64, limit: u32) -> PullResponse {
-        let (st, v) = self
-            .client
-            .get(&format!("/v1/pull?cursor={cursor}&limit={limit}"));
+        let (st, v) = self.client.get(&format!("/v1/pull?cursor={cursor}&limit={limit}"));
         assert_eq!(st, 200, "{v}");
         serde_json::from_value(v).unwrap()
     }
@@ -166,30 +133,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, token: Option<&str>) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Client {
-            agent,
-            base: base.to_string(),
-            token: token.map(str::to_string),
-        }
+        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        Client { agent, base: base.to_string(), token: token.map(str::to_string) }
     }
 
     fn finish(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
         let mut resp = resp.unwrap();
         let status = resp.status().as_u16();
-        let text = resp
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let text = resp.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
@@ -209,10 +161,7 @@ impl Client {
     }
 
     pub fn post_raw(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        let mut r = self
-            .agent
-            .post(format!("{}{path}", self.base))
-            .header("Content-Type", "application/json");
+        let mut r = self.agent.post(format!("{}{path}", self.base)).header("Content-Type", "application/json");
         if let Some(t) = &self.token {
             r = r.header("Authorization", format!("Bearer {t}"));
         }
