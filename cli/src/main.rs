@@ -82,6 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut k = open(&home)?;
             let a = k.log_activity(&kind, input(fields, None)?, rep.as_deref())?;
             output::activity(&k, &a, json)?;
+            k.store_mut().maintain()?;
         }
         Command::Edit { id, kind, fields, json } => {
             let mut k = open(&home)?;

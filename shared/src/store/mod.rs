@@ -56,6 +56,10 @@ fn configure(conn: &Connection) -> Result<()> {
     // NORMAL in WAL mode: a committed transaction survives a crash of the
     // process (kill -9); only an OS crash or power loss can lose the last ones.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Checkpoints (which fsync the database) run in `Store::maintain`, after a
+    // sync or when idle, not inside a user's write; this bound only catches a
+    // store whose maintenance never runs.
+    conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
@@ -215,6 +219,14 @@ impl Store {
             n += self.write(|tx| tx.compact(&id))?;
         }
         Ok(n)
+    }
+
+    /// Housekeeping outside the user's writes: compaction, then a passive WAL
+    /// checkpoint. Safe to call at any time; cheap when there is nothing to do.
+    pub fn maintain(&mut self) -> Result<()> {
+        self.compact()?;
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Every row of every view, as text, for comparisons in tests and checks.
