@@ -1,1 +1,117 @@
-//! Helpers live in each test file; this crate only hosts the end-to-end tests.
+//! Helpers for Kept's cross-crate end-to-end tests: run the real `kept` and
+//! `kept-relay` binaries (built by `cargo build --bins` before `cargo test`)
+//! against real SQLite files and a real relay on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The folder holding the workspace's binaries (next to the test executable's `deps/`).
+pub fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    for b in ["kept", "kept-relay"] {
+        assert!(
+            dir.join(b).is_file(),
+            "{} is missing: run `cargo build --bins` before `cargo test` (the README's test command does)",
+            dir.join(b).display()
+        );
+    }
+    dir
+}
+
+/// Runs `kept --home HOME args…` and returns its output.
+pub fn kept(home: &Path, args: &[&str]) -> Output {
+    Command::new(bin_dir().join("kept")).arg("--home").arg(home).args(args).output().expect("run kept")
+}
+
+/// Runs `kept`, expects success, returns stdout.
+pub fn kept_ok(home: &Path, args: &[&str]) -> String {
+    let out = kept(home, args);
+    assert!(
+        out.status.success(),
+        "kept {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `kept … --json`, expects success, parses stdout.
+pub fn kept_json(home: &Path, args: &[&str]) -> serde_json::Value {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let out = kept_ok(home, &a);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("kept {args:?}: bad JSON ({e}): {out}"))
+}
+
+/// A relay process on 127.0.0.1, killed on drop.
+pub struct Relay {
+    child: Child,
+    /// Its base URL.
+    pub url: String,
+    /// Its database file.
+    pub db: PathBuf,
+}
+
+impl Relay {
+    /// Starts `kept-relay serve` on `listen` (e.g. `127.0.0.1:0`) and waits until it answers.
+    pub fn start(db: &Path, listen: &str) -> Relay {
+        let mut child = Command::new(bin_dir().join("kept-relay"))
+            .args(["serve", "--listen", listen, "--db"])
+            .arg(db)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kept-relay");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("relay prints its address");
+        let url = line.trim().rsplit(' ').next().expect("url").to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "unexpected relay banner: {line}");
+        let relay = Relay { child, url, db: db.to_path_buf() };
+        relay.wait_healthy();
+        relay
+    }
+
+    fn wait_healthy(&self) {
+        let client = kept_core::sync::client::RelayClient::new(&self.url, None);
+        let t0 = Instant::now();
+        while client.health().is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "relay at {} never became healthy", self.url);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
+    }
+
+    /// Runs a `kept-relay` admin command against this relay's database.
+    pub fn admin(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(bin_dir().join("kept-relay"))
+            .args(args)
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--json")
+            .output()
+            .expect("run kept-relay");
+        assert!(out.status.success(), "kept-relay {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+
+    /// Kills the relay (SIGKILL) and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

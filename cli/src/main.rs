@@ -17,6 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 fn main() {
+    // `kept … | head` closes our stdout early: end quietly like other Unix tools.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if msg.contains("failed printing to stdout") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
         let user = e.downcast_ref::<CoreError>().map(CoreError::is_user_error).unwrap_or(false);

@@ -224,8 +224,12 @@ impl Kept {
     pub fn member_named(&self, name: &str) -> Result<Member> {
         let members = self.members()?;
         members.iter().find(|m| m.name == name || m.id == name).cloned().ok_or_else(|| {
+            let hint = match self.store.meta("relay_url") {
+                Ok(Some(_)) => " (run `kept sync` to refresh the team's roster)",
+                _ => "",
+            };
             CoreError::NotFound(format!(
-                "no member named '{name}': known members are {}",
+                "no member named '{name}': known members are {}{hint}",
                 members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join(", ")
             ))
         })

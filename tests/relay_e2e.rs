@@ -1,0 +1,156 @@
+//! End to end: a real relay process and three `kept` clients (a manager and
+//! two reps) with separate homes. Reps log while the relay is down; once it
+//! is back everyone syncs and the manager's board shows exactly the reps'
+//! counts; a rep's token never reads another rep's log; a revoked device is
+//! refused; the manager's `sync --watch` sees a rep's activity without polling.
+
+use kept_core::docs::DocId;
+use kept_core::store::Store;
+use kept_core::sync::client::RelayClient;
+use kept_tests::{kept, kept_json, kept_ok, Relay};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn board_count(board: &serde_json::Value, rep: &str, kind: &str) -> i64 {
+    let row = board["rows"].as_array().expect("rows").iter().find(|r| r["name"] == rep).expect("rep row");
+    let cell = row["cells"].as_array().expect("cells").iter().find(|c| c["kind"] == kind).expect("cell");
+    cell["count"].as_i64().expect("count")
+}
+
+fn meta(home: &Path, key: &str) -> String {
+    Store::open(home).expect("store").meta(key).expect("meta").expect("present")
+}
+
+#[test]
+fn reps_log_offline_sync_and_the_manager_sees_the_board() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mia, anna, bob) = (dir.path().join("mia"), dir.path().join("anna"), dir.path().join("bob"));
+    let db = dir.path().join("relay.sqlite3");
+    let relay = Relay::start(&db, "127.0.0.1:0");
+    let url = relay.url.clone();
+
+    // A manager creates the team and invites two reps; everyone joins.
+    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
+    kept_ok(&mia, &["join", &url, team["invite"].as_str().expect("invite")]);
+    let inv = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
+    kept_ok(&anna, &["join", &url, inv["code"].as_str().expect("code")]);
+    let inv = kept_json(&mia, &["invite", "--role", "rep"]);
+    kept_ok(&bob, &["join", &url, inv["code"].as_str().expect("code"), "--name", "Bob"]);
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&mia, &["target", "set", "call", "20", "--rep", "Anna"]);
+    kept_ok(&mia, &["sync"]);
+
+    // The relay goes down; the reps keep logging.
+    let port = relay.port();
+    relay.kill();
+    for _ in 0..5 {
+        kept_ok(&anna, &["log", "call"]);
+    }
+    kept_ok(&anna, &["log", "meeting-set", "--account", "Globex"]);
+    for _ in 0..3 {
+        kept_ok(&bob, &["log", "conversation"]);
+    }
+    let offline = kept(&anna, &["sync"]);
+    assert!(!offline.status.success(), "sync must fail while the relay is down");
+    let status = kept_json(&anna, &["status"]);
+    assert_eq!(status["reachable"], false);
+    // Six offline logs, plus the genesis of her first log document of the week.
+    assert_eq!(status["pending"], 7);
+    assert!(status["last_error"].as_str().unwrap_or_default().contains("unreachable"), "{status}");
+
+    // The relay is back on the same address and database.
+    let relay = Relay::start(&db, &format!("127.0.0.1:{port}"));
+    for home in [&anna, &bob, &mia] {
+        kept_ok(home, &["sync"]);
+    }
+    assert_eq!(kept_json(&anna, &["status"])["pending"], 0);
+    let board = kept_json(&mia, &["board"]);
+    assert_eq!(board_count(&board, "Anna", "call"), 5);
+    assert_eq!(board_count(&board, "Anna", "meeting-set"), 1);
+    assert_eq!(board_count(&board, "Anna", "conversation"), 0);
+    assert_eq!(board_count(&board, "Bob", "conversation"), 3);
+    assert_eq!(board_count(&board, "Bob", "call"), 0);
+    let anna_row = board["rows"].as_array().expect("rows").iter().find(|r| r["name"] == "Anna").expect("row").clone();
+    let call = anna_row["cells"].as_array().expect("cells").iter().find(|c| c["kind"] == "call").expect("cell").clone();
+    assert_eq!(call["target"], 20, "the manager's target reached the board");
+    // Reps see their own week, with the manager's target.
+    let week = kept_json(&anna, &["week"]);
+    let row = week["rows"].as_array().expect("rows").iter().find(|r| r["kind"] == "call").expect("row").clone();
+    assert_eq!((row["count"].as_i64(), row["target"].as_i64()), (Some(5), Some(20)));
+    // A rep is not a manager.
+    let refused = kept(&anna, &["board"]);
+    assert_eq!(refused.status.code(), Some(2));
+
+    // Anna's token pulls everything she may read: never Bob's documents.
+    let anna_client = RelayClient::new(&relay.url, Some(meta(&anna, "token")));
+    let page = anna_client.pull(0, 5000).expect("pull");
+    let bob_id = meta(&bob, "member_id");
+    assert!(!page.changes.is_empty());
+    for c in page.changes.iter().map(|c| &c.doc).chain(page.snapshots.iter().map(|s| &s.doc)) {
+        let id: DocId = c.parse().expect("doc id");
+        assert_ne!(id.subject(), Some(bob_id.as_str()), "Anna's token read Bob's {c}");
+    }
+    // …and the manager's token sees Bob's log.
+    let mia_client = RelayClient::new(&relay.url, Some(meta(&mia, "token")));
+    let all = mia_client.pull(0, 5000).expect("pull");
+    assert!(all.changes.iter().any(|c| c.doc.starts_with(&format!("log/{bob_id}/"))));
+
+    // The manager watches; a rep's new activity arrives without polling.
+    let mut watch = Command::new(kept_tests::bin_dir().join("kept"))
+        .arg("--home")
+        .arg(&mia)
+        .args(["sync", "--watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch");
+    let (tx, rx) = mpsc::channel();
+    let out = watch.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(out);
+        let mut obj = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap_or(0) > 0 {
+            obj.push_str(&line);
+            if line.starts_with('}') {
+                let _ = tx.send(std::mem::take(&mut obj));
+            }
+            line.clear();
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30)).expect("the watch syncs once at start");
+    assert!(first.contains("\"pulled\""));
+    std::thread::sleep(Duration::from_millis(300)); // let it open the live channel
+    kept_ok(&bob, &["log", "proposal", "--account", "Initech"]);
+    kept_ok(&bob, &["sync"]);
+    let mut seen = false;
+    while let Ok(report) = rx.recv_timeout(Duration::from_secs(30)) {
+        let v: serde_json::Value = serde_json::from_str(&report).expect("json");
+        if v["pulled"].as_i64().unwrap_or(0) > 0 {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "the watching manager never pulled Bob's proposal");
+    // Read-only commands work on the same home while the watch runs.
+    let board = kept_json(&mia, &["board"]);
+    assert_eq!(board_count(&board, "Bob", "proposal"), 1);
+    let _ = watch.kill();
+    let _ = watch.wait();
+
+    // Revoking Bob's device: his next sync is refused.
+    let devices = kept_json(&mia, &["devices"]);
+    let bob_device = meta(&bob, "device_id");
+    assert!(devices.as_array().expect("devices").iter().any(|d| d["id"] == bob_device.as_str()));
+    kept_ok(&mia, &["devices", "--revoke", &bob_device]);
+    kept_ok(&bob, &["log", "call"]);
+    let refused = kept(&bob, &["sync"]);
+    assert!(!refused.status.success());
+    let msg = String::from_utf8_lossy(&refused.stderr);
+    assert!(msg.contains("401"), "{msg}");
+    assert_eq!(kept_json(&bob, &["status"])["pending"], 1, "the refused change is still kept locally");
+    drop(relay);
+}
