@@ -182,6 +182,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Seed a demo team on a relay: join as its manager with the manager
+    /// invite, then invite reps and write weeks of realistic history for each.
+    Demo {
+        /// Relay address.
+        #[arg(long)]
+        relay: String,
+        /// The manager's invite (from `kept-relay team create`).
+        #[arg(long)]
+        invite: String,
+        /// Folder for the homes (manager/, anna/, …).
+        #[arg(long)]
+        dir: PathBuf,
+        /// How many reps.
+        #[arg(long, default_value_t = 6)]
+        reps: usize,
+        /// Weeks of history.
+        #[arg(long, default_value_t = 12)]
+        weeks: i64,
+        /// Random seed (same seed, same team).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]

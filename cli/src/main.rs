@@ -201,6 +201,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::devices(&relay.devices()?, json)?;
             }
         }
+        Command::Demo { relay, invite, dir, reps, weeks, seed, json } => {
+            let t = kept_core::demo::seed_team(&relay, &invite, &dir, reps, weeks, seed, Arc::new(SystemClock))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                println!(
+                    "Demo team: {} activities for {} reps; manager home {}",
+                    t.activities,
+                    t.reps.len(),
+                    t.manager_home.display()
+                );
+            }
+        }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())
@@ -243,7 +256,7 @@ fn watch_loop(k: &mut Kept, json: bool) -> anyhow::Result<()> {
             output::synced(&k.sync()?, json).map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
             let mut live = k.relay()?.live()?;
             backoff.reset();
-            while let Some(ev) = live.next()? {
+            while let Some(ev) = live.next_event()? {
                 if ev.seq > k.synced_seq()? {
                     output::synced(&k.sync()?, json)
                         .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;

@@ -72,7 +72,7 @@ pub fn week(w: &WeekSummary, json: bool) -> anyhow::Result<()> {
         return print_json(w);
     }
     println!("{} — week {} ({:.1} of {} working days done)", w.rep_name, w.week, w.progress.elapsed, w.progress.total);
-    println!("{:<18} {:>6} {:>7}  {:<12} {}", "activity", "done", "target", "pace", "to do");
+    println!("{:<18} {:>6} {:>7}  {:<12} to do", "activity", "done", "target", "pace");
     for r in &w.rows {
         println!(
             "{:<18} {:>6} {:>7}  {:<12} {}",

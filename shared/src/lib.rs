@@ -12,6 +12,7 @@
 //! the relay's rules locally so a user gets a clear error before syncing.
 
 pub mod clock;
+pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod export;

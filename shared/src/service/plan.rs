@@ -13,15 +13,26 @@ impl Kept {
     /// Sets a weekly target for `kind`: standing from this week on, or for
     /// `week` only. For me, or (managers) for the rep named `rep`.
     pub fn set_target(&mut self, kind: &str, count: i64, rep: Option<&str>, week: Option<Week>) -> Result<()> {
+        match week {
+            Some(w) => self.write_target(kind, count, rep, false, w),
+            None => {
+                let w = self.current_week()?;
+                self.write_target(kind, count, rep, true, w)
+            }
+        }
+    }
+
+    /// Sets a standing weekly target that applies from week `from` on.
+    pub fn set_standing_target(&mut self, kind: &str, count: i64, rep: Option<&str>, from: Week) -> Result<()> {
+        self.write_target(kind, count, rep, true, from)
+    }
+
+    fn write_target(&mut self, kind: &str, count: i64, rep: Option<&str>, standing: bool, week: Week) -> Result<()> {
         let rep = self.resolve_rep(rep)?;
         self.team()?.activity_type(kind)?;
         if !(0..=MAX_TARGET).contains(&count) {
             return Err(CoreError::invalid(format!("bad target {count}: must be between 0 and {MAX_TARGET}")));
         }
-        let (standing, week) = match week {
-            Some(w) => (false, w),
-            None => (true, self.current_week()?),
-        };
         let now = self.clock.now();
         let (me, at) = (self.me().id.clone(), now.to_rfc3339());
         self.store.write(|tx| {

@@ -204,7 +204,7 @@ pub struct Live {
 
 impl Live {
     /// Waits for the next event (None: the relay closed the channel).
-    pub fn next(&mut self) -> Result<Option<LiveEvent>> {
+    pub fn next_event(&mut self) -> Result<Option<LiveEvent>> {
         loop {
             match self.ws.read() {
                 Ok(Message::Text(t)) => {

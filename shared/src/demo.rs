@@ -1,0 +1,214 @@
+//! A deterministic generator of realistic team history (seeded): reps with
+//! their own rhythm and skill, weekday patterns, targets, action items. The
+//! README's demo and the benchmarks use it, so what you see in the demo is
+//! what was measured.
+
+use crate::error::Result;
+use crate::model::{ActivityInput, Kare};
+use crate::service::Kept;
+use crate::week::Week;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Names for demo reps, in order.
+pub const REP_NAMES: &[&str] = &[
+    "Anna", "Ben", "Chloe", "Dev", "Elena", "Femi", "Greta", "Hugo", "Ines", "Jonas", "Kira", "Liam", "Maya", "Noah",
+    "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara",
+];
+
+const ACCOUNTS: &[&str] = &[
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Acme Corp",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Wonka",
+    "Oscorp",
+    "Gringotts",
+    "Monarch",
+    "Nakatomi",
+];
+const OUTCOMES: &[&str] =
+    &["no answer", "left voicemail", "spoke briefly", "booked follow-up", "not interested", "sent info"];
+
+/// How one demo rep works.
+#[derive(Debug, Clone)]
+pub struct RepProfile {
+    /// Name.
+    pub name: String,
+    /// Dials on an average day.
+    pub calls_per_day: f64,
+    /// Share of dials that become a conversation.
+    pub connect_rate: f64,
+    /// Share of conversations that set a meeting.
+    pub meeting_rate: f64,
+    /// Activity multiplier in the last weeks (below 1: a slump a manager should see).
+    pub recent_trend: f64,
+}
+
+/// `n` rep profiles drawn from `seed`: most steady, one slumping, one new star.
+pub fn profiles(n: usize, seed: u64) -> Vec<RepProfile> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|i| RepProfile {
+            name: REP_NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("Rep {}", i + 1)),
+            calls_per_day: rng.random_range(8.0..16.0),
+            connect_rate: rng.random_range(0.18..0.35),
+            meeting_rate: rng.random_range(0.15..0.35),
+            recent_trend: match i % 5 {
+                1 => 0.45,
+                3 => 1.3,
+                _ => rng.random_range(0.9..1.1),
+            },
+        })
+        .collect()
+}
+
+fn weekday_factor(d: NaiveDate) -> f64 {
+    match d.weekday().num_days_from_monday() {
+        0 => 1.2,
+        1 | 2 => 1.1,
+        3 => 1.0,
+        4 => 0.6,
+        _ => 0.0,
+    }
+}
+
+fn draw(rng: &mut StdRng, mean: f64) -> i64 {
+    // A cheap, bounded Poisson-like draw: mean ± 40%.
+    if mean <= 0.0 {
+        return 0;
+    }
+    (mean * rng.random_range(0.6..1.4)).round() as i64
+}
+
+/// Writes `weeks` weeks of history ending `now` into the rep's store `k`
+/// (logged as that rep), plus standing targets and a few action items.
+/// Returns the number of activity entries written.
+pub fn fill_rep(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, seed: u64) -> Result<usize> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let team = k.team()?;
+    let tz = team.tz();
+    let this_week = Week::of_instant(now, tz, team.week_start);
+    let first = this_week.plus(-(weeks - 1));
+    let calls_target = (p.calls_per_day * 5.0 / 5.0).round() as i64 * 5;
+    for (kind, count) in [
+        ("call", calls_target),
+        ("conversation", (calls_target as f64 * 0.25).round() as i64),
+        ("meeting-set", 4),
+        ("proposal", 2),
+    ] {
+        k.set_standing_target(kind, count, None, first)?;
+    }
+    let mut n = 0;
+    let start_day = first.first_day(team.week_start);
+    let today = now.with_timezone(&tz).date_naive();
+    let mut day = start_day;
+    while day <= today {
+        let weeks_left = (today - day).num_days() / 7;
+        let trend = if weeks_left < 3 { p.recent_trend } else { 1.0 };
+        let f = weekday_factor(day) * trend;
+        let calls = draw(&mut rng, p.calls_per_day * f);
+        let convs = draw(&mut rng, calls as f64 * p.connect_rate);
+        let meetings = draw(&mut rng, convs as f64 * p.meeting_rate);
+        let proposals = if rng.random_bool((0.35 * f).clamp(0.0, 1.0)) { 1 } else { 0 };
+        let referrals = if rng.random_bool((0.2 * f).clamp(0.0, 1.0)) { 1 } else { 0 };
+        let mut entries: Vec<(&str, i64)> = Vec::new();
+        // Calls in blocks, the rest one by one.
+        let mut left = calls;
+        while left > 0 {
+            let block = left.min(rng.random_range(1..5));
+            entries.push(("call", block));
+            left -= block;
+        }
+        entries.extend(std::iter::repeat_n(("conversation", 1), convs as usize));
+        entries.extend(std::iter::repeat_n(("meeting-set", 1), meetings as usize));
+        entries.extend(std::iter::repeat_n(("proposal", 1), proposals));
+        entries.extend(std::iter::repeat_n(("referral-asked", 1), referrals));
+        for (i, (kind, count)) in entries.iter().enumerate() {
+            let minute = 8 * 60 + 30 + (i as i64 * 480 / entries.len().max(1) as i64);
+            let local = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
+            let Some(at) = tz.from_local_datetime(&local).earliest() else { continue };
+            if at.with_timezone(&Utc) > now {
+                break;
+            }
+            let kare = [Kare::Keep, Kare::Attain, Kare::Attain, Kare::Expand, Kare::Recapture][rng.random_range(0..5)];
+            let input = ActivityInput {
+                count: Some(*count),
+                occurred_at: Some(at.to_rfc3339()),
+                kare: Some(Some(kare)),
+                account: Some(Some(ACCOUNTS[rng.random_range(0..ACCOUNTS.len())].to_string())),
+                outcome: (*kind == "call").then(|| Some(OUTCOMES[rng.random_range(0..OUTCOMES.len())].to_string())),
+                ..Default::default()
+            };
+            k.log_activity(kind, input, None)?;
+            n += 1;
+        }
+        day += Duration::days(1);
+    }
+    let due = |days: i64| (today + Duration::days(days)).format("%Y-%m-%d").to_string();
+    let a = k.add_action("Follow up on the Globex proposal", &due(-3), None, None)?;
+    k.action_done(&a.id, "Sent revised pricing; decision next week")?;
+    k.add_action("Ask Initech for two referrals", &due(2), None, None)?;
+    k.add_action("Block Tuesday 9–11 for call time", &due(-1), None, None)?;
+    k.store_mut().maintain()?;
+    Ok(n)
+}
+
+/// What [`seed_team`] made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeededTeam {
+    /// The manager's home.
+    pub manager_home: std::path::PathBuf,
+    /// Each rep's name and home.
+    pub reps: Vec<(String, std::path::PathBuf)>,
+    /// Activity entries written.
+    pub activities: usize,
+}
+
+/// Joins a relay as the team's manager (with the manager invite) into
+/// `dir/manager`, invites and joins `reps` demo reps into `dir/<name>`, writes
+/// `weeks` weeks of history for each, and syncs everyone.
+pub fn seed_team(
+    url: &str,
+    manager_invite: &str,
+    dir: &std::path::Path,
+    reps: usize,
+    weeks: i64,
+    seed: u64,
+    clock: std::sync::Arc<dyn crate::Clock>,
+) -> Result<SeededTeam> {
+    use crate::sync::JoinOptions;
+    use crate::IdSource;
+    let join = |invite: &str, home: &std::path::Path| -> Result<Kept> {
+        let opts = JoinOptions {
+            url: url.to_string(),
+            invite: invite.to_string(),
+            name: None,
+            device_name: "demo".into(),
+            allow_insecure: false,
+        };
+        Ok(Kept::join(home, &opts, clock.clone(), IdSource::random())?.0)
+    };
+    let manager_home = dir.join("manager");
+    let mut manager = join(manager_invite, &manager_home)?;
+    let now = clock.now();
+    let mut out = SeededTeam { manager_home: manager_home.clone(), reps: Vec::new(), activities: 0 };
+    for (i, p) in profiles(reps, seed).iter().enumerate() {
+        let invite = manager.invite(crate::model::Role::Rep, Some(&p.name))?;
+        let home = dir.join(p.name.to_lowercase().replace(' ', "-"));
+        let mut k = join(&invite.code, &home)?;
+        out.activities += fill_rep(&mut k, p, weeks, now, seed.wrapping_add(i as u64 + 1))?;
+        k.sync()?;
+        out.reps.push((p.name.clone(), home));
+    }
+    manager.sync()?;
+    Ok(out)
+}
