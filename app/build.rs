@@ -1,1 +1,4 @@
-fn main(){ tauri_build::build() }
+//! Tauri's build step: reads tauri.conf.json and capabilities/ at the root.
+fn main() {
+    tauri_build::build()
+}

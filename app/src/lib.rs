@@ -1,1 +1,65 @@
-//! app
+//! kept-app: the Tauri v2 shell. Thin commands over kept-core (`commands`),
+//! shared state (`state`), the background sync worker (`worker`) and the
+//! UI-facing error (`error`). `run()` is the entry point for desktop
+//! (`main.rs`) and mobile (`mobile_entry_point`): Android/iOS need no code
+//! changes, only their SDKs, which this build machine does not have.
+
+pub mod commands;
+pub mod error;
+pub mod state;
+pub mod worker;
+
+use state::AppState;
+use std::path::PathBuf;
+use tauri::Manager;
+
+/// Where this device's store lives: `$KEPT_HOME` if set (tests, the demo),
+/// else the OS's app-data folder.
+fn home(app: &tauri::App) -> PathBuf {
+    if let Some(h) = std::env::var_os("KEPT_HOME") {
+        return PathBuf::from(h);
+    }
+    app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from("kept-data")).join("store")
+}
+
+/// Builds and runs the app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let result = tauri::Builder::default()
+        .setup(|app| {
+            let state = AppState::new(home(app));
+            worker::spawn(app.handle().clone(), state.clone());
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::init_local,
+            commands::join_relay,
+            commands::log_activity,
+            commands::edit_activity,
+            commands::delete_activity,
+            commands::activities,
+            commands::week_summary,
+            commands::board,
+            commands::trends,
+            commands::action_items,
+            commands::add_action,
+            commands::action_done,
+            commands::action_drop,
+            commands::set_target,
+            commands::targets,
+            commands::invite,
+            commands::sync_now,
+            commands::sync_status,
+            commands::members,
+            commands::set_team_settings,
+            commands::upsert_activity_type,
+            commands::sign_out,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("kept: the app stopped with an error: {e}");
+        std::process::exit(1);
+    }
+}

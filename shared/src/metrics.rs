@@ -443,3 +443,53 @@ mod tests {
         assert_eq!(done.advice.as_deref(), Some("Target met: 51 of 50 calls"));
     }
 }
+
+/// Weekly counts per activity type for one rep, oldest week first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendRow {
+    /// Rep member id.
+    pub rep: String,
+    /// Rep name.
+    pub name: String,
+    /// Activity type key → one count per week.
+    pub series: BTreeMap<String, Vec<i64>>,
+}
+
+/// The last `n` weeks (ending with `last`) of weekly counts for `reps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trends {
+    /// Week labels, oldest first.
+    pub weeks: Vec<String>,
+    /// One row per rep.
+    pub rows: Vec<TrendRow>,
+}
+
+/// Weekly counts for the `n` weeks ending with `last` (one range query per rep).
+pub fn trends(conn: &Connection, team: &TeamSettings, reps: &[(String, String)], last: Week, n: usize) -> Result<Trends> {
+    let n = n.clamp(1, 104);
+    let weeks: Vec<Week> = (0..n).map(|i| last.plus(i as i64 - (n as i64 - 1))).collect();
+    let bounds: Vec<i64> = weeks
+        .iter()
+        .map(|w| w.bounds(team.tz(), team.week_start).0.timestamp())
+        .chain(std::iter::once(last.bounds(team.tz(), team.week_start).1.timestamp()))
+        .collect();
+    let kinds: Vec<String> = team.catalog.iter().filter(|t| !t.retired).map(|t| t.key.clone()).collect();
+    let mut st = conn.prepare_cached(
+        "SELECT type, occurred_utc, count FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3",
+    )?;
+    let mut rows = Vec::with_capacity(reps.len());
+    for (id, name) in reps {
+        let mut series: BTreeMap<String, Vec<i64>> = kinds.iter().map(|k| (k.clone(), vec![0; n])).collect();
+        let q = st.query_map(params![id, bounds[0], bounds[n]], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        for r in q {
+            let (kind, at, count) = r?;
+            // The week whose start is the last one at or before `at`.
+            let i = bounds[..n].partition_point(|b| *b <= at).saturating_sub(1);
+            series.entry(kind).or_insert_with(|| vec![0; n])[i] += count;
+        }
+        rows.push(TrendRow { rep: id.clone(), name: name.clone(), series });
+    }
+    Ok(Trends { weeks: weeks.iter().map(|w| w.to_string()).collect(), rows })
+}

@@ -183,3 +183,16 @@ fn compaction_keeps_every_record() {
     // team genesis + team name + log genesis + 150 logs: all wait for the relay.
     assert_eq!(k.store().pending().expect("outbox"), 153);
 }
+
+#[test]
+fn trends_bucket_counts_by_team_week() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut k = rep_home(dir.path(), &thursday_3pm());
+    k.log_activity("call", ActivityInput { count: Some(3), ..at(23, 9) }, None).expect("log");
+    k.log_activity("call", ActivityInput { count: Some(2), ..at(16, 9) }, None).expect("log");
+    k.log_activity("proposal", at(15, 23), None).expect("log"); // Sunday night: still week 46
+    let t = k.trends(None, 4).expect("trends");
+    assert_eq!(t.weeks, vec!["2026-W45", "2026-W46", "2026-W47", "2026-W48"]);
+    assert_eq!(t.rows[0].series["call"], vec![0, 0, 2, 3]);
+    assert_eq!(t.rows[0].series["proposal"], vec![0, 1, 0, 0]);
+}

@@ -3,7 +3,7 @@
 use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
-use crate::metrics::{self, Board, WeekSummary};
+use crate::metrics::{self, Board, Trends, WeekSummary};
 use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member, Role};
 use crate::week::Week;
 use chrono::{DateTime, Utc, Weekday};
@@ -188,5 +188,16 @@ impl Kept {
         };
         let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
         metrics::board(self.store.conn(), &self.team()?, &reps, week, self.clock.now())
+    }
+
+    /// Weekly counts for the `weeks` weeks ending with `week` (default: this
+    /// week): every rep for a manager, myself for a rep.
+    pub fn trends(&self, week: Option<Week>, weeks: usize) -> Result<Trends> {
+        let week = match week {
+            Some(w) => w,
+            None => self.current_week()?,
+        };
+        let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
+        metrics::trends(self.store.conn(), &self.team()?, &reps, week, weeks)
     }
 }

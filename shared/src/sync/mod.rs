@@ -265,6 +265,20 @@ impl Kept {
         self.relay()?.invite(&InviteRequest { role, name: name.map(str::to_string), member_id: None })
     }
 
+    /// Forgets this device's relay token (sign out). Local data stays; what
+    /// was not pushed stays in the outbox until the device joins again.
+    pub fn sign_out(&mut self) -> Result<()> {
+        self.store.write(|tx| {
+            tx.conn().execute("DELETE FROM meta WHERE key IN ('token', 'device_id')", [])?;
+            Ok(())
+        })
+    }
+
+    /// True when this home holds a relay token.
+    pub fn is_joined(&self) -> Result<bool> {
+        Ok(self.store.meta("token")?.is_some())
+    }
+
     /// The relay's sequence seen last by this device.
     pub fn synced_seq(&self) -> Result<i64> {
         self.cursor()

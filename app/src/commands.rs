@@ -1,0 +1,288 @@
+//! The `#[tauri::command]`s: each a few lines over kept-core's `Kept` API,
+//! run off the main thread by `AppState::with`. Arguments arrive as one
+//! object with snake_case keys; errors reach the UI as `{kind, message}`.
+
+use crate::error::UiError;
+use crate::state::{AppState, Nudge};
+use kept_core::metrics::{Board, Trends, WeekSummary};
+use kept_core::model::{parse_weekday, ActionItem, Activity, ActivityInput, ActivityType, Member, Role, TeamSettings};
+use kept_core::protocol::InviteResponse;
+use kept_core::service::ActionFilter;
+use kept_core::sync::{JoinOptions, SyncReport, SyncStatus};
+use kept_core::{IdSource, InitOptions, Kept, SystemClock, Week};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tauri::State;
+
+type R<T> = Result<T, UiError>;
+
+/// What the UI needs to decide which screen to show.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppStatus {
+    /// A store exists on this device.
+    pub has_store: bool,
+    /// It is joined to a relay.
+    pub joined: bool,
+    /// Who I am.
+    pub me: Option<Member>,
+    /// The team's settings and catalog.
+    pub team: Option<TeamSettings>,
+    /// This week's label.
+    pub week: Option<String>,
+    /// Sync state.
+    pub sync: Option<SyncStatus>,
+}
+
+/// Optional details of an activity; for edits, "" clears a field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Details {
+    count: Option<i64>,
+    kare: Option<String>,
+    account: Option<String>,
+    outcome: Option<String>,
+    note: Option<String>,
+    duration_min: Option<i64>,
+    occurred_at: Option<String>,
+}
+
+impl Details {
+    fn into_input(self) -> kept_core::Result<ActivityInput> {
+        let text = |v: Option<String>| v.map(|s| if s.trim().is_empty() { None } else { Some(s) });
+        let kare = match self.kare.as_deref() {
+            None => None,
+            Some("") | Some("none") => Some(None),
+            Some(k) => Some(Some(k.parse()?)),
+        };
+        Ok(ActivityInput {
+            kind: None,
+            kare,
+            occurred_at: self.occurred_at.filter(|s| !s.is_empty()),
+            count: self.count,
+            duration_min: self.duration_min.map(Some),
+            outcome: text(self.outcome),
+            account: text(self.account),
+            deal: None,
+            note: text(self.note),
+        })
+    }
+}
+
+fn week(w: Option<String>) -> kept_core::Result<Option<Week>> {
+    w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()
+}
+
+fn app_status(k: &Kept) -> kept_core::Result<AppStatus> {
+    Ok(AppStatus {
+        has_store: true,
+        joined: k.is_joined()?,
+        me: Some(k.me().clone()),
+        team: Some(k.team()?),
+        week: Some(k.current_week()?.to_string()),
+        sync: Some(k.sync_status(false)?),
+    })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn status(state: State<'_, AppState>) -> R<AppStatus> {
+    match state.with(|k| app_status(k)).await {
+        Err(e) if e.kind == "no_store" => {
+            Ok(AppStatus { has_store: false, joined: false, me: None, team: None, week: None, sync: None })
+        }
+        other => other,
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn init_local(
+    state: State<'_, AppState>,
+    team: String,
+    me: String,
+    role: String,
+    time_zone: Option<String>,
+) -> R<AppStatus> {
+    let st = state.inner().clone();
+    let k = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
+        let opts = InitOptions { team, me, role: role.parse::<Role>()?, time_zone, week_start: None };
+        Kept::init(&st.0.home, opts, Arc::new(SystemClock), IdSource::random())
+    })
+    .await
+    .map_err(|e| UiError::new("internal", e.to_string()))??;
+    let status = app_status(&k)?;
+    *state.0.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(k);
+    state.nudge(Nudge::Reconfigured);
+    Ok(status)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn join_relay(
+    state: State<'_, AppState>,
+    url: String,
+    invite: String,
+    name: Option<String>,
+    allow_insecure: bool,
+) -> R<AppStatus> {
+    let st = state.inner().clone();
+    let k = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
+        let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Kept app".into());
+        let opts = JoinOptions { url, invite, name: name.filter(|n| !n.trim().is_empty()), device_name, allow_insecure };
+        Ok(Kept::join(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
+    })
+    .await
+    .map_err(|e| UiError::new("internal", e.to_string()))??;
+    let status = app_status(&k)?;
+    *state.0.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(k);
+    state.nudge(Nudge::Reconfigured);
+    Ok(status)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn log_activity(state: State<'_, AppState>, kind: String, details: Option<Details>) -> R<Activity> {
+    state.write(move |k| k.log_activity(&kind, details.unwrap_or_default().into_input()?, None)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn edit_activity(state: State<'_, AppState>, id: String, details: Details) -> R<Activity> {
+    state.write(move |k| k.edit_activity(&id, details.into_input()?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn delete_activity(state: State<'_, AppState>, id: String) -> R<()> {
+    state.write(move |k| k.delete_activity(&id)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn activities(state: State<'_, AppState>, week: Option<String>, rep: Option<String>) -> R<Vec<Activity>> {
+    state.with(move |k| k.activities(self::week(week)?, rep.as_deref(), false)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn week_summary(state: State<'_, AppState>, week: Option<String>, rep: Option<String>) -> R<WeekSummary> {
+    state.with(move |k| k.week_summary(self::week(week)?, rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn board(state: State<'_, AppState>, week: Option<String>) -> R<Board> {
+    state.with(move |k| k.board(self::week(week)?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn trends(state: State<'_, AppState>, week: Option<String>, weeks: Option<usize>) -> R<Trends> {
+    state.with(move |k| k.trends(self::week(week)?, weeks.unwrap_or(12))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn action_items(state: State<'_, AppState>, status: Option<String>, rep: Option<String>) -> R<Vec<ActionItem>> {
+    state
+        .with(move |k| {
+            let status = status.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?;
+            k.action_items(&ActionFilter { status, rep })
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_action(
+    state: State<'_, AppState>,
+    text: String,
+    due: String,
+    owner: Option<String>,
+    rep: Option<String>,
+) -> R<ActionItem> {
+    state.write(move |k| k.add_action(&text, &due, owner.as_deref(), rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn action_done(state: State<'_, AppState>, id: String, result: String) -> R<ActionItem> {
+    state.write(move |k| k.action_done(&id, &result)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn action_drop(state: State<'_, AppState>, id: String, reason: Option<String>) -> R<ActionItem> {
+    state.write(move |k| k.action_drop(&id, reason.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_target(
+    state: State<'_, AppState>,
+    kind: String,
+    count: i64,
+    rep: Option<String>,
+    week: Option<String>,
+) -> R<()> {
+    state.write(move |k| k.set_target(&kind, count, rep.as_deref(), self::week(week)?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn targets(state: State<'_, AppState>, rep: Option<String>, week: Option<String>) -> R<BTreeMap<String, i64>> {
+    state.with(move |k| k.targets(rep.as_deref(), self::week(week)?)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn invite(state: State<'_, AppState>, role: String, name: Option<String>) -> R<InviteResponse> {
+    state.with(move |k| k.invite(role.parse()?, name.as_deref().filter(|n| !n.trim().is_empty()))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(state: State<'_, AppState>) -> R<SyncReport> {
+    let out = state.with(|k| k.sync()).await;
+    state.nudge(Nudge::Reconfigured);
+    out
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_status(state: State<'_, AppState>) -> R<SyncStatus> {
+    state.with(|k| k.sync_status(false)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn members(state: State<'_, AppState>) -> R<Vec<Member>> {
+    state.with(|k| k.members()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_team_settings(
+    state: State<'_, AppState>,
+    name: Option<String>,
+    time_zone: Option<String>,
+    week_start: Option<String>,
+) -> R<TeamSettings> {
+    state
+        .write(move |k| {
+            let ws = week_start.filter(|s| !s.is_empty()).map(|d| parse_weekday(&d)).transpose()?;
+            k.set_team_settings(name.as_deref(), time_zone.as_deref().filter(|s| !s.is_empty()), ws, None)
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+#[allow(clippy::too_many_arguments)]
+pub async fn upsert_activity_type(
+    state: State<'_, AppState>,
+    key: String,
+    label: String,
+    kare: Option<String>,
+    leading: bool,
+    position: i64,
+    retired: bool,
+) -> R<TeamSettings> {
+    state
+        .write(move |k| {
+            let default_kare = kare.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?;
+            k.upsert_activity_type(&ActivityType { key, label, default_kare, leading, position, retired })
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sign_out(state: State<'_, AppState>) -> R<AppStatus> {
+    let out = state.with(|k| {
+        k.sign_out()?;
+        app_status(k)
+    });
+    let out = out.await;
+    state.nudge(Nudge::Reconfigured);
+    out
+}
+
