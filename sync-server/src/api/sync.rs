@@ -48,6 +48,8 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
         kind: id.kind(),
         subject: id.subject().map(str::to_string),
         hash: change.hash().to_string(),
+        actor: change.actor_id().to_bytes().to_vec(),
+        actor_seq: change.seq(),
         data: change.raw_bytes().to_vec(),
     };
     Ok((id, new))

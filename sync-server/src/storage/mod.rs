@@ -113,6 +113,10 @@ pub struct NewChange {
     pub subject: Option<String>,
     /// Automerge change hash, hex.
     pub hash: String,
+    /// The change's actor id bytes.
+    pub actor: Vec<u8>,
+    /// The change's sequence number within its actor.
+    pub actor_seq: u64,
     /// The change bytes.
     pub data: Vec<u8>,
 }

@@ -42,26 +42,31 @@ CREATE TABLE IF NOT EXISTS invites (
 );
 -- Metadata registered at a document's first push; access is decided from it.
 CREATE TABLE IF NOT EXISTS docs (
-    team_id    TEXT NOT NULL REFERENCES teams(id),
-    doc        TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    subject    TEXT,
-    first_seq  INTEGER NOT NULL,
-    PRIMARY KEY (team_id, doc)
-) WITHOUT ROWID;
+    id        INTEGER PRIMARY KEY,
+    team_id   TEXT NOT NULL REFERENCES teams(id),
+    doc       TEXT NOT NULL,
+    kind      TEXT NOT NULL,
+    subject   TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS docs_name ON docs(team_id, doc);
 -- `reader` is the subject member, or '' for the team document (readable by all).
+-- `hash` is the 32-byte change hash. Idempotency looks a change up by
+-- (document, actor key, actor seq) and compares the hash: unlike the random
+-- hash, that key is ordered the way a device pushes, so inserts stay local.
+-- `akey` is the actor id's first 8 bytes as an integer.
 CREATE TABLE IF NOT EXISTS changes (
     team_id  TEXT NOT NULL,
     seq      INTEGER NOT NULL,
-    doc      TEXT NOT NULL,
+    doc_id   INTEGER NOT NULL,
+    akey     INTEGER NOT NULL,
+    aseq     INTEGER NOT NULL,
     reader   TEXT NOT NULL,
-    hash     TEXT NOT NULL,
+    hash     BLOB NOT NULL,
     data     BLOB NOT NULL,
     PRIMARY KEY (team_id, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS changes_hash ON changes(team_id, doc, hash);
+CREATE INDEX IF NOT EXISTS changes_actor ON changes(doc_id, akey, aseq);
 CREATE INDEX IF NOT EXISTS changes_reader ON changes(team_id, reader, seq);
-CREATE INDEX IF NOT EXISTS changes_doc ON changes(team_id, doc, seq);
 -- Compacted documents covering every change up to team_seq.compacted.
 CREATE TABLE IF NOT EXISTS snapshots (
     team_id  TEXT NOT NULL,

@@ -11,15 +11,58 @@ fn seq_row(tx: &Transaction<'_>, team_id: &str) -> StorageResult<(i64, i64)> {
         .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))
 }
 
+fn hash_bytes(hex_hash: &str) -> Vec<u8> {
+    hex::decode(hex_hash).unwrap_or_else(|_| hex_hash.as_bytes().to_vec())
+}
+
+/// The actor id's first 8 bytes as an integer (index key; the hash decides equality).
+fn actor_key(actor: &[u8]) -> i64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(actor) {
+        *d = *s;
+    }
+    i64::from_be_bytes(b)
+}
+
+/// The document's row id, registering its metadata at first sight.
+fn doc_row(tx: &Transaction<'_>, team_id: &str, ch: &NewChange) -> StorageResult<i64> {
+    let found: Option<i64> = tx
+        .prepare_cached("SELECT id FROM docs WHERE team_id = ?1 AND doc = ?2")?
+        .query_row(params![team_id, ch.doc], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tx.prepare_cached("INSERT INTO docs(team_id, doc, kind, subject) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+        team_id,
+        ch.doc,
+        ch.kind.as_str(),
+        ch.subject
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> StorageResult<i64> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut fresh: Vec<&NewChange> = Vec::with_capacity(changes.len());
+    let mut doc_ids: HashMap<&str, i64> = HashMap::new();
+    let mut fresh: Vec<(i64, Vec<u8>, &NewChange)> = Vec::with_capacity(changes.len());
     {
         let mut seen = HashSet::new();
-        let mut exists = tx.prepare_cached("SELECT 1 FROM changes WHERE team_id = ?1 AND doc = ?2 AND hash = ?3")?;
+        let mut exists =
+            tx.prepare_cached("SELECT 1 FROM changes WHERE doc_id = ?1 AND akey = ?2 AND aseq = ?3 AND hash = ?4")?;
         for ch in changes {
-            if seen.insert((ch.doc.as_str(), ch.hash.as_str())) && !exists.exists(params![team_id, ch.doc, ch.hash])? {
-                fresh.push(ch);
+            let doc_id = match doc_ids.get(ch.doc.as_str()) {
+                Some(id) => *id,
+                None => {
+                    let id = doc_row(&tx, team_id, ch)?;
+                    doc_ids.insert(ch.doc.as_str(), id);
+                    id
+                }
+            };
+            let hash = hash_bytes(&ch.hash);
+            let (akey, aseq) = (actor_key(&ch.actor), ch.actor_seq as i64);
+            if seen.insert((doc_id, hash.clone())) && !exists.exists(params![doc_id, akey, aseq, hash])? {
+                fresh.push((doc_id, hash, ch));
             }
         }
     }
@@ -36,22 +79,15 @@ pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> 
         .query_row(params![team_id, n], |r| r.get(0))
         .optional()?
         .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))?;
-    let mut seq = last - n;
     {
-        let mut reg = tx.prepare_cached(
-            "INSERT INTO docs(team_id, doc, kind, subject, first_seq) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-        )?;
         let mut ins = tx.prepare_cached(
-            "INSERT INTO changes(team_id, seq, doc, reader, hash, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO changes(team_id, seq, doc_id, akey, aseq, reader, hash, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        let mut registered = HashSet::new();
-        for ch in fresh {
-            seq += 1;
-            if registered.insert(ch.doc.as_str()) {
-                reg.execute(params![team_id, ch.doc, ch.kind.as_str(), ch.subject, seq])?;
-            }
+        for (seq, (doc_id, hash, ch)) in (last - n + 1..).zip(fresh) {
             let reader = ch.subject.as_deref().unwrap_or("");
-            ins.execute(params![team_id, seq, ch.doc, reader, ch.hash, ch.data])?;
+            let (akey, aseq) = (actor_key(&ch.actor), ch.actor_seq as i64);
+            ins.execute(params![team_id, seq, doc_id, akey, aseq, reader, hash, ch.data])?;
         }
     }
     tx.commit()?;
@@ -90,9 +126,11 @@ pub(crate) fn pull(
         from = compacted;
     }
     let sql = if member.is_none() {
-        "SELECT seq, doc, data FROM changes WHERE team_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+         WHERE c.team_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3"
     } else {
-        "SELECT seq, doc, data FROM changes WHERE team_id = ?1 AND seq > ?2 AND reader IN ('', ?4) ORDER BY seq LIMIT ?3"
+        "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+         WHERE c.team_id = ?1 AND c.seq > ?2 AND c.reader IN ('', ?4) ORDER BY c.seq LIMIT ?3"
     };
     let mut st = tx.prepare_cached(sql)?;
     let take = i64::from(limit) + 1;
@@ -126,7 +164,8 @@ pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResul
     let mut by_doc: HashMap<String, (String, Vec<Vec<u8>>)> = HashMap::new();
     {
         let mut st = tx.prepare_cached(
-            "SELECT doc, reader, data FROM changes WHERE team_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+            "SELECT d.doc, c.reader, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+             WHERE c.team_id = ?1 AND c.seq > ?2 AND c.seq <= ?3 ORDER BY c.seq",
         )?;
         let mut rows = st.query(params![team_id, previous, upto])?;
         while let Some(r) = rows.next()? {
