@@ -29,6 +29,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null
 fi
 
+if [ "$want_app" = 1 ]; then
+  # tauri-driver bridges WebDriver to WebKitWebDriver for the app's end-to-end test.
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    echo "install-deps: installing tauri-driver"
+    cargo install tauri-driver --version '^2' --locked --quiet
+  fi
+  # The web UI's packages (pinned by package-lock.json).
+  (cd "$(dirname "$0")/../app/ui" && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi)
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "install-deps: no Rust toolchain (cargo) on PATH; install Rust 1.85 or newer (rustup) first" >&2
   exit 1

@@ -4,7 +4,7 @@
 # relay and real `kept` clients. Installs what it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --app
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -14,3 +14,12 @@ echo "== build the binaries the end-to-end tests run"
 cargo build --bins
 echo "== cargo test"
 cargo test
+
+echo "== the app: web UI, Tauri build, WebDriver test in the real webview under Xvfb"
+(cd app/ui && npm run build)
+cargo build -p kept-app
+xvfb-run -a cargo test -p kept-tests --features app-e2e --test app_e2e
+
+echo "== benchmarks, quick versions (so they cannot rot)"
+cargo run -q -p kept-tests --bin kept-bench -- --quick
+cargo bench -q -p kept-core --bench log_activity -- 300

@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 /// The folder holding the workspace's binaries (next to the test executable's `deps/`).
 pub fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+    // Tests run from target/<profile>/deps/, binaries (the bench) from target/<profile>/.
+    let mut dir = exe.parent().expect("target dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
     for b in ["kept", "kept-relay"] {
         assert!(
             dir.join(b).is_file(),

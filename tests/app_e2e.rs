@@ -1,0 +1,144 @@
+//! The real Kept app (Tauri, WebKitGTK) driven through tauri-driver and
+//! WebKitWebDriver, against a real relay on 127.0.0.1. Run under Xvfb by
+//! scripts/test.sh (`cargo test -p kept-tests --features app-e2e --test app_e2e`).
+//!
+//! A rep on a phone-sized window joins with an invite, logs calls with one
+//! tap (and undoes one), keeps logging while the relay is down, syncs when it
+//! is back; the manager's laptop-sized window shows the counts on the board.
+
+mod webdriver;
+
+use kept_tests::{bin_dir, kept_json, kept_ok, Relay};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use webdriver::Session;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A tauri-driver whose app instances use `home` as their store.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(home: &Path) -> Driver {
+        let exe = which("tauri-driver");
+        let port = free_port();
+        let native = free_port();
+        let child = Command::new(exe)
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+            .env("KEPT_HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver");
+        let d = Driver { child, port };
+        let t0 = Instant::now();
+        while ureq::get(&format!("http://127.0.0.1:{port}/status")).call().is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(30), "tauri-driver did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        d
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn which(name: &str) -> std::path::PathBuf {
+    let mut candidates: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default();
+    if let Some(h) = std::env::var_os("HOME") {
+        candidates.push(std::path::PathBuf::from(h).join(".cargo/bin").join(name));
+    }
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| panic!("{name} not found: scripts/install-deps.sh --app installs it"))
+}
+
+fn app() -> String {
+    let p = bin_dir().join("kept-app");
+    assert!(p.is_file(), "{} missing: build it with `cargo build -p kept-app` (scripts/test.sh does)", p.display());
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots");
+    let _ = std::fs::create_dir_all(&shots);
+    let db = dir.path().join("relay.sqlite3");
+    let relay = Relay::start(&db, "127.0.0.1:0");
+    let url = relay.url.clone();
+    let port = relay.port();
+    let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
+    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
+    kept_ok(&mia, &["join", &url, team["invite"].as_str().expect("invite")]);
+    kept_ok(&mia, &["target", "set", "call", "20"]).len(); // the manager's own plan: harmless
+    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"])["code"].as_str().expect("code").to_string();
+
+    // The rep's phone: onboarding with the invite.
+    let rep_driver = Driver::start(&anna);
+    let rep = Session::start(rep_driver.port, &app());
+    rep.resize(360, 740);
+    rep.click("[data-testid=onb-join-tab]");
+    rep.type_in("[data-testid=onb-url]", &url);
+    rep.type_in("[data-testid=onb-invite]", &code);
+    rep.click("[data-testid=onb-join]");
+    rep.wait("[data-testid=log-call]");
+    rep.screenshot(&shots.join("rep-today.png"));
+
+    // One tap, one call; three taps, then undo the last.
+    for n in 1..=3 {
+        rep.click("[data-testid=log-call]");
+        rep.wait_text("[data-testid=log-count-call]", |t| t.trim() == n.to_string());
+    }
+    rep.click("[data-testid=undo]");
+    rep.wait_text("[data-testid=log-count-call]", |t| t.trim() == "2");
+    rep.wait_text("[data-testid=pending-count]", |t| t.trim().starts_with('0') || t.trim().is_empty());
+
+    // No network: the relay goes away; logging still works and waits.
+    relay.kill();
+    rep.click("[data-testid=log-meeting-set]");
+    rep.wait_text("[data-testid=log-count-meeting-set]", |t| t.trim() == "1");
+    rep.click("[data-testid=sync-indicator]");
+    let t0 = Instant::now();
+    while rep.attr("[data-testid=sync-indicator]", "data-state").as_deref() != Some("offline") {
+        assert!(t0.elapsed() < Duration::from_secs(45), "the app never said it was offline: {}", rep.page_text());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    rep.wait_text("[data-testid=pending-count]", |t| t.chars().any(|c| c.is_ascii_digit() && c != '0'));
+    rep.screenshot(&shots.join("rep-offline.png"));
+
+    // The relay is back: a tap on the indicator syncs.
+    let relay = Relay::start(&db, &format!("127.0.0.1:{port}"));
+    let t0 = Instant::now();
+    loop {
+        rep.click("[data-testid=sync-indicator]");
+        std::thread::sleep(Duration::from_millis(700));
+        if rep.attr("[data-testid=sync-indicator]", "data-state").as_deref() == Some("synced") {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "never synced after the relay came back: {}", rep.page_text());
+    }
+    rep.wait_text("[data-testid=pending-count]", |t| t.trim().starts_with('0') || t.trim().is_empty());
+
+    // The manager's laptop: the board shows the rep's counts.
+    let mgr_driver = Driver::start(&mia);
+    let mgr = Session::start(mgr_driver.port, &app());
+    mgr.resize(1440, 900);
+    mgr.click("[data-testid=nav-board]");
+    mgr.wait_text("[data-testid=board-cell-Anna-call]", |t| t.trim().starts_with('2'));
+    mgr.wait_text("[data-testid=board-cell-Anna-meeting-set]", |t| t.trim().starts_with('1'));
+    mgr.screenshot(&shots.join("manager-board.png"));
+    drop(relay);
+}
