@@ -56,13 +56,15 @@ impl Drop for Driver {
 }
 
 fn which(name: &str) -> std::path::PathBuf {
-    let mut candidates: Vec<std::path::PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
-        .unwrap_or_default();
+    let mut candidates: Vec<std::path::PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect()).unwrap_or_default();
     if let Some(h) = std::env::var_os("HOME") {
         candidates.push(std::path::PathBuf::from(h).join(".cargo/bin").join(name));
     }
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| panic!("{name} not found: scripts/install-deps.sh --app installs it"))
+    candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} not found: scripts/install-deps.sh --app installs it"))
 }
 
 fn app() -> String {
@@ -84,7 +86,8 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
     kept_ok(&mia, &["join", &url, team["invite"].as_str().expect("invite")]);
     kept_ok(&mia, &["target", "set", "call", "20"]).len(); // the manager's own plan: harmless
-    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"])["code"].as_str().expect("code").to_string();
+    let code =
+        kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"])["code"].as_str().expect("code").to_string();
 
     // The rep's phone: onboarding with the invite.
     let rep_driver = Driver::start(&anna);

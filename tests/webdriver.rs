@@ -58,7 +58,8 @@ impl Session {
 
     /// The element matching `css`, if any.
     pub fn find(&self, css: &str) -> Option<String> {
-        let v = call(&self.agent, "POST", &self.url("/element"), Some(json!({"using": "css selector", "value": css}))).ok()?;
+        let v = call(&self.agent, "POST", &self.url("/element"), Some(json!({"using": "css selector", "value": css})))
+            .ok()?;
         v[ELEMENT].as_str().map(str::to_string)
     }
 
@@ -101,7 +102,8 @@ impl Session {
     pub fn type_in(&self, css: &str, text: &str) {
         let e = self.wait(css);
         let _ = call(&self.agent, "POST", &self.url(&format!("/element/{e}/clear")), Some(json!({})));
-        call(&self.agent, "POST", &self.url(&format!("/element/{e}/value")), Some(json!({"text": text}))).expect("type");
+        call(&self.agent, "POST", &self.url(&format!("/element/{e}/value")), Some(json!({"text": text})))
+            .expect("type");
     }
 
     /// Visible text of an element.
@@ -115,17 +117,26 @@ impl Session {
     /// An attribute of the element matching `css`.
     pub fn attr(&self, css: &str, name: &str) -> Option<String> {
         let e = self.find(css)?;
-        call(&self.agent, "GET", &self.url(&format!("/element/{e}/attribute/{name}")), None).ok()?.as_str().map(str::to_string)
+        call(&self.agent, "GET", &self.url(&format!("/element/{e}/attribute/{name}")), None)
+            .ok()?
+            .as_str()
+            .map(str::to_string)
     }
 
     /// Runs JavaScript in the page.
     pub fn exec(&self, script: &str) -> Value {
-        call(&self.agent, "POST", &self.url("/execute/sync"), Some(json!({"script": script, "args": []}))).unwrap_or(Value::Null)
+        call(&self.agent, "POST", &self.url("/execute/sync"), Some(json!({"script": script, "args": []})))
+            .unwrap_or(Value::Null)
     }
 
     /// The page's whole text (for failure messages).
     pub fn page_text(&self) -> String {
-        self.exec("return document.body ? document.body.innerText : ''").as_str().unwrap_or_default().chars().take(2000).collect()
+        self.exec("return document.body ? document.body.innerText : ''")
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .take(2000)
+            .collect()
     }
 
     /// Saves a PNG screenshot.

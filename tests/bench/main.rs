@@ -9,7 +9,7 @@
 //! `cargo run --release -p kept-tests --bin kept-bench [-- --quick]`
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ROOT};
+use automerge::{ObjType, ROOT};
 use base64::Engine;
 use kept_core::docs::DocId;
 use kept_core::protocol::{JoinRequest, PushChange, PushRequest};
@@ -29,12 +29,8 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
 fn changes(member: &str, n: usize) -> Vec<PushChange> {
     let id = DocId::log(member, "2026-W48".parse().expect("week"));
     let mut doc = kept_core::docs::genesis(&id).expect("genesis");
-    let mut out: Vec<PushChange> = doc
-        .get_changes(&[])
-        .iter()
-        .map(|c| (c.raw_bytes().to_vec()))
-        .map(|b| push(&id, b))
-        .collect();
+    let mut out: Vec<PushChange> =
+        doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).map(|b| push(&id, b)).collect();
     doc.set_actor(automerge::ActorId::random());
     let coll = match automerge::ReadDoc::get(&doc, ROOT, "activities") {
         Ok(Some((_, o))) => o,
@@ -67,13 +63,21 @@ fn ingest(clients: usize, per_client: usize, batch: usize) -> (f64, f64) {
     let team = relay.admin(&["team", "create", "--name", "Bench", "--manager", "Boss"]);
     let anon = RelayClient::new(&relay.url, None);
     let boss = anon
-        .join(&JoinRequest { invite: team["invite"].as_str().expect("invite").into(), name: None, device_name: "bench".into() })
+        .join(&JoinRequest {
+            invite: team["invite"].as_str().expect("invite").into(),
+            name: None,
+            device_name: "bench".into(),
+        })
         .expect("join");
     let boss_client = RelayClient::new(&relay.url, Some(boss.token));
     let mut work = Vec::new();
     for i in 0..clients {
         let inv = boss_client
-            .invite(&kept_core::protocol::InviteRequest { role: kept_core::model::Role::Rep, name: Some(format!("rep{i}")), member_id: None })
+            .invite(&kept_core::protocol::InviteRequest {
+                role: kept_core::model::Role::Rep,
+                name: Some(format!("rep{i}")),
+                member_id: None,
+            })
             .expect("invite");
         let j = anon.join(&JoinRequest { invite: inv.code, name: None, device_name: "bench".into() }).expect("join");
         work.push((RelayClient::new(&relay.url, Some(j.token)), changes(&j.member_id, per_client)));
@@ -138,7 +142,13 @@ fn live_delay(samples: usize) -> (Vec<f64>, Vec<f64>) {
     let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
     let team = relay.admin(&["team", "create", "--name", "Live", "--manager", "Mia"]);
     let join = |invite: &str, home: &std::path::Path| {
-        let opts = JoinOptions { url: relay.url.clone(), invite: invite.into(), name: None, device_name: "bench".into(), allow_insecure: false };
+        let opts = JoinOptions {
+            url: relay.url.clone(),
+            invite: invite.into(),
+            name: None,
+            device_name: "bench".into(),
+            allow_insecure: false,
+        };
         Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
     };
     let mut mia = join(team["invite"].as_str().expect("invite"), &dir.path().join("mia"));
@@ -163,7 +173,12 @@ fn live_delay(samples: usize) -> (Vec<f64>, Vec<f64>) {
         }
         mia.sync().expect("manager sync");
         let board = mia.board(None).expect("board");
-        let count = board.rows.iter().find(|r| r.name == "Anna").and_then(|r| r.cells.iter().find(|c| c.kind == "call")).map(|c| c.count);
+        let count = board
+            .rows
+            .iter()
+            .find(|r| r.name == "Anna")
+            .and_then(|r| r.cells.iter().find(|c| c.kind == "call"))
+            .map(|c| c.count);
         assert_eq!(count, Some(i as i64 + 1), "the board shows every call");
         delays.push(t0.elapsed().as_secs_f64() * 1e3);
         let t1 = Instant::now();
@@ -177,7 +192,11 @@ fn live_delay(samples: usize) -> (Vec<f64>, Vec<f64>) {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let (clients, per_client, samples) = if quick { (10, 200, 10) } else { (50, 2000, 100) };
-    println!("kept-bench{} — {} cores", if quick { " (quick)" } else { "" }, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!(
+        "kept-bench{} — {} cores",
+        if quick { " (quick)" } else { "" },
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
     let (relay_rate, bare_rate) = ingest(clients, per_client, 100);
     println!("{:<58} {:>12} {:>12} {:>7}", "figure", "kept", "reference", "ratio");
     println!(
@@ -189,7 +208,13 @@ fn main() {
     );
     let (mut d, mut r) = live_delay(samples);
     let (d50, d99, r50) = (pct(&mut d, 0.5), pct(&mut d, 0.99), pct(&mut r, 0.5));
-    println!("{:<58} {:>12.1} {:>12.2} {:>6.0}x", "live delay rep log+sync → manager board, p50 ms (ref: RTT)", d50, r50, d50 / r50);
+    println!(
+        "{:<58} {:>12.1} {:>12.2} {:>6.0}x",
+        "live delay rep log+sync → manager board, p50 ms (ref: RTT)",
+        d50,
+        r50,
+        d50 / r50
+    );
     println!("{:<58} {:>12.1}", "live delay p99 ms", d99);
     println!(
         "goals: ingest ≥ 20000/s [{}]; live delay p50 < 300 ms [{}]",
