@@ -206,6 +206,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Warning signs with the numbers behind them (managers: every rep).
+    Signs {
+        /// Only this rep.
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]
@@ -349,6 +357,11 @@ pub enum TeamCommand {
         /// Comma-separated working days, e.g. mon,tue,wed,thu.
         #[arg(long)]
         working_days: Option<String>,
+    },
+    /// Set warning-sign thresholds (managers), e.g. silence_days=2 activity_drop_pct=25.
+    Thresholds {
+        /// key=value pairs; keys: activity_drop_pct, missed_weeks, missed_window, silence_days, conversion_drop_pct.
+        pairs: Vec<String>,
     },
 }
 

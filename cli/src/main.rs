@@ -171,6 +171,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let t = k.set_team_settings(name.as_deref(), tz.as_deref(), ws, days.as_deref())?;
                 output::team(&t, false)?;
             }
+            TeamCommand::Thresholds { pairs } => {
+                let mut kv = Vec::new();
+                for p in &pairs {
+                    let (k, v) = p
+                        .split_once('=')
+                        .ok_or_else(|| CoreError::invalid(format!("bad threshold '{p}': expected key=value")))?;
+                    let v: i64 = v.parse().map_err(|_| {
+                        CoreError::invalid(format!("bad threshold value in '{p}': expected a whole number"))
+                    })?;
+                    kv.push((k.to_string(), v));
+                }
+                let t = open(&home)?.set_thresholds(&kv)?;
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            }
         },
         Command::Join { url, invite, name, device, insecure_http, json } => {
             let opts = JoinOptions { url, invite, name, device_name: device, allow_insecure: insecure_http };
@@ -214,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Signs { rep, json } => output::signs(&open(&home)?.signs(rep.as_deref())?, json)?,
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())

@@ -264,3 +264,21 @@ pub fn devices(d: &[DeviceInfo], json: bool) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub fn signs(list: &[kept_core::signs::Sign], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("No warning signs.");
+    }
+    for s in list {
+        let mark = match s.severity {
+            kept_core::signs::Severity::Alert => "!!",
+            kept_core::signs::Severity::Warning => "! ",
+            kept_core::signs::Severity::Info => "  ",
+        };
+        println!("{mark} {:<12} {}", s.name, s.message);
+    }
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod protocol;
 pub mod service;
+pub mod signs;
 pub mod store;
 pub mod sync;
 pub mod week;

@@ -388,6 +388,7 @@ mod tests {
             week_start: Weekday::Mon,
             working_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
             catalog: default_catalog(),
+            thresholds: Default::default(),
         }
     }
 
@@ -465,7 +466,13 @@ pub struct Trends {
 }
 
 /// Weekly counts for the `n` weeks ending with `last` (one range query per rep).
-pub fn trends(conn: &Connection, team: &TeamSettings, reps: &[(String, String)], last: Week, n: usize) -> Result<Trends> {
+pub fn trends(
+    conn: &Connection,
+    team: &TeamSettings,
+    reps: &[(String, String)],
+    last: Week,
+    n: usize,
+) -> Result<Trends> {
     let n = n.clamp(1, 104);
     let weeks: Vec<Week> = (0..n).map(|i| last.plus(i as i64 - (n as i64 - 1))).collect();
     let bounds: Vec<i64> = weeks

@@ -132,6 +132,86 @@ pub struct TeamSettings {
     pub working_days: Vec<chrono::Weekday>,
     /// The activity catalog, in display order.
     pub catalog: Vec<ActivityType>,
+    /// Warning-sign thresholds.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+}
+
+/// When a warning sign fires; set per team by its managers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Last week's count this many percent under the rep's own 4-week average.
+    pub activity_drop_pct: i64,
+    /// Missed targets in at least this many …
+    pub missed_weeks: i64,
+    /// … of the last this many complete weeks is a pattern (one miss is not).
+    pub missed_window: i64,
+    /// No activity logged for this many working days.
+    pub silence_days: i64,
+    /// Conversation→meeting conversion this many percent under the earlier rate.
+    pub conversion_drop_pct: i64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            activity_drop_pct: 30,
+            missed_weeks: 2,
+            missed_window: 3,
+            silence_days: 3,
+            conversion_drop_pct: 30,
+        }
+    }
+}
+
+impl Thresholds {
+    /// The keys under which the team document stores each threshold.
+    pub const KEYS: [&'static str; 5] =
+        ["activity_drop_pct", "missed_weeks", "missed_window", "silence_days", "conversion_drop_pct"];
+
+    /// The value for a key of [`Thresholds::KEYS`].
+    pub fn get(&self, key: &str) -> Option<i64> {
+        Some(match key {
+            "activity_drop_pct" => self.activity_drop_pct,
+            "missed_weeks" => self.missed_weeks,
+            "missed_window" => self.missed_window,
+            "silence_days" => self.silence_days,
+            "conversion_drop_pct" => self.conversion_drop_pct,
+            _ => return None,
+        })
+    }
+
+    /// Sets a threshold, checking its range.
+    pub fn set(&mut self, key: &str, v: i64) -> Result<()> {
+        let (lo, hi) = match key {
+            "activity_drop_pct" | "conversion_drop_pct" => (1, 100),
+            "missed_weeks" | "missed_window" => (1, 12),
+            "silence_days" => (1, 30),
+            _ => {
+                return Err(CoreError::invalid(format!(
+                    "unknown threshold '{key}': expected one of {}",
+                    Thresholds::KEYS.join(", ")
+                )))
+            }
+        };
+        if !(lo..=hi).contains(&v) {
+            return Err(CoreError::invalid(format!("bad {key} {v}: must be between {lo} and {hi}")));
+        }
+        match key {
+            "activity_drop_pct" => self.activity_drop_pct = v,
+            "missed_weeks" => self.missed_weeks = v,
+            "missed_window" => self.missed_window = v,
+            "silence_days" => self.silence_days = v,
+            _ => self.conversion_drop_pct = v,
+        }
+        if self.missed_weeks > self.missed_window {
+            return Err(CoreError::invalid(format!(
+                "missed_weeks ({}) cannot exceed missed_window ({})",
+                self.missed_weeks, self.missed_window
+            )));
+        }
+        Ok(())
+    }
 }
 
 impl TeamSettings {

@@ -3,7 +3,7 @@
 
 use super::{get_bool, get_i64, get_str, map, put_opt_str, record, record_ids};
 use crate::error::{CoreError, Result};
-use crate::model::{parse_weekday, ActivityType, Kare, TeamSettings};
+use crate::model::{parse_weekday, ActivityType, Kare, TeamSettings, Thresholds};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
 use chrono::Weekday;
@@ -44,7 +44,15 @@ pub fn read(doc: &impl ReadDoc) -> Result<TeamSettings> {
         .split(',')
         .filter_map(|d| parse_weekday(d).ok())
         .collect();
+    let mut thresholds = Thresholds::default();
+    for key in Thresholds::KEYS {
+        if let Some(v) = get_i64(doc, &settings, &format!("warn_{key}")) {
+            // A value out of range (written by a newer version) keeps the default.
+            let _ = thresholds.set(key, v);
+        }
+    }
     Ok(TeamSettings {
+        thresholds,
         name: get_str(doc, &settings, "name").unwrap_or_else(|| "My team".into()),
         time_zone: get_str(doc, &settings, "time_zone").unwrap_or_else(|| "UTC".into()),
         week_start: get_str(doc, &settings, "week_start").and_then(|d| parse_weekday(&d).ok()).unwrap_or(Weekday::Mon),
@@ -96,5 +104,16 @@ pub fn upsert_type(doc: &mut AutoCommit, t: &ActivityType) -> Result<()> {
     doc.put(&o, "leading", t.leading)?;
     doc.put(&o, "position", t.position)?;
     doc.put(&o, "retired", t.retired)?;
+    Ok(())
+}
+
+/// Writes warning-sign thresholds (already validated).
+pub fn set_thresholds(doc: &mut AutoCommit, t: &Thresholds) -> Result<()> {
+    let settings = map(doc, &ROOT, "settings")?;
+    for key in Thresholds::KEYS {
+        if let Some(v) = t.get(key) {
+            doc.put(&settings, format!("warn_{key}").as_str(), v)?;
+        }
+    }
     Ok(())
 }

@@ -200,4 +200,32 @@ impl Kept {
         let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
         metrics::trends(self.store.conn(), &self.team()?, &reps, week, weeks)
     }
+
+    /// Warning signs for every rep (managers) or for me (reps), most serious first.
+    pub fn signs(&self, rep: Option<&str>) -> Result<Vec<crate::signs::Sign>> {
+        let reps: Vec<Member> = match rep {
+            Some(r) => vec![self.resolve_rep(Some(r))?],
+            None => self.reps()?,
+        };
+        let team = self.team()?;
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for r in reps {
+            out.extend(crate::signs::signs(self.store.conn(), &team, &(r.id, r.name), now)?);
+        }
+        out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// Sets warning-sign thresholds (managers): `key=value` pairs.
+    pub fn set_thresholds(&mut self, pairs: &[(String, i64)]) -> Result<crate::model::Thresholds> {
+        self.require_manager("change warning-sign thresholds")?;
+        let mut t = self.team()?.thresholds;
+        for (k, v) in pairs {
+            t.set(k, *v)?;
+        }
+        let time = self.now_secs();
+        self.store.write(|tx| tx.edit(&DocId::team(), time, |doc| docs::team::set_thresholds(doc, &t)))?;
+        Ok(self.team()?.thresholds)
+    }
 }

@@ -276,13 +276,17 @@ impl Kept {
     pub fn upsert_activity_type(&mut self, t: &crate::model::ActivityType) -> Result<TeamSettings> {
         self.require_manager("change the activity catalog")?;
         let key = t.key.trim();
-        if key.is_empty() || key.len() > 40 || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        if key.is_empty()
+            || key.len() > 40
+            || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
             return Err(CoreError::invalid(format!(
                 "bad activity type key '{}': use 1 to 40 lowercase letters, digits or dashes, like meeting-set",
                 t.key
             )));
         }
-        let t = crate::model::ActivityType { key: key.to_string(), label: clean_text("label", &t.label, 60)?, ..t.clone() };
+        let t =
+            crate::model::ActivityType { key: key.to_string(), label: clean_text("label", &t.label, 60)?, ..t.clone() };
         let time = self.now_secs();
         self.store.write(|tx| tx.edit(&DocId::team(), time, |doc| docs::team::upsert_type(doc, &t)))?;
         self.team()

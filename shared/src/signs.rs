@@ -1,0 +1,199 @@
+//! Warning signs for a manager, each explained with the numbers behind it:
+//! activity dropping against the rep's own trailing average, a pattern of
+//! missed targets (told apart from a single miss), overdue action items,
+//! silence (no activity for N working days), and falling conversion.
+//! Thresholds come from the team's settings ([`Thresholds`]).
+
+use crate::error::Result;
+use crate::metrics::{targets, trends};
+use crate::model::{TeamSettings, Thresholds};
+use crate::week::Week;
+use chrono::{DateTime, Datelike, Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How much a sign matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// Worth a look (a single miss).
+    Info,
+    /// Talk about it at the next 1-on-1.
+    Warning,
+    /// Talk about it now.
+    Alert,
+}
+
+/// One warning sign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sign {
+    /// Rep member id.
+    pub rep: String,
+    /// Rep name.
+    pub name: String,
+    /// `activity-drop`, `missed-pattern`, `missed-once`, `overdue-actions`, `silence`, `conversion-drop`.
+    pub kind: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// The sign in one line, with its numbers.
+    pub message: String,
+    /// The numbers behind it.
+    pub numbers: BTreeMap<String, f64>,
+}
+
+fn sign(rep: &(String, String), kind: &str, severity: Severity, message: String, numbers: &[(&str, f64)]) -> Sign {
+    Sign {
+        rep: rep.0.clone(),
+        name: rep.1.clone(),
+        kind: kind.into(),
+        severity,
+        message,
+        numbers: numbers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+    }
+}
+
+/// Every warning sign for `rep` (id, name) at `now`, most serious first.
+pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
+    let t: Thresholds = team.thresholds;
+    let tz = team.tz();
+    let this = Week::of_instant(now, tz, team.week_start);
+    let n = 13usize; // 12 complete weeks + this one
+    let tr = trends(conn, team, std::slice::from_ref(rep), this, n)?;
+    let series = &tr.rows[0].series;
+    let label = |k: &str| team.catalog.iter().find(|c| c.key == k).map(|c| c.label.to_lowercase()).unwrap_or(k.into());
+    let mut out = Vec::new();
+
+    // Activity dropping against the rep's own 4-week average (last complete week).
+    for ty in team.catalog.iter().filter(|c| c.leading && !c.retired) {
+        let s = &series[&ty.key];
+        let last = s[n - 2] as f64;
+        let avg = s[n - 6..n - 2].iter().sum::<i64>() as f64 / 4.0;
+        if avg >= 5.0 && last < avg * (1.0 - t.activity_drop_pct as f64 / 100.0) {
+            let drop = (1.0 - last / avg) * 100.0;
+            out.push(sign(
+                rep,
+                "activity-drop",
+                Severity::Warning,
+                format!("{} {} last week, {drop:.0}% under the 4-week average of {avg:.1}", last, label(&ty.key)),
+                &[("last_week", last), ("average_4_weeks", avg), ("drop_pct", drop)],
+            ));
+        }
+    }
+
+    // Missed targets: a pattern vs a single miss, over the last complete weeks.
+    let window = t.missed_window as usize;
+    for ty in team.catalog.iter().filter(|c| !c.retired) {
+        let mut misses = Vec::new();
+        let mut last_missed = false;
+        for back in 1..=window {
+            let w = this.plus(-(back as i64));
+            let Some(target) = targets(conn, &rep.0, w)?.get(&ty.key).copied().filter(|x| *x > 0) else { continue };
+            let count = series[&ty.key][n - 1 - back];
+            if count < target {
+                misses.push(format!("{count}/{target} in {w}"));
+                if back == 1 {
+                    last_missed = true;
+                }
+            }
+        }
+        if misses.len() as i64 >= t.missed_weeks {
+            out.push(sign(
+                rep,
+                "missed-pattern",
+                Severity::Alert,
+                format!(
+                    "Missed the {} target in {} of the last {window} weeks ({})",
+                    label(&ty.key),
+                    misses.len(),
+                    misses.join(", ")
+                ),
+                &[("misses", misses.len() as f64), ("window", window as f64)],
+            ));
+        } else if last_missed {
+            out.push(sign(
+                rep,
+                "missed-once",
+                Severity::Info,
+                format!("Missed the {} target last week ({}); a single miss, not a pattern", label(&ty.key), misses[0]),
+                &[("misses", misses.len() as f64), ("window", window as f64)],
+            ));
+        }
+    }
+
+    // Overdue action items.
+    let today = now.with_timezone(&tz).date_naive();
+    let overdue: Vec<(String, String)> = {
+        let mut st = conn.prepare_cached(
+            "SELECT text, due FROM action_items WHERE rep = ?1 AND status = 'open' AND due < ?2 ORDER BY due",
+        )?;
+        let rows =
+            st.query_map(params![rep.0, today.format("%Y-%m-%d").to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    if !overdue.is_empty() {
+        let list: Vec<String> = overdue.iter().take(3).map(|(t, d)| format!("\"{t}\" (due {d})")).collect();
+        out.push(sign(
+            rep,
+            "overdue-actions",
+            if overdue.len() >= 3 { Severity::Alert } else { Severity::Warning },
+            format!(
+                "{} overdue action item{}: {}",
+                overdue.len(),
+                if overdue.len() == 1 { "" } else { "s" },
+                list.join(", ")
+            ),
+            &[("overdue", overdue.len() as f64)],
+        ));
+    }
+
+    // Silence: no activity for N working days.
+    let last: Option<i64> = conn
+        .query_row("SELECT MAX(occurred_utc) FROM activities WHERE rep = ?1", params![rep.0], |r| r.get(0))
+        .optional()?
+        .flatten();
+    if let Some(last) = last {
+        let last_day = DateTime::from_timestamp(last, 0).unwrap_or(now).with_timezone(&tz).date_naive();
+        let mut d = last_day + Duration::days(1);
+        let mut silent = 0;
+        while d < today {
+            if team.working_days.contains(&d.weekday()) {
+                silent += 1;
+            }
+            d += Duration::days(1);
+        }
+        if silent >= t.silence_days {
+            out.push(sign(
+                rep,
+                "silence",
+                Severity::Alert,
+                format!("Nothing logged for {silent} working days (last entry {last_day})"),
+                &[("working_days", silent as f64)],
+            ));
+        }
+    }
+
+    // Falling conversion: conversations → meetings set, last 4 weeks vs the 8 before.
+    let sum =
+        |k: &str, from: usize, to: usize| series.get(k).map(|s| s[from..to].iter().sum::<i64>()).unwrap_or(0) as f64;
+    let (conv_recent, meet_recent) = (sum("conversation", n - 5, n - 1), sum("meeting-set", n - 5, n - 1));
+    let (conv_before, meet_before) = (sum("conversation", n - 13, n - 5), sum("meeting-set", n - 13, n - 5));
+    if conv_recent >= 10.0 && conv_before >= 20.0 && meet_before > 0.0 {
+        let (recent, before) = (meet_recent / conv_recent, meet_before / conv_before);
+        if recent < before * (1.0 - t.conversion_drop_pct as f64 / 100.0) {
+            out.push(sign(
+                rep,
+                "conversion-drop",
+                Severity::Warning,
+                format!(
+                    "Conversations → meetings fell to {:.0}% over the last 4 weeks from {:.0}% in the 8 before",
+                    recent * 100.0,
+                    before * 100.0
+                ),
+                &[("rate_recent", recent), ("rate_before", before), ("conversations_recent", conv_recent)],
+            ));
+        }
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
+    Ok(out)
+}
