@@ -49,7 +49,7 @@ fn silence_and_missed_patterns_follow_the_thresholds() {
     let mut mia = Kept::create_device(&dir.path().join("mia"), &mia_id, Arc::new(clock.clone()), IdSource::seeded(4))
         .expect("mia");
     let anna = Member { id: "0190f0a0-0000-7000-8000-0000000000bb".into(), name: "Anna".into(), role: Role::Rep };
-    mia.set_members(&[anna.clone()]).expect("roster");
+    mia.set_members(std::slice::from_ref(&anna)).expect("roster");
     // A target of 10 calls from five weeks ago; Anna made 4, 12, 3 calls in the last three weeks, then nothing.
     mia.set_standing_target("call", 10, Some("Anna"), "2026-W43".parse().expect("week")).expect("target");
     for (day, n) in [("2026-11-03", 4), ("2026-11-10", 12), ("2026-11-17", 3)] {
