@@ -1,0 +1,148 @@
+// App-wide reactive state (Svelte 5 runes): status, current tab, sync, toasts, errors.
+import { api, type AppStatus, type SyncState, type SyncStatus } from './api';
+import { deriveSyncState, errMessage } from './format';
+
+export type Tab = 'today' | 'week' | 'actions' | 'board' | 'settings';
+
+export interface ToastAction {
+  label: string;
+  testid?: string;
+  run: () => void | Promise<void>;
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  actions: ToastAction[];
+}
+
+export const app = $state({
+  status: null as AppStatus | null,
+  loading: true,
+  tab: 'today' as Tab,
+  /** Rep shown in the manager's rep detail (name), or null for the board. */
+  repDetail: null as string | null,
+  /** Bumped after every write or pulled sync: screens reload when it changes. */
+  refresh: 0,
+  error: null as string | null,
+  toast: null as Toast | null,
+  sync: {
+    state: 'local' as SyncState,
+    status: null as SyncStatus | null,
+    busy: false,
+    lastEventAt: 0,
+  },
+});
+
+export const isManager = (): boolean => app.status?.me?.role === 'manager';
+
+export function showError(e: unknown): void {
+  app.error = errMessage(e);
+}
+
+export function clearError(): void {
+  app.error = null;
+}
+
+let toastSeq = 0;
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Show a toast for `ms` (default 5 s); actions such as Undo live as long as it does. */
+export function toast(text: string, actions: ToastAction[] = [], ms = 5000): void {
+  clearTimeout(toastTimer);
+  const id = ++toastSeq;
+  app.toast = { id, text, actions };
+  toastTimer = setTimeout(() => {
+    if (app.toast?.id === id) app.toast = null;
+  }, ms);
+}
+
+export function dismissToast(): void {
+  clearTimeout(toastTimer);
+  app.toast = null;
+}
+
+export function bumpRefresh(): void {
+  app.refresh++;
+}
+
+/** Run a write; on success refresh the screens, on failure show the message. */
+export async function write<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    const r = await fn();
+    clearError();
+    bumpRefresh();
+    void pollSync();
+    return r;
+  } catch (e) {
+    showError(e);
+    return undefined;
+  }
+}
+
+export async function loadStatus(): Promise<void> {
+  try {
+    const s = await api.status();
+    setStatus(s);
+  } catch (e) {
+    showError(e);
+  } finally {
+    app.loading = false;
+  }
+}
+
+export function setStatus(s: AppStatus): void {
+  const first = !app.status?.has_store && s.has_store;
+  app.status = s;
+  if (s.sync !== undefined) applySyncStatus(s.sync, null);
+  if (first) app.tab = s.me?.role === 'manager' ? 'board' : 'today';
+}
+
+let lastCursor: string | undefined;
+
+/** Take a new SyncStatus (from a poll or an event); refresh screens if the cursor moved. */
+export function applySyncStatus(status: SyncStatus | null, state: SyncState | null, pulled = 0): void {
+  app.sync.status = status;
+  if (state) {
+    app.sync.state = state;
+    app.sync.lastEventAt = Date.now();
+  } else if (Date.now() - app.sync.lastEventAt > 6000) {
+    app.sync.state = deriveSyncState(status);
+  }
+  const cursor = status ? JSON.stringify(status.cursor ?? null) : undefined;
+  const moved = lastCursor !== undefined && cursor !== undefined && cursor !== lastCursor;
+  lastCursor = cursor;
+  if (pulled > 0 || moved) bumpRefresh();
+}
+
+export async function pollSync(): Promise<void> {
+  if (!app.status?.has_store) return;
+  try {
+    applySyncStatus(await api.syncStatus(), null);
+  } catch {
+    // polling errors are not the person's problem; the indicator keeps its last state
+  }
+}
+
+export async function syncNow(): Promise<void> {
+  if (app.sync.busy) return;
+  if (!app.sync.status?.relay) {
+    toast('This device is not joined to a team. Join one in Settings.');
+    return;
+  }
+  app.sync.busy = true;
+  app.sync.state = 'syncing';
+  try {
+    const r = await api.syncNow();
+    clearError();
+    toast(r.pulled || r.pushed ? `Synced: sent ${r.pushed}, received ${r.pulled}` : 'Up to date');
+    if (r.pulled > 0) bumpRefresh();
+    app.sync.lastEventAt = 0;
+  } catch (e) {
+    showError(e);
+    app.sync.lastEventAt = 0;
+  } finally {
+    app.sync.busy = false;
+    await pollSync();
+  }
+}
