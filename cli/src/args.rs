@@ -214,6 +214,45 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Weekly commitments.
+    Commit {
+        #[command(subcommand)]
+        command: CommitCommand,
+    },
+    /// Goal planner: a yearly income goal into weekly behaviour targets (reverse funnel).
+    Plan {
+        /// Yearly income goal.
+        #[arg(long)]
+        income: f64,
+        /// Your share of revenue (0.1 for 10%).
+        #[arg(long)]
+        commission: f64,
+        /// Average deal size.
+        #[arg(long)]
+        deal_size: f64,
+        /// Selling weeks a year.
+        #[arg(long, default_value_t = 46.0)]
+        weeks: f64,
+        /// For this rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        /// Agree the plan: its weekly numbers become standing targets from this week.
+        #[arg(long)]
+        agree: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import activities from a CSV file (a header row; type and date columns required).
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Format (only csv).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// For this rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]
@@ -330,6 +369,36 @@ pub enum ActionCommand {
         #[arg(long)]
         status: Option<String>,
         /// One rep's (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommitCommand {
+    /// Commit to a number of activities this week (or an outcome, without --type).
+    Add {
+        /// The commitment in your words, e.g. "6 meetings set".
+        text: String,
+        /// Activity type (leave out for an outcome commitment).
+        #[arg(long = "type", value_name = "TYPE")]
+        kind: Option<String>,
+        /// How many.
+        #[arg(long, allow_negative_numbers = true)]
+        count: Option<i64>,
+        /// Week (default this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// For this rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+    },
+    /// A week's commitments and whether they are kept.
+    List {
+        #[arg(long)]
+        week: Option<String>,
         #[arg(long)]
         rep: Option<String>,
         #[arg(long)]

@@ -5,7 +5,7 @@ mod args;
 mod output;
 
 use anyhow::Context;
-use args::{ActionCommand, ActivityFields, Cli, Command, ExportWhat, TargetCommand, TeamCommand};
+use args::{ActionCommand, ActivityFields, Cli, Command, CommitCommand, ExportWhat, TargetCommand, TeamCommand};
 use clap::Parser;
 use kept_core::export::ExportKind;
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
@@ -229,6 +229,33 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Signs { rep, json } => output::signs(&open(&home)?.signs(rep.as_deref())?, json)?,
+        Command::Commit { command } => match command {
+            CommitCommand::Add { text, kind, count, week: w, rep } => {
+                let mut k = open(&home)?;
+                let c = k.add_commitment(&text, kind.as_deref(), count, week(w)?, rep.as_deref())?;
+                println!("Committed for {}: {} ({})", c.week, c.text, c.id);
+            }
+            CommitCommand::List { week: w, rep, json } => {
+                output::commitments(&open(&home)?.commitments(week(w)?, rep.as_deref())?, json)?
+            }
+        },
+        Command::Plan { income, commission, deal_size, weeks, rep, agree, json } => {
+            let mut k = open(&home)?;
+            let goal = kept_core::funnel::Goal { income, commission, deal_size, working_weeks: weeks };
+            let plan = k.plan_goal(goal, rep.as_deref())?;
+            if agree {
+                k.agree_plan(&plan, rep.as_deref())?;
+            }
+            output::plan(&plan, agree, json)?;
+        }
+        Command::Import { file, format, rep } => {
+            if format != "csv" {
+                return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
+            }
+            let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let r = open(&home)?.import_csv(f, rep.as_deref())?;
+            println!("Imported {} activities", r.imported);
+        }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())

@@ -282,3 +282,32 @@ pub fn signs(list: &[kept_core::signs::Sign], json: bool) -> anyhow::Result<()> 
     }
     Ok(())
 }
+
+pub fn commitments(list: &[kept_core::service::CommitmentStatus], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("No commitments for this week.");
+    }
+    for c in list {
+        println!("[{:<14}] {}{}", c.state, c.commitment.text, c.advice.as_deref().map(|a| format!(" — {a}")).unwrap_or_default());
+    }
+    Ok(())
+}
+
+pub fn plan(p: &kept_core::funnel::Plan, agreed: bool, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&serde_json::json!({"plan": p, "agreed": agreed}));
+    }
+    println!("{:<14} {:>12} {:>10}", "stage", "per year", "per week");
+    for (stage, year, week) in &p.stages {
+        println!("{stage:<14} {year:>12.1} {week:>10.1}");
+    }
+    let r = &p.ratios;
+    let src = |x: &kept_core::funnel::Ratio| if x.own { format!("{:.0}% (yours, from {})", x.value * 100.0, x.basis) } else { format!("{:.0}% (team default)", x.value * 100.0) };
+    println!("ratios: connect {}, meeting {}, proposal {}, win {}", src(&r.connect), src(&r.meeting), src(&r.proposal), src(&r.win));
+    let t: Vec<String> = p.targets.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("weekly targets: {}{}", t.join(", "), if agreed { " — agreed, now your standing targets" } else { " (add --agree to make them your targets)" });
+    Ok(())
+}

@@ -16,6 +16,8 @@ pub mod demo;
 pub mod docs;
 pub mod error;
 pub mod export;
+pub mod funnel;
+pub mod import;
 pub mod metrics;
 pub mod model;
 pub mod protocol;

@@ -100,3 +100,15 @@ pub fn add_commitment(doc: &mut AutoCommit, c: &Commitment) -> Result<()> {
     doc.put(&o, "text", c.text.as_str())?;
     Ok(())
 }
+
+/// Records the agreed goal (each field a register).
+pub fn set_goal(doc: &mut AutoCommit, g: &crate::funnel::Goal, agreed_by: &str, agreed_at: &str) -> Result<()> {
+    let goal = map(doc, &ROOT, "goal")?;
+    doc.put(&goal, "income", g.income)?;
+    doc.put(&goal, "commission", g.commission)?;
+    doc.put(&goal, "deal_size", g.deal_size)?;
+    doc.put(&goal, "working_weeks", g.working_weeks)?;
+    doc.put(&goal, "agreed_by", agreed_by)?;
+    doc.put(&goal, "agreed_at", agreed_at)?;
+    Ok(())
+}

@@ -75,36 +75,51 @@ impl Kept {
 
     /// Logs an activity for me, or (managers) for the rep named `rep`.
     pub fn log_activity(&mut self, kind: &str, input: ActivityInput, rep: Option<&str>) -> Result<Activity> {
+        let mut v = self.log_many(vec![(kind.to_string(), input)], rep)?;
+        v.pop().ok_or_else(|| CoreError::Document("nothing was logged".into()))
+    }
+
+    /// Logs several activities in ONE transaction: all are checked first, and
+    /// either all are stored or (on any error) none.
+    pub fn log_many(&mut self, entries: Vec<(String, ActivityInput)>, rep: Option<&str>) -> Result<Vec<Activity>> {
         let rep = self.resolve_rep(rep)?;
-        let input = self.check_input(&ActivityInput { kind: Some(kind.to_string()), ..input })?;
         let team = self.team()?;
         let tz = team.tz();
         let now = self.clock.now();
-        let occurred_at = input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339());
-        let at: DateTime<Utc> = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
-        let kare = match input.kare {
-            Some(k) => k,
-            None => team.activity_type(kind)?.default_kare,
-        };
-        let a = Activity {
-            id: self.ids.uuid_at(now).to_string(),
-            rep: rep.id.clone(),
-            kind: kind.to_string(),
-            kare,
-            occurred_at,
-            count: input.count.unwrap_or(1),
-            duration_min: input.duration_min.flatten(),
-            outcome: input.outcome.flatten(),
-            account: input.account.flatten(),
-            deal: input.deal.flatten(),
-            note: input.note.flatten(),
-            logged_by: self.me().id.clone(),
-        };
-        // The log document is the ISO week of the activity's time, in the team's zone.
-        let doc = DocId::log(&rep.id, Week::of_instant(at, tz, Weekday::Mon));
+        let mut planned = Vec::with_capacity(entries.len());
+        for (kind, input) in entries {
+            let input = self.check_input(&ActivityInput { kind: Some(kind.clone()), ..input })?;
+            let occurred_at = input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339());
+            let at: DateTime<Utc> = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
+            let kare = match input.kare {
+                Some(k) => k,
+                None => team.activity_type(&kind)?.default_kare,
+            };
+            let a = Activity {
+                id: self.ids.uuid_at(now).to_string(),
+                rep: rep.id.clone(),
+                kind,
+                kare,
+                occurred_at,
+                count: input.count.unwrap_or(1),
+                duration_min: input.duration_min.flatten(),
+                outcome: input.outcome.flatten(),
+                account: input.account.flatten(),
+                deal: input.deal.flatten(),
+                note: input.note.flatten(),
+                logged_by: self.me().id.clone(),
+            };
+            // The log document is the ISO week of the activity's time, in the team's zone.
+            planned.push((DocId::log(&rep.id, Week::of_instant(at, tz, Weekday::Mon)), a));
+        }
         let time = now.timestamp();
-        self.store.write(|tx| tx.edit_records(&doc, time, &[&a.id], |d| docs::log::insert(d, &a)))?;
-        Ok(a)
+        self.store.write(|tx| {
+            for (doc, a) in &planned {
+                tx.edit_records(doc, time, &[&a.id], |d| docs::log::insert(d, a))?;
+            }
+            Ok(())
+        })?;
+        Ok(planned.into_iter().map(|(_, a)| a).collect())
     }
 
     /// One activity by id (must be visible to me).

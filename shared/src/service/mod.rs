@@ -3,11 +3,13 @@
 //! (a rep acts on their own records only) and input checks live here.
 
 mod actions;
+mod commitments;
 mod activities;
 pub(crate) mod merge;
 mod plan;
 
 pub use actions::ActionFilter;
+pub use commitments::CommitmentStatus;
 pub use merge::{may_read, MergeReport};
 
 use crate::clock::{Clock, IdSource};

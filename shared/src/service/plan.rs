@@ -52,3 +52,47 @@ impl Kept {
         metrics::targets(self.store.conn(), &rep.id, week)
     }
 }
+
+impl Kept {
+    /// The rep's own conversion ratios over the last 12 complete weeks (and
+    /// their closed deals), with team defaults where history is too thin.
+    pub fn ratios(&self, rep: Option<&str>) -> Result<crate::funnel::Ratios> {
+        use crate::funnel::{ratio, Ratios};
+        let rep = self.resolve_rep(rep)?;
+        let this = self.current_week()?;
+        let t = self.trends(Some(this.plus(-1)), 12)?;
+        let row = t.rows.iter().find(|r| r.rep == rep.id);
+        let sum = |k: &str| row.and_then(|r| r.series.get(k)).map(|s| s.iter().sum::<i64>()).unwrap_or(0);
+        let (won, lost): (i64, i64) = self.store.conn().query_row(
+            "SELECT COALESCE(SUM(status = 'won'), 0), COALESCE(SUM(status = 'lost'), 0) FROM deals WHERE rep = ?1",
+            rusqlite::params![rep.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Ratios {
+            connect: ratio(sum("conversation"), sum("call"), 0),
+            meeting: ratio(sum("meeting-set"), sum("conversation"), 1),
+            proposal: ratio(sum("proposal"), sum("meeting-set"), 2),
+            win: ratio(won, won + lost, 3),
+        })
+    }
+
+    /// The reverse-funnel plan for a goal, with this rep's ratios.
+    pub fn plan_goal(&self, goal: crate::funnel::Goal, rep: Option<&str>) -> Result<crate::funnel::Plan> {
+        crate::funnel::plan(goal, self.ratios(rep)?)
+    }
+
+    /// Agrees a plan: its weekly targets become standing targets from this
+    /// week on, and the goal is recorded in the plan document as agreed by me, now.
+    pub fn agree_plan(&mut self, plan: &crate::funnel::Plan, rep: Option<&str>) -> Result<()> {
+        let who = self.resolve_rep(rep)?;
+        let week = self.current_week()?;
+        for (kind, count) in &plan.targets {
+            self.set_standing_target(kind, *count, Some(&who.id), week)?;
+        }
+        let now = self.clock.now();
+        let (me, at, g) = (self.me().id.clone(), now.to_rfc3339(), plan.goal);
+        self.store.write(|tx| {
+            tx.edit(&DocId::plan(&who.id), now.timestamp(), |d| docs::plan::set_goal(d, &g, &me, &at))
+        })
+    }
+}
