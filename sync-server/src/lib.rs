@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::AppError;
-pub use storage::{SqliteStorage, Storage};
+pub use storage::{open_storage, PostgresStorage, SqliteStorage, Storage};
 
 /// Compact a team once this many changes are not covered by snapshots.
 pub const COMPACT_AFTER: i64 = 5000;
@@ -58,7 +58,8 @@ pub async fn compact_teams(storage: &dyn Storage, threshold: i64) -> Result<usiz
     Ok(n)
 }
 
-/// Serves the relay on `listener` until `shutdown` completes (a compactor runs alongside).
+/// Serves the relay on `listener` until `shutdown` completes (a compactor runs
+/// alongside, and on a shared store a listener for other instances' pushes).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -81,8 +82,15 @@ pub async fn serve(
             }
         }
     });
+    let remote = {
+        let live = state.live.clone();
+        state.storage.listen_remote(Arc::new(move |team: &str, seq: i64| live.publish(team, seq)))
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     compactor.abort();
+    if let Some(remote) = remote {
+        remote.abort();
+    }
     out
 }

@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use kept_relay::{admin, compact_teams, serve, AppState, SqliteStorage};
-use std::path::PathBuf;
+use kept_relay::storage::{is_postgres_url, postgres, PostgresStorage, Storage};
+use kept_relay::{admin, compact_teams, open_storage, serve, AppState};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -15,9 +15,33 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct DbArg {
-    /// SQLite database file.
+    /// SQLite database file, or a PostgreSQL URL (postgres://user@host:port/dbname).
     #[arg(long, env = "KEPT_RELAY_DB", default_value = "./kept-relay.sqlite3")]
-    db: PathBuf,
+    db: String,
+}
+
+impl DbArg {
+    /// The database for messages (a PostgreSQL URL without its password).
+    fn shown(&self) -> String {
+        if is_postgres_url(&self.db) {
+            match self.db.parse::<tokio_postgres::Config>() {
+                Ok(c) => format!("postgres://{}", describe_pg(&c)),
+                Err(_) => "postgres://…".into(),
+            }
+        } else {
+            self.db.clone()
+        }
+    }
+}
+
+fn describe_pg(c: &tokio_postgres::Config) -> String {
+    let host = match c.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    format!("{host}:{}/{}", c.get_ports().first().copied().unwrap_or(5432), c.get_dbname().unwrap_or(""))
 }
 
 #[derive(Subcommand)]
@@ -65,8 +89,8 @@ enum TeamCmd {
     },
 }
 
-fn open(db: &DbArg) -> anyhow::Result<SqliteStorage> {
-    SqliteStorage::open(&db.db).with_context(|| format!("opening {}", db.db.display()))
+async fn open(db: &DbArg) -> anyhow::Result<Arc<dyn Storage>> {
+    open_storage(&db.db).await.with_context(|| format!("opening {}", db.shown()))
 }
 
 fn main() -> std::process::ExitCode {
@@ -95,11 +119,11 @@ async fn run() -> anyhow::Result<()> {
         .init();
     match Cli::parse().cmd {
         Cmd::Serve { db, listen } => {
-            let storage = open(&db)?;
+            let storage = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, db = %db.db.display(), "kept-relay serving");
+            tracing::info!(%addr, db = %db.shown(), "kept-relay serving");
             println!("kept-relay listening on http://{addr}");
             let shutdown = async {
                 #[cfg(unix)]
@@ -123,12 +147,12 @@ async fn run() -> anyhow::Result<()> {
                 }
                 tracing::info!("shutting down");
             };
-            serve(listener, AppState::new(Arc::new(storage)), shutdown).await?;
+            serve(listener, AppState::new(storage), shutdown).await?;
             tracing::info!("stopped");
         }
         Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {
-            let storage = open(&db)?;
-            let t = admin::create_team(&storage, &name, &manager).await?;
+            let storage = open(&db).await?;
+            let t = admin::create_team(storage.as_ref(), &name, &manager).await?;
             if json {
                 println!("{}", serde_json::to_string(&t)?);
             } else {
@@ -139,12 +163,20 @@ async fn run() -> anyhow::Result<()> {
             }
         }
         Cmd::Migrate { db } => {
-            open(&db)?;
-            println!("database {} is up to date", db.db.display());
+            if is_postgres_url(&db.db) {
+                let pg = PostgresStorage::connect_unmigrated(db.db.trim()).await?;
+                let before = pg.current_version().await?;
+                let after = pg.migrate().await?;
+                println!("database {} is up to date (schema version {after}; was {before})", db.shown());
+                debug_assert_eq!(after, postgres::schema_version());
+            } else {
+                open(&db).await?;
+                println!("database {} is up to date", db.shown());
+            }
         }
         Cmd::Compact { db } => {
-            let storage = open(&db)?;
-            let n = compact_teams(&storage, 1).await?;
+            let storage = open(&db).await?;
+            let n = compact_teams(storage.as_ref(), 1).await?;
             println!("compacted {n} team(s)");
         }
     }

@@ -1,5 +1,9 @@
-//! The storage trait the handlers use (SQLite today; PostgreSQL can be added without touching handlers).
+//! The storage trait the handlers use, with two implementations: SQLite (one
+//! relay, embedded) and PostgreSQL (one or several relays on one database).
 
+pub mod postgres;
+mod postgres_auth;
+mod postgres_log;
 pub mod sqlite;
 mod sqlite_auth;
 mod sqlite_log;
@@ -9,7 +13,27 @@ use kept_core::docs::DocKind;
 use kept_core::model::Role;
 use kept_core::protocol::{DeviceInfo, MemberInfo};
 
+pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
+use std::sync::Arc;
+
+/// Called with (team id, sequence) when another relay instance moved a team's sequence.
+pub type SeqCallback = Arc<dyn Fn(&str, i64) + Send + Sync>;
+
+/// True when `db` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a SQLite file.
+pub fn is_postgres_url(db: &str) -> bool {
+    let lower = db.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// Opens the store `db` names (a PostgreSQL URL, else a SQLite file path), applying migrations.
+pub async fn open_storage(db: &str) -> StorageResult<Arc<dyn Storage>> {
+    if is_postgres_url(db) {
+        Ok(Arc::new(PostgresStorage::connect(db.trim()).await?))
+    } else {
+        Ok(Arc::new(SqliteStorage::open(std::path::Path::new(db))?))
+    }
+}
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -199,4 +223,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn compact(&self, team_id: &str) -> StorageResult<i64>;
     /// Every team id with the number of changes not covered by its snapshots.
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>>;
+    /// Starts reporting sequence moves committed through other relay instances
+    /// sharing this store (a wake-up only: clients catch up by cursor). `None`
+    /// when the store cannot be shared (SQLite).
+    fn listen_remote(&self, on_seq: SeqCallback) -> Option<tokio::task::JoinHandle<()>> {
+        let _ = on_seq;
+        None
+    }
 }

@@ -11,7 +11,7 @@ fn seq_row(tx: &Transaction<'_>, team_id: &str) -> StorageResult<(i64, i64)> {
         .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))
 }
 
-fn hash_bytes(hex_hash: &str) -> Vec<u8> {
+pub(crate) fn hash_bytes(hex_hash: &str) -> Vec<u8> {
     hex::decode(hex_hash).unwrap_or_else(|_| hex_hash.as_bytes().to_vec())
 }
 
@@ -183,7 +183,7 @@ pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResul
     Ok(Built { previous, upto, docs })
 }
 
-fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResult<Vec<u8>> {
+pub(crate) fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResult<Vec<u8>> {
     let bad = |e: &dyn std::fmt::Display| StorageError::Backend(format!("cannot compact '{doc}': {e}"));
     let mut d = match base {
         Some(b) => automerge::AutoCommit::load(b).map_err(|e| bad(&e))?,

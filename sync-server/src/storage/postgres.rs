@@ -1,0 +1,312 @@
+//! PostgreSQL storage (tokio-postgres behind a deadpool pool): versioned
+//! migrations, the same semantics as SQLite, and a `LISTEN kept_seq`
+//! connection that tells this instance about pushes committed by others.
+
+use super::{
+    postgres_auth as auth, postgres_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope,
+    SeqCallback, Storage, StorageError, StorageResult,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::StreamExt;
+use kept_core::protocol::{DeviceInfo, MemberInfo};
+use std::time::Duration;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+/// The channel every push notifies on commit, with payload `<team_id>:<seq>`.
+pub const NOTIFY_CHANNEL: &str = "kept_seq";
+/// Pooled connections per relay instance.
+pub const POOL_SIZE: usize = 16;
+/// Every migration, in order: (version, SQL).
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("postgres_v1.sql"))];
+/// Serialises migrations of relays starting at once (an arbitrary constant).
+const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
+
+/// The schema version this build creates and understands.
+pub fn schema_version() -> i32 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+impl From<tokio_postgres::Error> for StorageError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => StorageError::Backend(format!("postgres: {}", db.message())),
+            None => StorageError::Backend(format!("postgres: {e}")),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StorageError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        StorageError::Backend(format!("postgres pool: {e}"))
+    }
+}
+
+/// The PostgreSQL store.
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    target: String,
+}
+
+/// `host:port/dbname` of a connection config (never the password).
+fn describe(cfg: &tokio_postgres::Config) -> String {
+    let host = match cfg.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = cfg.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}/{}", cfg.get_dbname().or(cfg.get_user()).unwrap_or("postgres"))
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://user[:password]@host[:port]/dbname`) and
+    /// applies any missing migrations.
+    pub async fn connect(url: &str) -> StorageResult<PostgresStorage> {
+        let storage = Self::connect_unmigrated(url).await?;
+        storage.migrate().await?;
+        Ok(storage)
+    }
+
+    /// Connects without touching the schema (checks only that the server answers).
+    pub async fn connect_unmigrated(url: &str) -> StorageResult<PostgresStorage> {
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| StorageError::Invalid(format!("not a PostgreSQL connection URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("kept-relay");
+        }
+        let target = describe(&config);
+        let mgr =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(mgr)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StorageError::Backend(format!("cannot build the PostgreSQL pool: {e}")))?;
+        let storage = PostgresStorage { pool, config, target };
+        drop(storage.client().await?); // "cannot reach PostgreSQL at …" now rather than at the first request
+        Ok(storage)
+    }
+
+    /// `host:port/dbname`, for messages.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The connection pool (for tests and tools).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    async fn client(&self) -> StorageResult<deadpool_postgres::Client> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => {
+                StorageError::Backend(format!("cannot reach PostgreSQL at {}: {}", self.target, source_chain(&e)))
+            }
+            other => other.into(),
+        })
+    }
+
+    /// The schema version the database is at (0 when empty).
+    pub async fn current_version(&self) -> StorageResult<i32> {
+        let c = self.client().await?;
+        let exists: bool = c.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await?.get(0);
+        if !exists {
+            return Ok(0);
+        }
+        Ok(c.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0))
+    }
+
+    /// Applies missing migrations in one transaction (other relays wait on a
+    /// lock); refuses a database at a newer version than this build knows.
+    pub async fn migrate(&self) -> StorageResult<i32> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .await?;
+        let current: i32 = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?.get(0);
+        let known = schema_version();
+        if current > known {
+            return Err(StorageError::Invalid(format!(
+                "the database at {} is at schema version {current}, newer than this kept-relay understands ({known}); \
+                 upgrade kept-relay",
+                self.target
+            )));
+        }
+        let now = chrono::Utc::now().timestamp();
+        for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            tx.batch_execute(sql)
+                .await
+                .map_err(|e| StorageError::Backend(format!("migration {version} failed: {}", source_chain(&e))))?;
+            tx.execute("INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)", &[version, &now]).await?;
+            tracing::info!(version, target = %self.target, "applied migration");
+        }
+        tx.commit().await?;
+        Ok(known)
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = inner.source();
+    }
+    s
+}
+
+/// Listens on [`NOTIFY_CHANNEL`] over a dedicated connection, reconnecting
+/// with backoff; after every (re)connect it reports every team's head, since
+/// notifications sent while nobody listened are lost.
+async fn listen_loop(config: tokio_postgres::Config, target: String, on_seq: SeqCallback) {
+    const FIRST: Duration = Duration::from_millis(100);
+    let mut backoff = FIRST;
+    loop {
+        let mut connected = false;
+        match listen_once(&config, &on_seq, &mut connected).await {
+            Ok(()) => tracing::warn!(%target, "live listener connection closed; reconnecting"),
+            Err(e) => tracing::warn!(%target, error = %source_chain(&e), "live listener failed; reconnecting"),
+        }
+        if connected {
+            backoff = FIRST;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn listen_once(
+    config: &tokio_postgres::Config,
+    on_seq: &SeqCallback,
+    connected: &mut bool,
+) -> Result<(), tokio_postgres::Error> {
+    let (client, mut conn) = config.connect(NoTls).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    // The connection future must be polled for queries to progress; it also yields the notifications.
+    let driver = AbortOnDrop(tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(m) = messages.next().await {
+            match m? {
+                AsyncMessage::Notification(n) => {
+                    if tx.send(n).is_err() {
+                        break;
+                    }
+                }
+                AsyncMessage::Notice(_) => {}
+                _ => {}
+            }
+        }
+        Ok::<(), tokio_postgres::Error>(())
+    }));
+    client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await?;
+    *connected = true;
+    for row in client.query("SELECT team_id, seq FROM team_seq", &[]).await? {
+        on_seq(row.get(0), row.get(1));
+    }
+    while let Some(first) = rx.recv().await {
+        // Coalesce a burst: only each team's highest seq matters.
+        let mut latest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        let mut note = |payload: &str| {
+            if let Some((team, seq)) = payload.rsplit_once(':').and_then(|(t, s)| Some((t, s.parse::<i64>().ok()?))) {
+                let e = latest.entry(team.to_string()).or_insert(seq);
+                *e = (*e).max(seq);
+            }
+        };
+        note(first.payload());
+        while let Ok(n) = rx.try_recv() {
+            note(n.payload());
+        }
+        for (team, seq) in latest {
+            on_seq(&team, seq);
+        }
+    }
+    // The driver ended (the channel closed): report why.
+    drop(client);
+    let mut driver = driver;
+    (&mut driver.0).await.unwrap_or(Ok(()))
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
+        auth::create_team(&mut self.client().await?, team_id, name, now, &invite).await
+    }
+
+    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
+        auth::insert_invite(&self.client().await?, &invite).await
+    }
+
+    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
+        auth::redeem_invite(&mut self.client().await?, &plan).await
+    }
+
+    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
+        auth::caller_by_token(&self.client().await?, token_hash).await
+    }
+
+    async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
+        auth::device_active(&self.client().await?, device_id).await
+    }
+
+    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
+        auth::members(&self.client().await?, team_id).await
+    }
+
+    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
+        auth::remove_member(&mut self.client().await?, team_id, member_id).await
+    }
+
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
+        auth::devices(&self.client().await?, team_id, member_id).await
+    }
+
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
+        auth::revoke_device(&self.client().await?, team_id, device_id).await
+    }
+
+    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+        log::push(&mut self.client().await?, team_id, &changes).await
+    }
+
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
+        log::pull(&mut self.client().await?, team_id, &scope, cursor, limit).await
+    }
+
+    async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
+        log::team_seq(&self.client().await?, team_id).await
+    }
+
+    async fn compact(&self, team_id: &str) -> StorageResult<i64> {
+        let built = log::build_snapshots(&mut self.client().await?, team_id).await?;
+        log::store_snapshots(&mut self.client().await?, team_id, built).await
+    }
+
+    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
+        log::compaction_backlog(&self.client().await?).await
+    }
+
+    fn listen_remote(&self, on_seq: SeqCallback) -> Option<tokio::task::JoinHandle<()>> {
+        Some(tokio::spawn(listen_loop(self.config.clone(), self.target.clone(), on_seq)))
+    }
+}
