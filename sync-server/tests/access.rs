@@ -1,6 +1,7 @@
 //! Who reads and writes what, against a real relay.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -12,9 +13,8 @@ fn push(m: &Member, docs: &[&str]) -> (u16, serde_json::Value) {
     m.client.post("/v1/push", &json!({ "changes": changes }))
 }
 
-#[test]
-fn a_rep_cannot_write_another_reps_doc_or_the_team_doc() {
-    let relay = Relay::start();
+fn a_rep_cannot_write_another_reps_doc_or_the_team_doc(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (ann, bob) = (team.ann.id().to_string(), team.bob.id().to_string());
     let (st, v) = push(&team.ann, &[&plan(&bob)]);
@@ -35,9 +35,8 @@ fn a_rep_cannot_write_another_reps_doc_or_the_team_doc() {
     assert_eq!(push(&team.manager, &["team", &plan(&bob)]).0, 200);
 }
 
-#[test]
-fn a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all() {
-    let relay = Relay::start();
+fn a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (ann, bob) = (team.ann.id().to_string(), team.bob.id().to_string());
     assert_eq!(push(&team.ann, &[&log(&ann), &plan(&ann)]).0, 200);
@@ -60,9 +59,8 @@ fn a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all() {
     assert_eq!(next, 7);
 }
 
-#[test]
-fn pull_pages_by_limit() {
-    let relay = Relay::start();
+fn pull_pages_by_limit(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let ann = team.ann.id().to_string();
     let docs: Vec<String> = (0..5).map(|_| log(&ann)).collect();
@@ -76,9 +74,8 @@ fn pull_pages_by_limit() {
     assert_eq!((p.changes.len(), p.next, p.more), (1, 5, false));
 }
 
-#[test]
-fn a_member_of_one_team_never_sees_another_team() {
-    let relay = Relay::start();
+fn a_member_of_one_team_never_sees_another_team(backend: Backend) {
+    let relay = Relay::start(backend);
     let a = relay.team("A");
     let b = relay.team("B");
     assert_eq!(push(&a.manager, &["team", &plan(a.ann.id())]).0, 200);
@@ -99,9 +96,8 @@ fn a_member_of_one_team_never_sees_another_team() {
     assert_eq!(a.manager.pull_all(0).0.len(), 2);
 }
 
-#[test]
-fn pushing_the_same_change_twice_stores_it_once() {
-    let relay = Relay::start();
+fn pushing_the_same_change_twice_stores_it_once(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let data = change_b64();
     let body = json!({"changes": [entry("team", &data), entry("team", &data)]});
@@ -116,9 +112,8 @@ fn pushing_the_same_change_twice_stores_it_once() {
     assert_eq!(team.manager.pull_all(0).0.len(), 1);
 }
 
-#[test]
-fn removing_a_member_revokes_their_devices() {
-    let relay = Relay::start();
+fn removing_a_member_revokes_their_devices(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (st, v) = team.ann.client.delete(&format!("/v1/members/{}", team.bob.id()));
     error_message(st, &v, 403, "forbidden");
@@ -135,9 +130,8 @@ fn removing_a_member_revokes_their_devices() {
     error_message(st, &v, 409, "conflict");
 }
 
-#[test]
-fn reps_see_and_revoke_only_their_own_devices_and_cannot_invite() {
-    let relay = Relay::start();
+fn reps_see_and_revoke_only_their_own_devices_and_cannot_invite(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (_, devices) = team.ann.client.get("/v1/devices");
     let devices = devices.as_array().unwrap().clone();
@@ -151,9 +145,8 @@ fn reps_see_and_revoke_only_their_own_devices_and_cannot_invite() {
     assert_eq!(all.as_array().unwrap().len(), 3);
 }
 
-#[test]
-fn an_invite_for_a_member_adds_a_device() {
-    let relay = Relay::start();
+fn an_invite_for_a_member_adds_a_device(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (st, v) = team.manager.client.post("/v1/invites", &json!({"role": "rep", "member_id": team.ann.id()}));
     assert_eq!(st, 200, "{v}");
@@ -168,9 +161,8 @@ fn an_invite_for_a_member_adds_a_device() {
     error_message(st, &v, 400, "bad_request");
 }
 
-#[test]
-fn a_new_device_bootstraps_from_snapshots_plus_the_tail() {
-    let relay = Relay::start();
+fn a_new_device_bootstraps_from_snapshots_plus_the_tail(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (ann, bob) = (team.ann.id().to_string(), team.bob.id().to_string());
     // Real edits of one document, so the snapshot must hold all of them.
@@ -207,3 +199,15 @@ fn a_new_device_bootstraps_from_snapshots_plus_the_tail() {
     // Rep invites work as before after compaction.
     relay.invite(&team.manager, Role::Rep, Some("Cleo"));
 }
+
+on_both_backends!(
+    a_rep_cannot_write_another_reps_doc_or_the_team_doc,
+    a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all,
+    pull_pages_by_limit,
+    a_member_of_one_team_never_sees_another_team,
+    pushing_the_same_change_twice_stores_it_once,
+    removing_a_member_revokes_their_devices,
+    reps_see_and_revoke_only_their_own_devices_and_cannot_invite,
+    an_invite_for_a_member_adds_a_device,
+    a_new_device_bootstraps_from_snapshots_plus_the_tail,
+);

@@ -1,6 +1,7 @@
 //! Bad input against a real relay: each is refused with the JSON error body and changes nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -9,9 +10,8 @@ use common::*;
 use kept_core::protocol::{MAX_BODY_BYTES, MAX_PUSH_CHANGES};
 use serde_json::json;
 
-#[test]
-fn malformed_json_is_400_naming_the_problem() {
-    let relay = Relay::start();
+fn malformed_json_is_400_naming_the_problem(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let (st, v) = team.manager.client.post_raw("/v1/push", b"{\"changes\": [");
     let msg = error_message(st, &v, 400, "bad_request");
@@ -22,9 +22,8 @@ fn malformed_json_is_400_naming_the_problem() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn garbage_change_bytes_are_400_naming_the_change() {
-    let relay = Relay::start();
+fn garbage_change_bytes_are_400_naming_the_change(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let me = team.manager.id().to_string();
     let body =
@@ -35,9 +34,8 @@ fn garbage_change_bytes_are_400_naming_the_change() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn bad_base64_is_400() {
-    let relay = Relay::start();
+fn bad_base64_is_400(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let body = json!({"changes": [entry("team", "!!not base64!!")]});
     let (st, v) = team.manager.client.post("/v1/push", &body);
@@ -46,9 +44,8 @@ fn bad_base64_is_400() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn bad_document_ids_and_disagreeing_kind_or_subject_are_400() {
-    let relay = Relay::start();
+fn bad_document_ids_and_disagreeing_kind_or_subject_are_400(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let ann = team.ann.id().to_string();
     let bad = [
@@ -65,9 +62,8 @@ fn bad_document_ids_and_disagreeing_kind_or_subject_are_400() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn oversized_body_is_413() {
-    let relay = Relay::start();
+fn oversized_body_is_413(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let big = "A".repeat(MAX_BODY_BYTES + 1024);
     let body = format!(r#"{{"changes":[{{"doc":"team","kind":"team","data":"{big}"}}]}}"#);
@@ -77,9 +73,8 @@ fn oversized_body_is_413() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn too_many_changes_is_400() {
-    let relay = Relay::start();
+fn too_many_changes_is_400(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let changes: Vec<_> = (0..=MAX_PUSH_CHANGES).map(|_| entry("team", &change_b64())).collect();
     let (st, v) = team.manager.client.post("/v1/push", &json!({ "changes": changes }));
@@ -88,9 +83,8 @@ fn too_many_changes_is_400() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn missing_unknown_and_revoked_tokens_are_401() {
-    let relay = Relay::start();
+fn missing_unknown_and_revoked_tokens_are_401(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let body = json!({"changes": [entry("team", &change_b64())]});
     let (st, v) = relay.client(None).post("/v1/push", &body);
@@ -110,9 +104,8 @@ fn missing_unknown_and_revoked_tokens_are_401() {
     assert_nothing_stored(&team);
 }
 
-#[test]
-fn an_invite_works_once() {
-    let relay = Relay::start();
+fn an_invite_works_once(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let inv = relay.invite(&team.manager, kept_core::model::Role::Rep, None);
     let anon = relay.client(None);
@@ -126,9 +119,8 @@ fn an_invite_works_once() {
     assert_eq!(names, ["Maria", "Ann", "Bob", "Cleo"]);
 }
 
-#[test]
-fn repeated_wrong_invites_are_429() {
-    let relay = Relay::start();
+fn repeated_wrong_invites_are_429(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let good = relay.invite(&team.manager, kept_core::model::Role::Rep, Some("Cleo"));
     let anon = relay.client(None);
@@ -145,9 +137,8 @@ fn repeated_wrong_invites_are_429() {
     assert_eq!(members.as_array().unwrap().len(), 3);
 }
 
-#[test]
-fn repeated_unknown_tokens_are_429_but_valid_tokens_still_work() {
-    let relay = Relay::start();
+fn repeated_unknown_tokens_are_429_but_valid_tokens_still_work(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let stranger = relay.client(Some("guess"));
     for _ in 0..kept_relay::auth::MAX_FAILURES {
@@ -158,9 +149,8 @@ fn repeated_unknown_tokens_are_429_but_valid_tokens_still_work() {
     assert_eq!(team.ann.client.get("/v1/members").0, 200);
 }
 
-#[test]
-fn duplicate_names_are_409_and_leave_the_invite_usable() {
-    let relay = Relay::start();
+fn duplicate_names_are_409_and_leave_the_invite_usable(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let inv = relay.invite(&team.manager, kept_core::model::Role::Rep, None);
     let anon = relay.client(None);
@@ -173,9 +163,8 @@ fn duplicate_names_are_409_and_leave_the_invite_usable() {
     error_message(st, &v, 409, "conflict");
 }
 
-#[test]
-fn bad_queries_and_unknown_routes_get_json_errors() {
-    let relay = Relay::start();
+fn bad_queries_and_unknown_routes_get_json_errors(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     for q in ["cursor=abc", "cursor=-1", "limit=0", "limit=-5"] {
         let (st, v) = team.manager.client.get(&format!("/v1/pull?{q}"));
@@ -187,3 +176,18 @@ fn bad_queries_and_unknown_routes_get_json_errors() {
     assert_eq!(st, 200);
     assert_eq!(v["ok"], true);
 }
+
+on_both_backends!(
+    malformed_json_is_400_naming_the_problem,
+    garbage_change_bytes_are_400_naming_the_change,
+    bad_base64_is_400,
+    bad_document_ids_and_disagreeing_kind_or_subject_are_400,
+    oversized_body_is_413,
+    too_many_changes_is_400,
+    missing_unknown_and_revoked_tokens_are_401,
+    an_invite_works_once,
+    repeated_wrong_invites_are_429,
+    repeated_unknown_tokens_are_429_but_valid_tokens_still_work,
+    duplicate_names_are_409_and_leave_the_invite_usable,
+    bad_queries_and_unknown_routes_get_json_errors,
+);

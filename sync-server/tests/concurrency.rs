@@ -1,6 +1,7 @@
 //! Many concurrent pushes: sequence numbers stay gap-free and in order, and every change is pulled exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -13,9 +14,8 @@ const WRITERS: usize = 16;
 const BATCHES: usize = 15;
 const PER_BATCH: usize = 4;
 
-#[test]
-fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once() {
-    let relay = Relay::start();
+fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let docs = ["team".to_string(), plan(team.ann.id()), log(team.bob.id()), plan(team.manager.id())];
     let token = team.manager.join.token.clone();
@@ -85,3 +85,5 @@ fn concurrent_pushes_are_gap_free_and_every_change_is_pulled_once() {
         .collect();
     assert_eq!(pulled, hashes);
 }
+
+on_both_backends!(concurrent_pushes_are_gap_free_and_every_change_is_pulled_once,);

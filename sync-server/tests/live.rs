@@ -1,6 +1,7 @@
 //! The live WebSocket against a real relay.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::result_large_err)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -33,9 +34,8 @@ fn next_seq(ws: &mut Ws) -> i64 {
     }
 }
 
-#[test]
-fn live_sends_the_seq_on_connect_and_on_every_change() {
-    let relay = Relay::start();
+fn live_sends_the_seq_on_connect_and_on_every_change(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let mut ws = connect(&relay, &team.manager.join.token).unwrap();
     assert_eq!(next_seq(&mut ws), 0);
@@ -52,9 +52,8 @@ fn live_sends_the_seq_on_connect_and_on_every_change() {
     assert_eq!(next_seq(&mut ws2), 3);
 }
 
-#[test]
-fn live_refuses_missing_and_unknown_tokens() {
-    let relay = Relay::start();
+fn live_refuses_missing_and_unknown_tokens(backend: Backend) {
+    let relay = Relay::start(backend);
     let _team = relay.team("A");
     match connect(&relay, "nope") {
         Err(tungstenite::Error::Http(resp)) => assert_eq!(resp.status(), 401),
@@ -62,9 +61,8 @@ fn live_refuses_missing_and_unknown_tokens() {
     }
 }
 
-#[test]
-fn a_revoked_devices_open_socket_is_closed_at_once() {
-    let relay = Relay::start();
+fn a_revoked_devices_open_socket_is_closed_at_once(backend: Backend) {
+    let relay = Relay::start(backend);
     let team = relay.team("A");
     let mut ws = connect(&relay, &team.ann.join.token).unwrap();
     assert_eq!(next_seq(&mut ws), 0);
@@ -99,9 +97,8 @@ fn a_revoked_devices_open_socket_is_closed_at_once() {
     }
 }
 
-#[test]
-fn shutting_down_closes_open_sockets() {
-    let mut relay = Relay::start();
+fn shutting_down_closes_open_sockets(backend: Backend) {
+    let mut relay = Relay::start(backend);
     let team = relay.team("A");
     let mut ws = connect(&relay, &team.manager.join.token).unwrap();
     assert_eq!(next_seq(&mut ws), 0);
@@ -111,3 +108,10 @@ fn shutting_down_closes_open_sockets() {
         other => panic!("expected a close frame, got {other:?}"),
     }
 }
+
+on_both_backends!(
+    live_sends_the_seq_on_connect_and_on_every_change,
+    live_refuses_missing_and_unknown_tokens,
+    a_revoked_devices_open_socket_is_closed_at_once,
+    shutting_down_closes_open_sockets,
+);

@@ -1,6 +1,7 @@
-//! What the relay keeps on disk: tokens and invite codes only as hashes.
+//! What the relay keeps: tokens and invite codes only as hashes, on both backends.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -19,23 +20,48 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-#[test]
-fn tokens_and_invites_are_stored_only_as_hashes() {
-    let relay = Relay::start();
+/// (stored token hash, stored invite code hash, every stored row as text).
+fn stored(relay: &Relay) -> (String, String, Vec<u8>) {
+    match relay.backend {
+        Backend::Sqlite => {
+            let conn = rusqlite::Connection::open(&relay.db).unwrap();
+            let token: String = conn.query_row("SELECT token_hash FROM devices", [], |r| r.get(0)).unwrap();
+            let code: String = conn.query_row("SELECT code_hash FROM invites", [], |r| r.get(0)).unwrap();
+            drop(conn);
+            (token, code, file_bytes(relay))
+        }
+        Backend::Postgres => {
+            let url = relay.pg.as_ref().unwrap().url.clone();
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
+                let (c, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                let token: String = c.query_one("SELECT token_hash FROM devices", &[]).await.unwrap().get(0);
+                let code: String = c.query_one("SELECT code_hash FROM invites", &[]).await.unwrap().get(0);
+                let mut all = Vec::new();
+                for table in ["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"] {
+                    for row in c.query(&format!("SELECT t::text FROM {table} t"), &[]).await.unwrap() {
+                        all.extend(row.get::<_, String>(0).into_bytes());
+                    }
+                }
+                (token, code, all)
+            })
+        }
+    }
+}
+
+fn tokens_and_invites_are_stored_only_as_hashes(backend: Backend) {
+    let relay = Relay::start(backend);
     let created = relay.create_team("A", "Maria");
     let (st, j) = relay.client(None).post("/v1/join", &serde_json::json!({"invite": created.invite}));
     assert_eq!(st, 200, "{j}");
     let token = j["token"].as_str().unwrap().to_string();
 
-    let conn = rusqlite::Connection::open(&relay.db).unwrap();
-    let stored: String = conn.query_row("SELECT token_hash FROM devices", [], |r| r.get(0)).unwrap();
-    assert_eq!(stored, hash_secret(&token));
-    let code: String = conn.query_row("SELECT code_hash FROM invites", [], |r| r.get(0)).unwrap();
-    assert_eq!(code, hash_secret(&created.invite));
-    drop(conn);
-
-    let bytes = file_bytes(&relay);
+    let (token_hash, code_hash, bytes) = stored(&relay);
+    assert_eq!(token_hash, hash_secret(&token));
+    assert_eq!(code_hash, hash_secret(&created.invite));
     assert!(contains(&bytes, &hash_secret(&token)));
-    assert!(!contains(&bytes, &token), "the clear token is on disk");
-    assert!(!contains(&bytes, &created.invite), "the clear invite code is on disk");
+    assert!(!contains(&bytes, &token), "the clear token is stored");
+    assert!(!contains(&bytes, &created.invite), "the clear invite code is stored");
 }
+
+on_both_backends!(tokens_and_invites_are_stored_only_as_hashes);

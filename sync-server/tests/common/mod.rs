@@ -1,4 +1,11 @@
-//! Test harness: a real relay on 127.0.0.1:0 over a temp SQLite file, and a blocking HTTP client.
+//! Test harness: a real relay on 127.0.0.1:0 over a temp SQLite file or a
+//! throwaway PostgreSQL database, and a blocking HTTP client.
+//!
+//! PostgreSQL: `KEPT_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`)
+//! names the server; every relay (or group of relays) gets its own database
+//! `kept_test_<pid>_<random>`, dropped when the last relay using it is dropped.
+//! If the server does not answer, the harness tries `pg_ctlcluster … start`
+//! and otherwise fails with a clear message (it never skips).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use automerge::transaction::Transactable;
@@ -8,36 +15,171 @@ use base64::Engine;
 use kept_core::model::Role;
 use kept_core::protocol::{InviteRequest, InviteResponse, JoinRequest, JoinResponse, PullResponse};
 use kept_relay::admin::{self, CreatedTeam};
-use kept_relay::{serve, AppState, SqliteStorage, Storage};
+use kept_relay::{serve, AppState, PostgresStorage, SqliteStorage, Storage};
 use serde_json::{json, Value};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Generates `sqlite::NAME` and `postgres::NAME` tests calling `NAME(Backend)`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name($crate::common::Backend::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name($crate::common::Backend::Postgres) } )*
+        }
+    };
+}
+
+/// Which store a relay runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests use (no database name).
+pub fn pg_server() -> String {
+    std::env::var("KEPT_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn small_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// Runs SQL on the server's `postgres` database.
+pub fn pg_admin(sql: &str) -> Result<(), tokio_postgres::Error> {
+    small_rt().block_on(async {
+        let (client, conn) =
+            tokio_postgres::connect(&format!("{}/postgres", pg_server()), tokio_postgres::NoTls).await?;
+        let driver = tokio::spawn(conn);
+        let out = client.batch_execute(sql).await;
+        drop(client);
+        let _ = driver.await;
+        out
+    })
+}
+
+/// Makes sure the server answers, starting the local cluster if needed; panics with the reason otherwise.
+pub fn ensure_pg() {
+    static UP: OnceLock<Result<(), String>> = OnceLock::new();
+    let up = UP.get_or_init(|| {
+        if pg_admin("SELECT 1").is_ok() {
+            return Ok(());
+        }
+        let mut tried = Vec::new();
+        for version in std::fs::read_dir("/etc/postgresql").into_iter().flatten().flatten() {
+            let v = version.file_name().to_string_lossy().to_string();
+            let out = std::process::Command::new("pg_ctlcluster")
+                .args(["--skip-systemctl-redirect", &v, "main", "start"])
+                .output();
+            tried.push(match out {
+                Ok(o) => {
+                    format!("pg_ctlcluster {v} main start: {} {}", o.status, String::from_utf8_lossy(&o.stderr).trim())
+                }
+                Err(e) => format!("pg_ctlcluster {v} main start: {e}"),
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match pg_admin("SELECT 1") {
+                Ok(()) => return Ok(()),
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!(
+                        "PostgreSQL is not reachable at {} ({e}) and could not be started [{}]. \
+                         Install and start it (apt-get install postgresql; pg_ctlcluster 15 main start) \
+                         or point KEPT_TEST_PG at a server with trust auth.",
+                        pg_server(),
+                        if tried.is_empty() { "no cluster under /etc/postgresql".into() } else { tried.join("; ") }
+                    ))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(250)),
+            }
+        }
+    });
+    if let Err(e) = up {
+        panic!("{e}");
+    }
+}
+
+/// A throwaway PostgreSQL database, dropped with the last handle.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn create() -> Arc<TestDb> {
+        ensure_pg();
+        let name = format!("kept_test_{}_{:016x}", std::process::id(), rand::random::<u64>());
+        pg_admin(&format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        Arc::new(TestDb { url: format!("{}/{name}", pg_server()), name })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Err(e) = pg_admin(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)) {
+            eprintln!("warning: could not drop test database {}: {e}", self.name);
+        }
+    }
+}
 
 /// A relay serving on loopback until dropped.
 pub struct Relay {
     pub base: String,
     pub addr: std::net::SocketAddr,
+    pub backend: Backend,
+    /// The SQLite file (SQLite only).
     pub db: PathBuf,
-    pub storage: SqliteStorage,
+    pub storage: Arc<dyn Storage>,
     pub rt: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: Option<tempfile::TempDir>,
+    /// The database (PostgreSQL only); dropped after the runtime.
+    pub pg: Option<Arc<TestDb>>,
 }
 
 impl Relay {
-    pub fn start() -> Relay {
+    pub fn start(backend: Backend) -> Relay {
+        match backend {
+            Backend::Sqlite => Relay::start_sqlite(),
+            Backend::Postgres => Relay::start_on(&TestDb::create()),
+        }
+    }
+
+    pub fn start_sqlite() -> Relay {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.sqlite3");
-        let storage = SqliteStorage::open(&db).unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
+        Relay::launch(Backend::Sqlite, storage, db, Some(dir), None, runtime())
+    }
+
+    /// A relay instance of its own (own state, pool and listener) on a shared PostgreSQL database.
+    pub fn start_on(pg: &Arc<TestDb>) -> Relay {
+        let rt = runtime();
+        let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
+        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt)
+    }
+
+    fn launch(
+        backend: Backend,
+        storage: Arc<dyn Storage>,
+        db: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<Arc<TestDb>>,
+        rt: tokio::runtime::Runtime,
+    ) -> Relay {
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(Arc::new(storage.clone()));
+        let state = AppState::new(storage.clone());
         rt.spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        Relay { base: format!("http://{addr}"), addr, db, storage, rt, _dir: dir, stop: Some(stop) }
+        Relay { base: format!("http://{addr}"), addr, backend, db, storage, rt, stop: Some(stop), _dir: dir, pg }
     }
 
     /// Starts a graceful shutdown.
@@ -48,7 +190,7 @@ impl Relay {
     }
 
     pub fn create_team(&self, name: &str, manager: &str) -> CreatedTeam {
-        self.rt.block_on(admin::create_team(&self.storage, name, manager)).unwrap()
+        self.rt.block_on(admin::create_team(self.storage.as_ref(), name, manager)).unwrap()
     }
 
     pub fn compact(&self, team_id: &str) -> i64 {
@@ -87,6 +229,10 @@ impl Relay {
         let join: JoinResponse = serde_json::from_value(v).unwrap();
         Member { client: self.client(Some(&join.token)), join }
     }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 pub struct Member {
