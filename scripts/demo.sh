@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Kept's main job on the embedded default: a relay on SQLite, a demo team with
-# twelve weeks of realistic history, and the manager's board. Leaves the relay
-# running (Ctrl-C stops it). Data lives in ./demo (remove it to start over).
+# twelve weeks of realistic history, and the Kept app opened as the team's
+# manager (under Xvfb when there is no display). Ctrl-C stops everything.
+# Data lives in ./demo (remove it to start over).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --app
 cargo build --bins
+(cd app/ui && npm run build --silent)
+cargo build -p kept-app
 bin=${CARGO_TARGET_DIR:-target}/debug
 port=${KEPT_DEMO_PORT:-8787}
 mkdir -p demo
@@ -29,9 +32,17 @@ echo
 cat <<TXT
 
 The relay runs at http://127.0.0.1:$port with a demo team (manager Mia, reps in demo/homes/).
-Try:  $bin/kept --home demo/homes/anna log call
-      $bin/kept --home demo/homes/anna sync
-      $bin/kept --home demo/homes/manager sync && $bin/kept --home demo/homes/manager board
-Ctrl-C stops the relay.
+The app opens as Mia (the team board). Log as a rep from another terminal and watch the board:
+      $bin/kept --home demo/homes/anna log call && $bin/kept --home demo/homes/anna sync
+A rep's app:  KEPT_HOME=demo/homes/anna $bin/kept-app
+Ctrl-C stops the relay and the app.
 TXT
+if [ -n "${DISPLAY:-}" ]; then
+  KEPT_HOME=demo/homes/manager "$bin/kept-app" &
+else
+  echo "(no display: the app runs under Xvfb)"
+  KEPT_HOME=demo/homes/manager xvfb-run -a "$bin/kept-app" &
+fi
+app=$!
+trap 'kill $app $relay 2>/dev/null || true' EXIT
 wait $relay
