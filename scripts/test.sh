@@ -18,6 +18,8 @@ cargo test
 echo "== the app: web UI, Tauri build, WebDriver test in the real webview under Xvfb"
 (cd app/ui && npm run build)
 cargo build -p kept-app
+cargo clippy -p kept-app --all-targets -- -D warnings
+cargo test -p kept-app
 xvfb-run -a cargo test -p kept-tests --features app-e2e --test app_e2e
 
 echo "== benchmarks, quick versions (so they cannot rot)"
