@@ -253,6 +253,55 @@ pub enum Command {
         #[arg(long)]
         rep: Option<String>,
     },
+    /// Coaching meetings: open one (agenda + reconciliation), notes, action items.
+    Meeting {
+        #[command(subcommand)]
+        command: MeetingCommand,
+    },
+    /// Prepare a 1-on-1: numbers vs targets and team median, trends, KARE, commitments, signs, assessment, agenda.
+    Prep {
+        /// The rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+        /// Meeting type: one-on-one, deal-review, pipeline-review, forecast-review, weekly-scrum.
+        #[arg(long = "type", default_value = "one-on-one")]
+        kind: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score an interaction on the assessment map (managers: a rep; reps: themselves).
+    Assess {
+        /// Interaction: discovery-call, demo, negotiation, one-on-one.
+        interaction: String,
+        /// criterion=score pairs, score: not-present, poor, fair, good, excellent (or 0–4).
+        scores: Vec<String>,
+        /// The rep (managers).
+        #[arg(long)]
+        rep: Option<String>,
+    },
+    /// A rep's assessment map (manager's and self-scores side by side), or the team's weakest criteria.
+    Assessments {
+        /// Interaction type.
+        interaction: String,
+        #[arg(long)]
+        rep: Option<String>,
+        /// The team's weakest criteria (managers).
+        #[arg(long)]
+        weakest: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Kudos: give recognition (managers) or read the team's feed.
+    Kudos {
+        /// Who gets it (omit to read the feed).
+        #[arg(long)]
+        to: Option<String>,
+        /// What for.
+        #[arg(long)]
+        text: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]
@@ -399,6 +448,50 @@ pub enum CommitCommand {
     List {
         #[arg(long)]
         week: Option<String>,
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeetingCommand {
+    /// Open a meeting: prints its agenda, coaching questions and the items to reconcile.
+    Open {
+        /// Meeting type.
+        #[arg(long = "type", default_value = "one-on-one")]
+        kind: String,
+        #[arg(long)]
+        rep: Option<String>,
+        /// Date (default today).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a meeting's shared notes.
+    Notes {
+        /// Meeting id.
+        id: String,
+        /// The notes.
+        text: String,
+    },
+    /// An action item out of a meeting.
+    Action {
+        /// Meeting id.
+        id: String,
+        /// What to do.
+        text: String,
+        /// Due date.
+        #[arg(long)]
+        due: String,
+        /// Owner (default: the rep).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Meetings with a rep.
+    List {
         #[arg(long)]
         rep: Option<String>,
         #[arg(long)]

@@ -5,7 +5,9 @@ mod args;
 mod output;
 
 use anyhow::Context;
-use args::{ActionCommand, ActivityFields, Cli, Command, CommitCommand, ExportWhat, TargetCommand, TeamCommand};
+use args::{
+    ActionCommand, ActivityFields, Cli, Command, CommitCommand, ExportWhat, MeetingCommand, TargetCommand, TeamCommand,
+};
 use clap::Parser;
 use kept_core::export::ExportKind;
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
@@ -256,6 +258,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let r = open(&home)?.import_csv(f, rep.as_deref())?;
             println!("Imported {} activities", r.imported);
         }
+        Command::Meeting { command } => meeting(&home, command)?,
+        Command::Prep { rep, kind, json } => output::prep(&open(&home)?.prep(rep.as_deref(), Some(&kind))?, json)?,
+        Command::Assess { interaction, scores, rep } => {
+            let pairs = scores
+                .iter()
+                .map(|p| {
+                    p.split_once('=')
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .ok_or_else(|| CoreError::invalid(format!("bad score '{p}': expected criterion=score")))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let a = open(&home)?.assess(rep.as_deref(), &interaction, &pairs)?;
+            println!(
+                "Recorded {} assessment {} ({} criteria)",
+                if a.by_self { "self" } else { "manager" },
+                a.id,
+                a.scores.len()
+            );
+        }
+        Command::Assessments { interaction, rep, weakest, json } => {
+            let k = open(&home)?;
+            if weakest {
+                let w = k.weakest_criteria(&interaction)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&w)?);
+                } else {
+                    for (c, avg, n) in w {
+                        println!("{c:<20} {avg:.1} of 4 ({n} reps)");
+                    }
+                }
+            } else {
+                output::assessment_map(&k.assessment_map(rep.as_deref(), &interaction)?, json)?;
+            }
+        }
+        Command::Kudos { to, text, json } => {
+            let mut k = open(&home)?;
+            match (to, text) {
+                (Some(to), Some(text)) => {
+                    k.give_kudos(&to, &text)?;
+                    println!("Kudos to {to} given");
+                }
+                (None, None) => output::kudos(&k, &k.kudos()?, json)?,
+                _ => return Err(CoreError::invalid("give kudos with both --to NAME and --text TEXT").into()),
+            }
+        }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())
@@ -313,4 +360,32 @@ fn watch_loop(k: &mut Kept, json: bool) -> anyhow::Result<()> {
         }
         std::thread::sleep(backoff.next_delay(rand::rng().random::<f64>()));
     }
+}
+
+fn meeting(home: &Path, command: MeetingCommand) -> anyhow::Result<()> {
+    let mut k = open(home)?;
+    match command {
+        MeetingCommand::Open { kind, rep, date, json } => {
+            output::opened_meeting(&k.open_meeting(rep.as_deref(), &kind, date.as_deref())?, json)?
+        }
+        MeetingCommand::Notes { id, text } => {
+            k.meeting_notes(&id, &text)?;
+            println!("Notes saved");
+        }
+        MeetingCommand::Action { id, text, due, owner } => {
+            let item = k.meeting_action(&id, &text, &due, owner.as_deref())?;
+            output::action(&k, &item, false)?;
+        }
+        MeetingCommand::List { rep, json } => {
+            let list = k.meetings(rep.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for m in list {
+                    println!("{}  {}  {}  {}", m.id, m.date, m.kind, m.notes.lines().next().unwrap_or(""));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -291,7 +291,12 @@ pub fn commitments(list: &[kept_core::service::CommitmentStatus], json: bool) ->
         println!("No commitments for this week.");
     }
     for c in list {
-        println!("[{:<14}] {}{}", c.state, c.commitment.text, c.advice.as_deref().map(|a| format!(" — {a}")).unwrap_or_default());
+        println!(
+            "[{:<14}] {}{}",
+            c.state,
+            c.commitment.text,
+            c.advice.as_deref().map(|a| format!(" — {a}")).unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -305,9 +310,127 @@ pub fn plan(p: &kept_core::funnel::Plan, agreed: bool, json: bool) -> anyhow::Re
         println!("{stage:<14} {year:>12.1} {week:>10.1}");
     }
     let r = &p.ratios;
-    let src = |x: &kept_core::funnel::Ratio| if x.own { format!("{:.0}% (yours, from {})", x.value * 100.0, x.basis) } else { format!("{:.0}% (team default)", x.value * 100.0) };
-    println!("ratios: connect {}, meeting {}, proposal {}, win {}", src(&r.connect), src(&r.meeting), src(&r.proposal), src(&r.win));
+    let src = |x: &kept_core::funnel::Ratio| {
+        if x.own {
+            format!("{:.0}% (yours, from {})", x.value * 100.0, x.basis)
+        } else {
+            format!("{:.0}% (team default)", x.value * 100.0)
+        }
+    };
+    println!(
+        "ratios: connect {}, meeting {}, proposal {}, win {}",
+        src(&r.connect),
+        src(&r.meeting),
+        src(&r.proposal),
+        src(&r.win)
+    );
     let t: Vec<String> = p.targets.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!("weekly targets: {}{}", t.join(", "), if agreed { " — agreed, now your standing targets" } else { " (add --agree to make them your targets)" });
+    println!(
+        "weekly targets: {}{}",
+        t.join(", "),
+        if agreed { " — agreed, now your standing targets" } else { " (add --agree to make them your targets)" }
+    );
+    Ok(())
+}
+
+pub fn opened_meeting(m: &kept_core::service::OpenedMeeting, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(m);
+    }
+    println!("{} — {} ({})", m.agenda.title, m.meeting.date, m.meeting.id);
+    if !m.reconcile.is_empty() {
+        println!("First, reconcile (done with a result, carry over, or drop):");
+        for a in &m.reconcile {
+            println!("  {}  due {}  {}", a.id, a.due, a.text);
+        }
+    }
+    println!("Agenda:");
+    for (i, item) in m.agenda.items.iter().enumerate() {
+        println!("  {}. {item}", i + 1);
+    }
+    println!("Coaching questions:");
+    for q in &m.agenda.questions {
+        println!("  - {q}");
+    }
+    Ok(())
+}
+
+pub fn assessment_map(v: &[kept_core::service::CriterionView], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(v);
+    }
+    let w = |s: Option<i64>| s.and_then(|x| kept_core::agenda::SCALE.get(x as usize)).copied().unwrap_or("-");
+    println!("{:<20} {:<12} {:<12} trend", "criterion", "manager", "self");
+    for c in v {
+        let trend: Vec<String> = c.trend.iter().map(|x| x.to_string()).collect();
+        println!("{:<20} {:<12} {:<12} {}", c.criterion, w(c.manager), w(c.own), trend.join(" "));
+    }
+    Ok(())
+}
+
+pub fn kudos(k: &Kept, list: &[kept_core::docs::team::Kudos], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    let n = names(k)?;
+    if list.is_empty() {
+        println!("No kudos yet.");
+    }
+    for x in list {
+        println!(
+            "{}  {} → {}: {}",
+            short(&x.at),
+            n.get(&x.from).cloned().unwrap_or_default(),
+            n.get(&x.to).cloned().unwrap_or_default(),
+            x.text
+        );
+    }
+    Ok(())
+}
+
+pub fn prep(p: &kept_core::service::Prep, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(p);
+    }
+    println!("== {} with {} ==", p.agenda.title, p.rep.name);
+    week(&p.week, false)?;
+    if !p.team_median.is_empty() {
+        let m: Vec<String> = p.team_median.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("Team median this week: {}", m.join(", "));
+    }
+    if let Some(t) = &p.trends {
+        for (k, s) in t.series.iter().filter(|(_, s)| s.iter().any(|x| *x > 0)) {
+            let v: Vec<String> = s.iter().map(|x| x.to_string()).collect();
+            println!("12 weeks {k:<16} {}", v.join(" "));
+        }
+    }
+    println!("KARE effort (12 weeks): {:?}; closed: {:?}", p.kare_effort, p.kare_closed);
+    if let Some(r) = p.commitments_kept {
+        println!("Commitments kept (4 weeks): {:.0}%", r * 100.0);
+    }
+    if !p.signs.is_empty() {
+        println!("Warning signs:");
+        for s in &p.signs {
+            println!("  - {}", s.message);
+        }
+    }
+    if !p.reconcile.is_empty() {
+        println!("To reconcile:");
+        for a in &p.reconcile {
+            println!("  - {} (due {})", a.text, a.due);
+        }
+    }
+    if let Some((i, m)) = &p.assessment {
+        println!("Latest assessment: {i}");
+        assessment_map(m, false)?;
+    }
+    println!("Agenda:");
+    for (i, item) in p.agenda.items.iter().enumerate() {
+        println!("  {}. {item}", i + 1);
+    }
+    println!("Coaching questions:");
+    for q in &p.agenda.questions {
+        println!("  - {q}");
+    }
     Ok(())
 }

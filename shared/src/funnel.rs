@@ -138,12 +138,10 @@ mod tests {
         assert!(!ratio(2, 50, 0).own, "50 calls is too few");
         let r = ratio(40, 160, 0);
         assert!(r.own && (r.value - 0.25).abs() < 1e-9 && r.basis == 160);
-        assert!(plan(Goal { income: -1.0, commission: 0.1, deal_size: 1.0, working_weeks: 46.0 }, Ratios {
-            connect: r,
-            meeting: r,
-            proposal: r,
-            win: r
-        })
+        assert!(plan(
+            Goal { income: -1.0, commission: 0.1, deal_size: 1.0, working_weeks: 46.0 },
+            Ratios { connect: r, meeting: r, proposal: r, win: r }
+        )
         .is_err());
     }
 }

@@ -49,7 +49,8 @@ impl Kept {
     /// Imports activities from CSV (with a header row) for me or (managers) `rep`.
     pub fn import_csv(&mut self, input: impl Read, rep: Option<&str>) -> Result<ImportReport> {
         let mut r = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
-        let headers = r.headers().map_err(|e| CoreError::invalid(format!("not a CSV file with a header row: {e}")))?.clone();
+        let headers =
+            r.headers().map_err(|e| CoreError::invalid(format!("not a CSV file with a header row: {e}")))?.clone();
         let col = |field: &str| -> Option<usize> {
             let names = ALIASES.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
             headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
@@ -75,13 +76,24 @@ impl Kept {
                 .iter()
                 .find(|t| t.key == raw_kind || t.label.eq_ignore_ascii_case(rec.get(ty).unwrap_or("").trim()))
                 .map(|t| t.key.clone())
-                .ok_or_else(|| CoreError::invalid(format!("line {line}: {}", catalog.activity_type(&raw_kind).err().map(|e| e.to_string()).unwrap_or_default())))?;
+                .ok_or_else(|| {
+                    CoreError::invalid(format!(
+                        "line {line}: {}",
+                        catalog.activity_type(&raw_kind).err().map(|e| e.to_string()).unwrap_or_default()
+                    ))
+                })?;
             let num = |f: &str| -> Result<Option<i64>> {
                 get(f)
-                    .map(|v| v.parse::<i64>().map_err(|_| CoreError::invalid(format!("line {line}: bad {f} '{v}': expected a whole number"))))
+                    .map(|v| {
+                        v.parse::<i64>().map_err(|_| {
+                            CoreError::invalid(format!("line {line}: bad {f} '{v}': expected a whole number"))
+                        })
+                    })
                     .transpose()
             };
-            let kare = get("kare").map(|k| k.parse().map_err(|e: CoreError| CoreError::invalid(format!("line {line}: {e}")))).transpose()?;
+            let kare = get("kare")
+                .map(|k| k.parse().map_err(|e: CoreError| CoreError::invalid(format!("line {line}: {e}"))))
+                .transpose()?;
             let input = ActivityInput {
                 kind: None,
                 kare: kare.map(Some),

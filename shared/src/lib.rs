@@ -11,6 +11,7 @@
 //! Invariant: kept-core never decides access for the relay; it only mirrors
 //! the relay's rules locally so a user gets a clear error before syncing.
 
+pub mod agenda;
 pub mod clock;
 pub mod demo;
 pub mod docs;

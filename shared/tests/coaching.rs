@@ -74,3 +74,100 @@ fn silence_and_missed_patterns_follow_the_thresholds() {
     assert!(mia.set_thresholds(&[("missed_weeks".into(), 9)]).is_err(), "cannot exceed the window");
     assert!(mia.set_thresholds(&[("nonsense".into(), 1)]).is_err());
 }
+
+fn team_of_two(dir: &std::path::Path, clock: &FixedClock) -> (Kept, Kept) {
+    let opts =
+        InitOptions { team: "Acme".into(), me: "Mia".into(), role: Role::Manager, time_zone: None, week_start: None };
+    let mut mia = Kept::init(&dir.join("mia"), opts, Arc::new(clock.clone()), IdSource::seeded(21)).expect("mia");
+    let anna_id = Identity {
+        team_id: mia.team_id().into(),
+        member_id: "0190f0a0-0000-7000-8000-0000000000bb".into(),
+        name: "Anna".into(),
+        role: Role::Rep,
+    };
+    let mut anna =
+        Kept::create_device(&dir.join("anna"), &anna_id, Arc::new(clock.clone()), IdSource::seeded(22)).expect("anna");
+    let roster = [mia.me().clone(), Member { id: anna_id.member_id.clone(), name: "Anna".into(), role: Role::Rep }];
+    mia.set_members(&roster).expect("roster");
+    anna.set_members(&roster).expect("roster");
+    anna.merge_from(&dir.join("mia")).expect("team doc");
+    (mia, anna)
+}
+
+#[test]
+fn meetings_open_with_what_to_reconcile_and_maps_sit_side_by_side() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut anna) = team_of_two(dir.path(), &clock);
+    let first = mia.open_meeting(Some("Anna"), "one-on-one", None).expect("open");
+    assert!(first.reconcile.is_empty());
+    assert!(first.agenda.questions.iter().any(|q| q.starts_with("What")));
+    let item =
+        mia.meeting_action(&first.meeting.id, "Ask two clients for referrals", "2026-12-02", None).expect("action");
+    assert_eq!(item.source, first.meeting.id);
+    assert_eq!(item.owner, anna.me().id, "the rep owns it by default");
+    let overdue = mia.add_action("Update the CRM", "2026-11-20", Some("Anna"), None).expect("overdue item");
+    mia.meeting_notes(&first.meeting.id, "Good week; focus on referrals.").expect("notes");
+    // The next meeting opens with both: the overdue item and the last meeting's item.
+    let next = mia.open_meeting(Some("Anna"), "one-on-one", None).expect("open again");
+    let ids: Vec<&str> = next.reconcile.iter().map(|a| a.id.as_str()).collect();
+    assert!(ids.contains(&item.id.as_str()) && ids.contains(&overdue.id.as_str()), "{ids:?}");
+    // Scores: the manager's and the rep's own, merged from two devices.
+    mia.assess(Some("Anna"), "discovery-call", &[("pain".into(), "poor".into()), ("rapport".into(), "good".into())])
+        .expect("assess");
+    anna.assess(None, "discovery-call", &[("pain".into(), "good".into())]).expect("self");
+    assert!(anna.assess(Some("Mia"), "discovery-call", &[("pain".into(), "good".into())]).is_err());
+    assert!(mia.assess(Some("Anna"), "discovery-call", &[("charm".into(), "good".into())]).is_err());
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    let map = mia.assessment_map(Some("Anna"), "discovery-call").expect("map");
+    let pain = map.iter().find(|c| c.criterion == "pain").expect("pain");
+    assert_eq!((pain.manager, pain.own), (Some(1), Some(3)), "manager says poor, Anna says good");
+    assert_eq!(pain.word.as_deref(), Some("poor"));
+    let weakest = mia.weakest_criteria("discovery-call").expect("weakest");
+    assert_eq!(weakest[0].0, "pain");
+    // Notes are shared with the rep (after sync/merge), and kudos are for the whole team.
+    anna.merge_from(&dir.path().join("mia")).expect("merge");
+    assert!(anna.meetings(None).expect("meetings").iter().any(|m| m.notes.contains("referrals")));
+    mia.give_kudos("Anna", "First referral meeting booked!").expect("kudos");
+    assert!(anna.give_kudos("Mia", "thanks").is_err(), "reps read the feed; managers give kudos");
+    anna.merge_from(&dir.path().join("mia")).expect("merge");
+    assert_eq!(anna.kudos().expect("feed")[0].text, "First referral meeting booked!");
+}
+
+#[test]
+fn commitments_goal_plans_and_csv_imports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock(); // Wednesday of 2026-W48
+    let (_mia, mut anna) = team_of_two(dir.path(), &clock);
+    anna.add_commitment("3 meetings set", Some("meeting-set"), Some(3), None, None).expect("commit");
+    anna.add_commitment("close 25k", None, None, None, None).expect("outcome");
+    let last = Some("2026-W47".parse().expect("week"));
+    anna.add_commitment("2 proposals", Some("proposal"), Some(2), last, None).expect("last week");
+    assert!(anna.add_commitment("x", Some("meeting-set"), None, None, None).is_err(), "needs a count");
+    for _ in 0..3 {
+        anna.log_activity("meeting-set", Default::default(), None).expect("log");
+    }
+    let now = anna.commitments(None, None).expect("list");
+    let states: Vec<&str> = now.iter().map(|c| c.state.as_str()).collect();
+    assert!(states.contains(&"kept") && states.contains(&"not-in-control"), "{states:?}");
+    let before = anna.commitments(last, None).expect("last week");
+    assert_eq!(before[0].state, "missed");
+    assert_eq!(anna.commitments_kept_ratio(None, 4).expect("ratio"), Some(0.0));
+
+    let goal = kept_core::funnel::Goal { income: 90_000.0, commission: 0.1, deal_size: 15_000.0, working_weeks: 46.0 };
+    let plan = anna.plan_goal(goal, None).expect("plan");
+    assert!(!plan.ratios.connect.own, "no history yet: team defaults");
+    anna.agree_plan(&plan, None).expect("agree");
+    let targets = anna.targets(None, None).expect("targets");
+    assert_eq!(targets.get("call"), Some(&140));
+    assert_eq!(targets.get("meeting-set"), Some(&9));
+
+    let good = "Activity Type,Date,Company\nCall,2026-11-23 10:00,Globex\nMeetings set,2026-11-24,Initech\n";
+    assert_eq!(anna.import_csv(good.as_bytes(), None).expect("import").imported, 2);
+    let before = anna.store().view_dump().expect("dump");
+    let bad = "Activity Type,Date\nCall,2026-11-23\nDance,2026-11-24\n";
+    let e = anna.import_csv(bad.as_bytes(), None).expect_err("bad row");
+    assert!(e.to_string().contains("line 3"), "{e}");
+    assert_eq!(anna.store().view_dump().expect("dump"), before, "nothing half-imported");
+    assert!(anna.import_csv("Date\n2026-11-23\n".as_bytes(), None).is_err(), "no type column");
+}

@@ -77,3 +77,122 @@ pub fn update_action(
     }
     Ok(())
 }
+
+/// A coaching meeting (notes shared between the rep and their managers).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Meeting {
+    /// UUIDv7.
+    pub id: String,
+    /// The rep.
+    pub rep: String,
+    /// Meeting type key.
+    pub kind: String,
+    /// Date (YYYY-MM-DD).
+    pub date: String,
+    /// The agenda as held (one item a line).
+    pub agenda: String,
+    /// Shared notes.
+    pub notes: String,
+    /// Who created it.
+    pub created_by: String,
+}
+
+/// Every meeting in the document.
+pub fn meetings(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Meeting>> {
+    let coll = map(doc, &ROOT, "meetings")?;
+    let mut out = Vec::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        out.push(Meeting {
+            rep: rep.to_string(),
+            kind: get_str(doc, &o, "type").unwrap_or_default(),
+            date: get_str(doc, &o, "date").unwrap_or_default(),
+            agenda: get_str(doc, &o, "agenda").unwrap_or_default(),
+            notes: get_str(doc, &o, "notes").unwrap_or_default(),
+            created_by: get_str(doc, &o, "created_by").unwrap_or_default(),
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds a meeting.
+pub fn add_meeting(doc: &mut AutoCommit, m: &Meeting) -> Result<()> {
+    let coll = map(doc, &ROOT, "meetings")?;
+    let o = doc.put_object(&coll, m.id.as_str(), ObjType::Map)?;
+    doc.put(&o, "type", m.kind.as_str())?;
+    doc.put(&o, "date", m.date.as_str())?;
+    doc.put(&o, "agenda", m.agenda.as_str())?;
+    doc.put(&o, "notes", m.notes.as_str())?;
+    doc.put(&o, "created_by", m.created_by.as_str())?;
+    Ok(())
+}
+
+/// Replaces a meeting's notes.
+pub fn set_meeting_notes(doc: &mut AutoCommit, id: &str, notes: &str) -> Result<()> {
+    let coll = map(doc, &ROOT, "meetings")?;
+    let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
+    doc.put(&o, "notes", notes)?;
+    Ok(())
+}
+
+/// An assessment of an interaction on the assessment map.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Assessment {
+    /// UUIDv7.
+    pub id: String,
+    /// The rep assessed.
+    pub rep: String,
+    /// Interaction type key.
+    pub interaction: String,
+    /// True for the rep's self-assessment.
+    pub by_self: bool,
+    /// Who scored.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Criterion → score 0 (not present) … 4 (excellent).
+    pub scores: std::collections::BTreeMap<String, i64>,
+}
+
+/// Every assessment in the document.
+pub fn assessments(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Assessment>> {
+    let coll = map(doc, &ROOT, "assessments")?;
+    let mut out = Vec::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        let mut scores = std::collections::BTreeMap::new();
+        if let Some(s) = record(doc, &o, "scores")? {
+            for k in record_ids(doc, &s) {
+                if let Some(v) = super::get_i64(doc, &s, &k) {
+                    scores.insert(k, v);
+                }
+            }
+        }
+        out.push(Assessment {
+            rep: rep.to_string(),
+            interaction: get_str(doc, &o, "interaction").unwrap_or_default(),
+            by_self: super::get_bool(doc, &o, "self"),
+            by: get_str(doc, &o, "by").unwrap_or_default(),
+            at: get_str(doc, &o, "at").unwrap_or_default(),
+            scores,
+            id,
+        });
+    }
+    Ok(out)
+}
+
+/// Adds an assessment (scores are a map, one register per criterion).
+pub fn add_assessment(doc: &mut AutoCommit, a: &Assessment) -> Result<()> {
+    let coll = map(doc, &ROOT, "assessments")?;
+    let o = doc.put_object(&coll, a.id.as_str(), ObjType::Map)?;
+    doc.put(&o, "interaction", a.interaction.as_str())?;
+    doc.put(&o, "self", a.by_self)?;
+    doc.put(&o, "by", a.by.as_str())?;
+    doc.put(&o, "at", a.at.as_str())?;
+    let s = doc.put_object(&o, "scores", ObjType::Map)?;
+    for (k, v) in &a.scores {
+        doc.put(&s, k.as_str(), *v)?;
+    }
+    Ok(())
+}

@@ -117,3 +117,47 @@ pub fn set_thresholds(doc: &mut AutoCommit, t: &Thresholds) -> Result<()> {
     }
     Ok(())
 }
+
+/// A kudos: recognition the whole team sees.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Kudos {
+    /// UUIDv7.
+    pub id: String,
+    /// Who gives it (member id).
+    pub from: String,
+    /// Who gets it (member id).
+    pub to: String,
+    /// What for.
+    pub text: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// The kudos feed, newest first.
+pub fn kudos(doc: &impl ReadDoc) -> Result<Vec<Kudos>> {
+    let coll = map(doc, &ROOT, "kudos")?;
+    let mut out = Vec::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        out.push(Kudos {
+            from: get_str(doc, &o, "from").unwrap_or_default(),
+            to: get_str(doc, &o, "to").unwrap_or_default(),
+            text: get_str(doc, &o, "text").unwrap_or_default(),
+            at: get_str(doc, &o, "at").unwrap_or_default(),
+            id,
+        });
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+    Ok(out)
+}
+
+/// Adds a kudos.
+pub fn add_kudos(doc: &mut AutoCommit, k: &Kudos) -> Result<()> {
+    let coll = map(doc, &ROOT, "kudos")?;
+    let o = doc.put_object(&coll, k.id.as_str(), ObjType::Map)?;
+    doc.put(&o, "from", k.from.as_str())?;
+    doc.put(&o, "to", k.to.as_str())?;
+    doc.put(&o, "text", k.text.as_str())?;
+    doc.put(&o, "at", k.at.as_str())?;
+    Ok(())
+}

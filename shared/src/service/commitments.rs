@@ -63,7 +63,8 @@ impl Kept {
             count,
             text,
         };
-        self.store.write(|tx| tx.edit(&DocId::plan(&rep.id), now.timestamp(), |d| docs::plan::add_commitment(d, &c)))?;
+        self.store
+            .write(|tx| tx.edit(&DocId::plan(&rep.id), now.timestamp(), |d| docs::plan::add_commitment(d, &c)))?;
         Ok(c)
     }
 
@@ -106,7 +107,10 @@ impl Kept {
                     } else {
                         let left = summary.progress.left().max(0.1);
                         let need = c.count - actual;
-                        ("open", Some(format!("{need} more {label} to keep it ({:.1} a working day)", need as f64 / left)))
+                        (
+                            "open",
+                            Some(format!("{need} more {label} to keep it ({:.1} a working day)", need as f64 / left)),
+                        )
                     };
                     CommitmentStatus { commitment: c.clone(), actual: Some(actual), state: state.into(), advice }
                 }

@@ -3,14 +3,20 @@
 //! (a rep acts on their own records only) and input checks live here.
 
 mod actions;
-mod commitments;
 mod activities;
+mod assess;
+mod commitments;
+mod meetings;
 pub(crate) mod merge;
 mod plan;
+mod prep;
 
 pub use actions::ActionFilter;
+pub use assess::CriterionView;
 pub use commitments::CommitmentStatus;
+pub use meetings::OpenedMeeting;
 pub use merge::{may_read, MergeReport};
+pub use prep::Prep;
 
 use crate::clock::{Clock, IdSource};
 use crate::docs::{self, DocId};

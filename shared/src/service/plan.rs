@@ -91,8 +91,7 @@ impl Kept {
         }
         let now = self.clock.now();
         let (me, at, g) = (self.me().id.clone(), now.to_rfc3339(), plan.goal);
-        self.store.write(|tx| {
-            tx.edit(&DocId::plan(&who.id), now.timestamp(), |d| docs::plan::set_goal(d, &g, &me, &at))
-        })
+        self.store
+            .write(|tx| tx.edit(&DocId::plan(&who.id), now.timestamp(), |d| docs::plan::set_goal(d, &g, &me, &at)))
     }
 }

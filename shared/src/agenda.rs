@@ -1,0 +1,158 @@
+//! Standard agendas per meeting type with coaching questions (C.O.A.C.H.:
+//! Commit, Observe, Assess, Communicate, Habituate), and the default
+//! assessment maps: criteria per interaction type, scored on a five-step
+//! scale from Not present (red) to Excellent (green). Teams can override
+//! both in their team document.
+
+use crate::error::{CoreError, Result};
+use serde::{Deserialize, Serialize};
+
+/// The meeting types of a coaching cadence.
+pub const MEETING_TYPES: &[&str] = &["one-on-one", "deal-review", "pipeline-review", "forecast-review", "weekly-scrum"];
+
+/// An agenda template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agenda {
+    /// Meeting type key.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Agenda items, in order.
+    pub items: Vec<String>,
+    /// Coaching questions (why / what / how), not yes-or-no ones.
+    pub questions: Vec<String>,
+}
+
+/// The default agenda for a meeting type, or an error naming the types.
+pub fn default_agenda(kind: &str) -> Result<Agenda> {
+    let (title, items, questions): (&str, &[&str], &[&str]) = match kind {
+        "one-on-one" => (
+            "1-on-1",
+            &[
+                "Reconcile last meeting's action items: done, carried over or dropped",
+                "The week against targets and commitments (the numbers first, no drama)",
+                "Warning signs and what is behind them",
+                "One skill to work on: the assessment map, manager's and self-scores side by side",
+                "Commitments for next week (behaviours within your control)",
+                "Action items with owner and due date",
+            ],
+            &[
+                "What got in the way of the activity you planned?",
+                "What would you do differently on the calls that did not convert?",
+                "How will you protect time for prospecting next week?",
+                "What support do you need from me?",
+            ],
+        ),
+        "deal-review" => (
+            "Deal review",
+            &[
+                "Where the deal stands and what changed since last time",
+                "Buyer's pain, budget and decision process: what we know and what we assume",
+                "Risks and the next step that moves it forward",
+                "Action items",
+            ],
+            &[
+                "Why will they buy, and why now?",
+                "Who else decides, and how do you know?",
+                "What would make this deal slip?",
+            ],
+        ),
+        "pipeline-review" => (
+            "Pipeline review",
+            &[
+                "Pipeline coverage against the quarter's target",
+                "Deals that have not moved in two weeks",
+                "Where new opportunities will come from (leading activities)",
+                "Action items",
+            ],
+            &["Which deals would you drop to focus on the best ones?", "What is your plan to fill the gap?"],
+        ),
+        "forecast-review" => (
+            "Forecast review",
+            &["Commit, best case and pipeline", "Changes since last forecast", "Risks to the commit", "Action items"],
+            &["What evidence puts this deal in commit?", "What would have to happen for best case?"],
+        ),
+        "weekly-scrum" => (
+            "Weekly sales scrum",
+            &[
+                "Each rep: planned vs actual key activities last week",
+                "Quotes and proposals out, lead follow-up",
+                "Wins and kudos",
+                "This week's commitments",
+            ],
+            &["What is one thing that worked for you this week?", "Where can the team help?"],
+        ),
+        other => {
+            return Err(CoreError::invalid(format!(
+                "unknown meeting type '{other}': expected one of {}",
+                MEETING_TYPES.join(", ")
+            )))
+        }
+    };
+    Ok(Agenda {
+        kind: kind.into(),
+        title: title.into(),
+        items: items.iter().map(|s| s.to_string()).collect(),
+        questions: questions.iter().map(|s| s.to_string()).collect(),
+    })
+}
+
+/// The five steps of an assessment score, red to green.
+pub const SCALE: &[&str] = &["not-present", "poor", "fair", "good", "excellent"];
+
+/// Parses a score word (or 0–4) into 0–4.
+pub fn parse_score(s: &str) -> Result<i64> {
+    let t = s.trim().to_lowercase().replace(' ', "-");
+    if let Ok(n) = t.parse::<i64>() {
+        if (0..=4).contains(&n) {
+            return Ok(n);
+        }
+    }
+    SCALE
+        .iter()
+        .position(|w| *w == t)
+        .map(|i| i as i64)
+        .ok_or_else(|| CoreError::invalid(format!("bad score '{s}': expected one of {} (or 0–4)", SCALE.join(", "))))
+}
+
+/// Default assessment criteria per interaction type.
+pub fn default_criteria(interaction: &str) -> Result<Vec<String>> {
+    let c: &[&str] = match interaction {
+        "discovery-call" => &["rapport", "upfront-contract", "pain", "budget", "decision-process", "next-step"],
+        "demo" => &["agenda-agreed", "tied-to-pain", "questions-handled", "next-step"],
+        "negotiation" => &["preparation", "value-before-price", "concessions-traded", "close-attempted"],
+        "one-on-one" => &["prepared", "owns-numbers", "commitments-kept", "open-to-coaching"],
+        other => {
+            return Err(CoreError::invalid(format!(
+                "unknown interaction type '{other}': expected one of discovery-call, demo, negotiation, one-on-one"
+            )))
+        }
+    };
+    Ok(c.iter().map(|s| s.to_string()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_meeting_type_has_an_agenda_with_questions() {
+        for t in MEETING_TYPES {
+            let a = default_agenda(t).expect("agenda");
+            assert!(!a.items.is_empty() && !a.questions.is_empty(), "{t}");
+        }
+        assert!(default_agenda("party").is_err());
+    }
+
+    #[test]
+    fn scores_parse_words_and_numbers() {
+        assert_eq!(parse_score("Not present").ok(), Some(0));
+        assert_eq!(parse_score("excellent").ok(), Some(4));
+        assert_eq!(parse_score("2").ok(), Some(2));
+        assert!(parse_score("5").is_err());
+        assert!(parse_score("great")
+            .expect_err("bad")
+            .to_string()
+            .contains("not-present, poor, fair, good, excellent"));
+    }
+}

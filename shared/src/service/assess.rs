@@ -1,0 +1,145 @@
+//! Assessment maps: managers score observed interactions, reps score
+//! themselves, per criterion from Not present (0) to Excellent (4); the two
+//! side by side, the trend per criterion, and the team's weakest criteria.
+
+use super::Kept;
+use crate::agenda::{default_criteria, parse_score, SCALE};
+use crate::docs::coaching::{self, Assessment};
+use crate::docs::DocId;
+use crate::error::{CoreError, Result};
+use crate::model::Role;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One criterion of a rep's map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CriterionView {
+    /// Criterion key.
+    pub criterion: String,
+    /// The manager's latest score (0–4).
+    pub manager: Option<i64>,
+    /// The rep's latest self-score.
+    pub own: Option<i64>,
+    /// The manager's scores over time, oldest first.
+    pub trend: Vec<i64>,
+    /// The latest manager score as a word (not-present … excellent).
+    pub word: Option<String>,
+}
+
+impl Kept {
+    /// Records an assessment: by a manager of a rep, or by a rep of themselves.
+    pub fn assess(&mut self, rep: Option<&str>, interaction: &str, scores: &[(String, String)]) -> Result<Assessment> {
+        let who = self.resolve_rep(rep)?;
+        let by_self = who.id == self.me().id;
+        if !by_self && self.me().role != Role::Manager {
+            return Err(CoreError::NotAllowed("only a manager can assess another rep".into()));
+        }
+        let criteria = default_criteria(interaction)?;
+        if scores.is_empty() {
+            return Err(CoreError::invalid(format!("give at least one score, e.g. {}=good", criteria[0])));
+        }
+        let mut map = BTreeMap::new();
+        for (c, s) in scores {
+            if !criteria.contains(c) {
+                return Err(CoreError::invalid(format!(
+                    "unknown criterion '{c}' for {interaction}: expected one of {}",
+                    criteria.join(", ")
+                )));
+            }
+            map.insert(c.clone(), parse_score(s)?);
+        }
+        let now = self.clock.now();
+        let a = Assessment {
+            id: self.ids.uuid_at(now).to_string(),
+            rep: who.id.clone(),
+            interaction: interaction.to_string(),
+            by_self,
+            by: self.me().id.clone(),
+            at: now.to_rfc3339(),
+            scores: map,
+        };
+        self.store
+            .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_assessment(d, &a)))?;
+        Ok(a)
+    }
+
+    /// Every assessment of a rep, oldest first.
+    pub fn assessments(&self, rep: Option<&str>) -> Result<Vec<Assessment>> {
+        let who = self.resolve_rep(rep)?;
+        let mut v = match self.store.load(&DocId::coaching(&who.id))? {
+            Some(d) => coaching::assessments(&d, &who.id)?,
+            None => Vec::new(),
+        };
+        v.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+        Ok(v)
+    }
+
+    /// A rep's map for one interaction: manager's and self-scores side by side, with the trend.
+    pub fn assessment_map(&self, rep: Option<&str>, interaction: &str) -> Result<Vec<CriterionView>> {
+        let all = self.assessments(rep)?;
+        Ok(default_criteria(interaction)?
+            .into_iter()
+            .map(|c| {
+                let of = |own: bool| -> Vec<i64> {
+                    all.iter()
+                        .filter(|a| a.interaction == interaction && a.by_self == own)
+                        .filter_map(|a| a.scores.get(&c).copied())
+                        .collect()
+                };
+                let trend = of(false);
+                let manager = trend.last().copied();
+                CriterionView {
+                    own: of(true).last().copied(),
+                    word: manager.and_then(|m| SCALE.get(m as usize)).map(|s| s.to_string()),
+                    manager,
+                    trend,
+                    criterion: c,
+                }
+            })
+            .collect())
+    }
+
+    /// The team's weakest criteria for an interaction: the average of each
+    /// rep's latest manager score, lowest first (managers).
+    pub fn weakest_criteria(&self, interaction: &str) -> Result<Vec<(String, f64, usize)>> {
+        self.require_manager("see the team's assessment maps")?;
+        let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for r in self.reps()? {
+            for c in self.assessment_map(Some(&r.id), interaction)? {
+                if let Some(m) = c.manager {
+                    let e = sums.entry(c.criterion).or_default();
+                    e.0 += m as f64;
+                    e.1 += 1;
+                }
+            }
+        }
+        let mut v: Vec<(String, f64, usize)> = sums.into_iter().map(|(k, (s, n))| (k, s / n as f64, n)).collect();
+        v.sort_by(|a, b| a.1.total_cmp(&b.1));
+        Ok(v)
+    }
+
+    /// Gives kudos to a member; the whole team sees them (managers).
+    pub fn give_kudos(&mut self, to: &str, text: &str) -> Result<crate::docs::team::Kudos> {
+        self.require_manager("give kudos")?;
+        let to = self.member_named(to)?;
+        let text = crate::model::clean_text("kudos", text, 500)?;
+        let now = self.clock.now();
+        let k = crate::docs::team::Kudos {
+            id: self.ids.uuid_at(now).to_string(),
+            from: self.me().id.clone(),
+            to: to.id,
+            text,
+            at: now.to_rfc3339(),
+        };
+        self.store.write(|tx| tx.edit(&DocId::team(), now.timestamp(), |d| crate::docs::team::add_kudos(d, &k)))?;
+        Ok(k)
+    }
+
+    /// The team's kudos feed, newest first.
+    pub fn kudos(&self) -> Result<Vec<crate::docs::team::Kudos>> {
+        match self.store.load(&DocId::team())? {
+            Some(d) => crate::docs::team::kudos(&d),
+            None => Ok(Vec::new()),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Coaching meetings with standard agendas, their shared notes, action items
+//! that come out of them, and the reconciliation list a meeting opens with.
+
+use super::Kept;
+use crate::agenda::{default_agenda, Agenda};
+use crate::docs::coaching::{self, Meeting};
+use crate::docs::DocId;
+use crate::error::{CoreError, Result};
+use crate::model::{clean_text, parse_date, ActionItem, ActionStatus, Role};
+use crate::service::ActionFilter;
+use serde::{Deserialize, Serialize};
+
+/// A meeting as opened: its agenda and what to reconcile first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenedMeeting {
+    /// The meeting.
+    pub meeting: Meeting,
+    /// Its agenda with coaching questions.
+    pub agenda: Agenda,
+    /// Action items to reconcile: done (with result), carried over, or dropped.
+    pub reconcile: Vec<ActionItem>,
+}
+
+impl Kept {
+    /// Meetings with a rep (me, for a rep), newest first.
+    pub fn meetings(&self, rep: Option<&str>) -> Result<Vec<Meeting>> {
+        let rep = self.resolve_rep(rep)?;
+        let mut v = match self.store.load(&DocId::coaching(&rep.id))? {
+            Some(d) => coaching::meetings(&d, &rep.id)?,
+            None => Vec::new(),
+        };
+        v.sort_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));
+        Ok(v)
+    }
+
+    /// Action items of a rep to reconcile: every open item due by today, and
+    /// every open item that came out of the last meeting.
+    pub fn reconciliation(&self, rep: Option<&str>) -> Result<Vec<ActionItem>> {
+        let who = self.resolve_rep(rep)?;
+        let today = self.clock.now().with_timezone(&self.team()?.tz()).date_naive().format("%Y-%m-%d").to_string();
+        let last = self.meetings(Some(&who.id))?.into_iter().next().map(|m| m.id);
+        let filter = ActionFilter { status: Some(ActionStatus::Open), rep: Some(who.id.clone()) };
+        let items = if self.me().role == Role::Manager {
+            self.action_items(&filter)?
+        } else {
+            self.action_items(&ActionFilter { status: Some(ActionStatus::Open), rep: None })?
+        };
+        Ok(items
+            .into_iter()
+            .filter(|a| a.rep == who.id && (a.due <= today || Some(&a.source) == last.as_ref()))
+            .collect())
+    }
+
+    /// Opens a meeting of `kind` with a rep (managers; a rep may open their own).
+    pub fn open_meeting(&mut self, rep: Option<&str>, kind: &str, date: Option<&str>) -> Result<OpenedMeeting> {
+        let who = self.resolve_rep(rep)?;
+        let agenda = default_agenda(kind)?;
+        let reconcile = self.reconciliation(Some(&who.id))?;
+        let now = self.clock.now();
+        let date = match date {
+            Some(d) => parse_date("meeting date", d)?,
+            None => now.with_timezone(&self.team()?.tz()).date_naive(),
+        };
+        let meeting = Meeting {
+            id: self.ids.uuid_at(now).to_string(),
+            rep: who.id.clone(),
+            kind: kind.to_string(),
+            date: date.format("%Y-%m-%d").to_string(),
+            agenda: agenda.items.join("\n"),
+            notes: String::new(),
+            created_by: self.me().id.clone(),
+        };
+        self.store
+            .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_meeting(d, &meeting)))?;
+        Ok(OpenedMeeting { meeting, agenda, reconcile })
+    }
+
+    fn meeting(&self, id: &str) -> Result<Meeting> {
+        for m in self.reps()?.iter().flat_map(|r| self.meetings(Some(&r.id)).unwrap_or_default()) {
+            if m.id == id {
+                return Ok(m);
+            }
+        }
+        Err(CoreError::NotFound(format!("no meeting with id {id}: `kept meeting list` lists them")))
+    }
+
+    /// Replaces a meeting's shared notes.
+    pub fn meeting_notes(&mut self, id: &str, notes: &str) -> Result<Meeting> {
+        let m = self.meeting(id)?;
+        if notes.chars().count() > 20_000 {
+            return Err(CoreError::invalid("notes are too long: at most 20000 characters"));
+        }
+        let time = self.now_secs();
+        self.store
+            .write(|tx| tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::set_meeting_notes(d, id, notes)))?;
+        self.meeting(id)
+    }
+
+    /// An action item that comes out of a meeting (owner: the rep unless named).
+    pub fn meeting_action(&mut self, meeting: &str, text: &str, due: &str, owner: Option<&str>) -> Result<ActionItem> {
+        let m = self.meeting(meeting)?;
+        let text = clean_text("action item text", text, 500)?;
+        let item = self.add_action(&text, due, Some(owner.unwrap_or(&m.rep)), Some(&m.rep))?;
+        let time = self.now_secs();
+        let id = item.id.clone();
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&m.rep), time, |d| {
+                let coll = crate::docs::map(d, &automerge::ROOT, "action_items")?;
+                let o = crate::docs::record(d, &coll, &id)?.ok_or_else(|| CoreError::NotFound(id.clone()))?;
+                automerge::transaction::Transactable::put(d, &o, "source", meeting)?;
+                Ok(())
+            })
+        })?;
+        self.action(&item.id)
+    }
+}

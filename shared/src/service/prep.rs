@@ -1,0 +1,96 @@
+//! 1-on-1 preparation for a rep: everything a manager needs in one place —
+//! the week against targets and the team median, 12-week trends, KARE split
+//! of effort vs closed sales, commitments kept, action items to reconcile,
+//! warning signs, the latest assessment beside the self-assessment, and the
+//! agenda with coaching questions.
+
+use super::{CriterionView, Kept};
+use crate::agenda::{default_agenda, Agenda};
+use crate::error::Result;
+use crate::metrics::{TrendRow, WeekSummary};
+use crate::model::{ActionItem, Member};
+use crate::signs::Sign;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything for a 1-on-1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prep {
+    /// The rep.
+    pub rep: Member,
+    /// This week against targets.
+    pub week: WeekSummary,
+    /// This week's team median per activity type (the benchmark).
+    pub team_median: BTreeMap<String, f64>,
+    /// The rep's last 12 weeks.
+    pub trends: Option<TrendRow>,
+    /// Activity counts per KARE category over 12 weeks (effort).
+    pub kare_effort: BTreeMap<String, i64>,
+    /// Won deal amounts per KARE category (results).
+    pub kare_closed: BTreeMap<String, i64>,
+    /// Share of activity commitments kept over the last 4 weeks.
+    pub commitments_kept: Option<f64>,
+    /// Action items to reconcile.
+    pub reconcile: Vec<ActionItem>,
+    /// Warning signs.
+    pub signs: Vec<Sign>,
+    /// Interaction type of the latest assessment, and the map side by side.
+    pub assessment: Option<(String, Vec<CriterionView>)>,
+    /// The meeting's agenda.
+    pub agenda: Agenda,
+}
+
+impl Kept {
+    /// Prepares a meeting of `kind` (default 1-on-1) with a rep.
+    pub fn prep(&self, rep: Option<&str>, kind: Option<&str>) -> Result<Prep> {
+        let who = self.resolve_rep(rep)?;
+        let week = self.week_summary(None, Some(&who.id))?;
+        let team_median = if self.me().role == crate::model::Role::Manager {
+            let b = self.board(None)?;
+            b.columns.iter().zip(b.median.iter()).map(|((k, _), m)| (k.clone(), *m)).collect()
+        } else {
+            BTreeMap::new()
+        };
+        let trends = self.trends(None, 12)?.rows.into_iter().find(|r| r.rep == who.id);
+        let team = self.team()?;
+        let this = self.current_week()?;
+        let (from, _) = this.plus(-11).bounds(team.tz(), team.week_start);
+        let conn = self.store.conn();
+        let mut kare_effort = BTreeMap::new();
+        let mut st = conn.prepare_cached(
+            "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 GROUP BY 1",
+        )?;
+        for r in
+            st.query_map(params![who.id, from.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        {
+            let (k, n) = r?;
+            kare_effort.insert(k, n);
+        }
+        let mut kare_closed = BTreeMap::new();
+        let mut st = conn.prepare_cached(
+            "SELECT COALESCE(kare, 'none'), SUM(amount) FROM deals WHERE rep = ?1 AND status = 'won' GROUP BY 1",
+        )?;
+        for r in st.query_map(params![who.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+            let (k, n) = r?;
+            kare_closed.insert(k, n);
+        }
+        let assessment = match self.assessments(Some(&who.id))?.into_iter().rev().find(|a| !a.by_self) {
+            Some(a) => Some((a.interaction.clone(), self.assessment_map(Some(&who.id), &a.interaction)?)),
+            None => None,
+        };
+        Ok(Prep {
+            week,
+            team_median,
+            trends,
+            kare_effort,
+            kare_closed,
+            commitments_kept: self.commitments_kept_ratio(Some(&who.id), 4)?,
+            reconcile: self.reconciliation(Some(&who.id))?,
+            signs: self.signs(Some(&who.id))?,
+            assessment,
+            agenda: default_agenda(kind.unwrap_or("one-on-one"))?,
+            rep: who,
+        })
+    }
+}
