@@ -126,7 +126,8 @@ pub async fn join_relay(
     let st = state.inner().clone();
     let k = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
         let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Kept app".into());
-        let opts = JoinOptions { url, invite, name: name.filter(|n| !n.trim().is_empty()), device_name, allow_insecure };
+        let opts =
+            JoinOptions { url, invite, name: name.filter(|n| !n.trim().is_empty()), device_name, allow_insecure };
         Ok(Kept::join(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
     })
     .await
@@ -173,7 +174,11 @@ pub async fn trends(state: State<'_, AppState>, week: Option<String>, weeks: Opt
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn action_items(state: State<'_, AppState>, status: Option<String>, rep: Option<String>) -> R<Vec<ActionItem>> {
+pub async fn action_items(
+    state: State<'_, AppState>,
+    status: Option<String>,
+    rep: Option<String>,
+) -> R<Vec<ActionItem>> {
     state
         .with(move |k| {
             let status = status.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?;
@@ -215,7 +220,11 @@ pub async fn set_target(
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn targets(state: State<'_, AppState>, rep: Option<String>, week: Option<String>) -> R<BTreeMap<String, i64>> {
+pub async fn targets(
+    state: State<'_, AppState>,
+    rep: Option<String>,
+    week: Option<String>,
+) -> R<BTreeMap<String, i64>> {
     state.with(move |k| k.targets(rep.as_deref(), self::week(week)?)).await
 }
 
@@ -285,4 +294,3 @@ pub async fn sign_out(state: State<'_, AppState>) -> R<AppStatus> {
     state.nudge(Nudge::Reconfigured);
     out
 }
-

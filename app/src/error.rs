@@ -23,7 +23,9 @@ impl UiError {
 impl From<CoreError> for UiError {
     fn from(e: CoreError) -> UiError {
         let message = match &e {
-            CoreError::Network(_) => format!("{e}. Your entries are safe on this device and will sync when the relay is back."),
+            CoreError::Network(_) => {
+                format!("{e}. Your entries are safe on this device and will sync when the relay is back.")
+            }
             CoreError::Relay { status: 401, .. } => {
                 "This device's access was revoked or has expired. Ask your manager for a new invite.".to_string()
             }

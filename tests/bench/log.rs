@@ -1,0 +1,87 @@
+//! Logging one activity into a store holding a year of a rep's history
+//! (document change + outbox + materialised rows + commit), beside a bare
+//! SQLite INSERT + commit of a comparable row, same pragmas, same run (the
+//! method of shared/benches/log_activity.rs).
+
+use chrono::{Duration, TimeZone, Utc};
+use kept_core::model::{ActivityInput, Role};
+use kept_core::{FixedClock, IdSource, InitOptions, Kept};
+use rusqlite::{params, Connection};
+use std::sync::Arc;
+use std::time::Instant;
+
+const TYPES: &[&str] = &["call", "call", "call", "conversation", "meeting-set", "email", "proposal"];
+
+pub struct LogFigures {
+    pub kept_ms: Vec<f64>,
+    pub bare_ms: Vec<f64>,
+    pub history: usize,
+}
+
+pub fn run(weeks: i64, samples: usize) -> LogFigures {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = Utc.with_ymd_and_hms(2025, 11, 24, 9, 0, 0).single().expect("valid");
+    let clock = FixedClock::new(start);
+    let opts =
+        InitOptions { team: "Bench".into(), me: "Rep".into(), role: Role::Rep, time_zone: None, week_start: None };
+    let mut k = Kept::init(&dir.path().join("rep"), opts, Arc::new(clock.clone()), IdSource::seeded(1)).expect("init");
+    // History: `weeks` × 5 days × 10 activities, one tap each.
+    let mut n = 0;
+    for day in 0..weeks * 7 {
+        let date = start + Duration::days(day);
+        if chrono::Datelike::weekday(&date).num_days_from_monday() >= 5 {
+            continue;
+        }
+        clock.set(date + Duration::hours(8));
+        for i in 0..10 {
+            let input = ActivityInput {
+                occurred_at: Some((date + Duration::minutes(i * 25)).to_rfc3339()),
+                account: Some(Some(format!("Account {}", (day * 7 + i) % 97))),
+                ..Default::default()
+            };
+            k.log_activity(TYPES[n % TYPES.len()], input, None).expect("log");
+            n += 1;
+        }
+        if day % 28 == 27 {
+            k.store_mut().maintain().expect("maintain");
+        }
+    }
+    k.store_mut().maintain().expect("maintain");
+    clock.set(start + Duration::days(weeks * 7) + Duration::hours(10));
+    let mut kept_ms = Vec::with_capacity(samples);
+    for i in 0..samples {
+        if i % 200 == 199 {
+            // The app's idle maintenance, outside the timed region.
+            k.store_mut().maintain().expect("maintain");
+        }
+        let input = ActivityInput { account: Some(Some(format!("Account {}", i % 97))), ..Default::default() };
+        let t = Instant::now();
+        k.log_activity(TYPES[i % TYPES.len()], input, None).expect("log");
+        kept_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        clock.advance(Duration::hours(1));
+    }
+
+    let conn = Connection::open(dir.path().join("bare.sqlite3")).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    conn.pragma_update(None, "synchronous", "NORMAL").expect("sync");
+    conn.execute_batch(
+        "CREATE TABLE a (id TEXT PRIMARY KEY, rep TEXT, type TEXT, occurred_at TEXT, occurred_utc INTEGER, count INTEGER, account TEXT);
+         CREATE INDEX a_rep ON a (rep, occurred_utc);",
+    )
+    .expect("schema");
+    let ids = IdSource::seeded(9);
+    let mut bare_ms = Vec::with_capacity(samples);
+    for i in 0..samples {
+        let id = ids.uuid_at(Utc::now()).to_string();
+        let t = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE").expect("begin");
+        conn.execute(
+            "INSERT INTO a VALUES (?1, 'rep', ?2, '2026-11-23T10:00:00+00:00', ?3, 1, ?4)",
+            params![id, TYPES[i % TYPES.len()], i as i64, format!("Account {}", i % 97)],
+        )
+        .expect("insert");
+        conn.execute_batch("COMMIT").expect("commit");
+        bare_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    LogFigures { kept_ms, bare_ms, history: n }
+}
