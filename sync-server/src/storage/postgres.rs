@@ -15,6 +15,8 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 /// The channel every push notifies on commit, with payload `<team_id>:<seq>`.
 pub const NOTIFY_CHANNEL: &str = "kept_seq";
+/// `application_name` of the listening connection (visible in `pg_stat_activity`).
+pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
 pub const POOL_SIZE: usize = 16;
 /// Every migration, in order: (version, SQL).
@@ -171,7 +173,8 @@ fn source_chain(e: &dyn std::error::Error) -> String {
 /// Listens on [`NOTIFY_CHANNEL`] over a dedicated connection, reconnecting
 /// with backoff; after every (re)connect it reports every team's head, since
 /// notifications sent while nobody listened are lost.
-async fn listen_loop(config: tokio_postgres::Config, target: String, on_seq: SeqCallback) {
+async fn listen_loop(mut config: tokio_postgres::Config, target: String, on_seq: SeqCallback) {
+    config.application_name(LISTENER_NAME);
     const FIRST: Duration = Duration::from_millis(100);
     let mut backoff = FIRST;
     loop {
@@ -207,14 +210,10 @@ async fn listen_once(
     let driver = AbortOnDrop(tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
         while let Some(m) = messages.next().await {
-            match m? {
-                AsyncMessage::Notification(n) => {
-                    if tx.send(n).is_err() {
-                        break;
-                    }
+            if let AsyncMessage::Notification(n) = m? {
+                if tx.send(n).is_err() {
+                    break;
                 }
-                AsyncMessage::Notice(_) => {}
-                _ => {}
             }
         }
         Ok::<(), tokio_postgres::Error>(())

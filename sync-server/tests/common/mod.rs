@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+#[allow(unused_macros)]
 /// Generates `sqlite::NAME` and `postgres::NAME` tests calling `NAME(Backend)`.
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -59,6 +60,16 @@ pub fn pg_admin(sql: &str) -> Result<(), tokio_postgres::Error> {
         drop(client);
         let _ = driver.await;
         out
+    })
+}
+
+/// The first column of the first row of `sql` run on the server's `postgres` database.
+pub fn pg_admin_i64(sql: &str) -> i64 {
+    small_rt().block_on(async {
+        let (client, conn) =
+            tokio_postgres::connect(&format!("{}/postgres", pg_server()), tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        client.query_one(sql, &[]).await.unwrap().get(0)
     })
 }
 
