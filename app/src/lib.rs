@@ -4,6 +4,7 @@
 //! (`main.rs`) and mobile (`mobile_entry_point`): Android/iOS need no code
 //! changes, only their SDKs, which this build machine does not have.
 
+pub mod coaching;
 pub mod commands;
 pub mod error;
 pub mod state;
@@ -56,6 +57,23 @@ pub fn run() {
             commands::set_team_settings,
             commands::upsert_activity_type,
             commands::sign_out,
+            coaching::signs,
+            coaching::commitments,
+            coaching::add_commitment,
+            coaching::plan_goal,
+            coaching::prep,
+            coaching::meetings,
+            coaching::open_meeting,
+            coaching::meeting_notes,
+            coaching::meeting_action,
+            coaching::action_edit,
+            coaching::assess,
+            coaching::assessment_map,
+            coaching::weakest_criteria,
+            coaching::give_kudos,
+            coaching::kudos,
+            coaching::import_csv,
+            coaching::export_csv,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -1,0 +1,193 @@
+//! Tauri commands for coaching: warning signs, commitments, the goal
+//! planner, 1-on-1 prep, meetings, assessment maps, kudos, CSV in and out.
+//! Each a few lines over kept-core.
+
+use crate::error::UiError;
+use crate::state::AppState;
+use kept_core::docs::coaching::{Assessment, Meeting};
+use kept_core::docs::team::Kudos;
+use kept_core::export::ExportKind;
+use kept_core::funnel::{Goal, Plan};
+use kept_core::import::ImportReport;
+use kept_core::model::{ActionItem, Commitment};
+use kept_core::service::{CommitmentStatus, CriterionView, OpenedMeeting, Prep};
+use kept_core::signs::Sign;
+use kept_core::CoreError;
+use std::collections::BTreeMap;
+use tauri::State;
+
+type R<T> = Result<T, UiError>;
+
+fn week(w: Option<String>) -> kept_core::Result<Option<kept_core::Week>> {
+    w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn signs(state: State<'_, AppState>, rep: Option<String>) -> R<Vec<Sign>> {
+    state.with(move |k| k.signs(rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn commitments(
+    state: State<'_, AppState>,
+    week: Option<String>,
+    rep: Option<String>,
+) -> R<Vec<CommitmentStatus>> {
+    state.with(move |k| k.commitments(self::week(week)?, rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_commitment(
+    state: State<'_, AppState>,
+    text: String,
+    kind: Option<String>,
+    count: Option<i64>,
+    week: Option<String>,
+    rep: Option<String>,
+) -> R<Commitment> {
+    state
+        .write(move |k| {
+            let kind = kind.filter(|s| !s.is_empty());
+            k.add_commitment(&text, kind.as_deref(), count, self::week(week)?, rep.as_deref())
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn plan_goal(
+    state: State<'_, AppState>,
+    income: f64,
+    commission: f64,
+    deal_size: f64,
+    working_weeks: f64,
+    rep: Option<String>,
+    agree: bool,
+) -> R<Plan> {
+    state
+        .write(move |k| {
+            let plan = k.plan_goal(Goal { income, commission, deal_size, working_weeks }, rep.as_deref())?;
+            if agree {
+                k.agree_plan(&plan, rep.as_deref())?;
+            }
+            Ok(plan)
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn prep(state: State<'_, AppState>, rep: Option<String>, kind: Option<String>) -> R<Prep> {
+    state.with(move |k| k.prep(rep.as_deref(), kind.as_deref().filter(|s| !s.is_empty()))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn meetings(state: State<'_, AppState>, rep: Option<String>) -> R<Vec<Meeting>> {
+    state.with(move |k| k.meetings(rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn open_meeting(
+    state: State<'_, AppState>,
+    rep: Option<String>,
+    kind: String,
+    date: Option<String>,
+) -> R<OpenedMeeting> {
+    state.write(move |k| k.open_meeting(rep.as_deref(), &kind, date.as_deref().filter(|s| !s.is_empty()))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn meeting_notes(state: State<'_, AppState>, id: String, notes: String) -> R<Meeting> {
+    state.write(move |k| k.meeting_notes(&id, &notes)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn meeting_action(
+    state: State<'_, AppState>,
+    meeting: String,
+    text: String,
+    due: String,
+    owner: Option<String>,
+) -> R<ActionItem> {
+    state.write(move |k| k.meeting_action(&meeting, &text, &due, owner.as_deref().filter(|s| !s.is_empty()))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn action_edit(
+    state: State<'_, AppState>,
+    id: String,
+    text: Option<String>,
+    due: Option<String>,
+    reopen: bool,
+) -> R<ActionItem> {
+    state
+        .write(move |k| {
+            k.action_edit(
+                &id,
+                text.as_deref().filter(|s| !s.is_empty()),
+                due.as_deref().filter(|s| !s.is_empty()),
+                reopen,
+            )
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn assess(
+    state: State<'_, AppState>,
+    rep: Option<String>,
+    interaction: String,
+    scores: BTreeMap<String, String>,
+) -> R<Assessment> {
+    state
+        .write(move |k| {
+            let pairs: Vec<(String, String)> = scores.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+            k.assess(rep.as_deref(), &interaction, &pairs)
+        })
+        .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn assessment_map(
+    state: State<'_, AppState>,
+    rep: Option<String>,
+    interaction: String,
+) -> R<Vec<CriterionView>> {
+    state.with(move |k| k.assessment_map(rep.as_deref(), &interaction)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn weakest_criteria(state: State<'_, AppState>, interaction: String) -> R<Vec<(String, f64, usize)>> {
+    state.with(move |k| k.weakest_criteria(&interaction)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn give_kudos(state: State<'_, AppState>, to: String, text: String) -> R<Kudos> {
+    state.write(move |k| k.give_kudos(&to, &text)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn kudos(state: State<'_, AppState>) -> R<Vec<Kudos>> {
+    state.with(|k| k.kudos()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn import_csv(state: State<'_, AppState>, csv: String, rep: Option<String>) -> R<ImportReport> {
+    state.write(move |k| k.import_csv(csv.as_bytes(), rep.as_deref())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_csv(state: State<'_, AppState>, what: String) -> R<String> {
+    state
+        .with(move |k| {
+            let kind = match what.as_str() {
+                "activities" => ExportKind::Activities,
+                "actions" => ExportKind::Actions,
+                other => {
+                    return Err(CoreError::invalid(format!("cannot export '{other}': expected activities or actions")))
+                }
+            };
+            let mut buf = Vec::new();
+            k.export_csv(kind, &mut buf)?;
+            String::from_utf8(buf).map_err(|e| CoreError::Document(e.to_string()))
+        })
+        .await
+}
