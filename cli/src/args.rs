@@ -302,6 +302,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check the store (database integrity, every document loads, views agree); --repair fixes what it can.
+    Doctor {
+        /// Drop documents that cannot be loaded (rebuilt from this device's unsent changes and a
+        /// fresh pull from the relay) and rebuild every view.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Members this device knows.
     Members {
         #[arg(long)]

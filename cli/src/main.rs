@@ -303,6 +303,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => return Err(CoreError::invalid("give kudos with both --to NAME and --text TEXT").into()),
             }
         }
+        Command::Doctor { repair } => {
+            let mut store = kept_core::store::Store::open(&home)?;
+            let problems = store.check()?;
+            if problems.is_empty() {
+                println!("The store at {} is healthy.", home.display());
+            } else {
+                for p in &problems {
+                    println!("problem: {p}");
+                }
+                if !repair {
+                    return Err(CoreError::invalid(format!(
+                        "{} problem(s) found: run `kept doctor --repair`",
+                        problems.len()
+                    ))
+                    .into());
+                }
+                let dropped = store.repair()?;
+                for d in &dropped {
+                    println!(
+                        "dropped {d}: rebuilt from this device's unsent changes; `kept sync` brings back the rest"
+                    );
+                }
+                let left = store.check()?;
+                if !left.is_empty() {
+                    anyhow::bail!("still damaged after repair: {}", left.join("; "));
+                }
+                println!("Repaired; views rebuilt from the documents.");
+            }
+        }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
     }
     Ok(())

@@ -229,27 +229,131 @@ impl Store {
         Ok(())
     }
 
+    /// Checks the store: SQLite's own integrity check, every document loads,
+    /// and the views equal a rebuild from the documents. Returns the problems
+    /// found (empty: healthy). Changes nothing.
+    pub fn check(&mut self) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let mut st = self.conn.prepare("PRAGMA integrity_check")?;
+        for r in st.query_map([], |r| r.get::<_, String>(0))? {
+            let r = r?;
+            if r != "ok" {
+                problems.push(format!("database: {r}"));
+            }
+        }
+        drop(st);
+        let mut ids = Vec::new();
+        {
+            let mut st = self.conn.prepare("SELECT id FROM documents")?;
+            for r in st.query_map([], |r| r.get::<_, String>(0))? {
+                ids.push(r?);
+            }
+        }
+        for id in ids {
+            match id.parse::<DocId>() {
+                Err(e) => problems.push(format!("document {id}: {e}")),
+                Ok(doc) => {
+                    if let Err(e) = load_doc(&self.conn, &doc) {
+                        problems.push(format!("document {id} cannot be loaded: {e}"));
+                    }
+                }
+            }
+        }
+        if problems.is_empty() {
+            let before = self.view_dump()?;
+            // Rebuild inside a transaction that is rolled back: compare, change nothing.
+            let tx = self.conn.transaction()?;
+            for t in schema::VIEW_TABLES {
+                tx.execute(&format!("DELETE FROM {t}"), [])?;
+            }
+            let docs: Vec<String> = {
+                let mut st = tx.prepare("SELECT id FROM documents")?;
+                let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+                v
+            };
+            for id in docs {
+                let id: DocId = id.parse()?;
+                if let Some(doc) = load_doc(&tx, &id)? {
+                    views::refresh(&tx, &id, &doc)?;
+                }
+            }
+            let after = dump_views(&tx)?;
+            tx.rollback()?;
+            if before != after {
+                problems.push("views disagree with the documents (run `kept doctor --repair` to rebuild them)".into());
+            }
+        }
+        self.cache.clear();
+        Ok(problems)
+    }
+
+    /// Repairs what `check` finds: a document that cannot be loaded is dropped
+    /// and rebuilt from this device's unsent changes (the relay has the rest:
+    /// the pull cursor goes back to 0 so the next sync brings them again);
+    /// then every view is rebuilt. Returns the ids of the documents dropped.
+    pub fn repair(&mut self) -> Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        let ids: Vec<String> = {
+            let mut st = self.conn.prepare("SELECT id FROM documents")?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            v
+        };
+        for id in ids {
+            let ok = id.parse::<DocId>().map(|d| load_doc(&self.conn, &d).is_ok()).unwrap_or(false);
+            if !ok {
+                dropped.push(id);
+            }
+        }
+        self.cache.clear();
+        self.write(|tx| {
+            for id in &dropped {
+                tx.tx.execute("DELETE FROM documents WHERE id = ?1", params![id])?;
+                tx.tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![id])?;
+                let Ok(doc) = id.parse::<DocId>() else { continue };
+                let mine: Vec<Vec<u8>> = {
+                    let mut st = tx.tx.prepare("SELECT bytes FROM outbox WHERE doc_id = ?1 ORDER BY seq")?;
+                    let v = st.query_map(params![id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<Vec<u8>>>>()?;
+                    v
+                };
+                let good: Vec<Vec<u8>> = mine.into_iter().filter(|b| Change::from_bytes(b.clone()).is_ok()).collect();
+                if !good.is_empty() {
+                    tx.apply(&doc, good, false)?;
+                }
+            }
+            if !dropped.is_empty() {
+                tx.set_meta("cursor", "0")?;
+            }
+            Ok(())
+        })?;
+        self.rebuild_views()?;
+        Ok(dropped)
+    }
+
     /// Every row of every view, as text, for comparisons in tests and checks.
     pub fn view_dump(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for t in schema::VIEW_TABLES {
-            let mut st = self.conn.prepare(&format!("SELECT * FROM {t}"))?;
-            let n = st.column_count();
-            let rows = st.query_map([], |r| {
-                let mut s = String::from(*t);
-                for i in 0..n {
-                    let v: rusqlite::types::Value = r.get(i)?;
-                    s.push('|');
-                    s.push_str(&format!("{v:?}"));
-                }
-                Ok(s)
-            })?;
-            let mut table = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-            table.sort();
-            out.extend(table);
-        }
-        Ok(out)
+        dump_views(&self.conn)
     }
+}
+
+/// Every row of every view table, sorted, as text.
+fn dump_views(conn: &Connection) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for t in schema::VIEW_TABLES {
+        let mut st = conn.prepare(&format!("SELECT * FROM {t}"))?;
+        let n = st.column_count();
+        let rows = st.query_map([], |r| {
+            let mut s = String::from(*t);
+            for i in 0..n {
+                let v: rusqlite::types::Value = r.get(i)?;
+                s.push_str(&format!("|{v:?}"));
+            }
+            Ok(s)
+        })?;
+        let mut table = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+        table.sort();
+        out.extend(table);
+    }
+    Ok(out)
 }
 
 fn not_a_store(home: &Path, e: &dyn std::fmt::Display) -> CoreError {
