@@ -1,224 +1,239 @@
-//! `kept-bench`: the relay's figures beside a reference measured in the same run.
+//! `kept-bench`: every figure of DESIGN.md §3, each beside a reference
+//! measured in the same run, and the ratio.
 //!
-//! - ingest: changes/s pushed by 50 concurrent clients over loopback to a real
-//!   `kept-relay` process on SQLite, beside bare SQLite batched inserts of the
-//!   same bytes (the ceiling the relay's storage cannot beat);
-//! - live delay: from a rep's `log` + `sync` to the watching manager's store
-//!   and board showing it, beside a loopback HTTP round trip.
+//! 1. log one activity into a store with a year of history vs a bare SQLite INSERT + commit;
+//! 2. relay ingest, changes/s, 50 concurrent clients on loopback, SQLite and PostgreSQL, vs bare SQLite;
+//! 3. bootstrap of a manager's new device, 50 reps × 52 weeks, vs automerge-repo's sync server;
+//! 4. live delay rep push → manager's board vs a loopback round trip;
+//! 5. team board + 12-week trends vs a plain SQL GROUP BY;
+//! 6. relay RSS with 1,000 idle live connections vs with none.
 //!
-//! `cargo run --release -p kept-tests --bin kept-bench [-- --quick]`
+//! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
+//! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
+//! (regenerate the cached team), `--no-node` (skip the automerge-repo peer).
 
-use automerge::transaction::Transactable;
-use automerge::{ObjType, ROOT};
-use base64::Engine;
-use kept_core::docs::DocId;
-use kept_core::protocol::{JoinRequest, PushChange, PushRequest};
-use kept_core::sync::client::RelayClient;
-use kept_core::sync::JoinOptions;
-use kept_core::{IdSource, Kept, SystemClock};
-use kept_tests::Relay;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod board;
+mod bootstrap;
+mod ingest;
+mod live;
+mod log;
+mod memory;
+mod relay;
+mod team;
 
-fn pct(v: &mut [f64], p: f64) -> f64 {
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Instant;
+
+fn pct(v: &[f64], p: f64) -> f64 {
+    let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
+    v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
 }
 
-/// `n` changes of one rep's week log, as the app would make them.
-fn changes(member: &str, n: usize) -> Vec<PushChange> {
-    let id = DocId::log(member, "2026-W48".parse().expect("week"));
-    let mut doc = kept_core::docs::genesis(&id).expect("genesis");
-    let mut out: Vec<PushChange> =
-        doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).map(|b| push(&id, b)).collect();
-    doc.set_actor(automerge::ActorId::random());
-    let coll = match automerge::ReadDoc::get(&doc, ROOT, "activities") {
-        Ok(Some((_, o))) => o,
-        _ => panic!("no activities map"),
-    };
-    for i in 0..n {
-        let o = doc.put_object(&coll, format!("a{i:06}"), ObjType::Map).expect("put");
-        doc.put(&o, "type", "call").expect("put");
-        doc.put(&o, "occurred_at", "2026-11-23T10:00:00+00:00").expect("put");
-        doc.put(&o, "count", 1i64).expect("put");
-        doc.commit();
-        let c = doc.get_last_local_change().expect("change");
-        out.push(push(&id, c.raw_bytes().to_vec()));
+struct Row {
+    figure: String,
+    kept: String,
+    reference: String,
+    ratio: String,
+    goal: String,
+}
+
+fn num(v: f64) -> String {
+    if v.is_nan() {
+        "n/a".into()
+    } else if v >= 1000.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.3}")
     }
+}
+
+fn row(figure: impl Into<String>, kept: f64, reference: Option<f64>, goal: impl Into<String>) -> Row {
+    let (reference, ratio) = match reference {
+        Some(r) if !r.is_nan() && !kept.is_nan() => (num(r), format!("{:.2}x", kept / r)),
+        Some(r) => (num(r), "n/a".into()),
+        None => ("n/a".into(), "n/a".into()),
+    };
+    Row { figure: figure.into(), kept: num(kept), reference, ratio, goal: goal.into() }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+fn step<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    eprintln!("· {name} …");
+    let t0 = Instant::now();
+    let out = f();
+    eprintln!("  {name}: {:.1} s", t0.elapsed().as_secs_f64());
     out
 }
 
-fn push(id: &DocId, bytes: Vec<u8>) -> PushChange {
-    PushChange {
-        doc: id.to_string(),
-        kind: id.kind(),
-        subject: id.subject().map(str::to_string),
-        data: base64::engine::general_purpose::STANDARD.encode(bytes),
-    }
-}
-
-fn ingest(clients: usize, per_client: usize, batch: usize) -> (f64, f64) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
-    let team = relay.admin(&["team", "create", "--name", "Bench", "--manager", "Boss"]);
-    let anon = RelayClient::new(&relay.url, None);
-    let boss = anon
-        .join(&JoinRequest {
-            invite: team["invite"].as_str().expect("invite").into(),
-            name: None,
-            device_name: "bench".into(),
-        })
-        .expect("join");
-    let boss_client = RelayClient::new(&relay.url, Some(boss.token));
-    let mut work = Vec::new();
-    for i in 0..clients {
-        let inv = boss_client
-            .invite(&kept_core::protocol::InviteRequest {
-                role: kept_core::model::Role::Rep,
-                name: Some(format!("rep{i}")),
-                member_id: None,
-            })
-            .expect("invite");
-        let j = anon.join(&JoinRequest { invite: inv.code, name: None, device_name: "bench".into() }).expect("join");
-        work.push((RelayClient::new(&relay.url, Some(j.token)), changes(&j.member_id, per_client)));
-    }
-    let total: usize = work.iter().map(|w| w.1.len()).sum();
-    let t0 = Instant::now();
-    let handles: Vec<_> = work
-        .into_iter()
-        .map(|(client, changes)| {
-            std::thread::spawn(move || {
-                for chunk in changes.chunks(batch) {
-                    client.push(&PushRequest { changes: chunk.to_vec() }).expect("push");
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().expect("client thread");
-    }
-    let relay_rate = total as f64 / t0.elapsed().as_secs_f64();
-
-    // Reference: the same bytes in bare SQLite, same batch size, one transaction per batch.
-    let conn = rusqlite_like::open(&dir.path().join("bare.sqlite3"));
-    let blob = vec![7u8; 120];
-    let t0 = Instant::now();
-    let mut n = 0;
-    while n < total {
-        rusqlite_like::insert_batch(&conn, n, batch.min(total - n), &blob);
-        n += batch;
-    }
-    let bare_rate = total as f64 / t0.elapsed().as_secs_f64();
-    drop(relay);
-    (relay_rate, bare_rate)
-}
-
-/// Bare SQLite (the same bundled SQLite as the relay and the store).
-mod rusqlite_like {
-    use rusqlite::{params, Connection};
-    pub fn open(path: &std::path::Path) -> Connection {
-        let c = Connection::open(path).expect("open");
-        c.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
-             CREATE TABLE changes (team TEXT, seq INTEGER, doc TEXT, hash TEXT PRIMARY KEY, bytes BLOB);",
-        )
-        .expect("schema");
-        c
-    }
-    pub fn insert_batch(c: &Connection, start: usize, n: usize, blob: &[u8]) {
-        c.execute_batch("BEGIN IMMEDIATE").expect("begin");
-        {
-            let mut st = c.prepare_cached("INSERT INTO changes VALUES ('t', ?1, 'log/x', ?2, ?3)").expect("prepare");
-            for i in start..start + n {
-                st.execute(params![i as i64, format!("{i:064}"), blob]).expect("insert");
-            }
-        }
-        c.execute_batch("COMMIT").expect("commit");
-    }
-}
-
-fn live_delay(samples: usize) -> (Vec<f64>, Vec<f64>) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
-    let team = relay.admin(&["team", "create", "--name", "Live", "--manager", "Mia"]);
-    let join = |invite: &str, home: &std::path::Path| {
-        let opts = JoinOptions {
-            url: relay.url.clone(),
-            invite: invite.into(),
-            name: None,
-            device_name: "bench".into(),
-            allow_insecure: false,
-        };
-        Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
-    };
-    let mut mia = join(team["invite"].as_str().expect("invite"), &dir.path().join("mia"));
-    let inv = mia.invite(kept_core::model::Role::Rep, Some("Anna")).expect("invite");
-    let mut anna = join(&inv.code, &dir.path().join("anna"));
-    mia.sync().expect("sync");
-    let mut live = mia.relay().expect("relay").live().expect("live");
-    let _hello = live.next_event().expect("hello");
-    let mut delays = Vec::new();
-    let mut rtt = Vec::new();
-    let health = RelayClient::new(&relay.url, None);
-    for i in 0..samples {
-        let t0 = Instant::now();
-        anna.log_activity("call", Default::default(), None).expect("log");
-        anna.sync().expect("rep sync");
-        // The manager's watcher: wake on the live event, pull, render the board.
-        loop {
-            let ev = live.next_event().expect("event").expect("open");
-            if ev.seq > mia.synced_seq().expect("seq") {
-                break;
-            }
-        }
-        mia.sync().expect("manager sync");
-        let board = mia.board(None).expect("board");
-        let count = board
-            .rows
-            .iter()
-            .find(|r| r.name == "Anna")
-            .and_then(|r| r.cells.iter().find(|c| c.kind == "call"))
-            .map(|c| c.count);
-        assert_eq!(count, Some(i as i64 + 1), "the board shows every call");
-        delays.push(t0.elapsed().as_secs_f64() * 1e3);
-        let t1 = Instant::now();
-        health.health().expect("health");
-        rtt.push(t1.elapsed().as_secs_f64() * 1e3);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (delays, rtt)
-}
-
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
-    let (clients, per_client, samples) = if quick { (10, 200, 10) } else { (50, 2000, 100) };
-    println!(
-        "kept-bench{} — {} cores",
-        if quick { " (quick)" } else { "" },
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    );
-    let (relay_rate, bare_rate) = ingest(clients, per_client, 100);
-    println!("{:<58} {:>12} {:>12} {:>7}", "figure", "kept", "reference", "ratio");
-    println!(
-        "{:<58} {:>12.0} {:>12.0} {:>6.2}x",
-        format!("relay ingest, changes/s, {clients} clients, SQLite (ref: bare SQLite)"),
-        relay_rate,
-        bare_rate,
-        relay_rate / bare_rate
-    );
-    let (mut d, mut r) = live_delay(samples);
-    let (d50, d99, r50) = (pct(&mut d, 0.5), pct(&mut d, 0.99), pct(&mut r, 0.5));
-    println!(
-        "{:<58} {:>12.1} {:>12.2} {:>6.0}x",
-        "live delay rep log+sync → manager board, p50 ms (ref: RTT)",
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |f: &str| args.iter().any(|a| a == f);
+    let quick = flag("--quick");
+    let t_all = Instant::now();
+    // Sizes: (log history weeks, log samples, ingest clients, per client, team reps, team weeks,
+    // live samples, board samples, idle connections)
+    let (log_weeks, log_n, clients, per_client, reps, weeks, live_n, board_n, conns) =
+        if quick { (4, 100, 10, 200, 3, 2, 10, 20, 50) } else { (52, 2000, 50, 2000, 50, 52, 100, 200, 1000) };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut rows: Vec<Row> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+
+    // 1. Logging one activity.
+    let l = step("log one activity", || log::run(log_weeks, log_n));
+    let (k50, k99, b50, b99) =
+        (pct(&l.kept_ms, 0.5), pct(&l.kept_ms, 0.99), pct(&l.bare_ms, 0.5), pct(&l.bare_ms, 0.99));
+    rows.push(row(
+        format!("log 1 activity ({} in store), p50 ms [ref: bare INSERT+commit]", l.history),
+        k50,
+        Some(b50),
+        "",
+    ));
+    rows.push(row(
+        "log 1 activity, p99 ms",
+        k99,
+        Some(b99),
+        format!("p99 < 5 ms [{}], ≤ 3x ref [{}]", verdict(k99 < 5.0), verdict(k99 <= 3.0 * b99)),
+    ));
+
+    // 2. Relay ingest.
+    let batch = 100;
+    let sqlite_rate = step("relay ingest (SQLite)", || {
+        ingest::relay_rate(tmp.path().join("ingest.sqlite3").to_str().expect("utf-8"), clients, per_client, batch)
+    });
+    let bare =
+        step("bare SQLite ingest", || ingest::bare_rate(&tmp.path().join("bare.sqlite3"), clients * per_client, batch));
+    rows.push(row(
+        format!("relay ingest, changes/s, {clients} clients, SQLite [ref: bare SQLite]"),
+        sqlite_rate,
+        Some(bare),
+        format!("≥ 20000/s [{}]", verdict(sqlite_rate >= 20000.0)),
+    ));
+    let pg_rate = step("relay ingest (PostgreSQL)", || match relay::PgDb::create() {
+        None => {
+            notes.push("PostgreSQL: no server answered on 127.0.0.1:5432; n/a".into());
+            f64::NAN
+        }
+        Some(db) => match catch_unwind(AssertUnwindSafe(|| ingest::relay_rate(&db.url, clients, per_client, batch))) {
+            Ok(r) => r,
+            Err(_) => {
+                notes.push("PostgreSQL: the relay failed on PostgreSQL (see the panic above); n/a".into());
+                f64::NAN
+            }
+        },
+    });
+    rows.push(row(
+        format!("relay ingest, changes/s, {clients} clients, PostgreSQL [ref: bare SQLite]"),
+        pg_rate,
+        Some(bare),
+        "(no goal)",
+    ));
+
+    // 3. Bootstrap of a manager's new device (+ the automerge-repo peer).
+    let team = step("bench team", || team::team(reps, weeks, 7, !quick, flag("--fresh"), tmp.path()));
+    let node = if flag("--no-node") { Err("--no-node".to_string()) } else { bootstrap::node_ready(!quick) };
+    if let Err(e) = &node {
+        notes.push(format!("automerge-repo peer: {e}; n/a"));
+    }
+    let b = step("bootstrap", || bootstrap::run(&team, tmp.path(), node.is_ok()));
+    let repo_s = match &b.repo {
+        Ok(r) => {
+            if r.docs != b.docs || r.activities != b.activities {
+                notes.push(format!(
+                    "automerge-repo client loaded {} docs / {} activities (Kept: {} / {})",
+                    r.docs, r.activities, b.docs, b.activities
+                ));
+            }
+            Some(r.s)
+        }
+        Err(e) => {
+            if node.is_ok() {
+                notes.push(format!("automerge-repo peer failed: {e}"));
+            }
+            None
+        }
+    };
+    rows.push(row(
+        format!(
+            "bootstrap new manager device, {reps} reps × {weeks} wk ({} activities, {} docs, {} changes), s [ref: automerge-repo]",
+            b.activities, b.docs, b.changes
+        ),
+        b.kept_s,
+        repo_s,
+        format!(
+            "< 5 s [{}], faster than ref [{}]",
+            verdict(b.kept_s < 5.0),
+            repo_s.map(|r| verdict(b.kept_s < r)).unwrap_or("n/a")
+        ),
+    ));
+    notes.push(format!(
+        "bootstrap: join + pull + apply {:.2} s, board + trends {:.3} s; team generated in {:.0} s (cached)",
+        b.join_s,
+        b.kept_s - b.join_s,
+        team.generated_s
+    ));
+
+    // 4. Live delay.
+    let (d, r) = step("live delay", || live::run(live_n));
+    let (d50, d99) = (pct(&d, 0.5), pct(&d, 0.99));
+    rows.push(row(
+        "live delay rep log+sync → manager board, p50 ms [ref: loopback RTT]",
         d50,
-        r50,
-        d50 / r50
-    );
-    println!("{:<58} {:>12.1}", "live delay p99 ms", d99);
+        Some(pct(&r, 0.5)),
+        format!("< 300 ms [{}]", verdict(d50 < 300.0)),
+    ));
+    rows.push(row("live delay, p99 ms", d99, Some(pct(&r, 0.99)), ""));
+
+    // 5. Board + trends on the bootstrapped store.
+    let (bk, bs) = step("board + trends", || board::run(&b.manager, board_n));
+    rows.push(row(
+        format!("board + 12-week trends, {reps} reps, p50 ms [ref: SQL GROUP BY]"),
+        pct(&bk, 0.5),
+        Some(pct(&bs, 0.5)),
+        "",
+    ));
+    let bk99 = pct(&bk, 0.99);
+    rows.push(row(
+        "board + 12-week trends, p99 ms",
+        bk99,
+        Some(pct(&bs, 0.99)),
+        format!("p99 < 20 ms [{}]", verdict(bk99 < 20.0)),
+    ));
+
+    // 6. Relay memory.
+    let m = step("relay memory", || memory::run(conns));
+    rows.push(row(
+        format!("relay RSS, {} idle live connections, MB [ref: no connections]", m.conns),
+        m.live_mb,
+        Some(m.idle_mb),
+        format!("< 150 MB [{}]", verdict(m.live_mb < 150.0)),
+    ));
+    if m.sockets < m.conns {
+        notes.push(format!("relay memory: only {} sockets open in the relay at the measurement", m.sockets));
+    }
+
     println!(
-        "goals: ingest ≥ 20000/s [{}]; live delay p50 < 300 ms [{}]",
-        if relay_rate >= 20000.0 { "met" } else { "MISSED" },
-        if d50 < 300.0 { "met" } else { "MISSED" }
+        "kept-bench{} — {} cores, {:.0} s",
+        if quick { " (quick)" } else { "" },
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        t_all.elapsed().as_secs_f64()
     );
+    let w = rows.iter().map(|r| r.figure.chars().count()).max().unwrap_or(10);
+    println!("| {:<w$} | {:>9} | {:>9} | {:>8} | goal |", "figure", "kept", "reference", "ratio");
+    println!("|{}|{}|{}|{}|------|", "-".repeat(w + 2), "-".repeat(11), "-".repeat(11), "-".repeat(10));
+    for r in &rows {
+        println!("| {:<w$} | {:>9} | {:>9} | {:>8} | {} |", r.figure, r.kept, r.reference, r.ratio, r.goal);
+    }
+    for n in notes {
+        println!("note: {n}");
+    }
 }

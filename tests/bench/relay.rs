@@ -1,12 +1,24 @@
 //! A `kept-relay` process for the bench (like `kept_tests::Relay`, plus its
 //! pid for the memory figure and PostgreSQL URLs for `--db`).
 
+use kept_core::model::Role;
 use kept_core::protocol::{InviteRequest, JoinRequest};
 use kept_core::sync::client::RelayClient;
-use kept_core::model::Role;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// The folder of the running bench, where `kept-relay` must be (built with the same profile).
+pub fn bin_dir() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("bench executable path");
+    let dir = exe.parent().expect("target dir").to_path_buf();
+    assert!(
+        dir.join("kept-relay").is_file(),
+        "{} is missing: build it first (`cargo build --release -p kept-relay`, or without --release for a debug bench)",
+        dir.join("kept-relay").display()
+    );
+    dir
+}
 
 /// A relay on 127.0.0.1:0, killed on drop.
 pub struct RelayProc {
@@ -18,7 +30,7 @@ pub struct RelayProc {
 impl RelayProc {
     /// Starts `kept-relay serve --db DB` (a SQLite path or a postgres:// URL).
     pub fn start(db: &str) -> RelayProc {
-        let mut child = Command::new(kept_tests::bin_dir().join("kept-relay"))
+        let mut child = Command::new(bin_dir().join("kept-relay"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -57,7 +69,7 @@ impl RelayProc {
 
 /// Runs a `kept-relay` admin command against `db`.
 pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(kept_tests::bin_dir().join("kept-relay"))
+    let out = Command::new(bin_dir().join("kept-relay"))
         .args(args)
         .args(["--db", db, "--json"])
         .output()
@@ -75,7 +87,6 @@ impl Drop for RelayProc {
 
 /// A team on `relay`: the manager's client, and `n` joined reps' (member id, client).
 pub struct BenchTeam {
-    pub manager: RelayClient,
     pub reps: Vec<(String, RelayClient)>,
 }
 
@@ -98,7 +109,7 @@ pub fn team(relay: &RelayProc, reps: usize) -> BenchTeam {
         let j = anon.join(&JoinRequest { invite: inv.code, name: None, device_name: "bench".into() }).expect("join");
         out.push((j.member_id, RelayClient::new(&relay.url, Some(j.token))));
     }
-    BenchTeam { manager, reps: out }
+    BenchTeam { reps: out }
 }
 
 /// A throwaway PostgreSQL database on 127.0.0.1:5432 (trust auth), dropped on drop.

@@ -35,7 +35,6 @@ pub struct TeamData {
     pub manager_token: String,
     pub manager_member: String,
     pub reps: usize,
-    pub weeks: i64,
     pub activities: usize,
     pub generated_s: f64,
 }
@@ -200,7 +199,6 @@ fn generate(dir: &Path, reps: usize, weeks: i64, seed: u64) -> TeamData {
         manager_token: token,
         manager_member: manager.me().id.clone(),
         reps,
-        weeks,
         activities: total.into_inner(),
         generated_s: t0.elapsed().as_secs_f64(),
     };
@@ -214,12 +212,15 @@ fn generate(dir: &Path, reps: usize, weeks: i64, seed: u64) -> TeamData {
 }
 
 /// The team, generated now (quick mode, into `tmp`) or taken from the cache.
-pub fn team(reps: usize, weeks: i64, seed: u64, cache: bool, tmp: &Path) -> TeamData {
+pub fn team(reps: usize, weeks: i64, seed: u64, cache: bool, fresh: bool, tmp: &Path) -> TeamData {
     if !cache {
         return generate(&tmp.join("team"), reps, weeks, seed);
     }
-    let root = kept_tests::bin_dir().parent().expect("target").join("kept-bench-cache");
+    let root = crate::relay::bin_dir().parent().expect("target").join("kept-bench-cache");
     let dir = root.join(format!("team-{reps}x{weeks}-seed{seed}-v{CACHE_VERSION}"));
+    if fresh {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     if let Ok(bytes) = std::fs::read(dir.join("team.json")) {
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
             let t = TeamData {
@@ -227,7 +228,6 @@ pub fn team(reps: usize, weeks: i64, seed: u64, cache: bool, tmp: &Path) -> Team
                 manager_token: v["manager_token"].as_str().unwrap_or_default().to_string(),
                 manager_member: v["manager_member"].as_str().unwrap_or_default().to_string(),
                 reps,
-                weeks,
                 activities: v["activities"].as_u64().unwrap_or_default() as usize,
                 generated_s: v["generated_s"].as_f64().unwrap_or_default(),
             };
