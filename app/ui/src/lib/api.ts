@@ -177,6 +177,144 @@ export interface SyncEvent {
   pulled?: number;
 }
 
+// ---- coaching ----
+
+export type Severity = 'info' | 'warning' | 'alert';
+export type SignKind =
+  | 'activity-drop'
+  | 'missed-pattern'
+  | 'missed-once'
+  | 'overdue-actions'
+  | 'silence'
+  | 'conversion-drop';
+
+export interface Sign {
+  rep: string;
+  name: string;
+  kind: SignKind | string;
+  severity: Severity;
+  message: string;
+  numbers: Record<string, number>;
+}
+
+export type CommitmentState = 'open' | 'kept' | 'missed' | 'not-in-control';
+
+export interface Commitment {
+  id: string;
+  rep: string;
+  week: string;
+  kind: 'activity' | 'outcome';
+  activity: string | null;
+  count: number;
+  text: string;
+}
+
+export interface CommitmentStatus {
+  commitment: Commitment;
+  actual: number | null;
+  state: CommitmentState;
+  advice: string | null;
+}
+
+export interface Goal {
+  income: number;
+  /** Share of revenue, 0.1 = 10 %. */
+  commission: number;
+  deal_size: number;
+  working_weeks: number;
+}
+
+export interface Ratio {
+  value: number;
+  /** True: from the rep's own history; false: the team default. */
+  own: boolean;
+  basis: number;
+}
+
+export type RatioKey = 'connect' | 'meeting' | 'proposal' | 'win';
+
+export interface Plan {
+  goal: Goal;
+  ratios: Record<RatioKey, Ratio>;
+  /** [stage, per year, per week] from income down to calls. */
+  stages: [string, number, number][];
+  /** [activity type, weekly count]. */
+  targets: [string, number][];
+}
+
+export type MeetingKind = 'one-on-one' | 'deal-review' | 'pipeline-review' | 'forecast-review' | 'weekly-scrum';
+export type Interaction = 'discovery-call' | 'demo' | 'negotiation' | 'one-on-one';
+export type ScoreWord = 'not-present' | 'poor' | 'fair' | 'good' | 'excellent';
+
+export interface Agenda {
+  kind: string;
+  title: string;
+  items: string[];
+  questions: string[];
+}
+
+export interface CriterionView {
+  criterion: string;
+  /** 0–4 */
+  manager: number | null;
+  own: number | null;
+  trend: number[];
+  word: string | null;
+}
+
+export interface Prep {
+  rep: Member;
+  week: WeekSummary;
+  team_median: Record<string, number>;
+  trends: TrendRow | null;
+  kare_effort: Record<string, number>;
+  kare_closed: Record<string, number>;
+  commitments_kept: number | null;
+  reconcile: ActionItem[];
+  signs: Sign[];
+  assessment: [string, CriterionView[]] | null;
+  agenda: Agenda;
+}
+
+export interface Meeting {
+  id: string;
+  rep: string;
+  kind: string;
+  date: string;
+  /** One agenda item a line. */
+  agenda: string;
+  notes: string;
+  created_by: string;
+}
+
+export interface OpenedMeeting {
+  meeting: Meeting;
+  agenda: Agenda;
+  reconcile: ActionItem[];
+}
+
+export interface Assessment {
+  id: string;
+  rep: string;
+  interaction: string;
+  by_self: boolean;
+  by: string;
+  at: string;
+  scores: Record<string, number>;
+}
+
+export interface Kudos {
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  at: string;
+}
+
+export interface ImportReport {
+  imported: number;
+}
+
 export class ApiError extends Error {
   readonly kind: string;
   constructor(kind: string, message: string) {
@@ -262,6 +400,39 @@ export const api = {
     retired: boolean;
   }) => call<TeamSettings>('upsert_activity_type', a),
   signOut: () => call<AppStatus>('sign_out'),
+
+  // coaching
+  signs: (a: { rep: string | null }) => call<Sign[]>('signs', a),
+  commitments: (a: { week: string | null; rep: string | null }) => call<CommitmentStatus[]>('commitments', a),
+  addCommitment: (a: { text: string; kind: string | null; count: number | null; week: string | null; rep: string | null }) =>
+    call<Commitment>('add_commitment', a),
+  planGoal: (a: {
+    income: number;
+    commission: number;
+    deal_size: number;
+    working_weeks: number;
+    rep: string | null;
+    agree: boolean;
+  }) => call<Plan>('plan_goal', a),
+  prep: (a: { rep: string | null; kind: MeetingKind | null }) => call<Prep>('prep', a),
+  meetings: (a: { rep: string | null }) => call<Meeting[]>('meetings', a),
+  openMeeting: (a: { rep: string | null; kind: MeetingKind; date: string | null }) =>
+    call<OpenedMeeting>('open_meeting', a),
+  meetingNotes: (a: { id: string; notes: string }) => call<Meeting>('meeting_notes', a),
+  meetingAction: (a: { meeting: string; text: string; due: string; owner: string | null }) =>
+    call<ActionItem>('meeting_action', a),
+  actionEdit: (a: { id: string; text: string | null; due: string | null; reopen: boolean }) =>
+    call<ActionItem>('action_edit', a),
+  assess: (a: { rep: string | null; interaction: Interaction; scores: Record<string, ScoreWord> }) =>
+    call<Assessment>('assess', a),
+  assessmentMap: (a: { rep: string | null; interaction: Interaction }) =>
+    call<CriterionView[]>('assessment_map', a),
+  weakestCriteria: (a: { interaction: Interaction }) =>
+    call<[string, number, number][]>('weakest_criteria', a),
+  giveKudos: (a: { to: string; text: string }) => call<Kudos>('give_kudos', a),
+  kudos: () => call<Kudos[]>('kudos', {}),
+  importCsv: (a: { csv: string; rep: string | null }) => call<ImportReport>('import_csv', a),
+  exportCsv: (a: { what: 'activities' | 'actions' }) => call<string>('export_csv', a),
 };
 
 /** Subscribe to the background sync task's `sync-status` event. */
