@@ -44,7 +44,8 @@ impl From<deadpool_postgres::PoolError> for StorageError {
     }
 }
 
-/// The PostgreSQL store.
+/// The PostgreSQL store. Use it on the tokio runtime that connected it: each
+/// pooled connection is driven by a task spawned on that runtime.
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
