@@ -143,5 +143,15 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     mgr.wait_text("[data-testid=board-cell-Anna-call]", |t| t.trim().starts_with('2'));
     mgr.wait_text("[data-testid=board-cell-Anna-meeting-set]", |t| t.trim().starts_with('1'));
     mgr.screenshot(&shots.join("manager-board.png"));
+    mgr.wait("[data-testid=signs-panel]");
+
+    // Recognition travels live: the manager gives kudos, the rep's open app shows it.
+    mgr.click("[data-testid=kudos-to] option[value=Anna]");
+    mgr.type_in("[data-testid=kudos-text]", "Two calls before nine!");
+    mgr.click("[data-testid=kudos-give]");
+    mgr.wait_text("[data-testid=kudos-feed]", |t| t.contains("Two calls before nine!"));
+    rep.click("[data-testid=nav-week]");
+    rep.wait_text("[data-testid=kudos-feed]", |t| t.contains("Two calls before nine!"));
+    rep.screenshot(&shots.join("rep-week.png"));
     drop(relay);
 }

@@ -136,6 +136,10 @@ pub struct WeekSummary {
     pub from: String,
     /// End (exclusive).
     pub to: String,
+    /// The week's first day in the team's calendar (YYYY-MM-DD).
+    pub first_day: String,
+    /// The week's last day in the team's calendar (YYYY-MM-DD).
+    pub last_day: String,
     /// Working-time progress.
     pub progress: Progress,
     /// One row per catalog type (plus any type logged that left the catalog).
@@ -290,6 +294,8 @@ pub fn week_summary(
         rep_name: rep_name.to_string(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
+        first_day: week.first_day(team.week_start).format("%Y-%m-%d").to_string(),
+        last_day: (week.first_day(team.week_start) + Duration::days(6)).format("%Y-%m-%d").to_string(),
         progress: p,
         rows,
         kare,

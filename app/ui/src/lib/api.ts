@@ -92,6 +92,9 @@ export interface WeekSummary {
   rep_name: string;
   from: string;
   to: string;
+  /** First and last day of the week in the team's calendar (YYYY-MM-DD). */
+  first_day: string;
+  last_day: string;
   progress: Progress;
   rows: WeekRow[];
   kare: KareSplit;
