@@ -7,7 +7,7 @@ set -euo pipefail
 want_app=0
 [ "${1:-}" = "--app" ] && want_app=1
 
-need=(build-essential pkg-config libssl-dev ca-certificates curl python3)
+need=(build-essential pkg-config libssl-dev ca-certificates curl python3 postgresql postgresql-client)
 if [ "$want_app" = 1 ]; then
   need+=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev xvfb xauth webkit2gtk-driver nodejs npm)
 fi
@@ -37,6 +37,27 @@ if [ "$want_app" = 1 ]; then
   fi
   # The web UI's packages (pinned by package-lock.json).
   (cd "$(dirname "$0")/../app/ui" && if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund --loglevel=error; fi)
+fi
+
+# PostgreSQL for the relay's PostgreSQL tests (127.0.0.1:5432, trust auth for local tests).
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  ver=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+  if [ -n "$ver" ]; then
+    echo "install-deps: starting PostgreSQL $ver"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null || pg_ctlcluster "$ver" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "install-deps: PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+fi
+# The tests connect as postgres@127.0.0.1 without a password (a fresh Debian
+# install asks for one): allow local loopback connections for this test machine.
+if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+  hba=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | sort -V | tail -1)
+  if [ -n "$hba" ] && ! grep -q "kept-tests" "$hba"; then
+    sed -i '1i host all all 127.0.0.1/32 trust # kept-tests: loopback only' "$hba"
+    ver=$(basename "$(dirname "$(dirname "$hba")")")
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main reload 2>/dev/null || pg_ctlcluster "$ver" main reload || true
+  fi
 fi
 
 if ! command -v cargo >/dev/null; then

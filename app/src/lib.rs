@@ -27,6 +27,7 @@ fn home(app: &tauri::App) -> PathBuf {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let state = AppState::new(home(app));
             worker::spawn(app.handle().clone(), state.clone());

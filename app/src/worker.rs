@@ -13,6 +13,7 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
+use tauri_plugin_notification::NotificationExt;
 
 /// Payload of the `sync-status` event.
 #[derive(Debug, Clone, Serialize)]
@@ -82,7 +83,10 @@ fn run(app: AppHandle, state: AppState, tx: Sender<Nudge>, rx: Receiver<Nudge>) 
                 }
             },
         };
-        match rx.recv_timeout(wait) {
+        if let Some(kept) = k.as_mut() {
+            remind(&app, kept);
+        }
+        match rx.recv_timeout(wait.min(Duration::from_secs(300))) {
             Ok(Nudge::LocalWrite) => std::thread::sleep(Duration::from_millis(300)), // let a burst of taps settle
             Ok(Nudge::Live(seq)) => {
                 if k.as_ref().and_then(|kept| kept.synced_seq().ok()).is_some_and(|s| s >= seq) {
@@ -109,6 +113,21 @@ fn run(app: AppHandle, state: AppState, tx: Sender<Nudge>, rx: Receiver<Nudge>) 
                 _ => {}
             }
         }
+    }
+}
+
+/// Shows due reminders (action items due today, the end-of-day nudge) through
+/// the OS's notifications, each once.
+fn remind(app: &AppHandle, k: &mut Kept) {
+    let Ok(due) = k.reminders() else { return };
+    let mut shown = Vec::new();
+    for r in due {
+        if app.notification().builder().title(&r.title).body(&r.body).show().is_ok() {
+            shown.push(r.key);
+        }
+    }
+    if !shown.is_empty() {
+        let _ = k.mark_reminded(&shown);
     }
 }
 

@@ -171,3 +171,22 @@ fn commitments_goal_plans_and_csv_imports() {
     assert_eq!(anna.store().view_dump().expect("dump"), before, "nothing half-imported");
     assert!(anna.import_csv("Date\n2026-11-23\n".as_bytes(), None).is_err(), "no type column");
 }
+
+#[test]
+fn reminders_fire_once_for_items_due_today_and_the_end_of_day_nudge() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock(); // Wednesday 16:00 UTC, a working day
+    let (_mia, mut anna) = team_of_two(dir.path(), &clock);
+    let item = anna.add_action("Call Globex back", "2026-11-25", None, None).expect("item");
+    anna.add_action("Later", "2026-11-27", None, None).expect("item");
+    let r = anna.reminders().expect("reminders");
+    let keys: Vec<&str> = r.iter().map(|x| x.key.as_str()).collect();
+    assert_eq!(keys, vec![format!("2026-11-25/{}", item.id).as_str(), "2026-11-25/nudge"]);
+    anna.mark_reminded(&r.iter().map(|x| x.key.clone()).collect::<Vec<_>>()).expect("mark");
+    assert!(anna.reminders().expect("again").is_empty(), "each reminder is shown once");
+    // Tomorrow: no item due, and a log in the afternoon silences the nudge.
+    clock.set(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 17, 0, 0).single().expect("valid"));
+    anna.log_activity("call", Default::default(), None).expect("log");
+    assert!(anna.reminders().expect("tomorrow").is_empty());
+    anna.set_nudge(false).expect("off");
+}

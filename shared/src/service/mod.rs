@@ -10,6 +10,7 @@ mod meetings;
 pub(crate) mod merge;
 mod plan;
 mod prep;
+mod reminders;
 
 pub use actions::ActionFilter;
 pub use assess::CriterionView;
@@ -17,6 +18,7 @@ pub use commitments::CommitmentStatus;
 pub use meetings::OpenedMeeting;
 pub use merge::{may_read, MergeReport};
 pub use prep::Prep;
+pub use reminders::Reminder;
 
 use crate::clock::{Clock, IdSource};
 use crate::docs::{self, DocId};
