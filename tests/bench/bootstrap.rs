@@ -24,13 +24,18 @@ pub struct Bootstrap {
     pub repo: Result<RepoFetch, String>,
     pub docs: usize,
     pub changes: i64,
+    /// Snapshots the relay holds (compacted documents).
+    pub snapshots: i64,
     pub activities: i64,
     /// The manager's new device, for the board figure.
     pub manager: Kept,
 }
 
 pub struct RepoFetch {
+    /// Seconds from the client's connection being ready to every document loaded.
     pub s: f64,
+    /// Seconds from the client's start (connection handshake included).
+    pub total_s: f64,
     pub docs: usize,
     pub activities: i64,
 }
@@ -39,9 +44,13 @@ pub fn run(t: &TeamData, tmp: &Path, node: bool) -> Bootstrap {
     let db = tmp.join("bootstrap-relay.sqlite3");
     team::copy_db(&t.relay_db, &db);
     let relay = RelayProc::start(db.to_str().expect("utf-8"));
-    let changes: i64 = rusqlite::Connection::open(&db)
-        .and_then(|c| c.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0)))
-        .unwrap_or(-1);
+    let (changes, snapshots): (i64, i64) = rusqlite::Connection::open(&db)
+        .and_then(|c| {
+            c.query_row("SELECT (SELECT COUNT(*) FROM changes), (SELECT COUNT(*) FROM snapshots)", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+        })
+        .unwrap_or((-1, -1));
     let invite = RelayClient::new(&relay.url, Some(t.manager_token.clone()))
         .invite(&InviteRequest { role: Role::Manager, name: None, member_id: Some(t.manager_member.clone()) })
         .expect("device invite");
@@ -76,7 +85,7 @@ pub fn run(t: &TeamData, tmp: &Path, node: bool) -> Bootstrap {
     }
     let repo =
         if node { automerge_repo(&docs_dir, tmp) } else { Err("skipped (quick mode without node_modules)".into()) };
-    Bootstrap { kept_s, join_s, repo, docs: ids.len(), changes, activities, manager }
+    Bootstrap { kept_s, join_s, repo, docs: ids.len(), changes, snapshots, activities, manager }
 }
 
 /// bench/automerge-repo (node_modules installed by `npm ci` when missing).
@@ -141,8 +150,17 @@ fn automerge_repo(docs: &Path, tmp: &Path) -> Result<RepoFetch, String> {
             return Err(format!("fetch failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        let (docs, wanted) = (v["docs"].as_u64().unwrap_or(0), v["wanted"].as_u64().unwrap_or(0));
+        if docs < wanted {
+            return Err(format!(
+                "the automerge-repo client loaded only {docs} of {wanted} documents in {:.0} s ({} retries)",
+                v["ms"].as_f64().unwrap_or(f64::NAN) / 1e3,
+                v["retries"]
+            ));
+        }
         Ok(RepoFetch {
             s: v["ms"].as_f64().unwrap_or(f64::NAN) / 1e3,
+            total_s: v["total_ms"].as_f64().unwrap_or(f64::NAN) / 1e3,
             docs: v["docs"].as_u64().unwrap_or(0) as usize,
             activities: v["activities"].as_i64().unwrap_or(-1),
         })

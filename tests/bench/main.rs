@@ -10,7 +10,8 @@
 //!
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
-//! (regenerate the cached team), `--no-node` (skip the automerge-repo peer).
+//! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
+//! `--only log,ingest,bootstrap,live,board,memory` (a subset, e.g. under perf).
 
 mod board;
 mod bootstrap;
@@ -79,6 +80,9 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let flag = |f: &str| args.iter().any(|a| a == f);
     let quick = flag("--quick");
+    // `--only log,ingest,bootstrap,live,board,memory`: a subset (for profiling).
+    let only: Option<String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let want = |s: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == s));
     let t_all = Instant::now();
     // Sizes: (log history weeks, log samples, ingest clients, per client, team reps, team weeks,
     // live samples, board samples, idle connections)
@@ -88,84 +92,109 @@ fn main() {
     let mut rows: Vec<Row> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
 
-    // 1. Logging one activity.
-    let l = step("log one activity", || log::run(log_weeks, log_n));
-    let (k50, k99, b50, b99) =
-        (pct(&l.kept_ms, 0.5), pct(&l.kept_ms, 0.99), pct(&l.bare_ms, 0.5), pct(&l.bare_ms, 0.99));
-    rows.push(row(
-        format!("log 1 activity ({} in store), p50 ms [ref: bare INSERT+commit]", l.history),
-        k50,
-        Some(b50),
-        "",
-    ));
-    rows.push(row(
-        "log 1 activity, p99 ms",
-        k99,
-        Some(b99),
-        format!("p99 < 5 ms [{}], ≤ 3x ref [{}]", verdict(k99 < 5.0), verdict(k99 <= 3.0 * b99)),
-    ));
+    if want("log") {
+        // 1. Logging one activity.
+        let l = step("log one activity", || log::run(log_weeks, log_n));
+        let (k50, k99, b50, b99) =
+            (pct(&l.kept_ms, 0.5), pct(&l.kept_ms, 0.99), pct(&l.bare_ms, 0.5), pct(&l.bare_ms, 0.99));
+        rows.push(row(
+            format!("log 1 activity ({} in store), p50 ms [ref: bare INSERT+commit]", l.history),
+            k50,
+            Some(b50),
+            "",
+        ));
+        rows.push(row(
+            "log 1 activity, p99 ms",
+            k99,
+            Some(b99),
+            format!("p99 < 5 ms [{}], ≤ 3x ref [{}]", verdict(k99 < 5.0), verdict(k99 <= 3.0 * b99)),
+        ));
+    }
 
-    // 2. Relay ingest.
-    let batch = 100;
-    let sqlite_rate = step("relay ingest (SQLite)", || {
-        ingest::relay_rate(tmp.path().join("ingest.sqlite3").to_str().expect("utf-8"), clients, per_client, batch)
-    });
-    let bare =
-        step("bare SQLite ingest", || ingest::bare_rate(&tmp.path().join("bare.sqlite3"), clients * per_client, batch));
-    rows.push(row(
-        format!("relay ingest, changes/s, {clients} clients, SQLite [ref: bare SQLite]"),
-        sqlite_rate,
-        Some(bare),
-        format!("≥ 20000/s [{}]", verdict(sqlite_rate >= 20000.0)),
-    ));
-    let pg_rate = step("relay ingest (PostgreSQL)", || match relay::PgDb::create() {
-        None => {
-            notes.push("PostgreSQL: no server answered on 127.0.0.1:5432; n/a".into());
-            f64::NAN
-        }
-        Some(db) => match catch_unwind(AssertUnwindSafe(|| ingest::relay_rate(&db.url, clients, per_client, batch))) {
-            Ok(r) => r,
-            Err(_) => {
-                notes.push("PostgreSQL: the relay failed on PostgreSQL (see the panic above); n/a".into());
+    if want("ingest") {
+        // 2. Relay ingest.
+        let batch = 100;
+        let sqlite_rate = step("relay ingest (SQLite)", || {
+            ingest::relay_rate(tmp.path().join("ingest.sqlite3").to_str().expect("utf-8"), clients, per_client, batch)
+        });
+        let bare = step("bare SQLite ingest", || {
+            ingest::bare_rate(&tmp.path().join("bare.sqlite3"), clients * per_client, batch)
+        });
+        rows.push(row(
+            format!("relay ingest, changes/s, {clients} clients, SQLite [ref: bare SQLite]"),
+            sqlite_rate,
+            Some(bare),
+            format!("≥ 20000/s [{}]", verdict(sqlite_rate >= 20000.0)),
+        ));
+        let pg_rate = step("relay ingest (PostgreSQL)", || match relay::PgDb::create() {
+            None => {
+                notes.push("PostgreSQL: no server answered on 127.0.0.1:5432; n/a".into());
                 f64::NAN
             }
-        },
-    });
-    rows.push(row(
-        format!("relay ingest, changes/s, {clients} clients, PostgreSQL [ref: bare SQLite]"),
-        pg_rate,
-        Some(bare),
-        "(no goal)",
-    ));
-
-    // 3. Bootstrap of a manager's new device (+ the automerge-repo peer).
-    let team = step("bench team", || team::team(reps, weeks, 7, !quick, flag("--fresh"), tmp.path()));
-    let node = if flag("--no-node") { Err("--no-node".to_string()) } else { bootstrap::node_ready(!quick) };
-    if let Err(e) = &node {
-        notes.push(format!("automerge-repo peer: {e}; n/a"));
+            Some(db) => {
+                match catch_unwind(AssertUnwindSafe(|| ingest::relay_rate(&db.url, clients, per_client, batch))) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        notes.push("PostgreSQL: the relay failed on PostgreSQL (see the panic above); n/a".into());
+                        f64::NAN
+                    }
+                }
+            }
+        });
+        rows.push(row(
+            format!("relay ingest, changes/s, {clients} clients, PostgreSQL [ref: bare SQLite]"),
+            pg_rate,
+            Some(bare),
+            "(no goal)",
+        ));
     }
-    let b = step("bootstrap", || bootstrap::run(&team, tmp.path(), node.is_ok()));
-    let repo_s = match &b.repo {
-        Ok(r) => {
-            if r.docs != b.docs || r.activities != b.activities {
+
+    if want("live") {
+        // 4. Live delay.
+        let (d, r) = step("live delay", || live::run(live_n));
+        let (d50, d99) = (pct(&d, 0.5), pct(&d, 0.99));
+        rows.push(row(
+            "live delay rep log+sync → manager board, p50 ms [ref: loopback RTT]",
+            d50,
+            Some(pct(&r, 0.5)),
+            format!("< 300 ms [{}]", verdict(d50 < 300.0)),
+        ));
+        rows.push(row("live delay, p99 ms", d99, Some(pct(&r, 0.99)), ""));
+    }
+
+    if want("bootstrap") || want("board") {
+        // 3. Bootstrap of a manager's new device (+ the automerge-repo peer).
+        let team = step("bench team", || team::team(reps, weeks, 7, !quick, flag("--fresh"), tmp.path()));
+        let node = if flag("--no-node") { Err("--no-node".to_string()) } else { bootstrap::node_ready(!quick) };
+        if let Err(e) = &node {
+            notes.push(format!("automerge-repo peer: {e}; n/a"));
+        }
+        let b = step("bootstrap", || bootstrap::run(&team, tmp.path(), node.is_ok()));
+        let repo_s = match &b.repo {
+            Ok(r) => {
+                if r.docs != b.docs || r.activities != b.activities {
+                    notes.push(format!(
+                        "automerge-repo client loaded {} docs / {} activities (Kept: {} / {})",
+                        r.docs, r.activities, b.docs, b.activities
+                    ));
+                }
                 notes.push(format!(
-                    "automerge-repo client loaded {} docs / {} activities (Kept: {} / {})",
-                    r.docs, r.activities, b.docs, b.activities
-                ));
+                "automerge-repo reference: {:.2} s from the client's connection ready to all {} docs loaded ({:.2} s with the handshake)",
+                r.s, r.docs, r.total_s
+            ));
+                Some(r.s)
             }
-            Some(r.s)
-        }
-        Err(e) => {
-            if node.is_ok() {
-                notes.push(format!("automerge-repo peer failed: {e}"));
+            Err(e) => {
+                if node.is_ok() {
+                    notes.push(format!("automerge-repo peer failed: {e}"));
+                }
+                None
             }
-            None
-        }
-    };
-    rows.push(row(
+        };
+        rows.push(row(
         format!(
-            "bootstrap new manager device, {reps} reps × {weeks} wk ({} activities, {} docs, {} changes), s [ref: automerge-repo]",
-            b.activities, b.docs, b.changes
+            "bootstrap new manager device, {reps} reps × {weeks} wk ({} activities, {} docs; relay: {} changes, {} snapshots), s [ref: automerge-repo]",
+            b.activities, b.docs, b.changes, b.snapshots
         ),
         b.kept_s,
         repo_s,
@@ -175,50 +204,42 @@ fn main() {
             repo_s.map(|r| verdict(b.kept_s < r)).unwrap_or("n/a")
         ),
     ));
-    notes.push(format!(
-        "bootstrap: join + pull + apply {:.2} s, board + trends {:.3} s; team generated in {:.0} s (cached)",
-        b.join_s,
-        b.kept_s - b.join_s,
-        team.generated_s
-    ));
+        notes.push(format!(
+            "bootstrap: join + pull + apply {:.2} s, board + trends {:.3} s; team generated in {:.0} s (cached)",
+            b.join_s,
+            b.kept_s - b.join_s,
+            team.generated_s
+        ));
 
-    // 4. Live delay.
-    let (d, r) = step("live delay", || live::run(live_n));
-    let (d50, d99) = (pct(&d, 0.5), pct(&d, 0.99));
-    rows.push(row(
-        "live delay rep log+sync → manager board, p50 ms [ref: loopback RTT]",
-        d50,
-        Some(pct(&r, 0.5)),
-        format!("< 300 ms [{}]", verdict(d50 < 300.0)),
-    ));
-    rows.push(row("live delay, p99 ms", d99, Some(pct(&r, 0.99)), ""));
+        // 5. Board + trends on the bootstrapped store.
+        let (bk, bs) = step("board + trends", || board::run(&b.manager, board_n));
+        rows.push(row(
+            format!("board + 12-week trends, {reps} reps, p50 ms [ref: SQL GROUP BY]"),
+            pct(&bk, 0.5),
+            Some(pct(&bs, 0.5)),
+            "",
+        ));
+        let bk99 = pct(&bk, 0.99);
+        rows.push(row(
+            "board + 12-week trends, p99 ms",
+            bk99,
+            Some(pct(&bs, 0.99)),
+            format!("p99 < 20 ms [{}]", verdict(bk99 < 20.0)),
+        ));
+    }
 
-    // 5. Board + trends on the bootstrapped store.
-    let (bk, bs) = step("board + trends", || board::run(&b.manager, board_n));
-    rows.push(row(
-        format!("board + 12-week trends, {reps} reps, p50 ms [ref: SQL GROUP BY]"),
-        pct(&bk, 0.5),
-        Some(pct(&bs, 0.5)),
-        "",
-    ));
-    let bk99 = pct(&bk, 0.99);
-    rows.push(row(
-        "board + 12-week trends, p99 ms",
-        bk99,
-        Some(pct(&bs, 0.99)),
-        format!("p99 < 20 ms [{}]", verdict(bk99 < 20.0)),
-    ));
-
-    // 6. Relay memory.
-    let m = step("relay memory", || memory::run(conns));
-    rows.push(row(
-        format!("relay RSS, {} idle live connections, MB [ref: no connections]", m.conns),
-        m.live_mb,
-        Some(m.idle_mb),
-        format!("< 150 MB [{}]", verdict(m.live_mb < 150.0)),
-    ));
-    if m.sockets < m.conns {
-        notes.push(format!("relay memory: only {} sockets open in the relay at the measurement", m.sockets));
+    if want("memory") {
+        // 6. Relay memory.
+        let m = step("relay memory", || memory::run(conns));
+        rows.push(row(
+            format!("relay RSS, {} idle live connections, MB [ref: no connections]", m.conns),
+            m.live_mb,
+            Some(m.idle_mb),
+            format!("< 150 MB [{}]", verdict(m.live_mb < 150.0)),
+        ));
+        if m.sockets < m.conns {
+            notes.push(format!("relay memory: only {} sockets open in the relay at the measurement", m.sockets));
+        }
     }
 
     println!(

@@ -78,6 +78,14 @@ pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
 
+/// `kept-relay compact --db DB`: every team's changes folded into snapshots,
+/// as the relay's background compactor leaves a long-running relay.
+pub fn compact(db: &str) {
+    let out =
+        Command::new(bin_dir().join("kept-relay")).args(["compact", "--db", db]).output().expect("run kept-relay");
+    assert!(out.status.success(), "kept-relay compact: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 impl Drop for RelayProc {
     fn drop(&mut self) {
         let _ = self.child.kill();
