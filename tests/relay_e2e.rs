@@ -154,3 +154,39 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     assert_eq!(kept_json(&bob, &["status"])["pending"], 1, "the refused change is still kept locally");
     drop(relay);
 }
+
+#[test]
+fn a_home_used_on_this_device_only_joins_a_team_later_without_losing_anything() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mia, solo) = (dir.path().join("mia"), dir.path().join("solo"));
+    kept_ok(&solo, &["init", "--team", "Just me", "--me", "Sam", "--role", "rep"]);
+    for kind in ["call", "call", "meeting-set"] {
+        kept_ok(&solo, &["log", kind, "--account", "Globex"]);
+    }
+    kept_ok(&solo, &["target", "set", "call", "30"]);
+    let item = kept_json(&solo, &["action", "add", "Send pricing", "--due", "2026-12-01"]);
+    kept_ok(&solo, &["action", "done", item["id"].as_str().expect("id"), "--result", "sent"]);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme", "--manager", "Mia"]);
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite")]);
+    let code =
+        kept_json(&mia, &["invite", "--role", "rep", "--name", "Sam"])["code"].as_str().expect("code").to_string();
+    let joined = kept_json(&solo, &["join", &relay.url, &code]);
+    assert_eq!(joined["carried_over"]["activities"], 3);
+    assert_eq!(joined["carried_over"]["targets"], 1);
+    assert_eq!(joined["carried_over"]["action_items"], 1);
+    // Still all there, now under the team's identity, and on the manager's board.
+    assert_eq!(kept_json(&solo, &["activities"]).as_array().expect("list").len(), 3);
+    assert_eq!(kept_json(&solo, &["target", "list"])["call"], 30);
+    assert_eq!(kept_json(&solo, &["action", "list"])[0]["status"], "done");
+    assert_eq!(kept_json(&solo, &["status"])["pending"], 0);
+    kept_ok(&mia, &["sync"]);
+    let board = kept_json(&mia, &["board"]);
+    assert_eq!(board_count(&board, "Sam", "call"), 2);
+    assert_eq!(board_count(&board, "Sam", "meeting-set"), 1);
+    // The old home was kept as a backup beside the new one.
+    let backups = std::fs::read_dir(dir.path()).expect("dir").filter(|e| {
+        e.as_ref().map(|e| e.file_name().to_string_lossy().starts_with("solo.before-join-")).unwrap_or(false)
+    });
+    assert_eq!(backups.count(), 1);
+}

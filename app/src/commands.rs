@@ -124,14 +124,29 @@ pub async fn join_relay(
     allow_insecure: bool,
 ) -> R<AppStatus> {
     let st = state.inner().clone();
-    let k = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
+    // A home used on this device only is closed here and carried over by the join.
+    let had_store = state.0.kept.lock().unwrap_or_else(|p| p.into_inner()).take().is_some();
+    let joined = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
         let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Kept app".into());
         let opts =
             JoinOptions { url, invite, name: name.filter(|n| !n.trim().is_empty()), device_name, allow_insecure };
-        Ok(Kept::join(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
+        if had_store {
+            Ok(Kept::join_existing(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
+        } else {
+            Ok(Kept::join(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
+        }
     })
     .await
-    .map_err(|e| UiError::new("internal", e.to_string()))??;
+    .map_err(|e| UiError::new("internal", e.to_string()))?;
+    let k = match joined {
+        Ok(k) => k,
+        Err(e) => {
+            // Nothing changed on disk: reopen what was there.
+            let reopened = Kept::open(&state.0.home, Arc::new(SystemClock), IdSource::random()).ok();
+            *state.0.kept.lock().unwrap_or_else(|p| p.into_inner()) = reopened;
+            return Err(e.into());
+        }
+    };
     let status = app_status(&k)?;
     *state.0.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(k);
     state.nudge(Nudge::Reconfigured);

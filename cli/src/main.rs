@@ -190,8 +190,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Join { url, invite, name, device, insecure_http, json } => {
             let opts = JoinOptions { url, invite, name, device_name: device, allow_insecure: insecure_http };
-            let (k, report) = Kept::join(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
-            output::joined(&k, &report, json)?;
+            if home.join(kept_core::store::DB_FILE).exists() {
+                // A home used on this device only: carry its records over to the team.
+                let (k, adopted) = Kept::join_existing(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&serde_json::json!({"member": k.me(), "carried_over": adopted}))?
+                    );
+                } else {
+                    println!(
+                        "Joined team {} as {}; carried over {} activities, {} targets, {} action items (old home kept at {})",
+                        k.team()?.name,
+                        k.me().name,
+                        adopted.activities,
+                        adopted.targets,
+                        adopted.action_items,
+                        adopted.backup
+                    );
+                }
+            } else {
+                let (k, report) = Kept::join(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
+                output::joined(&k, &report, json)?;
+            }
         }
         Command::Sync { watch, json } => {
             let mut k = open(&home)?;

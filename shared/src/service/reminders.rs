@@ -40,10 +40,7 @@ impl Kept {
         }
         let nudge_on = self.store.meta("nudge")?.as_deref() != Some("off");
         if nudge_on && local.hour() >= NUDGE_HOUR && team.working_days.contains(&local.weekday()) {
-            let logged_today = self
-                .activities(None, None, false)?
-                .iter()
-                .any(|a| a.occurred_at.starts_with(&today));
+            let logged_today = self.activities(None, None, false)?.iter().any(|a| a.occurred_at.starts_with(&today));
             if !logged_today {
                 out.push(Reminder {
                     key: format!("{today}/nudge"),

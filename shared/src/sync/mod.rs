@@ -18,6 +18,7 @@
 //! Nothing here trusts order beyond what Automerge needs: changes whose
 //! dependencies have not arrived yet wait inside the document until they do.
 
+pub mod adopt;
 pub mod backoff;
 pub mod client;
 
