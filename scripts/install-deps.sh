@@ -9,7 +9,10 @@ want_app=0
 
 need=(build-essential pkg-config libssl-dev ca-certificates curl python3 postgresql postgresql-client)
 if [ "$want_app" = 1 ]; then
-  need+=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev xvfb xauth webkit2gtk-driver nodejs npm)
+  need+=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev xvfb xauth webkit2gtk-driver)
+  # Node.js may come from elsewhere on this machine: install Debian's only if there is none.
+  command -v node >/dev/null || need+=(nodejs)
+  command -v npm >/dev/null || need+=(npm)
 fi
 missing=()
 for p in "${need[@]}"; do
@@ -22,10 +25,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   echo "install-deps: installing ${missing[*]}"
   apt-get update -qq
-  # nodejs/npm may already come from elsewhere on this machine: keep what works.
-  if command -v node >/dev/null && command -v npm >/dev/null; then
-    missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
-  fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${missing[*]} >/dev/null
 fi
 
