@@ -205,10 +205,11 @@ fn main() {
         ),
     ));
         notes.push(format!(
-            "bootstrap: join + pull + apply {:.2} s, board + trends {:.3} s; team generated in {:.0} s (cached)",
+            "bootstrap: join + pull + apply {:.2} s, board + trends {:.3} s; team generated in {:.0} s ({})",
             b.join_s,
             b.kept_s - b.join_s,
-            team.generated_s
+            team.generated_s,
+            if quick { "this run" } else { "on the first run; cached in target/kept-bench-cache" }
         ));
 
         // 5. Board + trends on the bootstrapped store.
