@@ -141,6 +141,29 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     let _ = watch.kill();
     let _ = watch.wait();
 
+    // A new manager device bootstraps from the relay's compacted snapshots and
+    // renders the same board.
+    let out = Command::new(kept_tests::bin_dir().join("kept-relay"))
+        .args(["compact", "--db"])
+        .arg(&relay.db)
+        .output()
+        .expect("compact");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let max = dir.path().join("max");
+    let code =
+        kept_json(&mia, &["invite", "--role", "manager", "--name", "Max"])["code"].as_str().expect("code").to_string();
+    kept_ok(&max, &["join", &url, &code]);
+    let theirs = kept_json(&max, &["board"]);
+    let ours = kept_json(&mia, &["board"]);
+    assert_eq!(theirs["rows"], ours["rows"], "the bootstrapped device shows the same board");
+    let mut store = Store::open(&max).expect("open");
+    let adopted: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM documents WHERE LENGTH(snapshot) > 0 AND kind = 'log'", [], |r| r.get(0))
+        .expect("count");
+    assert!(adopted > 0, "log documents arrived as snapshots");
+    assert!(store.check().expect("check").is_empty());
+
     // Revoking Bob's device: his next sync is refused.
     let devices = kept_json(&mia, &["devices"]);
     let bob_device = meta(&bob, "device_id");

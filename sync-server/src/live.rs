@@ -76,6 +76,10 @@ pub async fn handler(caller: Caller, State(st): State<AppState>, ws: WebSocketUp
     if !st.storage.device_active(&caller.device_id).await? {
         return Err(AppError::Unauthorized("this device was revoked".into()));
     }
+    // The live channel only ever carries tiny `{"seq":N}` frames: small buffers
+    // keep 1,000 idle sockets cheap (tungstenite's default is 128 KiB each).
+    let ws =
+        ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_write_buffer_size(64 * 1024).max_message_size(64 * 1024);
     Ok(ws.on_upgrade(move |socket| run(socket, st, caller, rx, revocations)))
 }
 

@@ -564,6 +564,35 @@ impl Tx<'_> {
         views::refresh_records(&self.tx, id, doc, touched.as_ref())
     }
 
+    /// Takes a compacted document from the relay for a document this device
+    /// does not hold yet: its bytes become the snapshot as they are and its
+    /// views are filled once (a new device's bootstrap). Returns false (and
+    /// changes nothing) when the document is already here; the caller then
+    /// applies the snapshot's changes instead.
+    pub fn adopt_snapshot(&mut self, id: &DocId, bytes: &[u8]) -> Result<bool> {
+        if let Some(doc) = self.checkout(id)? {
+            self.touched.push((id.clone(), doc));
+            return Ok(false);
+        }
+        let mut doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+        let heads = heads_text(&doc.get_heads());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO documents (id, kind, subject, period, snapshot, heads, pending) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+            )?
+            .execute(params![
+                id.as_str(),
+                id.kind().as_str(),
+                id.subject(),
+                id.period().map(|w| w.to_string()),
+                bytes,
+                heads
+            ])?;
+        views::refresh(&self.tx, id, &doc)?;
+        self.touched.push((id.clone(), doc));
+        Ok(true)
+    }
+
     /// Replaces a document's snapshot and loose changes by one fresh snapshot.
     fn compact(&mut self, id: &DocId) -> Result<usize> {
         let Some(mut doc) = self.checkout(id)? else { return Ok(0) };

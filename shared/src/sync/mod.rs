@@ -214,14 +214,13 @@ impl Kept {
         loop {
             let cursor = self.cursor()?;
             let page = client.pull(cursor, PULL_PAGE)?;
-            let mut by_doc: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
+            let mut snapshots: Vec<(DocId, Vec<u8>)> = Vec::new();
             for s in &page.snapshots {
                 let bytes =
                     B64.decode(&s.data).map_err(|e| CoreError::Network(format!("bad snapshot from relay: {e}")))?;
-                let mut doc = automerge::AutoCommit::load(&bytes)?;
-                let entry = by_doc.entry(s.doc.clone()).or_default();
-                entry.extend(doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()));
+                snapshots.push((s.doc.parse()?, bytes));
             }
+            let mut by_doc: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
             for c in &page.changes {
                 let bytes =
                     B64.decode(&c.data).map_err(|e| CoreError::Network(format!("bad change from relay: {e}")))?;
@@ -230,6 +229,17 @@ impl Kept {
             let next = page.next.max(cursor);
             total += self.store.write(|tx| {
                 let mut n = 0;
+                for (id, bytes) in &snapshots {
+                    // A new device takes the relay's compacted document as it is;
+                    // one it already holds merges the snapshot's changes.
+                    if !tx.adopt_snapshot(id, bytes)? {
+                        let mut doc = automerge::AutoCommit::load(bytes)?;
+                        let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                        n += tx.apply(id, raw, false)?;
+                    } else {
+                        n += 1;
+                    }
+                }
                 for (doc, raw) in by_doc {
                     let id: DocId = doc.parse()?;
                     n += tx.apply(&id, raw, false)?;
