@@ -73,6 +73,22 @@ fn app() -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// No element sticks out sideways: the page never scrolls horizontally.
+fn assert_no_overflow(s: &Session, what: &str) {
+    let v = s.exec(
+        "const w = document.documentElement.clientWidth; \
+         const wide = [...document.querySelectorAll('body *')].filter(e => { \
+           const r = e.getBoundingClientRect(); \
+           return r.width > 0 && r.right > w + 1 && r.left < w && getComputedStyle(e).position !== 'fixed' \
+             && !e.closest('[data-scroll-x], .table-scroll, .scroll-x'); }); \
+         return {scroll: document.documentElement.scrollWidth, width: w, wide: wide.slice(0, 5).map(e => e.outerHTML.slice(0, 120))};",
+    );
+    let (scroll, width) = (v["scroll"].as_i64().unwrap_or(0), v["width"].as_i64().unwrap_or(0));
+    assert!(scroll <= width, "{what}: the page scrolls sideways ({scroll} > {width})");
+    let wide = v["wide"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(wide, 0, "{what}: elements stick out of the viewport: {}", v["wide"]);
+}
+
 #[test]
 fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -99,6 +115,7 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     rep.click("[data-testid=onb-join]");
     rep.wait("[data-testid=log-call]");
     rep.screenshot(&shots.join("rep-today.png"));
+    assert_no_overflow(&rep, "Today at 360 px");
 
     // One tap, one call; three taps, then undo the last.
     for n in 1..=3 {
@@ -153,5 +170,8 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     rep.click("[data-testid=nav-week]");
     rep.wait_text("[data-testid=kudos-feed]", |t| t.contains("Two calls before nine!"));
     rep.screenshot(&shots.join("rep-week.png"));
+    assert_no_overflow(&rep, "Week at 360 px");
+    rep.click("[data-testid=nav-actions]");
+    assert_no_overflow(&rep, "Actions at 360 px");
     drop(relay);
 }
