@@ -24,4 +24,3 @@ xvfb-run -a cargo test -p kept-tests --features app-e2e --test app_e2e
 
 echo "== benchmarks, quick versions (so they cannot rot)"
 cargo run -q -p kept-tests --bin kept-bench -- --quick
-cargo bench -q -p kept-core --bench log_activity -- 300
