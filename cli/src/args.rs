@@ -252,6 +252,14 @@ pub enum Command {
         /// For this rep (managers).
         #[arg(long)]
         rep: Option<String>,
+        /// Check every row and list the rejected ones; import nothing.
+        #[arg(long, conflicts_with = "skip_bad")]
+        dry_run: bool,
+        /// Import exactly the good rows and list the rejected ones (default: all or nothing).
+        #[arg(long)]
+        skip_bad: bool,
+        #[arg(long)]
+        json: bool,
     },
     /// Coaching meetings: open one (agenda + reconciliation), notes, action items.
     Meeting {

@@ -10,6 +10,7 @@ use args::{
 };
 use clap::Parser;
 use kept_core::export::ExportKind;
+use kept_core::import::ImportMode;
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
 use kept_core::service::ActionFilter;
 use kept_core::sync::backoff::Backoff;
@@ -271,13 +272,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::plan(&plan, agree, json)?;
         }
-        Command::Import { file, format, rep } => {
+        Command::Import { file, format, rep, dry_run, skip_bad, json } => {
             if format != "csv" {
                 return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
             }
             let f = std::fs::File::open(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let r = open(&home)?.import_csv(f, rep.as_deref())?;
-            println!("Imported {} activities", r.imported);
+            let mode = match (dry_run, skip_bad) {
+                (true, _) => ImportMode::DryRun,
+                (_, true) => ImportMode::SkipBad,
+                _ => ImportMode::AllOrNothing,
+            };
+            let r = open(&home)?.import_csv_with(f, rep.as_deref(), mode)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for x in &r.rejected {
+                    println!("rejected line {}: {}", x.line, x.reason);
+                }
+                if r.dry_run {
+                    println!("Dry run: {} rows would be imported, {} rejected", r.good, r.rejected.len());
+                } else {
+                    println!("Imported {} activities ({} rows rejected)", r.imported, r.rejected.len());
+                }
+            }
         }
         Command::Meeting { command } => meeting(&home, command)?,
         Command::Prep { rep, kind, json } => output::prep(&open(&home)?.prep(rep.as_deref(), Some(&kind))?, json)?,

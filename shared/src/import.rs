@@ -22,14 +22,41 @@ const ALIASES: &[(&str, &[&str])] = &[
 /// Most rows one import takes.
 pub const MAX_ROWS: usize = 50_000;
 
-/// What an import did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ImportReport {
-    /// Activities imported.
-    pub imported: usize,
+/// How an import treats rows it cannot take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImportMode {
+    /// Any bad row refuses the whole file; nothing is written.
+    #[default]
+    AllOrNothing,
+    /// Check every row and report; write nothing.
+    DryRun,
+    /// Import exactly the good rows (one transaction), report the rejected ones.
+    SkipBad,
 }
 
-fn parse_time(s: &str, line: usize) -> Result<String> {
+/// A row that cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejected {
+    /// Line number in the file (the header is line 1).
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Activities imported (0 in a dry run).
+    pub imported: usize,
+    /// Rows that are good.
+    pub good: usize,
+    /// Every rejected row, with its line and reason.
+    pub rejected: Vec<Rejected>,
+    /// True for a dry run.
+    pub dry_run: bool,
+}
+
+fn parse_time(s: &str) -> Result<String> {
     let t = s.trim();
     if let Ok(x) = chrono::DateTime::parse_from_rfc3339(t) {
         return Ok(x.to_rfc3339());
@@ -42,13 +69,19 @@ fn parse_time(s: &str, line: usize) -> Result<String> {
     if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc().to_rfc3339());
     }
-    Err(CoreError::invalid(format!("line {line}: bad date '{s}': expected 2026-11-23, 2026-11-23 14:30 or RFC 3339")))
+    Err(CoreError::invalid(format!("bad date '{s}': expected 2026-11-23, 2026-11-23 14:30 or RFC 3339")))
 }
 
 impl Kept {
-    /// Imports activities from CSV (with a header row) for me or (managers) `rep`.
+    /// Imports activities from CSV (with a header row) for me or (managers)
+    /// `rep`, all or nothing.
     pub fn import_csv(&mut self, input: impl Read, rep: Option<&str>) -> Result<ImportReport> {
-        let mut r = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
+        self.import_csv_with(input, rep, ImportMode::AllOrNothing)
+    }
+
+    /// Imports activities from CSV with the given treatment of bad rows.
+    pub fn import_csv_with(&mut self, input: impl Read, rep: Option<&str>, mode: ImportMode) -> Result<ImportReport> {
+        let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
         let headers =
             r.headers().map_err(|e| CoreError::invalid(format!("not a CSV file with a header row: {e}")))?.clone();
         let col = |field: &str| -> Option<usize> {
@@ -63,58 +96,81 @@ impl Kept {
         };
         let catalog = self.team()?;
         let mut entries = Vec::new();
+        let mut rejected = Vec::new();
         for (i, rec) in r.records().enumerate() {
             let line = i + 2;
-            let rec = rec.map_err(|e| CoreError::invalid(format!("line {line}: {e}")))?;
-            if entries.len() >= MAX_ROWS {
+            if entries.len() + rejected.len() >= MAX_ROWS {
                 return Err(CoreError::invalid(format!("too many rows: at most {MAX_ROWS} per import")));
             }
-            let get = |f: &str| col(f).and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
-            let raw_kind = rec.get(ty).unwrap_or("").trim().to_lowercase().replace([' ', '_'], "-");
-            let kind = catalog
-                .catalog
-                .iter()
-                .find(|t| t.key == raw_kind || t.label.eq_ignore_ascii_case(rec.get(ty).unwrap_or("").trim()))
-                .map(|t| t.key.clone())
-                .ok_or_else(|| {
-                    CoreError::invalid(format!(
-                        "line {line}: {}",
-                        catalog.activity_type(&raw_kind).err().map(|e| e.to_string()).unwrap_or_default()
-                    ))
-                })?;
-            let num = |f: &str| -> Result<Option<i64>> {
-                get(f)
-                    .map(|v| {
-                        v.parse::<i64>().map_err(|_| {
-                            CoreError::invalid(format!("line {line}: bad {f} '{v}': expected a whole number"))
+            let row = || -> Result<(String, ActivityInput)> {
+                let rec = rec.map_err(|e| CoreError::invalid(e.to_string()))?;
+                if rec.len() != headers.len() {
+                    return Err(CoreError::invalid(format!("{} fields, the header has {}", rec.len(), headers.len())));
+                }
+                let get = |f: &str| col(f).and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
+                let given = rec.get(ty).unwrap_or("").trim();
+                let raw_kind = given.to_lowercase().replace([' ', '_'], "-");
+                let kind = catalog
+                    .catalog
+                    .iter()
+                    .find(|t| !t.retired && (t.key == raw_kind || t.label.eq_ignore_ascii_case(given)))
+                    .map(|t| t.key.clone())
+                    .ok_or_else(|| {
+                        catalog.activity_type(&raw_kind).err().unwrap_or_else(|| CoreError::invalid("bad type"))
+                    })?;
+                let num = |f: &str| -> Result<Option<i64>> {
+                    get(f)
+                        .map(|v| {
+                            v.parse::<i64>()
+                                .map_err(|_| CoreError::invalid(format!("bad {f} '{v}': expected a whole number")))
                         })
-                    })
-                    .transpose()
+                        .transpose()
+                };
+                let input = ActivityInput {
+                    kind: Some(kind.clone()),
+                    kare: get("kare").map(|k| k.parse()).transpose()?.map(Some),
+                    occurred_at: Some(parse_time(rec.get(at).unwrap_or(""))?),
+                    count: num("count")?,
+                    duration_min: num("duration_min")?.map(Some),
+                    outcome: get("outcome").map(|s| Some(s.to_string())),
+                    account: get("account").map(|s| Some(s.to_string())),
+                    deal: None,
+                    note: get("note").map(|s| Some(s.to_string())),
+                };
+                // The same checks as a tap in the app (count range, not in the future, text lengths).
+                self.check_input(&input)?;
+                Ok((kind, ActivityInput { kind: None, ..input }))
             };
-            let kare = get("kare")
-                .map(|k| k.parse().map_err(|e: CoreError| CoreError::invalid(format!("line {line}: {e}"))))
-                .transpose()?;
-            let input = ActivityInput {
-                kind: None,
-                kare: kare.map(Some),
-                occurred_at: Some(parse_time(rec.get(at).unwrap_or(""), line)?),
-                count: num("count")?,
-                duration_min: num("duration_min")?.map(Some),
-                outcome: get("outcome").map(|s| Some(s.to_string())),
-                account: get("account").map(|s| Some(s.to_string())),
-                deal: None,
-                note: get("note").map(|s| Some(s.to_string())),
-            };
-            entries.push((kind, input));
+            match row() {
+                Ok(e) => entries.push(e),
+                Err(e) => rejected.push(Rejected { line, reason: e.to_string() }),
+            }
         }
-        if entries.is_empty() {
+        if entries.is_empty() && rejected.is_empty() {
             return Err(CoreError::invalid("the CSV has no rows to import"));
         }
-        let n = entries.len();
-        self.log_many(entries, rep).map_err(|e| match e {
-            CoreError::Invalid(m) => CoreError::Invalid(format!("nothing imported: {m}")),
-            other => other,
-        })?;
-        Ok(ImportReport { imported: n })
+        let good = entries.len();
+        let report =
+            |imported| ImportReport { imported, good, rejected: rejected.clone(), dry_run: mode == ImportMode::DryRun };
+        match mode {
+            ImportMode::DryRun => Ok(report(0)),
+            ImportMode::AllOrNothing if !rejected.is_empty() => {
+                let shown: Vec<String> =
+                    rejected.iter().take(10).map(|r| format!("line {}: {}", r.line, r.reason)).collect();
+                Err(CoreError::invalid(format!(
+                    "nothing imported: {} of {} rows are bad ({}{}); fix them, or import only the good rows",
+                    rejected.len(),
+                    rejected.len() + good,
+                    shown.join("; "),
+                    if rejected.len() > 10 { "; …" } else { "" }
+                )))
+            }
+            _ => {
+                if good > 0 {
+                    self.log_many(entries, rep)?;
+                }
+                Ok(report(good))
+            }
+        }
     }
 }

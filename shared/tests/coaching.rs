@@ -190,3 +190,46 @@ fn reminders_fire_once_for_items_due_today_and_the_end_of_day_nudge() {
     assert!(anna.reminders().expect("tomorrow").is_empty());
     anna.set_nudge(false).expect("off");
 }
+
+#[test]
+fn a_ten_thousand_row_import_reports_bad_rows_precisely() {
+    use kept_core::import::ImportMode;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (_mia, mut anna) = team_of_two(dir.path(), &clock);
+    let mut csv = String::from("Activity Type,Date,Company,Quantity\n");
+    let mut bad = Vec::new();
+    for i in 0..10_000usize {
+        let line = i + 2;
+        let day = 1 + i % 20;
+        match i {
+            17 => {
+                csv.push_str("Dance,2026-11-02,Globex,1\n");
+                bad.push(line);
+            }
+            4_321 => {
+                csv.push_str("Call,yesterday,Globex,1\n");
+                bad.push(line);
+            }
+            9_998 => {
+                csv.push_str("Call,2026-11-03,Globex,-4\n");
+                bad.push(line);
+            }
+            _ => csv.push_str(&format!("Call,2026-11-{day:02} 10:00,Account {},1\n", i % 50)),
+        }
+    }
+    let before = anna.store().view_dump().expect("dump");
+    let dry = anna.import_csv_with(csv.as_bytes(), None, ImportMode::DryRun).expect("dry run");
+    assert_eq!(dry.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), bad);
+    assert!(dry.rejected[0].reason.contains("unknown activity type 'dance'"), "{:?}", dry.rejected[0]);
+    assert!(dry.rejected[1].reason.contains("bad date 'yesterday'"));
+    assert!(dry.rejected[2].reason.contains("bad count -4"));
+    assert_eq!((dry.good, dry.imported), (9_997, 0));
+    let e = anna.import_csv(csv.as_bytes(), None).expect_err("all or nothing");
+    assert!(e.to_string().contains("nothing imported: 3 of 10000 rows are bad"), "{e}");
+    assert_eq!(anna.store().view_dump().expect("dump"), before, "a dry run and a refused import change nothing");
+    let done = anna.import_csv_with(csv.as_bytes(), None, ImportMode::SkipBad).expect("good rows");
+    assert_eq!(done.imported, 9_997);
+    let n: i64 = anna.store().conn().query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0)).expect("count");
+    assert_eq!(n, 9_997);
+}

@@ -43,7 +43,7 @@ fn opt_text(what: &str, v: &Option<Option<String>>) -> Result<Option<Option<Stri
 
 impl Kept {
     /// Checks and normalises user input; `kind` and `occurred_at` are checked when present.
-    fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
+    pub(crate) fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
         let team = self.team()?;
         let mut out = input.clone();
         if let Some(k) = &input.kind {
