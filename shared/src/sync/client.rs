@@ -98,12 +98,11 @@ impl RelayClient {
     }
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let resp = self
-            .agent
-            .get(format!("{}{path}", self.base))
-            .header("Authorization", self.auth()?)
-            .call()
-            .map_err(|e| net(&self.base, e))?;
+        let auth = self.auth()?;
+        let call = || self.agent.get(format!("{}{path}", self.base)).header("Authorization", &auth).call();
+        // A GET is safe to repeat: retry once when a pooled connection turns out
+        // to have been closed by the relay in the meantime.
+        let resp = call().or_else(|_| call()).map_err(|e| net(&self.base, e))?;
         self.finish(resp)
     }
 

@@ -290,7 +290,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, token: Option<&str>) -> Client {
-        let agent = ureq::Agent::config_builder().http_status_as_error(false).build().new_agent();
+        // No connection reuse: a relay answering 401 before reading a request body
+        // closes that connection, and a pooled reuse would race its close.
+        let agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).build().new_agent();
         Client { agent, base: base.to_string(), token: token.map(str::to_string) }
     }
 
