@@ -84,7 +84,19 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     let refused = kept(&anna, &["board"]);
     assert_eq!(refused.status.code(), Some(2));
 
-    // Anna's token pulls everything she may read: never Bob's documents.
+    // A 1-on-1 with Bob: notes and scores that only Bob and his managers may read.
+    let meeting = kept_json(&mia, &["meeting", "open", "--rep", "Bob"]);
+    let mid = meeting["meeting"]["id"].as_str().expect("meeting id").to_string();
+    kept_ok(&mia, &["meeting", "notes", &mid, "Bob is worried about his pipeline"]);
+    kept_ok(&mia, &["assess", "discovery-call", "pain=poor", "--rep", "Bob"]);
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&bob, &["sync"]);
+    let bob_meetings = kept_json(&bob, &["meeting", "list"]);
+    assert!(bob_meetings.to_string().contains("worried about his pipeline"), "Bob reads his own 1-on-1 notes");
+    kept_ok(&anna, &["sync"]);
+    assert_eq!(kept(&anna, &["meeting", "list", "--rep", "Bob"]).status.code(), Some(2), "Anna may not ask for Bob's");
+
+    // Anna's token pulls everything she may read: never Bob's documents (log, notes, scores).
     let anna_client = RelayClient::new(&relay.url, Some(meta(&anna, "token")));
     let page = anna_client.pull(0, 5000).expect("pull");
     let bob_id = meta(&bob, "member_id");
@@ -97,6 +109,13 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     let mia_client = RelayClient::new(&relay.url, Some(meta(&mia, "token")));
     let all = mia_client.pull(0, 5000).expect("pull");
     assert!(all.changes.iter().any(|c| c.doc.starts_with(&format!("log/{bob_id}/"))));
+    assert!(all.changes.iter().any(|c| c.doc == format!("coaching/{bob_id}")), "the coaching document is on the relay");
+    let anna_store = Store::open(&anna).expect("open");
+    let leaked: i64 = anna_store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM documents WHERE subject = ?1", [&bob_id], |r| r.get(0))
+        .expect("count");
+    assert_eq!(leaked, 0, "none of Bob's documents reached Anna's device");
 
     // The manager watches; a rep's new activity arrives without polling.
     let mut watch = Command::new(kept_tests::bin_dir().join("kept"))
