@@ -1,7 +1,7 @@
 //! A deterministic generator of realistic team history (seeded): reps with
 //! their own rhythm and skill, weekday patterns, targets, action items. The
-//! README's demo and the benchmarks use it, so what you see in the demo is
-//! what was measured.
+//! README's demo and the benchmarks use it (one transaction per rep-day), so
+//! what you see in the demo is what was measured.
 
 use crate::error::Result;
 use crate::model::{ActivityInput, Kare};
@@ -132,6 +132,8 @@ pub fn fill_rep(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, se
         entries.extend(std::iter::repeat_n(("meeting-set", 1), meetings as usize));
         entries.extend(std::iter::repeat_n(("proposal", 1), proposals));
         entries.extend(std::iter::repeat_n(("referral-asked", 1), referrals));
+        // One transaction per rep-day: the day's entries together.
+        let mut batch = Vec::with_capacity(entries.len());
         for (i, (kind, count)) in entries.iter().enumerate() {
             let minute = 8 * 60 + 30 + (i as i64 * 480 / entries.len().max(1) as i64);
             let local = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
@@ -148,8 +150,11 @@ pub fn fill_rep(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, se
                 outcome: (*kind == "call").then(|| Some(OUTCOMES[rng.random_range(0..OUTCOMES.len())].to_string())),
                 ..Default::default()
             };
-            k.log_activity(kind, input, None)?;
-            n += 1;
+            batch.push((kind.to_string(), input));
+        }
+        if !batch.is_empty() {
+            n += batch.len();
+            k.log_many(batch, None)?;
         }
         day += Duration::days(1);
     }

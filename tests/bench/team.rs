@@ -1,23 +1,19 @@
-//! The bench team: `reps` demo reps (profiles from `kept_core::demo`) with
-//! `weeks` weeks of history each, written into their own stores with one
-//! `log_many` per rep-day (the same weekday pattern, call blocks and funnel
-//! rates as `demo::fill_rep`, which logs one activity per transaction and would
-//! take minutes at this size), synced to a relay on SQLite. The relay database
+//! The bench team: `reps` demo reps with `weeks` weeks of history each, made
+//! by `kept_core::demo` (the README's demo generator) in their own stores and
+//! synced to a relay on SQLite. The relay database
 //! is cached under target/kept-bench-cache/ (full mode) so only the first run
 //! pays for generating it.
 
 use crate::relay::RelayProc;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
-use kept_core::demo::{profiles, RepProfile};
-use kept_core::model::{ActivityInput, Kare};
+use chrono::{DateTime, TimeZone, Utc};
+use kept_core::demo::{fill_rep, profiles, RepProfile};
 use kept_core::sync::JoinOptions;
-use kept_core::week::Week;
 use kept_core::{Clock, FixedClock, IdSource, Kept};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Bump when the generated data or the relay's format changes.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 /// "Now" for every store in the bench: a Friday afternoon.
 pub fn now() -> DateTime<Utc> {
@@ -39,115 +35,10 @@ pub struct TeamData {
     pub generated_s: f64,
 }
 
-/// SplitMix64: a tiny seeded generator (the bench adds no dependency).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-const ACCOUNTS: &[&str] =
-    &["Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark Industries", "Wayne Enterprises", "Acme Corp"];
-const OUTCOMES: &[&str] =
-    &["no answer", "left voicemail", "spoke briefly", "booked follow-up", "not interested", "sent info"];
-
-fn weekday_factor(d: NaiveDate) -> f64 {
-    match d.weekday().num_days_from_monday() {
-        0 => 1.2,
-        1 | 2 => 1.1,
-        3 => 1.0,
-        4 => 0.6,
-        _ => 0.0,
-    }
-}
-
-fn draw(rng: &mut Rng, mean: f64) -> i64 {
-    if mean <= 0.0 {
-        return 0;
-    }
-    (mean * rng.range(0.6, 1.4)).round() as i64
-}
-
-/// `weeks` weeks of history for one rep, one transaction per day; returns the activities written.
+/// `weeks` weeks of history for one rep (the demo generator, one
+/// transaction per rep-day); returns the activities written.
 fn fill(k: &mut Kept, p: &RepProfile, weeks: i64, seed: u64) -> usize {
-    let mut rng = Rng(seed);
-    let team = k.team().expect("team");
-    let tz = team.tz();
-    let now = now();
-    let first = Week::of_instant(now, tz, team.week_start).plus(-(weeks - 1));
-    let calls_target = (p.calls_per_day).round() as i64 * 5;
-    for (kind, count) in
-        [("call", calls_target), ("conversation", calls_target / 4), ("meeting-set", 4), ("proposal", 2)]
-    {
-        k.set_standing_target(kind, count, None, first).expect("target");
-    }
-    let today = now.with_timezone(&tz).date_naive();
-    let mut day = first.first_day(team.week_start);
-    let mut n = 0;
-    while day <= today {
-        let trend = if (today - day).num_days() / 7 < 3 { p.recent_trend } else { 1.0 };
-        let f = weekday_factor(day) * trend;
-        let calls = draw(&mut rng, p.calls_per_day * f);
-        let convs = draw(&mut rng, calls as f64 * p.connect_rate);
-        let meetings = draw(&mut rng, convs as f64 * p.meeting_rate);
-        let proposals = usize::from(rng.unit() < 0.35 * f);
-        let referrals = usize::from(rng.unit() < 0.2 * f);
-        let mut kinds: Vec<(&str, i64)> = Vec::new();
-        let mut left = calls;
-        while left > 0 {
-            let block = left.min(1 + rng.below(4) as i64);
-            kinds.push(("call", block));
-            left -= block;
-        }
-        kinds.extend(std::iter::repeat_n(("conversation", 1), convs as usize));
-        kinds.extend(std::iter::repeat_n(("meeting-set", 1), meetings as usize));
-        kinds.extend(std::iter::repeat_n(("proposal", 1), proposals));
-        kinds.extend(std::iter::repeat_n(("referral-asked", 1), referrals));
-        let mut entries = Vec::with_capacity(kinds.len());
-        for (i, (kind, count)) in kinds.iter().enumerate() {
-            let minute = 8 * 60 + 30 + (i as i64 * 480 / kinds.len().max(1) as i64);
-            let local = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
-            let Some(at) = tz.from_local_datetime(&local).earliest() else { continue };
-            if at.with_timezone(&Utc) > now {
-                break;
-            }
-            let kare = [Kare::Keep, Kare::Attain, Kare::Attain, Kare::Expand, Kare::Recapture][rng.below(5)];
-            entries.push((
-                kind.to_string(),
-                ActivityInput {
-                    count: Some(*count),
-                    occurred_at: Some(at.to_rfc3339()),
-                    kare: Some(Some(kare)),
-                    account: Some(Some(ACCOUNTS[rng.below(ACCOUNTS.len())].to_string())),
-                    outcome: (*kind == "call").then(|| Some(OUTCOMES[rng.below(OUTCOMES.len())].to_string())),
-                    ..Default::default()
-                },
-            ));
-        }
-        if !entries.is_empty() {
-            n += entries.len();
-            k.log_many(entries, None).expect("log_many");
-        }
-        day += Duration::days(1);
-    }
-    let due = |days: i64| (today + Duration::days(days)).format("%Y-%m-%d").to_string();
-    k.add_action("Ask Initech for two referrals", &due(2), None, None).expect("action");
-    k.store_mut().maintain().expect("maintain");
-    n
+    fill_rep(k, p, weeks, now(), seed).expect("generate history")
 }
 
 fn join(url: &str, invite: &str, home: &Path) -> Kept {
