@@ -247,6 +247,20 @@ pub fn targets(conn: &Connection, rep: &str, week: Week) -> Result<BTreeMap<Stri
     Ok(out)
 }
 
+/// Every rep's counts per activity type in `week`, from the weekly aggregate.
+pub fn week_counts(conn: &Connection, week: Week) -> Result<BTreeMap<String, BTreeMap<String, i64>>> {
+    let mut st = conn.prepare_cached("SELECT rep, type, count FROM weekly_counts WHERE week = ?1")?;
+    let rows = st.query_map(params![week.to_string()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+    })?;
+    let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for r in rows {
+        let (rep, kind, count) = r?;
+        out.entry(rep).or_default().insert(kind, count);
+    }
+    Ok(out)
+}
+
 /// A rep's week summary.
 pub fn week_summary(
     conn: &Connection,
@@ -349,13 +363,13 @@ pub fn board(
     week: Week,
     now: DateTime<Utc>,
 ) -> Result<Board> {
-    let (from, to) = week.bounds(team.tz(), team.week_start);
     let p = progress(week, team, now);
     let columns: Vec<(String, String)> =
         team.catalog.iter().filter(|t| !t.retired).map(|t| (t.key.clone(), t.label.clone())).collect();
+    let mut all = week_counts(conn, week)?;
     let mut rows = Vec::new();
     for (id, name) in reps {
-        let c = counts(conn, id, from, to)?;
+        let c = all.remove(id).unwrap_or_default();
         let t = targets(conn, id, week)?;
         let cells = columns
             .iter()
@@ -471,7 +485,7 @@ pub struct Trends {
     pub rows: Vec<TrendRow>,
 }
 
-/// Weekly counts for the `n` weeks ending with `last` (one range query per rep).
+/// Weekly counts for the `n` weeks ending with `last`, from the weekly aggregate.
 pub fn trends(
     conn: &Connection,
     team: &TeamSettings,
@@ -481,28 +495,28 @@ pub fn trends(
 ) -> Result<Trends> {
     let n = n.clamp(1, 104);
     let weeks: Vec<Week> = (0..n).map(|i| last.plus(i as i64 - (n as i64 - 1))).collect();
-    let bounds: Vec<i64> = weeks
-        .iter()
-        .map(|w| w.bounds(team.tz(), team.week_start).0.timestamp())
-        .chain(std::iter::once(last.bounds(team.tz(), team.week_start).1.timestamp()))
-        .collect();
     let kinds: Vec<String> = team.catalog.iter().filter(|t| !t.retired).map(|t| t.key.clone()).collect();
-    let mut st = conn.prepare_cached(
-        "SELECT type, occurred_utc, count FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3",
-    )?;
+    let labels: Vec<String> = weeks.iter().map(|w| w.to_string()).collect();
+    let mut per_rep: BTreeMap<String, BTreeMap<String, Vec<i64>>> = BTreeMap::new();
+    // One range read of the weekly aggregate for every rep at once.
+    let mut st = conn.prepare_cached("SELECT week, rep, type, count FROM weekly_counts WHERE week >= ?1 AND week <= ?2")?;
+    let q = st.query_map(params![labels[0], labels[n - 1]], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    for r in q {
+        let (week, rep, kind, count) = r?;
+        // Week labels sort like the weeks, but a label between two weeks of the
+        // range may not be one of them (e.g. a week 53 of another year basis).
+        let Ok(i) = labels.binary_search(&week) else { continue };
+        per_rep.entry(rep).or_default().entry(kind).or_insert_with(|| vec![0; n])[i] += count;
+    }
     let mut rows = Vec::with_capacity(reps.len());
     for (id, name) in reps {
         let mut series: BTreeMap<String, Vec<i64>> = kinds.iter().map(|k| (k.clone(), vec![0; n])).collect();
-        let q = st.query_map(params![id, bounds[0], bounds[n]], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        })?;
-        for r in q {
-            let (kind, at, count) = r?;
-            // The week whose start is the last one at or before `at`.
-            let i = bounds[..n].partition_point(|b| *b <= at).saturating_sub(1);
-            series.entry(kind).or_insert_with(|| vec![0; n])[i] += count;
+        for (kind, v) in per_rep.remove(id).unwrap_or_default() {
+            series.insert(kind, v);
         }
         rows.push(TrendRow { rep: id.clone(), name: name.clone(), series });
     }
-    Ok(Trends { weeks: weeks.iter().map(|w| w.to_string()).collect(), rows })
+    Ok(Trends { weeks: labels, rows })
 }

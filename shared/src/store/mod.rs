@@ -41,6 +41,10 @@ pub struct Store {
 /// transaction), so a write by another process simply causes a reload.
 type DocCache = std::collections::HashMap<DocId, AutoCommit>;
 
+/// Every document id, the team document first: it sets the week basis the
+/// activity rows are filed under.
+const TEAM_FIRST: &str = "SELECT id FROM documents ORDER BY id = 'team' DESC, id";
+
 /// Most documents the cache holds before it starts over.
 const CACHE_DOCS: usize = 128;
 
@@ -61,6 +65,9 @@ fn configure(conn: &Connection) -> Result<()> {
     // store whose maintenance never runs.
     conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // `INSERT OR REPLACE` on `activities` must fire the delete trigger that
+    // keeps `weekly_counts` exact.
+    conn.pragma_update(None, "recursive_triggers", "ON")?;
     Ok(())
 }
 
@@ -80,6 +87,7 @@ impl Store {
         configure(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(schema::SCHEMA)?;
+        tx.execute_batch(schema::WEEKLY)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
             params![schema::SCHEMA_VERSION.to_string()],
@@ -111,6 +119,7 @@ impl Store {
             .map_err(|e| not_a_store(home, &e))?;
         match version.as_deref().map(str::parse::<i64>) {
             Some(Ok(v)) if v == schema::SCHEMA_VERSION => {}
+            Some(Ok(1)) => migrate_v1(&conn).map_err(|e| not_a_store(home, &e))?,
             Some(Ok(v)) if v > schema::SCHEMA_VERSION => {
                 return Err(CoreError::NotAStore(format!(
                     "{} was written by a newer Kept (store version {v}); update kept",
@@ -190,7 +199,7 @@ impl Store {
                 tx.tx.execute(&format!("DELETE FROM {t}"), [])?;
             }
             let ids: Vec<String> = {
-                let mut st = tx.tx.prepare("SELECT id FROM documents")?;
+                let mut st = tx.tx.prepare(TEAM_FIRST)?;
                 let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
                 v
             };
@@ -267,7 +276,7 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {t}"), [])?;
             }
             let docs: Vec<String> = {
-                let mut st = tx.prepare("SELECT id FROM documents")?;
+                let mut st = tx.prepare(TEAM_FIRST)?;
                 let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
                 v
             };
@@ -333,6 +342,39 @@ impl Store {
     pub fn view_dump(&self) -> Result<Vec<String>> {
         dump_views(&self.conn)
     }
+}
+
+/// Store version 1 → 2: the team week on each activity and the weekly
+/// aggregate. Views are derived, so they are simply rebuilt (one transaction).
+fn migrate_v1(conn: &Connection) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE; ALTER TABLE activities ADD COLUMN week TEXT NOT NULL DEFAULT '';")?;
+    let done = (|| -> Result<()> {
+        conn.execute_batch(schema::WEEKLY)?;
+        for t in schema::VIEW_TABLES {
+            conn.execute(&format!("DELETE FROM {t}"), [])?;
+        }
+        let ids: Vec<String> = {
+            let mut st = conn.prepare(TEAM_FIRST)?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            v
+        };
+        for id in ids {
+            let id: DocId = id.parse()?;
+            if let Some(doc) = load_doc(conn, &id)? {
+                views::refresh(conn, &id, &doc)?;
+            }
+        }
+        conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![schema::SCHEMA_VERSION.to_string()])?;
+        Ok(())
+    })();
+    match done {
+        Ok(()) => conn.execute_batch("COMMIT;")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK;");
+            return Err(e);
+        }
+    }
+    Ok(())
 }
 
 /// Every row of every view table, sorted, as text.

@@ -2,7 +2,7 @@
 //! state, and the materialised views the screens query.
 
 /// Bumped when the schema changes; `Store::open` refuses newer stores.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Creates every table and index (idempotent).
 pub const SCHEMA: &str = r#"
@@ -66,7 +66,9 @@ CREATE TABLE IF NOT EXISTS activities (
     account      TEXT,
     deal         TEXT,
     note         TEXT,
-    logged_by    TEXT NOT NULL
+    logged_by    TEXT NOT NULL,
+    -- The team week (in the team's time zone and week start) it falls in.
+    week         TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS activities_rep_time ON activities (rep, occurred_utc);
 CREATE INDEX IF NOT EXISTS activities_time ON activities (occurred_utc);
@@ -129,5 +131,41 @@ CREATE INDEX IF NOT EXISTS deals_rep ON deals (rep, status);
 CREATE INDEX IF NOT EXISTS deals_doc ON deals (doc_id);
 "#;
 
+/// The weekly aggregate the board and trends read: per rep, team week and
+/// activity type, the summed count and the number of records. Kept exact by
+/// triggers on `activities` (so every path that writes the view keeps it),
+/// with `recursive_triggers` on so `INSERT OR REPLACE` counts as a delete.
+/// Applied after [`SCHEMA`] and after the v1 → v2 migration.
+pub const WEEKLY: &str = r#"
+CREATE TABLE IF NOT EXISTS weekly_counts (
+    rep   TEXT NOT NULL,
+    week  TEXT NOT NULL,
+    type  TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    n     INTEGER NOT NULL,
+    PRIMARY KEY (week, rep, type)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS activities_weekly_ins AFTER INSERT ON activities BEGIN
+    INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+    ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS activities_weekly_del AFTER DELETE ON activities BEGIN
+    UPDATE weekly_counts SET count = count - OLD.count, n = n - 1
+    WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type;
+    DELETE FROM weekly_counts WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type AND n <= 0;
+END;
+
+CREATE TRIGGER IF NOT EXISTS activities_weekly_upd AFTER UPDATE OF rep, week, type, count ON activities BEGIN
+    UPDATE weekly_counts SET count = count - OLD.count, n = n - 1
+    WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type;
+    DELETE FROM weekly_counts WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type AND n <= 0;
+    INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+    ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
+END;
+"#;
+
 /// The view tables, in the order `rebuild_views` clears them.
-pub const VIEW_TABLES: &[&str] = &["team_settings", "activities", "targets", "commitments", "action_items", "deals"];
+pub const VIEW_TABLES: &[&str] =
+    &["team_settings", "activities", "weekly_counts", "targets", "commitments", "action_items", "deals"];

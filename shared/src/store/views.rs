@@ -7,7 +7,9 @@ use crate::docs::{self, DocId, DocKind};
 use crate::error::Result;
 use crate::model::Kare;
 use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc};
-use rusqlite::{params, Connection};
+use crate::week::Week;
+use chrono::Weekday;
+use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
 
 /// The records of a log document's `activities` map that changed between
@@ -55,13 +57,60 @@ pub fn refresh_records(
     Ok(())
 }
 
+/// The team's time zone and week start, as the activity rows are filed
+/// under (meta `week_basis`, e.g. "Europe/Berlin Mon"; UTC weeks from
+/// Monday until the team document arrives).
+fn week_basis(conn: &Connection) -> Result<(chrono_tz::Tz, Weekday)> {
+    let mut st = conn.prepare_cached("SELECT value FROM meta WHERE key = 'week_basis'")?;
+    let v: Option<String> = st.query_row([], |r| r.get(0)).optional()?;
+    Ok(parse_basis(v.as_deref().unwrap_or("")))
+}
+
+fn parse_basis(s: &str) -> (chrono_tz::Tz, Weekday) {
+    let (tz, day) = s.split_once(' ').unwrap_or(("UTC", "Mon"));
+    (tz.parse().unwrap_or(chrono_tz::UTC), day.parse().unwrap_or(Weekday::Mon))
+}
+
+/// Records the team's week basis; when it changed, every activity is filed
+/// under its week again (the triggers move the weekly counts along).
+fn set_week_basis(conn: &Connection, team: &crate::model::TeamSettings) -> Result<()> {
+    let basis = format!("{} {}", team.tz(), team.week_start);
+    let mut st = conn.prepare_cached("SELECT value FROM meta WHERE key = 'week_basis'")?;
+    let old: Option<String> = st.query_row([], |r| r.get(0)).optional()?;
+    if old.as_deref() == Some(basis.as_str()) {
+        return Ok(());
+    }
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('week_basis', ?1)", params![basis])?;
+    let (tz, start) = parse_basis(&basis);
+    let rows: Vec<(String, i64, String)> = {
+        let mut st = conn.prepare("SELECT id, occurred_utc, week FROM activities")?;
+        let v = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<rusqlite::Result<_>>()?;
+        v
+    };
+    let mut up = conn.prepare_cached("UPDATE activities SET week = ?2 WHERE id = ?1")?;
+    for (id, utc, week) in rows {
+        let w = week_of(utc, tz, start);
+        if w != week {
+            up.execute(params![id, w])?;
+        }
+    }
+    Ok(())
+}
+
+fn week_of(utc: i64, tz: chrono_tz::Tz, start: Weekday) -> String {
+    let at = chrono::DateTime::from_timestamp(utc, 0).unwrap_or_default();
+    Week::of_instant(at, tz, start).to_string()
+}
+
 fn insert_activity(conn: &Connection, id: &DocId, a: &crate::model::Activity) -> Result<()> {
     let mut ins = conn.prepare_cached(
         "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
-         duration_min, outcome, account, deal, note, logged_by)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         duration_min, outcome, account, deal, note, logged_by, week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?;
     let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
+    let (tz, start) = week_basis(conn)?;
+    let week = week_of(utc, tz, start);
     ins.execute(params![
         a.id,
         id.as_str(),
@@ -76,7 +125,8 @@ fn insert_activity(conn: &Connection, id: &DocId, a: &crate::model::Activity) ->
         a.account,
         a.deal,
         a.note,
-        a.logged_by
+        a.logged_by,
+        week
     ])?;
     Ok(())
 }
@@ -91,6 +141,7 @@ pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> 
     match id.kind() {
         DocKind::Team => {
             let settings = docs::team::read(doc)?;
+            set_week_basis(conn, &settings)?;
             let json = serde_json::to_string(&settings).map_err(|e| crate::CoreError::Document(e.to_string()))?;
             conn.execute(
                 "INSERT INTO team_settings (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",

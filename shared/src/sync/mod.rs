@@ -226,6 +226,10 @@ impl Kept {
                     B64.decode(&c.data).map_err(|e| CoreError::Network(format!("bad change from relay: {e}")))?;
                 by_doc.entry(c.doc.clone()).or_default().push(bytes);
             }
+            // The team document first: it sets the week basis activity rows are filed under.
+            snapshots.sort_by_key(|(id, _)| id.as_str() != "team");
+            let mut by_doc: Vec<(String, Vec<Vec<u8>>)> = by_doc.into_iter().collect();
+            by_doc.sort_by_key(|(id, _)| id != "team");
             let next = page.next.max(cursor);
             total += self.store.write(|tx| {
                 let mut n = 0;
