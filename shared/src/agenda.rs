@@ -33,6 +33,7 @@ pub fn default_agenda(kind: &str) -> Result<Agenda> {
                 "The week against targets and commitments (the numbers first, no drama)",
                 "Warning signs and what is behind them",
                 "One skill to work on: the assessment map, manager's and self-scores side by side",
+                "Development plan: milestones due, the skill being built",
                 "Commitments for next week (behaviours within your control)",
                 "Action items with owner and due date",
             ],
@@ -114,6 +115,9 @@ pub fn parse_score(s: &str) -> Result<i64> {
         .map(|i| i as i64)
         .ok_or_else(|| CoreError::invalid(format!("bad score '{s}': expected one of {} (or 0–4)", SCALE.join(", "))))
 }
+
+/// The interaction types with a default assessment map.
+pub const INTERACTIONS: &[&str] = &["discovery-call", "demo", "negotiation", "one-on-one"];
 
 /// Default assessment criteria per interaction type.
 pub fn default_criteria(interaction: &str) -> Result<Vec<String>> {

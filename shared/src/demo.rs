@@ -163,8 +163,57 @@ pub fn fill_rep(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, se
     k.action_done(&a.id, "Sent revised pricing; decision next week")?;
     k.add_action("Ask Initech for two referrals", &due(2), None, None)?;
     k.add_action("Block Tuesday 9–11 for call time", &due(-1), None, None)?;
+    fill_deals(k, p, weeks, now, &mut rng)?;
     k.store_mut().maintain()?;
     Ok(n)
+}
+
+/// About one new deal a week over the history, closed 2–10 weeks later as
+/// won or lost (the youngest still open, at a stage); a slumping rep wins
+/// fewer and slower lately. Written as one change to the rep's pipeline.
+fn fill_deals(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, rng: &mut StdRng) -> Result<()> {
+    use crate::docs::{pipeline, DocId};
+    use crate::model::{Deal, DealStatus};
+    let slump = p.recent_trend < 0.7;
+    let mut deals = Vec::new();
+    for w in 0..weeks {
+        let created = now - Duration::weeks(weeks - w) + Duration::hours(rng.random_range(0..96));
+        let mut cycle_days = rng.random_range(14..70);
+        let closes = created + Duration::days(cycle_days);
+        let recent = now - closes < Duration::weeks(12);
+        if slump && recent {
+            cycle_days = cycle_days * 8 / 5;
+        }
+        let closes = created + Duration::days(cycle_days);
+        let win_p = if slump && recent { 0.15 } else { 0.45 };
+        let (status, closed_at, stage) = if closes < now {
+            let won = rng.random_bool(win_p);
+            (if won { DealStatus::Won } else { DealStatus::Lost }, Some(closes.to_rfc3339()), "closed".to_string())
+        } else {
+            let stages = crate::service::STAGES;
+            (DealStatus::Open, None, stages[rng.random_range(0..stages.len())].to_string())
+        };
+        deals.push(Deal {
+            id: k.ids.uuid_at(created).to_string(),
+            rep: k.me().id.clone(),
+            name: format!(
+                "{} {}",
+                ACCOUNTS[rng.random_range(0..ACCOUNTS.len())],
+                ["renewal", "expansion", "pilot", "new logo"][rng.random_range(0..4)]
+            ),
+            amount: rng.random_range(5..60) * 1000,
+            stage,
+            kare: Some([Kare::Keep, Kare::Attain, Kare::Recapture, Kare::Expand][rng.random_range(0..4)]),
+            expected_close: Some((created + Duration::days(cycle_days)).date_naive().to_string()),
+            status,
+            closed_at,
+            created_at: Some(created.to_rfc3339()),
+        });
+    }
+    let me = k.me().id.clone();
+    k.store_mut().write(|tx| {
+        tx.edit(&DocId::pipeline(&me), now.timestamp(), |d| deals.iter().try_for_each(|x| pipeline::put_deal(d, x)))
+    })
 }
 
 /// What [`seed_team`] made.
@@ -215,5 +264,63 @@ pub fn seed_team(
         out.reps.push((p.name.clone(), home));
     }
     manager.sync()?;
+    coaching_history(&mut manager, &out.reps, seed, &clock)?;
     Ok(out)
+}
+
+/// Weekly 1-on-1s (one rep with a gap, so the cadence shows it), the
+/// manager's and the rep's ratings of them (reps rate lower, as in real
+/// teams), an observed discovery call, and a development plan per rep.
+fn coaching_history(
+    manager: &mut Kept,
+    reps: &[(String, std::path::PathBuf)],
+    seed: u64,
+    clock: &std::sync::Arc<dyn crate::Clock>,
+) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x0c0a_c400);
+    let tz = manager.team()?.tz();
+    let today = clock.now().with_timezone(&tz).date_naive();
+    let day = |back: i64| (today - Duration::days(back)).format("%Y-%m-%d").to_string();
+    const CRITERIA: &[&str] = &["rapport", "upfront-contract", "pain", "budget", "decision-process", "next-step"];
+    for (i, (name, _)) in reps.iter().enumerate() {
+        let gap = i % 5 == 1;
+        let (first, count) = if gap { (24, 3) } else { (3, 6) };
+        for j in 0..count {
+            let m = manager.open_meeting(Some(name), "one-on-one", Some(&day(first + 7 * j)))?;
+            manager.meeting_notes(
+                &m.meeting.id,
+                "Numbers first: calls on target, conversations a little behind.\nAgreed: two call blocks a day.",
+            )?;
+            manager.rate_meeting(&m.meeting.id, rng.random_range(4..6), None)?;
+        }
+        let scores: Vec<(String, String)> =
+            CRITERIA.iter().map(|c| (c.to_string(), rng.random_range(1..5).to_string())).collect();
+        manager.assess(Some(name), "discovery-call", &scores)?;
+        let weakest = scores.iter().min_by_key(|(_, s)| s.clone()).map(|(c, _)| c.clone()).unwrap_or_default();
+        manager.dev_add_skill(Some(name), "discovery-call", &weakest)?;
+        manager.dev_add_goal(Some(name), "Run discovery calls that end with a clear next step")?;
+        manager.dev_add_milestone(
+            Some(name),
+            &format!("Role-play {weakest} questions with your manager"),
+            &day(if gap { 5 } else { -9 }),
+        )?;
+    }
+    manager.sync()?;
+    for (name, home) in reps {
+        let mut k = Kept::open(home, clock.clone(), crate::IdSource::random())?;
+        k.sync()?;
+        for m in k.meetings(None)?.into_iter().take(4) {
+            let r = rng.random_range(2..6);
+            let comment = match r {
+                2 => Some("Felt like a status report; I'd like help with real calls"),
+                5 => Some("The role-play helped"),
+                _ => None,
+            };
+            k.rate_meeting(&m.id, r, comment)?;
+        }
+        k.sync()?;
+        let _ = name;
+    }
+    manager.sync()?;
+    Ok(())
 }

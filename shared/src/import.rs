@@ -19,6 +19,58 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("duration_min", &["duration_min", "duration", "minutes"]),
 ];
 
+/// An explicit column mapping for a CRM's export: which header holds each
+/// field, and which of the CRM's activity names is which of the team's types.
+/// Fields not mapped fall back to the header aliases above.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnMap {
+    /// Field (`type`, `date`, `count`, `kare`, `account`, `outcome`, `note`, `duration`) → header.
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// The CRM's activity name (any case) → activity type key.
+    pub types: std::collections::BTreeMap<String, String>,
+}
+
+impl ColumnMap {
+    /// Parses `field=Header` pairs (e.g. `date=Activity Date`) and
+    /// `Name=type` pairs (e.g. `Logged Call=call`).
+    pub fn parse(columns: &[String], types: &[String]) -> Result<ColumnMap> {
+        let mut m = ColumnMap::default();
+        for c in columns {
+            let (f, h) =
+                c.split_once('=').filter(|(f, h)| !f.trim().is_empty() && !h.trim().is_empty()).ok_or_else(|| {
+                    CoreError::invalid(format!(
+                        "bad column mapping '{c}': expected field=Header, like date=Activity Date"
+                    ))
+                })?;
+            let field = canonical_field(f.trim())?;
+            m.columns.insert(field.to_string(), h.trim().to_string());
+        }
+        for t in types {
+            let (name, key) =
+                t.split_once('=').filter(|(n, k)| !n.trim().is_empty() && !k.trim().is_empty()).ok_or_else(|| {
+                    CoreError::invalid(format!("bad type mapping '{t}': expected CRM name=type, like Logged Call=call"))
+                })?;
+            m.types.insert(name.trim().to_lowercase(), key.trim().to_string());
+        }
+        Ok(m)
+    }
+}
+
+/// The field a mapping names (`date` and `duration` are accepted for short).
+fn canonical_field(f: &str) -> Result<&'static str> {
+    let f = f.to_lowercase();
+    let f = match f.as_str() {
+        "date" | "time" => "occurred_at",
+        "duration" => "duration_min",
+        other => other,
+    };
+    ALIASES.iter().map(|(k, _)| *k).find(|k| *k == f).ok_or_else(|| {
+        CoreError::invalid(format!(
+            "unknown field '{f}' in the column mapping: expected type, date, count, kare, account, outcome, note or duration"
+        ))
+    })
+}
+
 /// Most rows one import takes.
 pub const MAX_ROWS: usize = 50_000;
 
@@ -81,10 +133,37 @@ impl Kept {
 
     /// Imports activities from CSV with the given treatment of bad rows.
     pub fn import_csv_with(&mut self, input: impl Read, rep: Option<&str>, mode: ImportMode) -> Result<ImportReport> {
+        self.import_csv_mapped(input, rep, mode, &ColumnMap::default())
+    }
+
+    /// Imports activities from CSV with an explicit column mapping (fields it
+    /// does not name fall back to the usual header names).
+    pub fn import_csv_mapped(
+        &mut self,
+        input: impl Read,
+        rep: Option<&str>,
+        mode: ImportMode,
+        map: &ColumnMap,
+    ) -> Result<ImportReport> {
         let mut r = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
         let headers =
             r.headers().map_err(|e| CoreError::invalid(format!("not a CSV file with a header row: {e}")))?.clone();
+        let catalog = self.team()?;
+        for (field, h) in &map.columns {
+            if !headers.iter().any(|x| x.eq_ignore_ascii_case(h)) {
+                return Err(CoreError::invalid(format!(
+                    "the column mapping names '{h}' for {field}, but the CSV has no such column; it has {}",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        for key in map.types.values() {
+            catalog.activity_type(key)?;
+        }
         let col = |field: &str| -> Option<usize> {
+            if let Some(h) = map.columns.get(field) {
+                return headers.iter().position(|x| x.eq_ignore_ascii_case(h));
+            }
             let names = ALIASES.iter().find(|(f, _)| *f == field).map(|(_, n)| *n).unwrap_or(&[]);
             headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
         };
@@ -94,7 +173,6 @@ impl Kept {
                 headers.iter().collect::<Vec<_>>().join(", ")
             )));
         };
-        let catalog = self.team()?;
         let mut entries = Vec::new();
         let mut rejected = Vec::new();
         for (i, rec) in r.records().enumerate() {
@@ -109,7 +187,10 @@ impl Kept {
                 }
                 let get = |f: &str| col(f).and_then(|c| rec.get(c)).map(str::trim).filter(|s| !s.is_empty());
                 let given = rec.get(ty).unwrap_or("").trim();
-                let raw_kind = given.to_lowercase().replace([' ', '_'], "-");
+                let raw_kind = match map.types.get(&given.to_lowercase()) {
+                    Some(k) => k.clone(),
+                    None => given.to_lowercase().replace([' ', '_'], "-"),
+                };
                 let kind = catalog
                     .catalog
                     .iter()

@@ -499,7 +499,8 @@ pub fn trends(
     let labels: Vec<String> = weeks.iter().map(|w| w.to_string()).collect();
     let mut per_rep: BTreeMap<String, BTreeMap<String, Vec<i64>>> = BTreeMap::new();
     // One range read of the weekly aggregate for every rep at once.
-    let mut st = conn.prepare_cached("SELECT week, rep, type, count FROM weekly_counts WHERE week >= ?1 AND week <= ?2")?;
+    let mut st =
+        conn.prepare_cached("SELECT week, rep, type, count FROM weekly_counts WHERE week >= ?1 AND week <= ?2")?;
     let q = st.query_map(params![labels[0], labels[n - 1]], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
     })?;

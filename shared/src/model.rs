@@ -150,6 +150,25 @@ pub struct Thresholds {
     pub silence_days: i64,
     /// Conversation→meeting conversion this many percent under the earlier rate.
     pub conversion_drop_pct: i64,
+    /// Win rate of the last 12 weeks this many percentage points under the 12 before.
+    #[serde(default = "d_win_rate")]
+    pub win_rate_drop_pts: i64,
+    /// Average sales cycle (created → won) of the last 12 weeks this many percent over the 12 before.
+    #[serde(default = "d_cycle")]
+    pub cycle_rise_pct: i64,
+    /// The team's 1-on-1 cadence: one every this many days.
+    #[serde(default = "d_cadence")]
+    pub cadence_days: i64,
+}
+
+fn d_win_rate() -> i64 {
+    15
+}
+fn d_cycle() -> i64 {
+    25
+}
+fn d_cadence() -> i64 {
+    7
 }
 
 impl Default for Thresholds {
@@ -160,14 +179,25 @@ impl Default for Thresholds {
             missed_window: 3,
             silence_days: 3,
             conversion_drop_pct: 30,
+            win_rate_drop_pts: d_win_rate(),
+            cycle_rise_pct: d_cycle(),
+            cadence_days: d_cadence(),
         }
     }
 }
 
 impl Thresholds {
     /// The keys under which the team document stores each threshold.
-    pub const KEYS: [&'static str; 5] =
-        ["activity_drop_pct", "missed_weeks", "missed_window", "silence_days", "conversion_drop_pct"];
+    pub const KEYS: [&'static str; 8] = [
+        "activity_drop_pct",
+        "missed_weeks",
+        "missed_window",
+        "silence_days",
+        "conversion_drop_pct",
+        "win_rate_drop_pts",
+        "cycle_rise_pct",
+        "cadence_days",
+    ];
 
     /// The value for a key of [`Thresholds::KEYS`].
     pub fn get(&self, key: &str) -> Option<i64> {
@@ -177,6 +207,9 @@ impl Thresholds {
             "missed_window" => self.missed_window,
             "silence_days" => self.silence_days,
             "conversion_drop_pct" => self.conversion_drop_pct,
+            "win_rate_drop_pts" => self.win_rate_drop_pts,
+            "cycle_rise_pct" => self.cycle_rise_pct,
+            "cadence_days" => self.cadence_days,
             _ => return None,
         })
     }
@@ -184,9 +217,11 @@ impl Thresholds {
     /// Sets a threshold, checking its range.
     pub fn set(&mut self, key: &str, v: i64) -> Result<()> {
         let (lo, hi) = match key {
-            "activity_drop_pct" | "conversion_drop_pct" => (1, 100),
+            "activity_drop_pct" | "conversion_drop_pct" | "win_rate_drop_pts" => (1, 100),
+            "cycle_rise_pct" => (1, 500),
             "missed_weeks" | "missed_window" => (1, 12),
             "silence_days" => (1, 30),
+            "cadence_days" => (1, 90),
             _ => {
                 return Err(CoreError::invalid(format!(
                     "unknown threshold '{key}': expected one of {}",
@@ -202,6 +237,9 @@ impl Thresholds {
             "missed_weeks" => self.missed_weeks = v,
             "missed_window" => self.missed_window = v,
             "silence_days" => self.silence_days = v,
+            "win_rate_drop_pts" => self.win_rate_drop_pts = v,
+            "cycle_rise_pct" => self.cycle_rise_pct = v,
+            "cadence_days" => self.cadence_days = v,
             _ => self.conversion_drop_pct = v,
         }
         if self.missed_weeks > self.missed_window {
@@ -375,6 +413,9 @@ pub struct Deal {
     pub status: DealStatus,
     /// When it was closed (RFC 3339).
     pub closed_at: Option<String>,
+    /// When it entered the pipeline (RFC 3339); the sales cycle runs from here to `closed_at`.
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// Checks a free-text field: trimmed, not empty, bounded.

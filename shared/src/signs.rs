@@ -1,7 +1,8 @@
 //! Warning signs for a manager, each explained with the numbers behind it:
 //! activity dropping against the rep's own trailing average, a pattern of
 //! missed targets (told apart from a single miss), overdue action items,
-//! silence (no activity for N working days), and falling conversion.
+//! silence (no activity for N working days), falling conversion, a falling
+//! win rate and a lengthening sales cycle.
 //! Thresholds come from the team's settings ([`Thresholds`]).
 
 use crate::error::Result;
@@ -32,7 +33,8 @@ pub struct Sign {
     pub rep: String,
     /// Rep name.
     pub name: String,
-    /// `activity-drop`, `missed-pattern`, `missed-once`, `overdue-actions`, `silence`, `conversion-drop`.
+    /// `activity-drop`, `missed-pattern`, `missed-once`, `overdue-actions`, `silence`, `conversion-drop`,
+    /// `win-rate-drop`, `cycle-rise`.
     pub kind: String,
     /// How much it matters.
     pub severity: Severity,
@@ -125,10 +127,14 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
     let today = now.with_timezone(&tz).date_naive();
     let overdue: Vec<(String, String)> = {
         let mut st = conn.prepare_cached(
-            "SELECT text, due FROM action_items WHERE rep = ?1 AND status = 'open' AND due < ?2 ORDER BY due",
+            "SELECT text, due, source FROM action_items WHERE rep = ?1 AND status = 'open' AND due < ?2 ORDER BY due",
         )?;
-        let rows =
-            st.query_map(params![rep.0, today.format("%Y-%m-%d").to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = st.query_map(params![rep.0, today.format("%Y-%m-%d").to_string()], |r| {
+            // A development-plan milestone past its date counts like an overdue action item.
+            let text: String = r.get(0)?;
+            let milestone = r.get::<_, String>(2)? == "development";
+            Ok((if milestone { format!("milestone: {text}") } else { text }, r.get(1)?))
+        })?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     if !overdue.is_empty() {
@@ -194,6 +200,81 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
             ));
         }
     }
+    out.extend(deal_signs(conn, &t, rep, now)?);
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
+    Ok(out)
+}
+
+/// Deals closed in a window of 12 weeks: (won, lost, cycle days of each won deal).
+fn closed_between(
+    conn: &Connection,
+    rep: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(i64, i64, Vec<f64>)> {
+    let mut st = conn.prepare_cached(
+        "SELECT status, created_at, closed_at FROM deals
+         WHERE rep = ?1 AND status IN ('won', 'lost') AND closed_at >= ?2 AND closed_at < ?3",
+    )?;
+    let rows = st.query_map(params![rep, from.to_rfc3339(), to.to_rfc3339()], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+    })?;
+    let (mut won, mut lost, mut cycles) = (0, 0, Vec::new());
+    for r in rows {
+        let (status, created, closed) = r?;
+        if status == "won" {
+            won += 1;
+            let t = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
+            if let (Some(a), Some(b)) = (t(created), t(closed)) {
+                cycles.push((b - a).num_seconds() as f64 / 86_400.0);
+            }
+        } else {
+            lost += 1;
+        }
+    }
+    Ok((won, lost, cycles))
+}
+
+/// Win rate falling and the sales cycle getting longer: the last 12 weeks
+/// against the 12 before, each only with enough closed deals to mean something
+/// (4 closed for a win rate, 3 won for a cycle length).
+fn deal_signs(conn: &Connection, t: &Thresholds, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
+    let mut out = Vec::new();
+    let (w_recent, l_recent, c_recent) = closed_between(conn, &rep.0, now - Duration::weeks(12), now)?;
+    let (w_before, l_before, c_before) =
+        closed_between(conn, &rep.0, now - Duration::weeks(24), now - Duration::weeks(12))?;
+    if w_recent + l_recent >= 4 && w_before + l_before >= 4 {
+        let recent = 100.0 * w_recent as f64 / (w_recent + l_recent) as f64;
+        let before = 100.0 * w_before as f64 / (w_before + l_before) as f64;
+        if recent <= before - t.win_rate_drop_pts as f64 {
+            out.push(sign(
+                rep,
+                "win-rate-drop",
+                Severity::Warning,
+                format!(
+                    "Win rate fell to {recent:.0}% ({w_recent} of {}) over the last 12 weeks from {before:.0}% ({w_before} of {}) in the 12 before",
+                    w_recent + l_recent,
+                    w_before + l_before
+                ),
+                &[("win_rate_recent_pct", recent), ("win_rate_before_pct", before), ("closed_recent", (w_recent + l_recent) as f64)],
+            ));
+        }
+    }
+    if c_recent.len() >= 3 && c_before.len() >= 3 {
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let (recent, before) = (mean(&c_recent), mean(&c_before));
+        if before > 0.0 && recent >= before * (1.0 + t.cycle_rise_pct as f64 / 100.0) {
+            out.push(sign(
+                rep,
+                "cycle-rise",
+                Severity::Warning,
+                format!(
+                    "Deals take longer to win: {recent:.0} days on average over the last 12 weeks, {before:.0} in the 12 before (+{:.0}%)",
+                    (recent / before - 1.0) * 100.0
+                ),
+                &[("cycle_days_recent", recent), ("cycle_days_before", before), ("won_recent", c_recent.len() as f64)],
+            ));
+        }
+    }
     Ok(out)
 }

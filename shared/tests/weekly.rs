@@ -4,8 +4,8 @@
 //! migration of a version-1 store.
 
 use chrono::TimeZone;
-use kept_core::model::{ActivityInput, Role};
 use kept_core::docs::DocId;
+use kept_core::model::{ActivityInput, Role};
 use kept_core::{FixedClock, IdSource, InitOptions, Kept};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -114,7 +114,7 @@ fn a_version_1_store_is_migrated_at_open() {
             .execute_batch(
                 "DROP TRIGGER activities_weekly_ins; DROP TRIGGER activities_weekly_del;
                  DROP TRIGGER activities_weekly_upd; DROP TABLE weekly_counts;
-                 ALTER TABLE activities DROP COLUMN week;
+                 ALTER TABLE activities DROP COLUMN week; ALTER TABLE deals DROP COLUMN created_at;
                  UPDATE meta SET value = '1' WHERE key = 'schema_version';",
             )
             .expect("downgrade");

@@ -95,6 +95,15 @@ pub struct Meeting {
     pub notes: String,
     /// Who created it.
     pub created_by: String,
+    /// The rep's rating of the meeting: how useful, 1–5.
+    #[serde(default)]
+    pub rep_rating: Option<i64>,
+    /// The rep's optional comment with the rating.
+    #[serde(default)]
+    pub rep_comment: Option<String>,
+    /// The manager's own rating of the same meeting, 1–5.
+    #[serde(default)]
+    pub manager_rating: Option<i64>,
 }
 
 /// Every meeting in the document.
@@ -110,6 +119,9 @@ pub fn meetings(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Meeting>> {
             agenda: get_str(doc, &o, "agenda").unwrap_or_default(),
             notes: get_str(doc, &o, "notes").unwrap_or_default(),
             created_by: get_str(doc, &o, "created_by").unwrap_or_default(),
+            rep_rating: super::get_i64(doc, &o, "rep_rating"),
+            rep_comment: get_str(doc, &o, "rep_comment"),
+            manager_rating: super::get_i64(doc, &o, "manager_rating"),
             id,
         });
     }
@@ -133,6 +145,85 @@ pub fn set_meeting_notes(doc: &mut AutoCommit, id: &str, notes: &str) -> Result<
     let coll = map(doc, &ROOT, "meetings")?;
     let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
     doc.put(&o, "notes", notes)?;
+    Ok(())
+}
+
+/// Records a rating of a meeting: the rep's (with an optional comment) or the manager's.
+pub fn rate_meeting(doc: &mut AutoCommit, id: &str, by_rep: bool, rating: i64, comment: Option<&str>) -> Result<()> {
+    let coll = map(doc, &ROOT, "meetings")?;
+    let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
+    if by_rep {
+        doc.put(&o, "rep_rating", rating)?;
+        put_opt_str(doc, &o, "rep_comment", comment)?;
+    } else {
+        doc.put(&o, "manager_rating", rating)?;
+    }
+    Ok(())
+}
+
+/// One entry of a rep's development plan: a skill to build (linked to an
+/// assessment criterion) or a goal. Milestones are action items with source
+/// `development`, so an overdue one shows up like any overdue action item.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DevEntry {
+    /// UUIDv7.
+    pub id: String,
+    /// `skill` or `goal`.
+    pub kind: String,
+    /// Skills: the interaction type of the criterion.
+    pub interaction: Option<String>,
+    /// Skills: the criterion; goals: the goal in words.
+    pub text: String,
+    /// Who added it.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Open or reached (goals).
+    pub done: bool,
+}
+
+/// The rep's development plan entries (collection `development`, if present).
+pub fn dev_entries(doc: &impl ReadDoc) -> Result<Vec<DevEntry>> {
+    let Ok(coll) = map(doc, &ROOT, "development") else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        out.push(DevEntry {
+            kind: get_str(doc, &o, "type").unwrap_or_default(),
+            interaction: get_str(doc, &o, "interaction"),
+            text: get_str(doc, &o, "text").unwrap_or_default(),
+            by: get_str(doc, &o, "by").unwrap_or_default(),
+            at: get_str(doc, &o, "at").unwrap_or_default(),
+            done: super::get_bool(doc, &o, "done"),
+            id,
+        });
+    }
+    out.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Adds a development plan entry (the collection must exist).
+pub fn add_dev_entry(doc: &mut AutoCommit, e: &DevEntry) -> Result<()> {
+    let coll = map(doc, &ROOT, "development")?;
+    let o = doc.put_object(&coll, e.id.as_str(), ObjType::Map)?;
+    doc.put(&o, "type", e.kind.as_str())?;
+    put_opt_str(doc, &o, "interaction", e.interaction.as_deref())?;
+    doc.put(&o, "text", e.text.as_str())?;
+    doc.put(&o, "by", e.by.as_str())?;
+    doc.put(&o, "at", e.at.as_str())?;
+    doc.put(&o, "done", e.done)?;
+    Ok(())
+}
+
+/// Marks a goal reached (or not), or removes an entry.
+pub fn update_dev_entry(doc: &mut AutoCommit, id: &str, done: Option<bool>, remove: bool) -> Result<()> {
+    let coll = map(doc, &ROOT, "development")?;
+    let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no development plan entry {id}")))?;
+    if remove {
+        doc.delete(&coll, id)?;
+    } else if let Some(d) = done {
+        doc.put(&o, "done", d)?;
+    }
     Ok(())
 }
 

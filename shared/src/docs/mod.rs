@@ -178,6 +178,27 @@ pub fn genesis(id: &DocId) -> Result<AutoCommit> {
     Ok(doc)
 }
 
+/// The change that adds root map `name` to document `id`, identical on
+/// every device: its own deterministic actor, the genesis as its only
+/// dependency, time 0. Collections added after a document kind first
+/// shipped are created this way, so two devices that add the same one
+/// offline make the same object and neither device's records are lost.
+pub fn root_map_change(id: &DocId, name: &str) -> Result<Vec<u8>> {
+    let mut doc = genesis(id)?;
+    let digest = Sha256::digest(format!("kept-root-map-v1:{id}:{name}").as_bytes());
+    doc.set_actor(ActorId::from(&digest[..16]));
+    doc.put_object(ROOT, name, ObjType::Map)?;
+    doc.commit_with(CommitOptions::default().with_time(0));
+    doc.get_last_local_change()
+        .map(|c| c.raw_bytes().to_vec())
+        .ok_or_else(|| CoreError::Document(format!("{id}: could not add map '{name}'")))
+}
+
+/// True when `doc` has root map `name`.
+pub fn has_root_map(doc: &impl ReadDoc, name: &str) -> bool {
+    map(doc, &ROOT, name).is_ok()
+}
+
 /// The map object at `parent[key]`, or a document error if it is missing.
 pub(crate) fn map(doc: &impl ReadDoc, parent: &ObjId, key: &str) -> Result<ObjId> {
     match doc.get(parent, key)? {
@@ -273,6 +294,30 @@ mod tests {
         for bad in ["", "teams", "log/x/2026-W48", "plan/", &format!("log/{M}/2026-48"), &format!("plan/{M}/extra")] {
             assert!(bad.parse::<DocId>().is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn a_root_map_added_later_is_the_same_object_on_every_device() {
+        let id = DocId::coaching(M);
+        let add = |who: u8, key: &str| {
+            let mut d = genesis(&id).expect("genesis");
+            d.set_actor(ActorId::from([who; 16].as_slice()));
+            d.put(ROOT, "noise", i64::from(who)).expect("edit");
+            d.commit();
+            let c = automerge::Change::from_bytes(root_map_change(&id, "development").expect("change")).expect("c");
+            d.apply_changes([c]).expect("apply");
+            let m = map(&d, &ROOT, "development").expect("map");
+            d.put_object(&m, key, ObjType::Map).expect("record");
+            d.commit();
+            d
+        };
+        let (mut a, mut b) = (add(1, "from-a"), add(2, "from-b"));
+        a.merge(&mut b).expect("merge");
+        b.merge(&mut a.clone()).expect("merge");
+        let m = map(&a, &ROOT, "development").expect("map");
+        assert_eq!(record_ids(&a, &m), vec!["from-a".to_string(), "from-b".to_string()], "both devices' records kept");
+        assert_eq!(a.get_heads(), b.get_heads());
+        assert_eq!(root_map_change(&id, "development").ok(), root_map_change(&id, "development").ok());
     }
 
     #[test]

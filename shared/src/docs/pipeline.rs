@@ -24,6 +24,7 @@ pub fn deals(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Deal>> {
             expected_close: get_str(doc, &o, "expected_close"),
             status: get_str(doc, &o, "status").and_then(|s| s.parse().ok()).unwrap_or(DealStatus::Open),
             closed_at: get_str(doc, &o, "closed_at"),
+            created_at: get_str(doc, &o, "created_at"),
             id,
         });
     }
@@ -44,6 +45,34 @@ pub fn put_deal(doc: &mut AutoCommit, d: &Deal) -> Result<()> {
     put_opt_str(doc, &o, "expected_close", d.expected_close.as_deref())?;
     doc.put(&o, "status", d.status.as_str())?;
     put_opt_str(doc, &o, "closed_at", d.closed_at.as_deref())?;
+    put_opt_str(doc, &o, "created_at", d.created_at.as_deref())?;
+    Ok(())
+}
+
+/// Updates the fields given (each its own register: concurrent edits of
+/// different fields both land).
+pub fn update_deal(
+    doc: &mut AutoCommit,
+    id: &str,
+    name: Option<&str>,
+    amount: Option<i64>,
+    stage: Option<&str>,
+    expected_close: Option<Option<&str>>,
+) -> Result<()> {
+    let coll = map(doc, &ROOT, "deals")?;
+    let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no deal with id {id}")))?;
+    if let Some(n) = name {
+        doc.put(&o, "name", n)?;
+    }
+    if let Some(a) = amount {
+        doc.put(&o, "amount", a)?;
+    }
+    if let Some(s) = stage {
+        doc.put(&o, "stage", s)?;
+    }
+    if let Some(e) = expected_close {
+        put_opt_str(doc, &o, "expected_close", e)?;
+    }
     Ok(())
 }
 

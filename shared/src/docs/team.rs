@@ -131,6 +131,12 @@ pub struct Kudos {
     pub text: String,
     /// When (RFC 3339).
     pub at: String,
+    /// What it is for: `activity:<id>`, `commitment:<id>` or `deal:<id>`.
+    #[serde(default)]
+    pub about: Option<String>,
+    /// That record in words ("Proposal · Acme Corp", "Won: Acme renewal, 25,000").
+    #[serde(default)]
+    pub about_label: Option<String>,
 }
 
 /// The kudos feed, newest first.
@@ -144,6 +150,8 @@ pub fn kudos(doc: &impl ReadDoc) -> Result<Vec<Kudos>> {
             to: get_str(doc, &o, "to").unwrap_or_default(),
             text: get_str(doc, &o, "text").unwrap_or_default(),
             at: get_str(doc, &o, "at").unwrap_or_default(),
+            about: get_str(doc, &o, "about"),
+            about_label: get_str(doc, &o, "about_label"),
             id,
         });
     }
@@ -159,5 +167,58 @@ pub fn add_kudos(doc: &mut AutoCommit, k: &Kudos) -> Result<()> {
     doc.put(&o, "to", k.to.as_str())?;
     doc.put(&o, "text", k.text.as_str())?;
     doc.put(&o, "at", k.at.as_str())?;
+    put_opt_str(doc, &o, "about", k.about.as_deref())?;
+    put_opt_str(doc, &o, "about_label", k.about_label.as_deref())?;
+    Ok(())
+}
+
+/// A team's own version of a template: a meeting agenda (`agendas`) or an
+/// assessment map's criteria (`criteria`). Lists are stored one item a line,
+/// each template one register: the last manager to edit it wins.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Template {
+    /// Meeting type or interaction type key.
+    pub key: String,
+    /// Title (agendas).
+    pub title: Option<String>,
+    /// Agenda items, or criteria.
+    pub items: Vec<String>,
+    /// Coaching questions (agendas).
+    pub questions: Vec<String>,
+}
+
+fn lines(s: Option<String>) -> Vec<String> {
+    s.unwrap_or_default().lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+/// The team's template `key` in collection `coll` (`agendas` or `criteria`), if it set one.
+pub fn template(doc: &impl ReadDoc, coll: &str, key: &str) -> Result<Option<Template>> {
+    let Ok(c) = map(doc, &ROOT, coll) else { return Ok(None) };
+    let Some(o) = record(doc, &c, key)? else { return Ok(None) };
+    Ok(Some(Template {
+        key: key.to_string(),
+        title: get_str(doc, &o, "title"),
+        items: lines(get_str(doc, &o, "items")),
+        questions: lines(get_str(doc, &o, "questions")),
+    }))
+}
+
+/// Sets (`Some`) or removes (`None`, back to the default) a template; the
+/// collection must exist (see `Tx::ensure_root_map`).
+pub fn set_template(doc: &mut AutoCommit, coll: &str, key: &str, t: Option<&Template>) -> Result<()> {
+    let c = map(doc, &ROOT, coll)?;
+    let Some(t) = t else {
+        if record(doc, &c, key)?.is_some() {
+            doc.delete(&c, key)?;
+        }
+        return Ok(());
+    };
+    let o = match record(doc, &c, key)? {
+        Some(o) => o,
+        None => doc.put_object(&c, key, ObjType::Map)?,
+    };
+    put_opt_str(doc, &o, "title", t.title.as_deref())?;
+    doc.put(&o, "items", t.items.join("\n").as_str())?;
+    doc.put(&o, "questions", t.questions.join("\n").as_str())?;
     Ok(())
 }

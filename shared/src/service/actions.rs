@@ -35,6 +35,19 @@ impl Kept {
     /// Adds an action item owned by `owner` (default me), kept in the coaching
     /// document of `rep` (default: the owner if a rep, else me).
     pub fn add_action(&mut self, text: &str, due: &str, owner: Option<&str>, rep: Option<&str>) -> Result<ActionItem> {
+        self.add_action_from(text, due, owner, rep, "manual")
+    }
+
+    /// Like [`Kept::add_action`], recording where the item came from (a
+    /// meeting id, `development` for a development-plan milestone).
+    pub(crate) fn add_action_from(
+        &mut self,
+        text: &str,
+        due: &str,
+        owner: Option<&str>,
+        rep: Option<&str>,
+        source: &str,
+    ) -> Result<ActionItem> {
         let text = clean_text("action item text", text, 500)?;
         let due = parse_date("due date", due)?.format("%Y-%m-%d").to_string();
         let owner = match owner {
@@ -58,7 +71,7 @@ impl Kept {
             due,
             status: ActionStatus::Open,
             result: None,
-            source: "manual".into(),
+            source: source.into(),
             created_at: now.to_rfc3339(),
         };
         self.store.write(|tx| {

@@ -3,7 +3,7 @@
 //! side by side, the trend per criterion, and the team's weakest criteria.
 
 use super::Kept;
-use crate::agenda::{default_criteria, parse_score, SCALE};
+use crate::agenda::{parse_score, SCALE};
 use crate::docs::coaching::{self, Assessment};
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
@@ -34,7 +34,7 @@ impl Kept {
         if !by_self && self.me().role != Role::Manager {
             return Err(CoreError::NotAllowed("only a manager can assess another rep".into()));
         }
-        let criteria = default_criteria(interaction)?;
+        let criteria = self.criteria(interaction)?;
         if scores.is_empty() {
             return Err(CoreError::invalid(format!("give at least one score, e.g. {}=good", criteria[0])));
         }
@@ -77,7 +77,8 @@ impl Kept {
     /// A rep's map for one interaction: manager's and self-scores side by side, with the trend.
     pub fn assessment_map(&self, rep: Option<&str>, interaction: &str) -> Result<Vec<CriterionView>> {
         let all = self.assessments(rep)?;
-        Ok(default_criteria(interaction)?
+        Ok(self
+            .criteria(interaction)?
             .into_iter()
             .map(|c| {
                 let of = |own: bool| -> Vec<i64> {
@@ -120,9 +121,20 @@ impl Kept {
 
     /// Gives kudos to a member; the whole team sees them (managers).
     pub fn give_kudos(&mut self, to: &str, text: &str) -> Result<crate::docs::team::Kudos> {
+        self.give_kudos_for(to, text, None)
+    }
+
+    /// Gives kudos tied to what earned it: `activity:<id>`, `commitment:<id>`
+    /// (a kept one) or `deal:<id>` (a won one), which must be the member's.
+    pub fn give_kudos_for(&mut self, to: &str, text: &str, about: Option<&str>) -> Result<crate::docs::team::Kudos> {
         self.require_manager("give kudos")?;
         let to = self.member_named(to)?;
         let text = crate::model::clean_text("kudos", text, 500)?;
+        let about = about.map(str::trim).filter(|a| !a.is_empty());
+        let label = match about {
+            Some(a) => Some(self.kudos_label(&to.id, a)?),
+            None => None,
+        };
         let now = self.clock.now();
         let k = crate::docs::team::Kudos {
             id: self.ids.uuid_at(now).to_string(),
@@ -130,9 +142,59 @@ impl Kept {
             to: to.id,
             text,
             at: now.to_rfc3339(),
+            about: about.map(String::from),
+            about_label: label,
         };
         self.store.write(|tx| tx.edit(&DocId::team(), now.timestamp(), |d| crate::docs::team::add_kudos(d, &k)))?;
         Ok(k)
+    }
+
+    /// Checks what a kudos is for and describes it.
+    fn kudos_label(&self, member: &str, about: &str) -> Result<String> {
+        let bad = || {
+            CoreError::invalid(format!(
+                "bad kudos reason '{about}': expected activity:<id>, commitment:<id> or deal:<id> of that member"
+            ))
+        };
+        let (kind, id) = about.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "activity" => {
+                let a = self.activity(id).map_err(|_| bad())?;
+                if a.rep != member {
+                    return Err(bad());
+                }
+                let label = self.team()?.activity_type(&a.kind).map(|t| t.label.clone()).unwrap_or(a.kind.clone());
+                Ok(match a.account {
+                    Some(acc) => format!("{label} · {acc}"),
+                    None => format!("{label} · {}", &a.occurred_at[..a.occurred_at.len().min(10)]),
+                })
+            }
+            "commitment" => {
+                let c = (0..8)
+                    .filter_map(|back| self.current_week().ok().map(|w| w.plus(-back)))
+                    .flat_map(|w| self.commitments(Some(w), Some(member)).unwrap_or_default())
+                    .find(|c| c.commitment.id == id)
+                    .ok_or_else(bad)?;
+                if c.state != "kept" {
+                    return Err(CoreError::invalid(format!(
+                        "commitment '{}' is {}, not kept: kudos for a commitment are for a kept one",
+                        c.commitment.text, c.state
+                    )));
+                }
+                Ok(format!("Kept: {}", c.commitment.text))
+            }
+            "deal" => {
+                let d = self.deal(id).map_err(|_| bad())?;
+                if d.rep != member {
+                    return Err(bad());
+                }
+                if d.status != crate::model::DealStatus::Won {
+                    return Err(CoreError::invalid(format!("deal '{}' is not won (yet)", d.name)));
+                }
+                Ok(format!("Won: {} ({})", d.name, d.amount))
+            }
+            _ => Err(bad()),
+        }
     }
 
     /// The team's kudos feed, newest first.

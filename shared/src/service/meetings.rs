@@ -2,7 +2,7 @@
 //! that come out of them, and the reconciliation list a meeting opens with.
 
 use super::Kept;
-use crate::agenda::{default_agenda, Agenda};
+use crate::agenda::Agenda;
 use crate::docs::coaching::{self, Meeting};
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
@@ -54,7 +54,7 @@ impl Kept {
     /// Opens a meeting of `kind` with a rep (managers; a rep may open their own).
     pub fn open_meeting(&mut self, rep: Option<&str>, kind: &str, date: Option<&str>) -> Result<OpenedMeeting> {
         let who = self.resolve_rep(rep)?;
-        let agenda = default_agenda(kind)?;
+        let agenda = self.agenda(kind)?;
         let reconcile = self.reconciliation(Some(&who.id))?;
         let now = self.clock.now();
         let date = match date {
@@ -69,6 +69,9 @@ impl Kept {
             agenda: agenda.items.join("\n"),
             notes: String::new(),
             created_by: self.me().id.clone(),
+            rep_rating: None,
+            rep_comment: None,
+            manager_rating: None,
         };
         self.store
             .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_meeting(d, &meeting)))?;
@@ -96,21 +99,36 @@ impl Kept {
         self.meeting(id)
     }
 
+    /// Rates a meeting, 1 (a waste of time) to 5 (very useful): the rep's
+    /// rating, with an optional comment, when the rep rates; the manager's own
+    /// rating of the same meeting when a manager does. Rating again replaces it.
+    pub fn rate_meeting(&mut self, id: &str, rating: i64, comment: Option<&str>) -> Result<Meeting> {
+        let m = self.meeting(id)?;
+        if !(1..=5).contains(&rating) {
+            return Err(CoreError::invalid(format!("bad rating {rating}: from 1 (not useful) to 5 (very useful)")));
+        }
+        let by_rep = self.me().id == m.rep;
+        if !by_rep && self.me().role != Role::Manager {
+            return Err(CoreError::NotAllowed("only the rep and their managers rate a meeting".into()));
+        }
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        if let Some(c) = comment {
+            if !by_rep {
+                return Err(CoreError::invalid("the comment is the rep's; a manager rates with a number only"));
+            }
+            clean_text("comment", c, 1000)?;
+        }
+        let time = self.now_secs();
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::rate_meeting(d, id, by_rep, rating, comment))
+        })?;
+        self.meeting(id)
+    }
+
     /// An action item that comes out of a meeting (owner: the rep unless named).
     pub fn meeting_action(&mut self, meeting: &str, text: &str, due: &str, owner: Option<&str>) -> Result<ActionItem> {
         let m = self.meeting(meeting)?;
         let text = clean_text("action item text", text, 500)?;
-        let item = self.add_action(&text, due, Some(owner.unwrap_or(&m.rep)), Some(&m.rep))?;
-        let time = self.now_secs();
-        let id = item.id.clone();
-        self.store.write(|tx| {
-            tx.edit(&DocId::coaching(&m.rep), time, |d| {
-                let coll = crate::docs::map(d, &automerge::ROOT, "action_items")?;
-                let o = crate::docs::record(d, &coll, &id)?.ok_or_else(|| CoreError::NotFound(id.clone()))?;
-                automerge::transaction::Transactable::put(d, &o, "source", meeting)?;
-                Ok(())
-            })
-        })?;
-        self.action(&item.id)
+        self.add_action_from(&text, due, Some(owner.unwrap_or(&m.rep)), Some(&m.rep), meeting)
     }
 }

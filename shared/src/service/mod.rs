@@ -5,18 +5,27 @@
 mod actions;
 mod activities;
 mod assess;
+mod benchmarks;
+mod cadence;
 mod commitments;
+mod develop;
 mod meetings;
 pub(crate) mod merge;
+mod pipeline;
 mod plan;
 mod prep;
 mod reminders;
+mod templates;
 
 pub use actions::ActionFilter;
 pub use assess::CriterionView;
+pub use benchmarks::{BenchRow, Benchmarks};
+pub use cadence::{Cadence, CoachingHabit};
 pub use commitments::CommitmentStatus;
+pub use develop::{DevPlan, SkillView};
 pub use meetings::OpenedMeeting;
 pub use merge::{may_read, MergeReport};
+pub use pipeline::{DealEdit, KareSplit, STAGES};
 pub use prep::Prep;
 pub use reminders::Reminder;
 

@@ -4,8 +4,8 @@
 //! warning signs, the latest assessment beside the self-assessment, and the
 //! agenda with coaching questions.
 
-use super::{CriterionView, Kept};
-use crate::agenda::{default_agenda, Agenda};
+use super::{Cadence, CriterionView, DevPlan, Kept};
+use crate::agenda::Agenda;
 use crate::error::Result;
 use crate::metrics::{TrendRow, WeekSummary};
 use crate::model::{ActionItem, Member};
@@ -39,6 +39,14 @@ pub struct Prep {
     pub assessment: Option<(String, Vec<CriterionView>)>,
     /// The meeting's agenda.
     pub agenda: Agenda,
+    /// The rep's numbers over 12 weeks beside the team median: (key, label, rep, median).
+    pub benchmarks: Vec<(String, String, Option<f64>, Option<f64>)>,
+    /// The development plan, reviewed at the 1-on-1.
+    pub development: DevPlan,
+    /// Coaching cadence and how the rep rated recent 1-on-1s.
+    pub cadence: Option<Cadence>,
+    /// Open deals, by expected close.
+    pub deals: Vec<crate::model::Deal>,
 }
 
 impl Kept {
@@ -79,7 +87,22 @@ impl Kept {
             Some(a) => Some((a.interaction.clone(), self.assessment_map(Some(&who.id), &a.interaction)?)),
             None => None,
         };
+        let bench = self.benchmarks()?;
+        let mine = bench.rows.iter().find(|r| r.rep == who.id);
+        let benchmarks = bench
+            .metrics
+            .iter()
+            .map(|(k, l)| {
+                let v = mine.and_then(|r| r.values.get(k).copied().flatten());
+                (k.clone(), l.clone(), v, bench.median.get(k).copied().flatten())
+            })
+            .collect();
+        let cadence = self.coaching_habit()?.reps.into_iter().find(|c| c.rep.id == who.id);
         Ok(Prep {
+            benchmarks,
+            development: self.dev_plan(Some(&who.id))?,
+            cadence,
+            deals: self.deals(Some(&who.id), false)?,
             week,
             team_median,
             trends,
@@ -89,7 +112,7 @@ impl Kept {
             reconcile: self.reconciliation(Some(&who.id))?,
             signs: self.signs(Some(&who.id))?,
             assessment,
-            agenda: default_agenda(kind.unwrap_or("one-on-one"))?,
+            agenda: self.agenda(kind.unwrap_or("one-on-one"))?,
             rep: who,
         })
     }

@@ -347,7 +347,10 @@ impl Store {
 /// Store version 1 → 2: the team week on each activity and the weekly
 /// aggregate. Views are derived, so they are simply rebuilt (one transaction).
 fn migrate_v1(conn: &Connection) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE; ALTER TABLE activities ADD COLUMN week TEXT NOT NULL DEFAULT '';")?;
+    conn.execute_batch(
+        "BEGIN IMMEDIATE; ALTER TABLE activities ADD COLUMN week TEXT NOT NULL DEFAULT '';
+         ALTER TABLE deals ADD COLUMN created_at TEXT;",
+    )?;
     let done = (|| -> Result<()> {
         conn.execute_batch(schema::WEEKLY)?;
         for t in schema::VIEW_TABLES {
@@ -364,7 +367,10 @@ fn migrate_v1(conn: &Connection) -> Result<()> {
                 views::refresh(conn, &id, &doc)?;
             }
         }
-        conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![schema::SCHEMA_VERSION.to_string()])?;
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+            params![schema::SCHEMA_VERSION.to_string()],
+        )?;
         Ok(())
     })();
     match done {
@@ -522,6 +528,23 @@ impl Tx<'_> {
         self.store_changes(id, &mut doc, &before, &new, true, records)?;
         self.touched.push((id.clone(), doc));
         Ok(out)
+    }
+
+    /// Makes sure document `id` has root map `name` (added after its kind
+    /// first shipped), with the change every device makes identically
+    /// ([`docs::root_map_change`]); it travels to the relay like any other.
+    pub fn ensure_root_map(&mut self, id: &DocId, name: &str) -> Result<()> {
+        if let Some(doc) = self.checkout(id)? {
+            let present = crate::docs::has_root_map(&doc, name);
+            self.cache.insert(id.clone(), doc);
+            if present {
+                return Ok(());
+            }
+        }
+        let mut raw: Vec<Vec<u8>> = genesis(id)?.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+        raw.push(crate::docs::root_map_change(id, name)?);
+        self.apply(id, raw, true)?;
+        Ok(())
     }
 
     /// Applies changes from elsewhere (a relay or another store) to document

@@ -125,7 +125,8 @@ CREATE TABLE IF NOT EXISTS deals (
     kare           TEXT,
     expected_close TEXT,
     status         TEXT NOT NULL,
-    closed_at      TEXT
+    closed_at      TEXT,
+    created_at     TEXT
 );
 CREATE INDEX IF NOT EXISTS deals_rep ON deals (rep, status);
 CREATE INDEX IF NOT EXISTS deals_doc ON deals (doc_id);

@@ -6,8 +6,8 @@
 use crate::docs::{self, DocId, DocKind};
 use crate::error::Result;
 use crate::model::Kare;
-use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc};
 use crate::week::Week;
+use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc};
 use chrono::Weekday;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
@@ -196,8 +196,8 @@ pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> 
         DocKind::Pipeline => {
             conn.execute("DELETE FROM deals WHERE doc_id = ?1", params![id.as_str()])?;
             let mut ins = conn.prepare_cached(
-                "INSERT OR REPLACE INTO deals (id, doc_id, rep, name, amount, stage, kare, expected_close, status, closed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO deals (id, doc_id, rep, name, amount, stage, kare, expected_close, status, closed_at,
+                 created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for d in docs::pipeline::deals(doc, subject)? {
                 ins.execute(params![
@@ -210,7 +210,8 @@ pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> 
                     opt_kare(d.kare),
                     d.expected_close,
                     d.status.as_str(),
-                    d.closed_at
+                    d.closed_at,
+                    d.created_at
                 ])?;
             }
         }

@@ -1,0 +1,385 @@
+//! Coaching workflows with numbers worked out by hand: the pipeline and the
+//! KARE split, win-rate and cycle-length signs, team benchmarks, kudos tied
+//! to what earned them, development plans, the coaching cadence with both
+//! sides' ratings, the team's own agendas and criteria, and CSV import with
+//! an explicit column mapping.
+
+use chrono::{TimeZone, Utc};
+use kept_core::import::{ColumnMap, ImportMode};
+use kept_core::model::{ActivityInput, Kare, Member, Role};
+use kept_core::service::{DealEdit, Identity};
+use kept_core::{CoreError, FixedClock, IdSource, InitOptions, Kept};
+use std::sync::Arc;
+
+fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).single().expect("valid")
+}
+
+/// Wednesday 2026-11-25 16:00 UTC (week 2026-W48).
+fn clock() -> FixedClock {
+    FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"))
+}
+
+/// Mia (manager) and reps on one team, each on their own device.
+fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<Kept>) {
+    let opts =
+        InitOptions { team: "Acme".into(), me: "Mia".into(), role: Role::Manager, time_zone: None, week_start: None };
+    let mut mia = Kept::init(&dir.join("mia"), opts, Arc::new(clock.clone()), IdSource::seeded(31)).expect("mia");
+    let mut roster = vec![mia.me().clone()];
+    let ids: Vec<Identity> = reps
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Identity {
+            team_id: mia.team_id().into(),
+            member_id: format!("0190f0a0-0000-7000-8000-0000000001{i:02}"),
+            name: name.to_string(),
+            role: Role::Rep,
+        })
+        .collect();
+    roster.extend(ids.iter().map(|i| Member { id: i.member_id.clone(), name: i.name.clone(), role: Role::Rep }));
+    mia.set_members(&roster).expect("roster");
+    let devices = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let home = dir.join(id.name.to_lowercase());
+            let mut k = Kept::create_device(&home, id, Arc::new(clock.clone()), IdSource::seeded(40 + i as u64))
+                .expect("rep device");
+            k.set_members(&roster).expect("roster");
+            k.merge_from(&dir.join("mia")).expect("team doc");
+            k
+        })
+        .collect();
+    (mia, devices)
+}
+
+fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
+    let conn = k.store().conn();
+    let mut st = conn.prepare("SELECT id || ':' || heads FROM documents ORDER BY id").expect("query");
+    let docs = st.query_map([], |r| r.get(0)).expect("rows").map(|r| r.expect("row")).collect();
+    (docs, k.store().pending().expect("pending"), k.store().view_dump().expect("dump"))
+}
+
+/// A deal for the fixtures: name, amount, KARE, created (month, day), closed (month, day), won.
+type Fixture = (&'static str, i64, Kare, (u32, u32), (u32, u32), bool);
+
+/// Adds each deal at its creation date and closes it at its closing date (moving the clock).
+fn deals(k: &mut Kept, clock: &FixedClock, list: &[Fixture]) {
+    for (name, amount, kare, created, closed, won) in list {
+        clock.set(at(2026, created.0, created.1));
+        let d = k.add_deal(name, *amount, Some("proposal"), Some(*kare), None, None).expect("deal");
+        clock.set(at(2026, closed.0, closed.1));
+        k.close_deal(&d.id, *won).expect("close");
+    }
+}
+
+#[test]
+fn pipeline_kare_split_and_the_deal_signs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let anna = &mut reps[0];
+    // The 12 weeks before the last 12 (closed 2026-06-10 … 2026-09-02): 3 won of 4, cycles 30, 40, 50 days;
+    // the last 12 weeks: 3 won of 6, every win took 60 days.
+    deals(
+        anna,
+        &clock,
+        &[
+            ("Globex", 1_000, Kare::Keep, (6, 1), (7, 1), true),
+            ("Initech", 1_000, Kare::Keep, (6, 5), (7, 15), true),
+            ("Hooli", 1_000, Kare::Keep, (6, 10), (7, 30), true),
+            ("Soylent", 1_000, Kare::Keep, (7, 1), (8, 1), false),
+            ("Acme", 10_000, Kare::Expand, (8, 10), (10, 9), true),
+            ("Wonka", 20_000, Kare::Expand, (8, 20), (10, 19), true),
+            ("Tyrell", 5_000, Kare::Attain, (9, 1), (10, 31), true),
+            ("Oscorp", 7_000, Kare::Attain, (9, 10), (10, 10), false),
+            ("Monarch", 7_000, Kare::Attain, (9, 10), (10, 15), false),
+            ("Vandelay", 7_000, Kare::Attain, (9, 10), (11, 1), false),
+        ],
+    );
+    clock.set(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"));
+    let open = anna.add_deal("Cyberdyne", 12_000, None, Some(Kare::Recapture), Some("2026-12-18"), None).expect("open");
+    assert_eq!(open.stage, "prospect");
+    for (kind, kare, n) in [("call", Kare::Attain, 5), ("proposal", Kare::Expand, 2)] {
+        let input = ActivityInput {
+            count: Some(n),
+            kare: Some(Some(kare)),
+            occurred_at: Some("2026-11-24T10:00:00+00:00".into()),
+            ..Default::default()
+        };
+        anna.log_activity(kind, input, None).expect("log");
+    }
+
+    // Editing: the stage and amount change, bad input changes nothing.
+    let edited = anna
+        .edit_deal(
+            &open.id,
+            &DealEdit { stage: Some("Negotiation".into()), amount: Some(15_000), ..Default::default() },
+        )
+        .expect("edit");
+    assert_eq!((edited.stage.as_str(), edited.amount), ("negotiation", 15_000));
+    let before = fingerprint(anna);
+    for bad in [
+        DealEdit { amount: Some(-5), ..Default::default() },
+        DealEdit { expected_close: Some("next friday".into()), ..Default::default() },
+        DealEdit::default(),
+    ] {
+        assert!(matches!(anna.edit_deal(&open.id, &bad), Err(CoreError::Invalid(_))), "{bad:?}");
+    }
+    assert!(anna.add_deal("  ", 10, None, None, None, None).is_err());
+    let won = anna.deals(None, true).expect("deals").into_iter().find(|d| d.name == "Acme").expect("acme");
+    assert!(anna.close_deal(&won.id, false).expect_err("closed").to_string().contains("already won"));
+    assert_eq!(fingerprint(anna), before, "refused edits change nothing");
+    let open_deals = anna.deals(None, false).expect("open deals");
+    assert_eq!(open_deals.len(), 1);
+
+    // KARE split over 12 weeks: effort from the log, results from won deals closed in the period.
+    let split = anna.kare_split(None, false, 12).expect("split");
+    assert_eq!((split.effort["attain"], split.effort["expand"], split.effort["keep"]), (5, 2, 0));
+    assert_eq!((split.results["expand"], split.results["attain"], split.results["keep"]), (30_000, 5_000, 0));
+    assert_eq!(split.won["expand"], 2);
+
+    // The manager sees the signs with their numbers after a merge.
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    let win = signs.iter().find(|s| s.kind == "win-rate-drop").expect("win rate fell 75% → 50%");
+    assert_eq!((win.numbers["win_rate_recent_pct"], win.numbers["win_rate_before_pct"]), (50.0, 75.0));
+    let cycle = signs.iter().find(|s| s.kind == "cycle-rise").expect("cycle 40 → 60 days");
+    assert!((cycle.numbers["cycle_days_recent"] - 60.0).abs() < 1e-9, "{cycle:?}");
+    assert!((cycle.numbers["cycle_days_before"] - 40.0).abs() < 1e-9, "{cycle:?}");
+    assert!(cycle.message.contains("+50%"), "{}", cycle.message);
+    let team_split = mia.kare_split(None, true, 12).expect("team split");
+    assert_eq!(team_split.results["expand"], 30_000);
+    // A team that tolerates more: 30 points of win rate, 60% longer cycles.
+    mia.set_thresholds(&[("win_rate_drop_pts".into(), 30), ("cycle_rise_pct".into(), 60)]).expect("thresholds");
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    assert!(signs.iter().all(|s| s.kind != "win-rate-drop" && s.kind != "cycle-rise"), "{signs:#?}");
+}
+
+#[test]
+fn benchmarks_put_each_rep_beside_the_team_median() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, _reps) = team(dir.path(), &clock, &["Anna", "Ben", "Cara"]);
+    // In the last 12 complete weeks (W36–W47): calls and conversations.
+    for (rep, calls, convs) in [("Anna", 120, 30), ("Ben", 240, 24), ("Cara", 60, 30)] {
+        for (kind, n) in [("call", calls), ("conversation", convs)] {
+            let input = ActivityInput {
+                count: Some(n),
+                occurred_at: Some("2026-10-14T10:00:00+00:00".into()),
+                ..Default::default()
+            };
+            mia.log_activity(kind, input, Some(rep)).expect("log");
+        }
+    }
+    let b = mia.benchmarks().expect("benchmarks");
+    assert_eq!(b.through, "2026-W47");
+    let v = |rep: &str, k: &str| b.rows.iter().find(|r| r.name == rep).and_then(|r| r.values[k]);
+    assert_eq!(v("Anna", "call-per-week"), Some(10.0));
+    assert_eq!(v("Ben", "call-per-week"), Some(20.0));
+    assert_eq!(v("Cara", "conversations-per-call"), Some(0.5));
+    assert_eq!(v("Ben", "conversations-per-call"), Some(0.1));
+    assert_eq!(b.median["call-per-week"], Some(10.0), "median of 5, 10, 20");
+    assert_eq!(b.median["conversations-per-call"], Some(0.25), "median of 0.1, 0.25, 0.5");
+    assert_eq!(v("Anna", "meetings-per-conversation"), Some(0.0));
+    assert_eq!(v("Anna", "proposals-per-meeting"), None, "no meetings: nothing to divide by");
+    assert_eq!(b.median["win-rate"], None);
+    // The 1-on-1 prep carries Anna's number beside the median.
+    let prep = mia.prep(Some("Anna"), None).expect("prep");
+    let row = prep.benchmarks.iter().find(|r| r.0 == "call-per-week").expect("row");
+    assert_eq!((row.2, row.3), (Some(10.0), Some(10.0)));
+}
+
+#[test]
+fn kudos_are_tied_to_an_activity_a_kept_commitment_or_a_won_deal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna", "Ben"]);
+    let input = ActivityInput {
+        account: Some(Some("Globex".into())),
+        occurred_at: Some("2026-11-24T10:00:00+00:00".into()),
+        ..Default::default()
+    };
+    let a = reps[0].log_activity("proposal", input, None).expect("log");
+    let d = reps[0].add_deal("Globex renewal", 25_000, None, None, None, None).expect("deal");
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    let k = mia.give_kudos_for("Anna", "Great proposal", Some(&format!("activity:{}", a.id))).expect("kudos");
+    assert_eq!(k.about_label.as_deref(), Some("Proposals · Globex"));
+    let err = mia.give_kudos_for("Anna", "Nice", Some(&format!("deal:{}", d.id))).expect_err("open deal");
+    assert!(err.to_string().contains("not won"), "{err}");
+    assert!(mia.give_kudos_for("Ben", "Not his", Some(&format!("activity:{}", a.id))).is_err());
+    assert!(mia.give_kudos_for("Anna", "?", Some("call:123")).is_err());
+    reps[0].close_deal(&d.id, true).expect("won");
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    let k = mia.give_kudos_for("Anna", "Big win", Some(&format!("deal:{}", d.id))).expect("kudos");
+    assert_eq!(k.about_label.as_deref(), Some("Won: Globex renewal (25000)"));
+    // Last week's commitment: missed at first, kept once the proposal is logged.
+    let c = mia
+        .add_commitment("1 proposal", Some("proposal"), Some(1), Some("2026-W47".parse().expect("week")), Some("Anna"))
+        .expect("commit");
+    let why = format!("commitment:{}", c.id);
+    let err = mia.give_kudos_for("Anna", "Kept it", Some(&why)).expect_err("missed");
+    assert!(err.to_string().contains("is missed, not kept"), "{err}");
+    let input = ActivityInput { occurred_at: Some("2026-11-18T10:00:00+00:00".into()), ..Default::default() };
+    mia.log_activity("proposal", input, Some("Anna")).expect("log");
+    let k = mia.give_kudos_for("Anna", "Kept it", Some(&why)).expect("kept");
+    assert_eq!(k.about_label.as_deref(), Some("Kept: 1 proposal"));
+    // The team sees them, with what they were for.
+    reps[1].merge_from(&dir.path().join("mia")).expect("merge");
+    let feed = reps[1].kudos().expect("feed");
+    assert!(feed.iter().any(|k| k.about_label.as_deref() == Some("Won: Globex renewal (25000)")));
+}
+
+#[test]
+fn development_plans_link_skills_to_scores_and_overdue_milestones_show() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    mia.assess(Some("Anna"), "discovery-call", &[("pain".into(), "poor".into()), ("rapport".into(), "good".into())])
+        .expect("assess");
+    let plan = mia.dev_plan(Some("Anna")).expect("plan");
+    assert_eq!(plan.suggested, vec![("discovery-call".to_string(), "pain".to_string(), 1)], "poor ≤ fair; good is not");
+    mia.dev_add_skill(Some("Anna"), "discovery-call", "pain").expect("skill");
+    assert!(mia.dev_add_skill(Some("Anna"), "discovery-call", "pain").is_err(), "already in the plan");
+    assert!(mia.dev_add_skill(Some("Anna"), "discovery-call", "charm").is_err());
+    let m = mia.dev_add_milestone(Some("Anna"), "Role-play pain questions", "2026-11-20").expect("milestone");
+    mia.dev_add_milestone(Some("Anna"), "Record two discovery calls", "2026-12-10").expect("milestone");
+    // Anna adds a goal on her phone while Mia adds one on her laptop: both land.
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    mia.dev_add_goal(Some("Anna"), "Qualify budget on every first call").expect("goal");
+    let g = reps[0].dev_add_goal(None, "Two referrals a week").expect("goal");
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    let plan = mia.dev_plan(Some("Anna")).expect("plan");
+    assert_eq!(plan.goals.len(), 2, "{:#?}", plan.goals);
+    assert_eq!(plan.skills.len(), 1);
+    assert_eq!((plan.skills[0].manager, plan.skills[0].own), (Some(1), None));
+    assert!(plan.suggested.is_empty());
+    assert_eq!(plan.milestones.len(), 2);
+    assert_eq!(plan.overdue.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), vec![m.id.as_str()]);
+    assert_eq!(reps[0].dev_plan(None).expect("anna's view").goals.len(), 2);
+    // The overdue milestone shows up like an overdue action item.
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    let overdue = signs.iter().find(|s| s.kind == "overdue-actions").expect("overdue");
+    assert!(overdue.message.contains("milestone: Role-play pain questions"), "{}", overdue.message);
+    assert!(mia.reconciliation(Some("Anna")).expect("reconcile").iter().any(|a| a.id == m.id));
+    reps[0].dev_goal_done(&g.id, true).expect("reached");
+    assert!(reps[0].dev_plan(None).expect("plan").goals.iter().any(|x| x.id == g.id && x.done));
+    assert!(mia.dev_goal_done(&plan.skills[0].entry.id, true).is_err(), "a skill is removed, not reached");
+    mia.dev_remove(&plan.skills[0].entry.id).expect("remove");
+    assert!(mia.dev_plan(Some("Anna")).expect("plan").skills.is_empty());
+    assert!(mia.prep(Some("Anna"), None).expect("prep").development.overdue.len() == 1);
+}
+
+#[test]
+fn cadence_and_ratings_from_both_sides() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna", "Ben"]);
+    let m1 = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-04")).expect("open").meeting;
+    let m2 = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-18")).expect("open").meeting;
+    mia.open_meeting(Some("Anna"), "deal-review", Some("2026-11-24")).expect("not a 1-on-1");
+    mia.rate_meeting(&m1.id, 5, None).expect("rate");
+    mia.rate_meeting(&m2.id, 4, None).expect("rate");
+    assert!(mia.rate_meeting(&m2.id, 4, Some("comment")).is_err(), "the comment is the rep's");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    reps[0].rate_meeting(&m1.id, 2, Some("Too much status, not enough coaching")).expect("rate");
+    reps[0].rate_meeting(&m2.id, 4, None).expect("rate");
+    let before = fingerprint(&reps[0]);
+    assert!(reps[0].rate_meeting(&m2.id, 6, None).is_err());
+    assert!(reps[0].rate_meeting(&m2.id, 0, None).is_err());
+    assert_eq!(fingerprint(&reps[0]), before);
+    mia.merge_from(&dir.path().join("anna")).expect("merge");
+    let h = mia.coaching_habit().expect("habit");
+    assert_eq!(h.cadence_days, 7);
+    let anna = h.reps.iter().find(|c| c.rep.name == "Anna").expect("anna");
+    assert_eq!((anna.last.as_deref(), anna.days_since, anna.held_30d), (Some("2026-11-18"), Some(7), 2));
+    assert_eq!(anna.expected_30d, 4.3);
+    assert!(anna.due, "7 days since, cadence 7");
+    assert_eq!((anna.rep_avg, anna.manager_avg), (Some(3.0), Some(4.5)));
+    assert_eq!((anna.rep_useful_pct, anna.manager_useful_pct), (Some(50.0), Some(100.0)));
+    assert_eq!(anna.comments, vec![("2026-11-04".to_string(), 2, "Too much status, not enough coaching".to_string())]);
+    let ben = h.reps.iter().find(|c| c.rep.name == "Ben").expect("ben");
+    assert_eq!((ben.last.clone(), ben.held_30d, ben.due), (None, 0, true));
+    assert_eq!((h.rep_avg, h.manager_avg), (Some(3.0), Some(4.5)));
+    mia.set_thresholds(&[("cadence_days".into(), 14)]).expect("fortnightly");
+    let anna = mia.coaching_habit().expect("habit").reps.into_iter().find(|c| c.rep.name == "Anna").expect("anna");
+    assert_eq!((anna.due, anna.expected_30d), (false, 2.1));
+    // Anna sees her own ratings, not the manager's self-rating.
+    let own = reps[0].coaching_habit().expect("own");
+    assert_eq!((own.reps.len(), own.reps[0].rep_avg, own.reps[0].manager_avg), (1, Some(3.0), None));
+    assert!(matches!(reps[1].rate_meeting(&m1.id, 3, None), Err(CoreError::NotFound(_))), "not Ben's meeting");
+}
+
+#[test]
+fn teams_edit_their_agendas_and_assessment_maps() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let items = vec!["Wins".to_string(), "Numbers".into(), "  ".into(), "Next week".into()];
+    let questions = vec!["What will you do differently?".to_string()];
+    let a = mia.set_agenda("one-on-one", Some((&items, &questions))).expect("agenda");
+    assert_eq!(a.items, vec!["Wins", "Numbers", "Next week"]);
+    let m = mia.open_meeting(Some("Anna"), "one-on-one", None).expect("open");
+    assert_eq!(m.meeting.agenda, "Wins\nNumbers\nNext week");
+    assert_eq!(m.agenda.questions, questions);
+    assert!(mia.set_agenda("party", Some((&items, &questions))).is_err());
+    assert!(mia.set_agenda("one-on-one", Some((&[], &questions))).is_err());
+    assert!(matches!(reps[0].set_agenda("one-on-one", None), Err(CoreError::NotAllowed(_))));
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    assert_eq!(reps[0].agenda("one-on-one").expect("agenda").items.len(), 3, "the rep sees the team's agenda");
+    // A new interaction type with its own criteria.
+    let crit = vec!["opener".to_string(), "reason-for-call".into()];
+    assert_eq!(mia.set_criteria("cold-call", Some(&crit)).expect("criteria"), crit);
+    assert!(mia.interactions().expect("types").contains(&"cold-call".to_string()));
+    mia.assess(Some("Anna"), "cold-call", &[("opener".into(), "fair".into())]).expect("assess");
+    assert!(mia.assess(Some("Anna"), "cold-call", &[("pain".into(), "fair".into())]).is_err());
+    assert!(mia.set_criteria("cold-call", Some(&["Bad Key!".to_string()])).is_err());
+    // Changing a default map, then back.
+    mia.set_criteria("demo", Some(&["story".to_string()])).expect("criteria");
+    assert_eq!(mia.criteria("demo").expect("demo"), vec!["story"]);
+    mia.set_criteria("demo", None).expect("reset");
+    assert_eq!(mia.criteria("demo").expect("demo").len(), 4, "the default again");
+    mia.set_agenda("one-on-one", None).expect("reset");
+    assert_eq!(mia.agenda("one-on-one").expect("agenda"), kept_core::agenda::default_agenda("one-on-one").expect("d"));
+}
+
+#[test]
+fn csv_import_with_an_explicit_column_mapping() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (_mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let anna = &mut reps[0];
+    let csv = "Activity date,Activity type,Company name,Body\n\
+               2026-11-23 09:30,Logged call,Globex,Left a voicemail\n\
+               2026-11-23 10:00,Meeting booked,Initech,Demo on Friday\n\
+               2026-11-24,logged call,Hooli,\n\
+               2026-11-24,Fax,Hooli,\n";
+    let map = ColumnMap::parse(
+        &["date=Activity date".into(), "type=Activity type".into(), "account=Company name".into(), "note=Body".into()],
+        &["Logged call=call".into(), "Meeting booked=meeting-set".into()],
+    )
+    .expect("map");
+    let before = fingerprint(anna);
+    let dry = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::DryRun, &map).expect("dry run");
+    assert_eq!((dry.good, dry.imported, dry.rejected.len()), (3, 0, 1));
+    assert_eq!(dry.rejected[0].line, 5);
+    assert!(dry.rejected[0].reason.contains("unknown activity type 'fax'"), "{}", dry.rejected[0].reason);
+    let err = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::AllOrNothing, &map).expect_err("one bad row");
+    assert!(err.to_string().contains("line 5"), "{err}");
+    assert_eq!(fingerprint(anna), before, "nothing written");
+    let done = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::SkipBad, &map).expect("good rows");
+    assert_eq!(done.imported, 3);
+    let acts = anna.activities(None, None, false).expect("activities");
+    assert_eq!(acts.iter().filter(|a| a.kind == "call").count(), 2);
+    let meeting = acts.iter().find(|a| a.kind == "meeting-set").expect("meeting");
+    assert_eq!((meeting.account.as_deref(), meeting.note.as_deref()), (Some("Initech"), Some("Demo on Friday")));
+    // A mapping that names a missing column or an unknown field is refused up front.
+    let bad = ColumnMap::parse(&["date=When".into()], &[]).expect("parses");
+    let err = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::DryRun, &bad).expect_err("no such column");
+    assert!(err.to_string().contains("has Activity date, Activity type, Company name, Body"), "{err}");
+    assert!(ColumnMap::parse(&["colour=Body".into()], &[]).is_err());
+    assert!(ColumnMap::parse(&["date".into()], &[]).is_err());
+    let wrong_type = ColumnMap::parse(&[], &["Logged call=telegram".into()]).expect("parses");
+    assert!(anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::DryRun, &wrong_type).is_err());
+}
