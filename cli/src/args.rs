@@ -258,6 +258,13 @@ pub enum Command {
         /// Import exactly the good rows and list the rejected ones (default: all or nothing).
         #[arg(long)]
         skip_bad: bool,
+        /// Column mapping, repeatable: FIELD=HEADER (fields: type, date, count, kare, account,
+        /// outcome, note, duration), e.g. --map "date=Activity Date".
+        #[arg(long = "map")]
+        map: Vec<String>,
+        /// Activity-name mapping, repeatable: CRM NAME=TYPE, e.g. --map-type "Logged call=call".
+        #[arg(long = "map-type")]
+        map_type: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -307,6 +314,9 @@ pub enum Command {
         /// What for.
         #[arg(long)]
         text: Option<String>,
+        /// Tie it to what earned it: activity:ID, commitment:ID (kept) or deal:ID (won).
+        #[arg(long = "for")]
+        about: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -319,6 +329,39 @@ pub enum Command {
     },
     /// Members this device knows.
     Members {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The pipeline: add, edit, close (won/lost) and list deals.
+    Deal {
+        #[command(subcommand)]
+        command: crate::coach::DealCommand,
+    },
+    /// KARE split: effort (activities) beside results (won deals), for a rep or the team.
+    Kare {
+        #[arg(long)]
+        rep: Option<String>,
+        /// The whole team (managers).
+        #[arg(long, conflicts_with = "rep")]
+        team: bool,
+        /// Weeks back (default 12).
+        #[arg(long, default_value_t = 12)]
+        weeks: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every rep's numbers and ratios over 12 weeks beside the team median.
+    Benchmarks {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Development plans: skills linked to assessment criteria, goals, milestones.
+    Dev {
+        #[command(subcommand)]
+        command: crate::coach::DevCommand,
+    },
+    /// The coaching habit: 1-on-1 cadence per rep and how useful each side rated them.
+    Coaching {
         #[arg(long)]
         json: bool,
     },
@@ -505,6 +548,17 @@ pub enum MeetingCommand {
         #[arg(long)]
         owner: Option<String>,
     },
+    /// Rate a meeting 1 (not useful) – 5 (very useful): the rep (with an optional
+    /// comment), or the manager's own rating.
+    Rate {
+        /// Meeting id.
+        id: String,
+        /// 1–5.
+        rating: i64,
+        /// The rep's comment.
+        #[arg(long)]
+        comment: Option<String>,
+    },
     /// Meetings with a rep.
     List {
         #[arg(long)]
@@ -537,8 +591,35 @@ pub enum TeamCommand {
     },
     /// Set warning-sign thresholds (managers), e.g. silence_days=2 activity_drop_pct=25.
     Thresholds {
-        /// key=value pairs; keys: activity_drop_pct, missed_weeks, missed_window, silence_days, conversion_drop_pct.
+        /// key=value pairs; keys: activity_drop_pct, missed_weeks, missed_window, silence_days,
+        /// conversion_drop_pct, win_rate_drop_pts, cycle_rise_pct, cadence_days.
         pairs: Vec<String>,
+    },
+    /// Show or change the team's agenda for a meeting type (managers change it).
+    Agenda {
+        /// one-on-one, deal-review, pipeline-review, forecast-review, weekly-scrum.
+        kind: String,
+        /// Agenda item, repeatable (replaces the agenda).
+        #[arg(long = "item")]
+        items: Vec<String>,
+        /// Coaching question, repeatable.
+        #[arg(long = "question")]
+        questions: Vec<String>,
+        /// Back to the default agenda.
+        #[arg(long, conflicts_with_all = ["items", "questions"])]
+        reset: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or change the criteria of an interaction type's assessment map (may be a new type).
+    Criteria {
+        /// discovery-call, demo, negotiation, one-on-one, or the team's own.
+        interaction: String,
+        /// The criteria (replace the map), e.g. opener reason-for-call next-step.
+        criteria: Vec<String>,
+        /// Back to the default (or remove a team's own type).
+        #[arg(long, conflicts_with = "criteria")]
+        reset: bool,
     },
 }
 

@@ -2,6 +2,7 @@
 //! kept-core's `Kept` API; printing lives in `output`.
 
 mod args;
+mod coach;
 mod output;
 
 use anyhow::Context;
@@ -10,7 +11,7 @@ use args::{
 };
 use clap::Parser;
 use kept_core::export::ExportKind;
-use kept_core::import::ImportMode;
+use kept_core::import::{ColumnMap, ImportMode};
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
 use kept_core::service::ActionFilter;
 use kept_core::sync::backoff::Backoff;
@@ -174,6 +175,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let t = k.set_team_settings(name.as_deref(), tz.as_deref(), ws, days.as_deref())?;
                 output::team(&t, false)?;
             }
+            TeamCommand::Agenda { kind, items, questions, reset, json } => {
+                let mut k = open(&home)?;
+                let a = if reset {
+                    k.set_agenda(&kind, None)?
+                } else if items.is_empty() && questions.is_empty() {
+                    k.agenda(&kind)?
+                } else {
+                    let items = if items.is_empty() { k.agenda(&kind)?.items } else { items };
+                    k.set_agenda(&kind, Some((&items, &questions)))?
+                };
+                output::agenda(&a, json)?;
+            }
+            TeamCommand::Criteria { interaction, criteria, reset } => {
+                let mut k = open(&home)?;
+                let list = if reset {
+                    k.set_criteria(&interaction, None)?
+                } else if criteria.is_empty() {
+                    k.criteria(&interaction)?
+                } else {
+                    k.set_criteria(&interaction, Some(&criteria))?
+                };
+                println!("{interaction}: {}", list.join(", "));
+            }
             TeamCommand::Thresholds { pairs } => {
                 let mut kv = Vec::new();
                 for p in &pairs {
@@ -272,7 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::plan(&plan, agree, json)?;
         }
-        Command::Import { file, format, rep, dry_run, skip_bad, json } => {
+        Command::Import { file, format, rep, dry_run, skip_bad, map, map_type, json } => {
             if format != "csv" {
                 return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
             }
@@ -282,7 +306,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (_, true) => ImportMode::SkipBad,
                 _ => ImportMode::AllOrNothing,
             };
-            let r = open(&home)?.import_csv_with(f, rep.as_deref(), mode)?;
+            let map = ColumnMap::parse(&map, &map_type)?;
+            let r = open(&home)?.import_csv_mapped(f, rep.as_deref(), mode, &map)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -330,12 +355,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::assessment_map(&k.assessment_map(rep.as_deref(), &interaction)?, json)?;
             }
         }
-        Command::Kudos { to, text, json } => {
+        Command::Kudos { to, text, about, json } => {
             let mut k = open(&home)?;
             match (to, text) {
                 (Some(to), Some(text)) => {
-                    k.give_kudos(&to, &text)?;
-                    println!("Kudos to {to} given");
+                    let given = k.give_kudos_for(&to, &text, about.as_deref())?;
+                    match given.about_label {
+                        Some(l) => println!("Kudos to {to} given, for {l}"),
+                        None => println!("Kudos to {to} given"),
+                    }
                 }
                 (None, None) => output::kudos(&k, &k.kudos()?, json)?,
                 _ => return Err(CoreError::invalid("give kudos with both --to NAME and --text TEXT").into()),
@@ -371,6 +399,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Members { json } => output::members(&open(&home)?.members()?, json)?,
+        Command::Deal { command } => coach::deal(&mut open(&home)?, command)?,
+        Command::Kare { rep, team, weeks, json } => {
+            coach::kare_split(&open(&home)?.kare_split(rep.as_deref(), team, weeks)?, json)?
+        }
+        Command::Benchmarks { json } => coach::benchmarks(&open(&home)?.benchmarks()?, json)?,
+        Command::Dev { command } => coach::dev(&mut open(&home)?, command)?,
+        Command::Coaching { json } => coach::habit(&open(&home)?.coaching_habit()?, json)?,
     }
     Ok(())
 }
@@ -442,6 +477,10 @@ fn meeting(home: &Path, command: MeetingCommand) -> anyhow::Result<()> {
         MeetingCommand::Action { id, text, due, owner } => {
             let item = k.meeting_action(&id, &text, &due, owner.as_deref())?;
             output::action(&k, &item, false)?;
+        }
+        MeetingCommand::Rate { id, rating, comment } => {
+            let m = k.rate_meeting(&id, rating, comment.as_deref())?;
+            println!("Rated the {} of {}: {rating} of 5", m.kind, m.date);
         }
         MeetingCommand::List { rep, json } => {
             let list = k.meetings(rep.as_deref())?;

@@ -10,7 +10,7 @@ use kept_core::Kept;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
+pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -424,12 +424,43 @@ pub fn prep(p: &kept_core::service::Prep, json: bool) -> anyhow::Result<()> {
         println!("Latest assessment: {i}");
         assessment_map(m, false)?;
     }
-    println!("Agenda:");
-    for (i, item) in p.agenda.items.iter().enumerate() {
+    if !p.benchmarks.is_empty() {
+        println!("12 weeks beside the team median:");
+        for (key, label, v, m) in &p.benchmarks {
+            let f = |x: &Option<f64>| crate::coach::metric(key, *x);
+            println!("  {label:<32} {:>8}   median {:>8}", f(v), f(m));
+        }
+    }
+    if !p.deals.is_empty() {
+        println!("Open deals:");
+        for d in &p.deals {
+            println!("  {} {} ({}, close {})", d.name, d.amount, d.stage, d.expected_close.as_deref().unwrap_or("-"));
+        }
+    }
+    if let Some(c) = &p.cadence {
+        let f = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_else(|| "-".into());
+        println!(
+            "Last 1-on-1: {} ({} days ago); rated by the rep {} vs by you {}",
+            c.last.as_deref().unwrap_or("never"),
+            c.days_since.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            f(c.rep_avg),
+            f(c.manager_avg)
+        );
+    }
+    crate::coach::dev_plan(&p.development, false)?;
+    agenda(&p.agenda, false)
+}
+
+pub fn agenda(a: &kept_core::agenda::Agenda, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(a);
+    }
+    println!("Agenda ({}):", a.title);
+    for (i, item) in a.items.iter().enumerate() {
         println!("  {}. {item}", i + 1);
     }
     println!("Coaching questions:");
-    for q in &p.agenda.questions {
+    for q in &a.questions {
         println!("  - {q}");
     }
     Ok(())

@@ -168,7 +168,7 @@ pub fn fill_rep(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, se
     Ok(n)
 }
 
-/// About one new deal a week over the history, closed 2–10 weeks later as
+/// About one new deal a week over the history (at least 26 weeks), closed 2–10 weeks later as
 /// won or lost (the youngest still open, at a stage); a slumping rep wins
 /// fewer and slower lately. Written as one change to the rep's pipeline.
 fn fill_deals(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, rng: &mut StdRng) -> Result<()> {
@@ -176,6 +176,8 @@ fn fill_deals(k: &mut Kept, p: &RepProfile, weeks: i64, now: DateTime<Utc>, rng:
     use crate::model::{Deal, DealStatus};
     let slump = p.recent_trend < 0.7;
     let mut deals = Vec::new();
+    // Deals go back at least half a year, so win rate and cycle have an earlier period to compare with.
+    let weeks = weeks.max(26);
     for w in 0..weeks {
         let created = now - Duration::weeks(weeks - w) + Duration::hours(rng.random_range(0..96));
         let mut cycle_days = rng.random_range(14..70);
