@@ -8,7 +8,7 @@ use kept_core::docs::coaching::{Assessment, Meeting};
 use kept_core::docs::team::Kudos;
 use kept_core::export::ExportKind;
 use kept_core::funnel::{Goal, Plan};
-use kept_core::import::ImportReport;
+use kept_core::import::{ColumnMap, ImportMode, ImportReport};
 use kept_core::model::{ActionItem, Commitment};
 use kept_core::service::{CommitmentStatus, CriterionView, OpenedMeeting, Prep};
 use kept_core::signs::Sign;
@@ -160,8 +160,8 @@ pub async fn weakest_criteria(state: State<'_, AppState>, interaction: String) -
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn give_kudos(state: State<'_, AppState>, to: String, text: String) -> R<Kudos> {
-    state.write(move |k| k.give_kudos(&to, &text)).await
+pub async fn give_kudos(state: State<'_, AppState>, to: String, text: String, about: Option<String>) -> R<Kudos> {
+    state.write(move |k| k.give_kudos_for(&to, &text, about.as_deref().filter(|a| !a.is_empty()))).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -169,9 +169,34 @@ pub async fn kudos(state: State<'_, AppState>) -> R<Vec<Kudos>> {
     state.with(|k| k.kudos()).await
 }
 
+/// `mode`: `all` (default: all or nothing), `dry-run` (check and report) or
+/// `skip-bad` (import the good rows); `columns` (`date=Activity Date`) and
+/// `types` (`Logged Call=call`) map a CRM's export.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn import_csv(state: State<'_, AppState>, csv: String, rep: Option<String>) -> R<ImportReport> {
-    state.write(move |k| k.import_csv(csv.as_bytes(), rep.as_deref())).await
+pub async fn import_csv(
+    state: State<'_, AppState>,
+    csv: String,
+    rep: Option<String>,
+    mode: Option<String>,
+    columns: Option<Vec<String>>,
+    types: Option<Vec<String>>,
+) -> R<ImportReport> {
+    state
+        .write(move |k| {
+            let mode = match mode.as_deref().unwrap_or("all") {
+                "all" | "" => ImportMode::AllOrNothing,
+                "dry-run" => ImportMode::DryRun,
+                "skip-bad" => ImportMode::SkipBad,
+                other => {
+                    return Err(CoreError::invalid(format!(
+                        "unknown import mode '{other}': expected all, dry-run or skip-bad"
+                    )))
+                }
+            };
+            let map = ColumnMap::parse(&columns.unwrap_or_default(), &types.unwrap_or_default())?;
+            k.import_csv_mapped(csv.as_bytes(), rep.as_deref(), mode, &map)
+        })
+        .await
 }
 
 #[tauri::command(rename_all = "snake_case")]

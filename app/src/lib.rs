@@ -1,4 +1,5 @@
-//! kept-app: the Tauri v2 shell. Thin commands over kept-core (`commands`),
+//! kept-app: the Tauri v2 shell. Thin commands over kept-core (`commands`,
+//! `coaching`, `pipeline`, `develop`, `templates`),
 //! shared state (`state`), the background sync worker (`worker`) and the
 //! UI-facing error (`error`). `run()` is the entry point for desktop
 //! (`main.rs`) and mobile (`mobile_entry_point`): Android/iOS need no code
@@ -6,8 +7,11 @@
 
 pub mod coaching;
 pub mod commands;
+pub mod develop;
 pub mod error;
+pub mod pipeline;
 pub mod state;
+pub mod templates;
 pub mod worker;
 
 use state::AppState;
@@ -75,6 +79,28 @@ pub fn run() {
             coaching::kudos,
             coaching::import_csv,
             coaching::export_csv,
+            pipeline::deal_stages,
+            pipeline::add_deal,
+            pipeline::edit_deal,
+            pipeline::close_deal,
+            pipeline::deals,
+            pipeline::kare_split,
+            pipeline::benchmarks,
+            develop::dev_plan,
+            develop::dev_add_skill,
+            develop::dev_add_goal,
+            develop::dev_add_milestone,
+            develop::dev_goal_done,
+            develop::dev_remove,
+            develop::coaching_habit,
+            develop::rate_meeting,
+            templates::agenda,
+            templates::agendas,
+            templates::set_agenda,
+            templates::interactions,
+            templates::criteria,
+            templates::set_criteria,
+            templates::set_thresholds,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -26,12 +26,25 @@ export interface ActivityType {
   retired: boolean;
 }
 
+export interface Thresholds {
+  activity_drop_pct: number;
+  missed_weeks: number;
+  missed_window: number;
+  silence_days: number;
+  conversion_drop_pct: number;
+  win_rate_drop_pts: number;
+  cycle_rise_pct: number;
+  /** The team's 1-on-1 cadence: one every this many days. */
+  cadence_days: number;
+}
+
 export interface TeamSettings {
   name: string;
   time_zone: string;
   week_start: Weekday;
   working_days: Weekday[];
   catalog: ActivityType[];
+  thresholds?: Thresholds;
 }
 
 export interface Activity {
@@ -277,6 +290,12 @@ export interface Prep {
   signs: Sign[];
   assessment: [string, CriterionView[]] | null;
   agenda: Agenda;
+  /** The rep's numbers over 12 weeks beside the team median: [key, label, rep, median]. */
+  benchmarks: [string, string, number | null, number | null][];
+  development: DevPlan;
+  cadence: Cadence | null;
+  /** Open deals, by expected close. */
+  deals: Deal[];
 }
 
 export interface Meeting {
@@ -288,6 +307,11 @@ export interface Meeting {
   agenda: string;
   notes: string;
   created_by: string;
+  /** The rep's rating, 1–5. */
+  rep_rating?: number | null;
+  rep_comment?: string | null;
+  /** The manager's own rating of the same meeting, 1–5. */
+  manager_rating?: number | null;
 }
 
 export interface OpenedMeeting {
@@ -312,10 +336,126 @@ export interface Kudos {
   to: string;
   text: string;
   at: string;
+  /** What it is for: activity:<id>, commitment:<id> or deal:<id>. */
+  about?: string | null;
+  /** That record in words ("Won: Acme renewal (25000)"). */
+  about_label?: string | null;
+}
+
+export interface Rejected {
+  /** Line in the file (the header is line 1). */
+  line: number;
+  reason: string;
 }
 
 export interface ImportReport {
   imported: number;
+  good: number;
+  rejected: Rejected[];
+  dry_run: boolean;
+}
+
+export type ImportMode = 'all' | 'dry-run' | 'skip-bad';
+
+// ---- pipeline ----
+
+export type DealStatus = 'open' | 'won' | 'lost';
+
+export interface Deal {
+  id: string;
+  rep: string;
+  name: string;
+  amount: number;
+  stage: string;
+  kare: Kare | null;
+  /** YYYY-MM-DD */
+  expected_close: string | null;
+  status: DealStatus;
+  closed_at: string | null;
+  created_at?: string | null;
+}
+
+/** Each field left out (or null) stays as it is; expected_close "" clears it. */
+export interface DealEdit {
+  name?: string | null;
+  amount?: number | null;
+  stage?: string | null;
+  expected_close?: string | null;
+}
+
+/** Effort (activities) and results (won amounts) per KARE category; keys keep/attain/recapture/expand/none. */
+export interface KareEffortResults {
+  rep: string | null;
+  effort: Record<string, number>;
+  results: Record<string, number>;
+  won: Record<string, number>;
+  since: string;
+}
+
+export interface BenchRow {
+  rep: string;
+  name: string;
+  values: Record<string, number | null>;
+}
+
+export interface Benchmarks {
+  through: string;
+  metrics: [string, string][];
+  rows: BenchRow[];
+  median: Record<string, number | null>;
+}
+
+// ---- development plans, cadence ----
+
+export interface DevEntry {
+  id: string;
+  kind: 'skill' | 'goal';
+  interaction: string | null;
+  text: string;
+  by: string;
+  at: string;
+  done: boolean;
+}
+
+export interface SkillView {
+  entry: DevEntry;
+  manager: number | null;
+  own: number | null;
+}
+
+export interface DevPlan {
+  rep: Member;
+  skills: SkillView[];
+  goals: DevEntry[];
+  milestones: ActionItem[];
+  overdue: ActionItem[];
+  /** [interaction, criterion, manager's score] not in the plan yet, weakest first. */
+  suggested: [string, string, number][];
+}
+
+export interface Cadence {
+  rep: Member;
+  last: string | null;
+  days_since: number | null;
+  held_30d: number;
+  expected_30d: number;
+  due: boolean;
+  rep_avg: number | null;
+  manager_avg: number | null;
+  rep_useful_pct: number | null;
+  manager_useful_pct: number | null;
+  rated: number;
+  /** [date, rating, comment], newest first. */
+  comments: [string, number, string][];
+}
+
+export interface CoachingHabit {
+  cadence_days: number;
+  reps: Cadence[];
+  rep_avg: number | null;
+  manager_avg: number | null;
+  rep_useful_pct: number | null;
+  manager_useful_pct: number | null;
 }
 
 export class ApiError extends Error {
@@ -426,16 +566,60 @@ export const api = {
     call<ActionItem>('meeting_action', a),
   actionEdit: (a: { id: string; text: string | null; due: string | null; reopen: boolean }) =>
     call<ActionItem>('action_edit', a),
-  assess: (a: { rep: string | null; interaction: Interaction; scores: Record<string, ScoreWord> }) =>
+  assess: (a: { rep: string | null; interaction: string; scores: Record<string, ScoreWord> }) =>
     call<Assessment>('assess', a),
-  assessmentMap: (a: { rep: string | null; interaction: Interaction }) =>
+  assessmentMap: (a: { rep: string | null; interaction: string }) =>
     call<CriterionView[]>('assessment_map', a),
-  weakestCriteria: (a: { interaction: Interaction }) =>
+  weakestCriteria: (a: { interaction: string }) =>
     call<[string, number, number][]>('weakest_criteria', a),
-  giveKudos: (a: { to: string; text: string }) => call<Kudos>('give_kudos', a),
+  giveKudos: (a: { to: string; text: string; about?: string | null }) => call<Kudos>('give_kudos', a),
   kudos: () => call<Kudos[]>('kudos', {}),
-  importCsv: (a: { csv: string; rep: string | null }) => call<ImportReport>('import_csv', a),
+  importCsv: (a: {
+    csv: string;
+    rep: string | null;
+    mode?: ImportMode;
+    columns?: string[];
+    types?: string[];
+  }) => call<ImportReport>('import_csv', a),
   exportCsv: (a: { what: 'activities' | 'actions' }) => call<string>('export_csv', a),
+
+  // pipeline
+  dealStages: () => call<string[]>('deal_stages', {}),
+  addDeal: (a: {
+    name: string;
+    amount: number;
+    stage: string | null;
+    kare: Kare | null;
+    expected_close: string | null;
+    rep: string | null;
+  }) => call<Deal>('add_deal', a),
+  editDeal: (a: { id: string; edit: DealEdit }) => call<Deal>('edit_deal', a),
+  closeDeal: (a: { id: string; won: boolean }) => call<Deal>('close_deal', a),
+  deals: (a: { rep: string | null; include_closed: boolean }) => call<Deal[]>('deals', a),
+  kareSplit: (a: { rep: string | null; team: boolean; weeks: number }) =>
+    call<KareEffortResults>('kare_split', a),
+  benchmarks: () => call<Benchmarks>('benchmarks', {}),
+
+  // development plans, cadence, ratings
+  devPlan: (a: { rep: string | null }) => call<DevPlan>('dev_plan', a),
+  devAddSkill: (a: { rep: string | null; interaction: string; criterion: string }) =>
+    call<DevEntry>('dev_add_skill', a),
+  devAddGoal: (a: { rep: string | null; text: string }) => call<DevEntry>('dev_add_goal', a),
+  devAddMilestone: (a: { rep: string | null; text: string; due: string }) =>
+    call<ActionItem>('dev_add_milestone', a),
+  devGoalDone: (a: { id: string; done: boolean }) => call<DevEntry>('dev_goal_done', a),
+  devRemove: (a: { id: string }) => call<null>('dev_remove', a),
+  coachingHabit: () => call<CoachingHabit>('coaching_habit', {}),
+  rateMeeting: (a: { id: string; rating: number; comment: string | null }) => call<Meeting>('rate_meeting', a),
+
+  // team templates and thresholds
+  agendas: () => call<Agenda[]>('agendas', {}),
+  setAgenda: (a: { kind: string; items: string[] | null; questions: string[] | null }) =>
+    call<Agenda>('set_agenda', a),
+  interactions: () => call<string[]>('interactions', {}),
+  criteria: (a: { interaction: string }) => call<string[]>('criteria', a),
+  setCriteria: (a: { interaction: string; criteria: string[] | null }) => call<string[]>('set_criteria', a),
+  setThresholds: (a: { values: Record<string, number> }) => call<Thresholds>('set_thresholds', a),
 };
 
 /** Subscribe to the background sync task's `sync-status` event. */

@@ -2,7 +2,7 @@
 import { api, type AppStatus, type SyncState, type SyncStatus } from './api';
 import { deriveSyncState, errMessage } from './format';
 
-export type Tab = 'today' | 'week' | 'actions' | 'board' | 'settings';
+export type Tab = 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
 
 export interface ToastAction {
   label: string;
