@@ -103,6 +103,8 @@ export const SIGN_LABEL: Record<string, string> = {
   'overdue-actions': 'Overdue action items',
   silence: 'Nothing logged',
   'conversion-drop': 'Conversion falling',
+  'win-rate-drop': 'Win rate falling',
+  'cycle-rise': 'Deals taking longer',
 };
 
 export interface SignGroup {

@@ -102,7 +102,7 @@ describe('benchmarks', () => {
   it('formats each kind of metric', () => {
     expect(fmtBench('win-rate', 0.25)).toMatch(/25/);
     expect(fmtBench('win-rate', 0.25)).toMatch(/%/);
-    expect(fmtBench('cycle-days', 23.4)).toBe('23 days');
+    expect(fmtBench('cycle-days', 23.4)).toBe('23');
     expect(fmtBench('call-per-week', 41.25)).toMatch(/41[.,]3/);
     expect(fmtBench('average-won-deal', null)).toBe('–');
   });

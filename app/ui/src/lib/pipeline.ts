@@ -117,7 +117,7 @@ export function kareRows(split: Pick<KareEffortResults, 'effort' | 'results' | '
 /** Benchmark metrics whose value is a share (0–1), shown as a percentage. */
 const SHARE_METRICS = new Set(['conversations-per-call', 'meetings-per-conversation', 'proposals-per-meeting', 'win-rate']);
 
-/** A benchmark value in words: "4.5", "35 %", "12,000", "23 days". */
+/** A benchmark value in words: "4.5", "35 %", "12,000", "23" (days: the label says so). */
 export function fmtBench(key: string, v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return '–';
   const nf = (max: number) => new Intl.NumberFormat(locale(), { maximumFractionDigits: max });
@@ -125,7 +125,7 @@ export function fmtBench(key: string, v: number | null | undefined): string {
     return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(v);
   }
   if (key === 'average-won-deal') return fmtMoney(v);
-  if (key === 'cycle-days') return `${nf(0).format(v)} days`;
+  if (key === 'cycle-days') return nf(0).format(v);
   return nf(1).format(v);
 }
 
@@ -141,8 +141,8 @@ export function benchSide(key: string, v: number | null | undefined, median: num
 }
 
 export const BENCH_SIDE_LABEL: Record<BenchSide, string> = {
-  better: '▲ better than median',
-  worse: '▼ under median',
+  better: '▲ ahead of the median',
+  worse: '▼ behind the median',
   level: '● about the median',
   none: '',
 };
