@@ -3,18 +3,24 @@
 //! it was created in (the views place it by its time), so no record ever moves
 //! between documents. Deletion is a tombstone (`deleted: true`).
 
-use super::{get_bool, get_i64, get_str, map, put_opt_i64, put_opt_str, record, record_ids};
+use super::{get_bool, map, put_opt_i64, put_opt_str, record};
 use crate::error::{CoreError, Result};
 use crate::model::{Activity, ActivityInput, Kare};
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ReadDoc, ROOT};
+use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValueRef, ValueRef, ROOT};
 
 /// Every live (not deleted) activity in the document; `rep` is its subject.
+/// One pass over the collection and one over each record's fields (a first
+/// pull reads every activity of a year this way).
 pub fn read(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Activity>> {
     let coll = map(doc, &ROOT, "activities")?;
     let mut out = Vec::new();
-    for id in record_ids(doc, &coll) {
-        if let Some(a) = read_record(doc, &coll, rep, id)? {
+    for item in doc.map_range(&coll, ..) {
+        if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+            continue;
+        }
+        let o = item.id();
+        if let Some(a) = read_fields(doc, &o, rep, item.key.into_owned()) {
             out.push(a);
         }
     }
@@ -24,30 +30,53 @@ pub fn read(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Activity>> {
 /// One live activity by id.
 pub fn read_one(doc: &impl ReadDoc, rep: &str, id: &str) -> Result<Option<Activity>> {
     let coll = map(doc, &ROOT, "activities")?;
-    read_record(doc, &coll, rep, id.to_string())
+    Ok(record(doc, &coll, id)?.and_then(|o| read_fields(doc, &o, rep, id.to_string())))
 }
 
-fn read_record(doc: &impl ReadDoc, coll: &automerge::ObjId, rep: &str, id: String) -> Result<Option<Activity>> {
-    let Some(o) = record(doc, coll, &id)? else {
-        return Ok(None);
-    };
-    if get_bool(doc, &o, "deleted") {
-        return Ok(None);
-    }
-    Ok(Some(Activity {
-        rep: rep.to_string(),
-        kind: get_str(doc, &o, "type").unwrap_or_default(),
-        kare: get_str(doc, &o, "kare").and_then(|k| k.parse::<Kare>().ok()),
-        occurred_at: get_str(doc, &o, "occurred_at").unwrap_or_default(),
-        count: get_i64(doc, &o, "count").unwrap_or(1),
-        duration_min: get_i64(doc, &o, "duration_min"),
-        outcome: get_str(doc, &o, "outcome"),
-        account: get_str(doc, &o, "account"),
-        deal: get_str(doc, &o, "deal"),
-        note: get_str(doc, &o, "note"),
-        logged_by: get_str(doc, &o, "logged_by").unwrap_or_default(),
+fn read_fields(doc: &impl ReadDoc, o: &automerge::ObjId, rep: &str, id: String) -> Option<Activity> {
+    let mut a = Activity {
         id,
-    }))
+        rep: rep.to_string(),
+        kind: String::new(),
+        kare: None,
+        occurred_at: String::new(),
+        count: 1,
+        duration_min: None,
+        outcome: None,
+        account: None,
+        deal: None,
+        note: None,
+        logged_by: String::new(),
+    };
+    for f in doc.map_range(o, ..) {
+        let ValueRef::Scalar(v) = f.value else { continue };
+        let int = |v: &ScalarValueRef<'_>| match v {
+            ScalarValueRef::Int(i) | ScalarValueRef::Counter(i) => Some(*i),
+            ScalarValueRef::Uint(u) => i64::try_from(*u).ok(),
+            _ => None,
+        };
+        match (f.key.as_ref(), &v) {
+            ("deleted", ScalarValueRef::Boolean(true)) => return None,
+            ("count", v) => a.count = int(v).unwrap_or(1),
+            ("duration_min", v) => a.duration_min = int(v),
+            (key, ScalarValueRef::Str(s)) => {
+                let s = s.to_string();
+                match key {
+                    "type" => a.kind = s,
+                    "kare" => a.kare = s.parse::<Kare>().ok(),
+                    "occurred_at" => a.occurred_at = s,
+                    "outcome" => a.outcome = Some(s),
+                    "account" => a.account = Some(s),
+                    "deal" => a.deal = Some(s),
+                    "note" => a.note = Some(s),
+                    "logged_by" => a.logged_by = s,
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(a)
 }
 
 /// True when the document holds a live activity with this id.

@@ -180,6 +180,16 @@ impl Store {
         load_doc(&self.conn, id)
     }
 
+    /// True when this store holds document `id` (outside a transaction).
+    pub fn holds(&self, id: &DocId) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
+            .query_row(params![id.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     /// Every document id this store holds.
     pub fn doc_ids(&self) -> Result<Vec<DocId>> {
         let mut st = self.conn.prepare("SELECT id FROM documents ORDER BY id")?;
@@ -635,11 +645,27 @@ impl Tx<'_> {
     /// changes nothing) when the document is already here; the caller then
     /// applies the snapshot's changes instead.
     pub fn adopt_snapshot(&mut self, id: &DocId, bytes: &[u8]) -> Result<bool> {
-        if let Some(doc) = self.checkout(id)? {
-            self.touched.push((id.clone(), doc));
+        if self.holds(id)? {
             return Ok(false);
         }
-        let mut doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+        let doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+        let rows = views::extract(id, &doc)?;
+        Ok(self.adopt_loaded(id, bytes, doc, &rows)?.is_none())
+    }
+
+    /// Like [`Tx::adopt_snapshot`] for a snapshot already loaded (as `doc`,
+    /// with its view rows read out), e.g. on another thread. Gives the
+    /// document back when this store holds it already (nothing changed).
+    pub fn adopt_loaded(
+        &mut self,
+        id: &DocId,
+        bytes: &[u8],
+        mut doc: AutoCommit,
+        rows: &views::ViewRows,
+    ) -> Result<Option<AutoCommit>> {
+        if self.holds(id)? {
+            return Ok(Some(doc));
+        }
         let heads = heads_text(&doc.get_heads());
         self.tx
             .prepare_cached(
@@ -653,9 +679,19 @@ impl Tx<'_> {
                 bytes,
                 heads
             ])?;
-        views::refresh(&self.tx, id, &doc)?;
+        views::write(&self.tx, id, rows)?;
         self.touched.push((id.clone(), doc));
-        Ok(true)
+        Ok(None)
+    }
+
+    /// True when this store holds document `id`.
+    pub fn holds(&self, id: &DocId) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
+            .query_row(params![id.as_str()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// Replaces a document's snapshot and loose changes by one fresh snapshot.

@@ -135,50 +135,81 @@ fn opt_kare(k: Option<Kare>) -> Option<&'static str> {
     k.map(Kare::as_str)
 }
 
+/// The view rows one document produces, read out of it (no database work), so
+/// a first pull can read documents on one thread while another writes rows.
+#[derive(Debug)]
+pub enum ViewRows {
+    /// The team's settings.
+    Team(crate::model::TeamSettings),
+    /// A week log's live activities.
+    Log(Vec<crate::model::Activity>),
+    /// A rep's targets and commitments.
+    Plan(Vec<crate::model::Target>, Vec<crate::model::Commitment>),
+    /// A rep's action items.
+    Coaching(Vec<crate::model::ActionItem>),
+    /// A rep's deals.
+    Pipeline(Vec<crate::model::Deal>),
+}
+
+/// Reads the rows document `id` contributes to the views.
+pub fn extract(id: &DocId, doc: &impl ReadDoc) -> Result<ViewRows> {
+    let subject = id.subject().unwrap_or_default();
+    Ok(match id.kind() {
+        DocKind::Team => ViewRows::Team(docs::team::read(doc)?),
+        DocKind::Log => ViewRows::Log(docs::log::read(doc, subject)?),
+        DocKind::Plan => ViewRows::Plan(docs::plan::targets(doc, subject)?, docs::plan::commitments(doc, subject)?),
+        DocKind::Coaching => ViewRows::Coaching(docs::coaching::action_items(doc, subject)?),
+        DocKind::Pipeline => ViewRows::Pipeline(docs::pipeline::deals(doc, subject)?),
+    })
+}
+
 /// Replaces the rows that `doc` (with id `id`) contributes to the views.
 pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> {
-    let subject = id.subject().unwrap_or_default();
-    match id.kind() {
-        DocKind::Team => {
-            let settings = docs::team::read(doc)?;
-            set_week_basis(conn, &settings)?;
-            let json = serde_json::to_string(&settings).map_err(|e| crate::CoreError::Document(e.to_string()))?;
+    write(conn, id, &extract(id, doc)?)
+}
+
+/// Replaces the rows document `id` contributes to the views with `rows`.
+pub fn write(conn: &Connection, id: &DocId, rows: &ViewRows) -> Result<()> {
+    match rows {
+        ViewRows::Team(settings) => {
+            set_week_basis(conn, settings)?;
+            let json = serde_json::to_string(settings).map_err(|e| crate::CoreError::Document(e.to_string()))?;
             conn.execute(
                 "INSERT INTO team_settings (id, json) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET json = excluded.json",
                 params![json],
             )?;
         }
-        DocKind::Log => {
+        ViewRows::Log(activities) => {
             conn.execute("DELETE FROM activities WHERE doc_id = ?1", params![id.as_str()])?;
-            for a in docs::log::read(doc, subject)? {
-                insert_activity(conn, id, &a)?;
+            for a in activities {
+                insert_activity(conn, id, a)?;
             }
         }
-        DocKind::Plan => {
+        ViewRows::Plan(targets, commitments) => {
             conn.execute("DELETE FROM targets WHERE doc_id = ?1", params![id.as_str()])?;
             conn.execute("DELETE FROM commitments WHERE doc_id = ?1", params![id.as_str()])?;
             let mut ins = conn.prepare_cached(
                 "INSERT OR REPLACE INTO targets (doc_id, rep, type, week, standing, count, set_by)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for t in docs::plan::targets(doc, subject)? {
+            for t in targets {
                 ins.execute(params![id.as_str(), t.rep, t.kind, t.week, t.standing, t.count, t.set_by])?;
             }
             let mut ins = conn.prepare_cached(
                 "INSERT OR REPLACE INTO commitments (id, doc_id, rep, week, kind, activity, count, text)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            for c in docs::plan::commitments(doc, subject)? {
+            for c in commitments {
                 ins.execute(params![c.id, id.as_str(), c.rep, c.week, c.kind.as_str(), c.activity, c.count, c.text])?;
             }
         }
-        DocKind::Coaching => {
+        ViewRows::Coaching(items) => {
             conn.execute("DELETE FROM action_items WHERE doc_id = ?1", params![id.as_str()])?;
             let mut ins = conn.prepare_cached(
                 "INSERT OR REPLACE INTO action_items (id, doc_id, rep, owner, text, due, status, result, source, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
-            for a in docs::coaching::action_items(doc, subject)? {
+            for a in items {
                 ins.execute(params![
                     a.id,
                     id.as_str(),
@@ -193,13 +224,13 @@ pub fn refresh(conn: &Connection, id: &DocId, doc: &impl ReadDoc) -> Result<()> 
                 ])?;
             }
         }
-        DocKind::Pipeline => {
+        ViewRows::Pipeline(deals) => {
             conn.execute("DELETE FROM deals WHERE doc_id = ?1", params![id.as_str()])?;
             let mut ins = conn.prepare_cached(
                 "INSERT OR REPLACE INTO deals (id, doc_id, rep, name, amount, stage, kare, expected_close, status, closed_at,
                  created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
-            for d in docs::pipeline::deals(doc, subject)? {
+            for d in deals {
                 ins.execute(params![
                     d.id,
                     id.as_str(),

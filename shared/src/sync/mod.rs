@@ -231,25 +231,53 @@ impl Kept {
             let mut by_doc: Vec<(String, Vec<Vec<u8>>)> = by_doc.into_iter().collect();
             by_doc.sort_by_key(|(id, _)| id != "team");
             let next = page.next.max(cursor);
-            total += self.store.write(|tx| {
-                let mut n = 0;
-                for (id, bytes) in &snapshots {
-                    // A new device takes the relay's compacted document as it is;
-                    // one it already holds merges the snapshot's changes.
-                    if !tx.adopt_snapshot(id, bytes)? {
-                        let mut doc = automerge::AutoCommit::load(bytes)?;
-                        let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                        n += tx.apply(id, raw, false)?;
-                    } else {
-                        n += 1;
+            // Documents this device does not hold yet are loaded and read on a
+            // second thread while this one writes the rows (a new device's
+            // first pull is mostly that); the rest merge as changes.
+            let held: Vec<bool> = snapshots.iter().map(|(id, _)| self.store.holds(id)).collect::<Result<_>>()?;
+            let (known, fresh): (Vec<_>, Vec<_>) = snapshots.into_iter().zip(held).partition(|(_, held)| *held);
+            let fresh: Vec<(DocId, Vec<u8>)> = fresh.into_iter().map(|(s, _)| s).collect();
+            let known: Vec<(DocId, Vec<u8>)> = known.into_iter().map(|(s, _)| s).collect();
+            type Loaded = (DocId, Vec<u8>, Result<(automerge::AutoCommit, crate::store::views::ViewRows)>);
+            let store = &mut self.store;
+            total += std::thread::scope(|scope| -> Result<usize> {
+                let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
+                scope.spawn(move || {
+                    for (id, bytes) in fresh {
+                        let loaded = automerge::AutoCommit::load(&bytes)
+                            .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))
+                            .and_then(|doc| Ok((crate::store::views::extract(&id, &doc)?, doc)))
+                            .map(|(rows, doc)| (doc, rows));
+                        if send.send((id, bytes, loaded)).is_err() {
+                            break;
+                        }
                     }
-                }
-                for (doc, raw) in by_doc {
-                    let id: DocId = doc.parse()?;
-                    n += tx.apply(&id, raw, false)?;
-                }
-                tx.set_meta("cursor", &next.to_string())?;
-                Ok(n)
+                });
+                store.write(|tx| {
+                    let mut n = 0;
+                    let merge = |tx: &mut crate::store::Tx<'_>, id: &DocId, mut doc: automerge::AutoCommit| {
+                        let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                        tx.apply(id, raw, false)
+                    };
+                    for (id, bytes, loaded) in recv.iter() {
+                        let (doc, rows) = loaded?;
+                        // Held after all (another process took it meanwhile): merge instead.
+                        match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
+                            None => n += 1,
+                            Some(doc) => n += merge(tx, &id, doc)?,
+                        }
+                    }
+                    for (id, bytes) in &known {
+                        let doc = automerge::AutoCommit::load(bytes)?;
+                        n += merge(tx, id, doc)?;
+                    }
+                    for (doc, raw) in by_doc {
+                        let id: DocId = doc.parse()?;
+                        n += tx.apply(&id, raw, false)?;
+                    }
+                    tx.set_meta("cursor", &next.to_string())?;
+                    Ok(n)
+                })
             })?;
             if !page.more {
                 return Ok(total);
