@@ -173,5 +173,48 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     assert_no_overflow(&rep, "Week at 360 px");
     rep.click("[data-testid=nav-actions]");
     assert_no_overflow(&rep, "Actions at 360 px");
+
+    // The rep's pipeline on the phone: a deal added in the Pipeline tab.
+    rep.click("[data-testid=nav-pipeline]");
+    rep.type_in("[data-testid=deal-name]", "Globex renewal");
+    rep.type_in("[data-testid=deal-amount]", "25000");
+    rep.click("[data-testid=deal-add]");
+    rep.wait_text("[data-testid=pipeline-total]", |t| t.contains("25"));
+    assert!(rep.page_text().contains("Globex renewal"), "the new deal is listed: {}", rep.page_text());
+    assert_no_overflow(&rep, "Pipeline at 360 px");
+    rep.screenshot(&shots.join("rep-pipeline.png"));
+
+    // Yesterday's 1-on-1 (opened by the manager): the rep rates it in one tap
+    // and the manager's board shows the rep's rating beside her own.
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+    let m = kept_json(&mia, &["meeting", "open", "--rep", "Anna", "--date", &yesterday]);
+    let mid = m["meeting"]["id"].as_str().expect("meeting id").to_string();
+    kept_ok(&mia, &["meeting", "rate", &mid, "5"]);
+    kept_ok(&mia, &["sync"]);
+    let rate = format!("[data-testid=rate-{mid}-4]");
+    let t0 = Instant::now();
+    while rep.find(&rate).is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(60), "no rating prompt for the 1-on-1: {}", rep.page_text());
+        rep.click("[data-testid=sync-indicator]");
+        std::thread::sleep(Duration::from_millis(700));
+        rep.click("[data-testid=nav-week]");
+        rep.click("[data-testid=nav-today]");
+    }
+    rep.click(&rate);
+    rep.wait(&format!("[data-testid=rate-done-{mid}]"));
+    rep.screenshot(&shots.join("rep-rated.png"));
+    rep.click("[data-testid=sync-indicator]");
+    let t0 = Instant::now();
+    loop {
+        mgr.click("[data-testid=nav-week]");
+        mgr.click("[data-testid=nav-board]");
+        std::thread::sleep(Duration::from_millis(700));
+        let row = mgr.find("[data-testid=habit-row-Anna]").map(|e| mgr.text(&e));
+        if row.as_deref().is_some_and(|t| t.contains("4 / 5") && t.contains("5 / 5")) {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "the board never showed Anna's rating 4 beside 5: {row:?}");
+    }
+    mgr.screenshot(&shots.join("manager-coaching-habit.png"));
     drop(relay);
 }

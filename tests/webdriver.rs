@@ -95,7 +95,18 @@ impl Session {
     /// Clicks the element matching `css` (waiting for it).
     pub fn click(&self, css: &str) {
         let e = self.wait(css);
-        call(&self.agent, "POST", &self.url(&format!("/element/{e}/click")), Some(json!({}))).expect("click");
+        // Into the middle of the viewport first: on a phone-sized window a
+        // fixed bottom bar can cover an element the driver scrolled to the edge.
+        let _ = call(
+            &self.agent,
+            "POST",
+            &self.url("/execute/sync"),
+            Some(json!({"script": "arguments[0].scrollIntoView({block: 'center'})", "args": [{ELEMENT: e}]})),
+        );
+        let r = call(&self.agent, "POST", &self.url(&format!("/element/{e}/click")), Some(json!({})));
+        if let Err(err) = r {
+            panic!("click {css}: {err}; disabled: {:?}", self.attr(css, "disabled"));
+        }
     }
 
     /// Types into the element matching `css` (after clearing it).
