@@ -203,13 +203,7 @@ pub async fn import_csv(
 pub async fn export_csv(state: State<'_, AppState>, what: String) -> R<String> {
     state
         .with(move |k| {
-            let kind = match what.as_str() {
-                "activities" => ExportKind::Activities,
-                "actions" => ExportKind::Actions,
-                other => {
-                    return Err(CoreError::invalid(format!("cannot export '{other}': expected activities or actions")))
-                }
-            };
+            let kind: ExportKind = what.parse()?;
             let mut buf = Vec::new();
             k.export_csv(kind, &mut buf)?;
             String::from_utf8(buf).map_err(|e| CoreError::Document(e.to_string()))

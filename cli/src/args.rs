@@ -1,6 +1,6 @@
 //! The `kept` command line: every subcommand and flag (clap).
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// kept: the headless Kept client — log sales activities, see your week, sync with your team.
@@ -104,9 +104,9 @@ pub enum Command {
         /// Output format (only csv).
         #[arg(long, default_value = "csv")]
         format: String,
-        /// What to export.
-        #[arg(long, value_enum, default_value = "activities")]
-        what: ExportWhat,
+        /// What to export: activities, actions, targets, commitments, deals, meetings, assessments, kudos.
+        #[arg(long, default_value = "activities")]
+        what: String,
         /// Write to this file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -621,10 +621,4 @@ pub enum TeamCommand {
         #[arg(long, conflicts_with = "criteria")]
         reset: bool,
     },
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ExportWhat {
-    Activities,
-    Actions,
 }

@@ -6,9 +6,7 @@ mod coach;
 mod output;
 
 use anyhow::Context;
-use args::{
-    ActionCommand, ActivityFields, Cli, Command, CommitCommand, ExportWhat, MeetingCommand, TargetCommand, TeamCommand,
-};
+use args::{ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, TargetCommand, TeamCommand};
 use clap::Parser;
 use kept_core::export::ExportKind;
 use kept_core::import::{ColumnMap, ImportMode};
@@ -136,10 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
             }
             let k = open(&home)?;
-            let what = match what {
-                ExportWhat::Activities => ExportKind::Activities,
-                ExportWhat::Actions => ExportKind::Actions,
-            };
+            let what: ExportKind = what.parse()?;
             match out {
                 Some(path) => {
                     // Write beside the target and rename, so a failure never leaves half a file.

@@ -383,3 +383,49 @@ fn csv_import_with_an_explicit_column_mapping() {
     let wrong_type = ColumnMap::parse(&[], &["Logged call=telegram".into()]).expect("parses");
     assert!(anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::DryRun, &wrong_type).is_err());
 }
+
+#[test]
+fn every_table_exports_as_csv_and_a_rep_exports_only_their_own() {
+    use kept_core::export::ExportKind;
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna", "Ben"]);
+    mia.set_target("call", 40, Some("Anna"), None).expect("target");
+    mia.add_commitment("6 meetings", Some("meeting-set"), Some(6), None, Some("Anna")).expect("commit");
+    mia.add_deal("Globex, renewal", 25_000, None, Some(Kare::Keep), None, Some("Anna")).expect("deal");
+    mia.add_deal("Initech", 9_000, None, None, None, Some("Ben")).expect("deal");
+    let m = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-24")).expect("meeting").meeting;
+    mia.rate_meeting(&m.id, 5, None).expect("rate");
+    mia.assess(Some("Anna"), "demo", &[("agenda-agreed".into(), "good".into()), ("next-step".into(), "poor".into())])
+        .expect("assess");
+    mia.give_kudos("Anna", "Great week").expect("kudos");
+    let rows = |k: &Kept, what: ExportKind| -> Vec<csv::StringRecord> {
+        let mut buf = Vec::new();
+        let n = k.export_csv(what, &mut buf).expect("export");
+        let mut r = csv::Reader::from_reader(buf.as_slice());
+        let all: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
+        assert_eq!(all.len(), n, "{what:?}: the count returned is the rows written");
+        all
+    };
+    let deals = rows(&mia, ExportKind::Deals);
+    assert_eq!(deals.len(), 2);
+    let globex = deals.iter().find(|r| &r[2] == "Globex, renewal").expect("quoted comma survives");
+    assert_eq!((&globex[1], &globex[3], &globex[5], &globex[7]), ("Anna", "25000", "keep", "open"));
+    let meetings = rows(&mia, ExportKind::Meetings);
+    assert_eq!((&meetings[0][1], &meetings[0][3], &meetings[0][7]), ("Anna", "2026-11-24", "5"));
+    let scores = rows(&mia, ExportKind::Assessments);
+    assert_eq!(scores.len(), 2, "one row per criterion");
+    assert!(scores.iter().any(|r| &r[5] == "next-step" && &r[6] == "poor" && &r[3] == "Mia"));
+    assert_eq!(
+        rows(&mia, ExportKind::Targets)[0].iter().collect::<Vec<_>>(),
+        ["Anna", "call", "from 2026-W48", "40", "Mia"]
+    );
+    assert_eq!(&rows(&mia, ExportKind::Commitments)[0][6], "6 meetings");
+    assert_eq!(&rows(&mia, ExportKind::Kudos)[0][2], "Anna");
+    // Ben's device holds only his own records and the team's.
+    reps[1].merge_from(&dir.path().join("mia")).expect("merge");
+    let bens = rows(&reps[1], ExportKind::Deals);
+    assert_eq!(bens.iter().map(|r| r[2].to_string()).collect::<Vec<_>>(), ["Initech"]);
+    assert!(rows(&reps[1], ExportKind::Meetings).is_empty());
+    assert!("nonsense".parse::<ExportKind>().expect_err("unknown").to_string().contains("deals, meetings"));
+}

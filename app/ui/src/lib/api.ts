@@ -496,6 +496,17 @@ async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise
   }
 }
 
+/** The tables `export_csv` writes. */
+export type ExportWhat =
+  | 'activities'
+  | 'actions'
+  | 'targets'
+  | 'commitments'
+  | 'deals'
+  | 'meetings'
+  | 'assessments'
+  | 'kudos';
+
 export const api = {
   status: () => call<AppStatus>('status'),
   initLocal: (a: { team: string; me: string; role: Role; time_zone: string | null }) =>
@@ -581,7 +592,7 @@ export const api = {
     columns?: string[];
     types?: string[];
   }) => call<ImportReport>('import_csv', a),
-  exportCsv: (a: { what: 'activities' | 'actions' }) => call<string>('export_csv', a),
+  exportCsv: (a: { what: ExportWhat }) => call<string>('export_csv', a),
 
   // pipeline
   dealStages: () => call<string[]>('deal_stages', {}),
