@@ -15,7 +15,40 @@ const TYPES: &[&str] = &["call", "call", "call", "conversation", "meeting-set", 
 pub struct LogFigures {
     pub kept_ms: Vec<f64>,
     pub bare_ms: Vec<f64>,
+    /// The Automerge part alone: one activity record put into a week
+    /// document held in memory and committed (no SQLite at all).
+    pub automerge_ms: Vec<f64>,
     pub history: usize,
+}
+
+/// The CRDT floor of a tap: the same record Kept writes (six fields), into a
+/// week document of ~50 activities held in memory, then `commit`.
+fn automerge_alone(samples: usize) -> Vec<f64> {
+    use automerge::transaction::{CommitOptions, Transactable};
+    use automerge::{AutoCommit, ObjType, ROOT};
+    let ids = IdSource::seeded(5);
+    let mut out = Vec::with_capacity(samples);
+    let (mut doc, mut coll) = (AutoCommit::new(), automerge::ObjId::Root);
+    for i in 0..samples {
+        if i % 50 == 0 {
+            // A new week: a fresh document, as Kept's weekly logs.
+            doc = AutoCommit::new();
+            coll = doc.put_object(ROOT, "activities", ObjType::Map).expect("map");
+            doc.commit();
+        }
+        let id = ids.uuid_at(Utc::now()).to_string();
+        let t = Instant::now();
+        let o = doc.put_object(&coll, id.as_str(), ObjType::Map).expect("record");
+        doc.put(&o, "type", TYPES[i % TYPES.len()]).expect("put");
+        doc.put(&o, "occurred_at", "2026-11-23T10:00:00+00:00").expect("put");
+        doc.put(&o, "count", 1i64).expect("put");
+        doc.put(&o, "logged_by", "0190f0a0-0000-7000-8000-000000000001").expect("put");
+        doc.put(&o, "account", format!("Account {}", i % 97)).expect("put");
+        doc.put(&o, "kare", "attain").expect("put");
+        doc.commit_with(CommitOptions::default().with_time(i as i64));
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    out
 }
 
 pub fn run(weeks: i64, samples: usize) -> LogFigures {
@@ -83,5 +116,5 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
         conn.execute_batch("COMMIT").expect("commit");
         bare_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    LogFigures { kept_ms, bare_ms, history: n }
+    LogFigures { kept_ms, bare_ms, automerge_ms: automerge_alone(samples), history: n }
 }

@@ -109,6 +109,12 @@ fn main() {
             Some(b99),
             format!("p99 < 5 ms [{}], ≤ 3x ref [{}]", verdict(k99 < 5.0), verdict(k99 <= 3.0 * b99)),
         ));
+        rows.push(row(
+            "  of which the Automerge change alone (in memory), p50 ms [ref: bare INSERT+commit]",
+            pct(&l.automerge_ms, 0.5),
+            Some(b50),
+            "(the CRDT floor of a tap)",
+        ));
     }
 
     if want("ingest") {
