@@ -68,3 +68,9 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
   done
 fi
+
+# cargo-fuzz for the fuzz targets (scripts/fuzz.sh; a short run is part of scripts/test.sh).
+if ! command -v cargo-fuzz >/dev/null && [ ! -x "$HOME/.cargo/bin/cargo-fuzz" ]; then
+  echo "install-deps: installing cargo-fuzz"
+  cargo install cargo-fuzz --locked --quiet
+fi

@@ -15,6 +15,9 @@ cargo build --bins
 echo "== cargo test"
 cargo test
 
+echo "== fuzz targets, short run (the long run: bash scripts/fuzz.sh 600)"
+bash scripts/fuzz.sh 25
+
 echo "== the app: web UI, Tauri build, WebDriver test in the real webview under Xvfb"
 (cd app/ui && npm run build)
 cargo build -p kept-app

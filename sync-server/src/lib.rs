@@ -4,6 +4,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod check;
 pub mod error;
 pub mod live;
 pub mod storage;
@@ -13,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use api::sync::{validate_push, validate_request, PullQuery};
 pub use error::AppError;
 pub use storage::{open_storage, PostgresStorage, SqliteStorage, Storage};
 

@@ -13,6 +13,10 @@ use tokio::sync::{broadcast, watch};
 
 /// WebSocket close code sent to a revoked device (application range).
 pub const CLOSE_REVOKED: u16 = 4001;
+/// How often an open live socket is pinged: the relay notices a client that
+/// vanished without closing (a half-open connection), and a client can treat
+/// a silence of a few intervals as a dead connection.
+pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Live subscribers of every team.
 #[derive(Debug)]
@@ -100,8 +104,14 @@ async fn run(
     if socket.send(event(first)).await.is_err() {
         return;
     }
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+            }
             changed = rx.changed() => {
                 if changed.is_err() {
                     break;

@@ -1,4 +1,4 @@
-//! The `kept-relay` command: serve, create a team, migrate, compact.
+//! The `kept-relay` command: serve, create a team, migrate, compact, check and repair.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -69,6 +69,17 @@ enum Cmd {
         #[command(flatten)]
         db: DbArg,
     },
+    /// Verify the database (stop the relay first to repair): exits 1 when problems remain.
+    Check {
+        /// Repair what can be repaired (back the database up first).
+        #[arg(long)]
+        repair: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand)]
@@ -102,15 +113,15 @@ fn main() -> std::process::ExitCode {
         }
     };
     match rt.block_on(run()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(2)
         }
     }
 }
 
-async fn run() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "kept_relay=info".into()),
@@ -179,6 +190,19 @@ async fn run() -> anyhow::Result<()> {
             let n = compact_teams(storage.as_ref(), 1).await?;
             println!("compacted {n} team(s)");
         }
+        Cmd::Check { repair, json, db } => {
+            let report = kept_relay::check::run(&db.db, &db.shown(), repair)
+                .await
+                .with_context(|| format!("checking {}", db.shown()))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            if !report.healthy() {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
     }
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -177,7 +177,68 @@ fn bad_queries_and_unknown_routes_get_json_errors(backend: Backend) {
     assert_eq!(v["ok"], true);
 }
 
+fn a_damaged_change_is_400_naming_its_checksum(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    use automerge::transaction::Transactable;
+    let mut d = automerge::AutoCommit::new();
+    d.put(automerge::ROOT, "distinctive-key", 1).unwrap();
+    d.commit();
+    let mut bytes = d.get_last_local_change().unwrap().raw_bytes().to_vec();
+    // Automerge parses a change whose content no longer matches its checksum: the relay must not.
+    let at = bytes.windows(15).position(|w| w == b"distinctive-key").unwrap();
+    bytes[at] = b'D';
+    assert!(automerge::Change::from_bytes(bytes.clone()).is_ok(), "the test needs a change that still parses");
+    let body = json!({"changes": [entry("team", &change_b64()), entry("team", &B64.encode(&bytes))]});
+    let (st, v) = team.manager.client.post("/v1/push", &body);
+    let msg = error_message(st, &v, 400, "bad_request");
+    assert!(msg.contains("change 1") && msg.contains("checksum"), "{msg}");
+    assert_nothing_stored(&team);
+}
+
+/// Two different changes under the same actor and sequence number (what two
+/// writers sharing one actor id produce): Automerge refuses to apply both.
+fn twin_changes() -> (Vec<u8>, Vec<u8>) {
+    use automerge::transaction::Transactable;
+    let actor = automerge::ActorId::random();
+    let mut out = Vec::new();
+    for v in [1, 2] {
+        let mut d = automerge::AutoCommit::new().with_actor(actor.clone());
+        d.put(automerge::ROOT, "k", v).unwrap();
+        d.commit();
+        out.push(d.get_last_local_change().unwrap().raw_bytes().to_vec());
+    }
+    (out[0].clone(), out[1].clone())
+}
+
+fn a_change_reusing_an_actors_seq_is_409_and_stores_nothing(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    let (a, b) = twin_changes();
+    let doc = plan(team.ann.id());
+    // In one push.
+    let body = json!({"changes": [entry(&doc, &B64.encode(&a)), entry(&doc, &B64.encode(&b))]});
+    let (st, v) = team.ann.client.post("/v1/push", &body);
+    let msg = error_message(st, &v, 409, "conflict");
+    assert!(msg.contains("reuses sequence number 1"), "{msg}");
+    assert_nothing_stored(&team);
+    // One after the other: the first is stored, the second refused.
+    let (st, v) = team.ann.client.post("/v1/push", &json!({"changes": [entry(&doc, &B64.encode(&a))]}));
+    assert_eq!(st, 200, "{v}");
+    let (st, v) = team.ann.client.post("/v1/push", &json!({"changes": [entry(&doc, &B64.encode(&b))]}));
+    error_message(st, &v, 409, "conflict");
+    let (changes, next) = team.manager.pull_all(0);
+    assert_eq!((changes.len(), next), (1, 1), "only the first twin is stored");
+    // The same change again is still fine (idempotent), and the same twin in another document is independent.
+    let (st, v) = team.ann.client.post("/v1/push", &json!({"changes": [entry(&doc, &B64.encode(&a))]}));
+    assert_eq!((st, v["seq"].as_i64()), (200, Some(1)), "{v}");
+    let (st, v) = team.ann.client.post("/v1/push", &json!({"changes": [entry(&log(team.ann.id()), &B64.encode(&b))]}));
+    assert_eq!(st, 200, "{v}");
+}
+
 on_both_backends!(
+    a_damaged_change_is_400_naming_its_checksum,
+    a_change_reusing_an_actors_seq_is_409_and_stores_nothing,
     malformed_json_is_400_naming_the_problem,
     garbage_change_bytes_are_400_naming_the_change,
     bad_base64_is_400,

@@ -6,7 +6,7 @@ mod postgres_auth;
 mod postgres_log;
 pub mod sqlite;
 mod sqlite_auth;
-mod sqlite_log;
+pub(crate) mod sqlite_log;
 
 use async_trait::async_trait;
 use kept_core::docs::DocKind;

@@ -20,7 +20,7 @@ pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
 pub const POOL_SIZE: usize = 16;
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("postgres_v1.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("postgres_v1.sql")), (2, include_str!("postgres_v2.sql"))];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
 
@@ -150,10 +150,43 @@ impl PostgresStorage {
                 .await
                 .map_err(|e| StorageError::Backend(format!("migration {version} failed: {}", source_chain(&e))))?;
             tx.execute("INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)", &[version, &now]).await?;
+            if *version == 2 {
+                let n = backfill_actors(&tx).await?;
+                tracing::info!(changes = n, "filled in the actor of existing changes");
+            }
             tracing::info!(version, target = %self.target, "applied migration");
         }
         tx.commit().await?;
         Ok(known)
+    }
+}
+
+/// Migration 2: fills in `actor` and `aseq` of changes stored before it, by
+/// parsing their bytes (rows that do not parse stay empty: `kept-relay check`
+/// reports them). Returns how many were filled in.
+async fn backfill_actors(tx: &tokio_postgres::Transaction<'_>) -> StorageResult<u64> {
+    let (mut team, mut seq, mut n) = (String::new(), 0i64, 0u64);
+    loop {
+        let rows = tx
+            .query(
+                "SELECT team_id, seq, data FROM changes WHERE (team_id, seq) > ($1, $2) AND aseq IS NULL \
+                 ORDER BY team_id, seq LIMIT 1000",
+                &[&team, &seq],
+            )
+            .await?;
+        let Some(last) = rows.last() else { return Ok(n) };
+        (team, seq) = (last.get(0), last.get(1));
+        for r in &rows {
+            if let Ok(c) = automerge::Change::from_bytes(r.get::<_, Vec<u8>>(2)) {
+                let (actor, aseq) = (c.actor_id().to_bytes().to_vec(), c.seq() as i64);
+                tx.execute(
+                    "UPDATE changes SET actor = $3, aseq = $4 WHERE team_id = $1 AND seq = $2",
+                    &[&r.get::<_, String>(0), &r.get::<_, i64>(1), &actor, &aseq],
+                )
+                .await?;
+                n += 1;
+            }
+        }
     }
 }
 

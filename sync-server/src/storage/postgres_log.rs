@@ -3,7 +3,7 @@
 //! from one snapshot, compaction.
 
 use super::postgres::NOTIFY_CHANNEL;
-use super::sqlite_log::{compact_doc, hash_bytes};
+use super::sqlite_log::{compact_doc, hash_bytes, reused_seq};
 use super::{NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot};
 use deadpool_postgres::{Client, GenericClient};
 use std::collections::{HashMap, HashSet};
@@ -58,8 +58,17 @@ pub(crate) async fn push(c: &mut Client, team_id: &str, changes: &[NewChange]) -
             candidates.push((doc_id, hash, ch));
         }
     }
+    let mut slots: HashMap<(i64, &[u8], u64), &str> = HashMap::new();
+    for (doc_id, _, ch) in &candidates {
+        match slots.insert((*doc_id, ch.actor.as_slice(), ch.actor_seq), ch.hash.as_str()) {
+            Some(other) if other != ch.hash => return Err(reused_seq(ch)),
+            _ => {}
+        }
+    }
     let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
     let hashes: Vec<&[u8]> = candidates.iter().map(|c| c.1.as_slice()).collect();
+    let actors: Vec<&[u8]> = candidates.iter().map(|c| c.2.actor.as_slice()).collect();
+    let aseqs: Vec<i64> = candidates.iter().map(|c| c.2.actor_seq as i64).collect();
     let st = tx
         .prepare_cached(
             "SELECT u.i FROM unnest($1::bigint[], $2::bytea[]) WITH ORDINALITY AS u(doc_id, hash, i) \
@@ -67,6 +76,21 @@ pub(crate) async fn push(c: &mut Client, team_id: &str, changes: &[NewChange]) -
         )
         .await?;
     let stored: HashSet<i64> = tx.query(&st, &[&ids, &hashes]).await?.iter().map(|r| r.get::<_, i64>(0) - 1).collect();
+    // Another change already stored under the same (document, actor, seq)?
+    let st = tx
+        .prepare_cached(
+            "SELECT u.i FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::bytea[]) \
+             WITH ORDINALITY AS u(doc_id, actor, aseq, hash, i) \
+             WHERE EXISTS (SELECT 1 FROM changes c WHERE c.doc_id = u.doc_id AND c.actor = u.actor \
+             AND c.aseq = u.aseq AND c.hash <> u.hash)",
+        )
+        .await?;
+    for row in tx.query(&st, &[&ids, &actors, &aseqs, &hashes]).await? {
+        let i = row.get::<_, i64>(0) - 1;
+        if !stored.contains(&i) {
+            return Err(reused_seq(candidates[i as usize].2));
+        }
+    }
     let fresh: Vec<&(i64, Vec<u8>, &NewChange)> =
         candidates.iter().enumerate().filter(|(i, _)| !stored.contains(&(*i as i64))).map(|(_, c)| c).collect();
     if fresh.is_empty() {
@@ -81,14 +105,17 @@ pub(crate) async fn push(c: &mut Client, team_id: &str, changes: &[NewChange]) -
     let readers: Vec<&str> = fresh.iter().map(|c| c.2.subject.as_deref().unwrap_or("")).collect();
     let hash_col: Vec<&[u8]> = fresh.iter().map(|c| c.1.as_slice()).collect();
     let data_col: Vec<&[u8]> = fresh.iter().map(|c| c.2.data.as_slice()).collect();
+    let actor_col: Vec<&[u8]> = fresh.iter().map(|c| c.2.actor.as_slice()).collect();
+    let aseq_col: Vec<i64> = fresh.iter().map(|c| c.2.actor_seq as i64).collect();
     let st = tx
         .prepare_cached(
-            "INSERT INTO changes(team_id, seq, doc_id, reader, hash, data) \
-             SELECT $1, u.seq, u.doc_id, u.reader, u.hash, u.data \
-             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[]) AS u(seq, doc_id, reader, hash, data)",
+            "INSERT INTO changes(team_id, seq, doc_id, reader, hash, data, actor, aseq) \
+             SELECT $1, u.seq, u.doc_id, u.reader, u.hash, u.data, u.actor, u.aseq \
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bigint[]) \
+             AS u(seq, doc_id, reader, hash, data, actor, aseq)",
         )
         .await?;
-    tx.execute(&st, &[&team_id, &seqs, &doc_col, &readers, &hash_col, &data_col]).await?;
+    tx.execute(&st, &[&team_id, &seqs, &doc_col, &readers, &hash_col, &data_col, &actor_col, &aseq_col]).await?;
     // Delivered to every listening relay when (and only if) this commits.
     let st = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
     tx.execute(&st, &[&NOTIFY_CHANNEL, &format!("{team_id}:{last}")]).await?;

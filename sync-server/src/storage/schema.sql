@@ -1,4 +1,4 @@
--- kept-relay SQLite schema (version 1). Applied by `kept-relay migrate` and at start.
+-- kept-relay SQLite schema (version 2: version 1 plus lost_changes). Applied by `kept-relay migrate` and at start.
 CREATE TABLE IF NOT EXISTS teams (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -75,4 +75,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     data     BLOB NOT NULL,
     PRIMARY KEY (team_id, doc)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
+-- Changes `kept-relay check --repair` had to drop (unreadable or unusable),
+-- so the check does not report their sequence numbers as gaps again.
+CREATE TABLE IF NOT EXISTS lost_changes (
+    team_id  TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    doc      TEXT,
+    hash     BLOB,
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (team_id, seq)
+);
+PRAGMA user_version = 2;

@@ -10,7 +10,11 @@ use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-const SCHEMA: &str = include_str!("schema.sql");
+pub(crate) const SCHEMA: &str = include_str!("schema.sql");
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 2;
+/// Tables every kept-relay database has.
+const RELAY_TABLES: &[&str] = &["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"];
 /// Reader connections kept open between calls.
 const MAX_IDLE_READERS: usize = 8;
 
@@ -28,11 +32,53 @@ pub struct SqliteStorage {
     readers: Arc<Mutex<Vec<Connection>>>,
 }
 
+/// A clear message for a file SQLite cannot use as a database.
+pub(crate) fn describe_open_error(path: &Path, e: rusqlite::Error) -> StorageError {
+    let shown = path.display();
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => StorageError::Invalid(format!(
+            "{shown} is not a kept-relay database: SQLite says it is not a database at all (another kind of file, \
+             or damaged beyond recognition). Point --db at the relay's database file (or a new path to start one)"
+        )),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => StorageError::Invalid(format!(
+            "{shown} is damaged ({e}): stop the relay, back the file up and run `kept-relay check --repair --db {shown}`"
+        )),
+        _ => StorageError::Backend(format!("cannot open the database {shown}: {e}")),
+    }
+}
+
+/// Refuses a file that is not a kept-relay database (or is a newer one)
+/// before the schema is applied to it.
+fn verify_file(conn: &Connection, path: &Path) -> StorageResult<()> {
+    let shown = path.display();
+    let version: i64 =
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| describe_open_error(path, e))?;
+    if version > SCHEMA_VERSION {
+        return Err(StorageError::Invalid(format!(
+            "{shown} was written by a newer kept-relay (schema version {version}; this one knows {SCHEMA_VERSION}): upgrade kept-relay"
+        )));
+    }
+    let mut st = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .map_err(|e| describe_open_error(path, e))?;
+    let tables: Vec<String> =
+        st.query_map([], |r| r.get(0)).and_then(|rows| rows.collect()).map_err(|e| describe_open_error(path, e))?;
+    if !tables.is_empty() && !tables.iter().any(|t| RELAY_TABLES.contains(&t.as_str())) {
+        let hint = if tables.iter().any(|t| t == "outbox") { " (it looks like a kept client's store)" } else { "" };
+        return Err(StorageError::Invalid(format!(
+            "{shown} is a SQLite database of something else{hint}, not a kept-relay database (its tables: {}). \
+             Point --db at the relay's database file or a new path",
+            tables.join(", ")
+        )));
+    }
+    Ok(())
+}
+
 fn open_conn(path: &Path) -> StorageResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StorageError::Backend(format!("cannot open the database {}: {e}", path.display())))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| describe_open_error(path, e))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // A bigger page cache and fewer checkpoints (each one fsyncs) keep batched ingest fast.
@@ -46,7 +92,8 @@ impl SqliteStorage {
     /// Opens (creating if needed) the database at `path` and applies the schema.
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
         let writer = open_conn(path)?;
-        writer.execute_batch(SCHEMA)?;
+        verify_file(&writer, path)?;
+        writer.execute_batch(SCHEMA).map_err(|e| describe_open_error(path, e))?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),

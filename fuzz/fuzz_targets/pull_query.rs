@@ -1,0 +1,81 @@
+//! The query string of `GET /v1/pull` as the relay parses it (cursor, limit),
+//! through the real router, once with Maria's (manager) token and once with
+//! Ann's (rep). Invariants: a query that does not parse, a negative cursor or
+//! a zero limit is a 400 with the error body; otherwise a 200 whose changes
+//! are after the cursor, in strictly increasing sequence, at most the limit,
+//! each a readable document for the caller and a parseable Automerge change;
+//! snapshots only at cursor 0; `next` never moves backwards or past the head.
+#![no_main]
+
+use axum::extract::Query;
+use axum::http::Uri;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use kept_core::docs::DocId;
+use kept_core::model::Role;
+use kept_core::protocol::{ErrorBody, PullResponse, MAX_PULL_LIMIT};
+use kept_fuzz::{Relay, ANN, ANN_TOKEN, MARIA, MARIA_TOKEN};
+use kept_relay::api::sync::DEFAULT_PULL_LIMIT;
+use kept_relay::PullQuery;
+use libfuzzer_sys::fuzz_target;
+use std::sync::{LazyLock, Mutex};
+
+static RELAY: LazyLock<Mutex<Relay>> = LazyLock::new(|| Mutex::new(Relay::new()));
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(query) = std::str::from_utf8(data) else { return };
+    let relay = RELAY.lock().unwrap_or_else(|p| p.into_inner());
+    let before = relay.print();
+    let (head, compacted) = (before.0, before.1);
+    for (token, member, role) in [(MARIA_TOKEN, MARIA, Role::Manager), (ANN_TOKEN, ANN, Role::Rep)] {
+        let Some((status, body)) = relay.pull(token, query) else { return };
+        let text = String::from_utf8_lossy(&body);
+        // What the relay should make of the query, parsed independently.
+        let expected = format!("/v1/pull?{query}")
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| Query::<PullQuery>::try_from_uri(&uri).ok())
+            .map(|Query(q)| q)
+            .filter(|q| q.cursor >= 0 && q.limit != Some(0));
+        let Some(q) = expected else {
+            assert_eq!(status.as_u16(), 400, "a bad query must be a 400: {query:?} → {status} {text}");
+            let err: ErrorBody = serde_json::from_slice(&body).expect("the protocol's error body");
+            assert_eq!(err.error.kind, "bad_request");
+            continue;
+        };
+        assert_eq!(status.as_u16(), 200, "{query:?} → {status} {text}");
+        let page: PullResponse = serde_json::from_slice(&body).expect("a pull response");
+        let limit = q.limit.unwrap_or(DEFAULT_PULL_LIMIT).min(MAX_PULL_LIMIT) as usize;
+        assert!(page.changes.len() <= limit, "{} changes for limit {limit}", page.changes.len());
+        let from = if q.cursor == 0 && compacted > 0 { compacted } else { q.cursor };
+        assert!(page.snapshots.is_empty() || q.cursor == 0, "snapshots after cursor {}", q.cursor);
+        for s in &page.snapshots {
+            assert_eq!(s.upto, compacted);
+            let id: DocId = s.doc.parse().expect("a document id");
+            assert!(kept_core::service::may_read(member, role, &id), "{role:?} got a snapshot of {id}");
+            let bytes = B64.decode(&s.data).expect("base64");
+            automerge::AutoCommit::load(&bytes).expect("a snapshot loads");
+        }
+        let mut last = from;
+        for c in &page.changes {
+            assert!(c.seq > last, "seq {} after {last}: not strictly increasing past the cursor", c.seq);
+            assert!(c.seq <= head);
+            last = c.seq;
+            let id: DocId = c.doc.parse().expect("a document id");
+            assert!(kept_core::service::may_read(member, role, &id), "{role:?} pulled {id}");
+            let bytes = B64.decode(&c.data).expect("base64");
+            automerge::Change::from_bytes(bytes).expect("an Automerge change");
+        }
+        assert!(page.next >= q.cursor, "next {} went back from cursor {}", page.next, q.cursor);
+        if page.more {
+            assert_eq!(page.changes.len(), limit, "more pages although this one is not full");
+            assert_eq!(Some(page.next), page.changes.last().map(|c| c.seq));
+        } else {
+            assert_eq!(page.next, head.max(from), "a last page ends at the head");
+        }
+        if q.cursor <= head {
+            assert!(page.next <= head, "next {} beyond the head {head}", page.next);
+        }
+    }
+    assert_eq!(relay.print(), before, "a pull changed the store");
+});
