@@ -102,7 +102,7 @@ impl FromStr for Week {
 
 impl fmt::Display for Week {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-W{:02}", self.year, self.week)
+        write!(f, "{:04}-W{:02}", self.year, self.week)
     }
 }
 
@@ -136,6 +136,10 @@ mod tests {
             assert!(bad.parse::<Week>().is_err(), "{bad} should be rejected");
         }
         assert!("2026-W53".parse::<Week>().is_ok(), "2026 has 53 ISO weeks");
+        // A year below 1000 still makes a four-digit label that parses back (found by fuzzing).
+        let early = Week::of_date(d(226, 11, 20), Weekday::Mon);
+        assert_eq!(early.to_string(), "0226-W47");
+        assert_eq!(early.to_string().parse::<Week>().ok(), Some(early));
     }
 
     #[test]

@@ -99,6 +99,15 @@ fn bad_input_is_refused_and_changes_nothing() {
                 .map(|_| ()),
         ),
         ("future", k.log_activity("call", at(30, 9), None).map(|_| ())),
+        (
+            "year 226 (found by fuzzing)",
+            k.log_activity(
+                "call",
+                ActivityInput { occurred_at: Some("0226-11-20T10:00:00+00:00".into()), ..Default::default() },
+                None,
+            )
+            .map(|_| ()),
+        ),
         ("unknown id", k.edit_activity("nope", at(23, 9)).map(|_| ())),
         (
             "bad edit count",

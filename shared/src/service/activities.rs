@@ -6,6 +6,7 @@ use crate::error::{CoreError, Result};
 use crate::metrics::{self, Board, Trends, WeekSummary};
 use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member, Role};
 use crate::week::Week;
+use chrono::Datelike;
 use chrono::{DateTime, Utc, Weekday};
 use rusqlite::{params, OptionalExtension, Row};
 
@@ -63,6 +64,11 @@ impl Kept {
             let at = parse_instant("time", t)?;
             if at.with_timezone(&Utc) > self.clock.now() + chrono::Duration::days(1) {
                 return Err(CoreError::invalid(format!("bad time '{t}': an activity cannot be logged in the future")));
+            }
+            if at.year() < 2000 {
+                return Err(CoreError::invalid(format!(
+                    "bad time '{t}': activities before the year 2000 are not kept"
+                )));
             }
             out.occurred_at = Some(at.to_rfc3339());
         }

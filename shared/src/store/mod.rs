@@ -450,7 +450,7 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
     let Some(snapshot) = snapshot else {
         return Ok(None);
     };
-    let mut doc = if snapshot.is_empty() { AutoCommit::new() } else { AutoCommit::load(&snapshot)? };
+    let mut doc = if snapshot.is_empty() { AutoCommit::new() } else { guarded(id, || AutoCommit::load(&snapshot))? };
     let mut st = conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY rowid")?;
     let mut rows = st.query(params![id.as_str()])?;
     let mut changes = Vec::new();
@@ -459,9 +459,21 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
         changes.push(Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: {e}")))?);
     }
     if !changes.is_empty() {
-        doc.apply_changes(changes)?;
+        guarded(id, || doc.apply_changes(changes))?;
     }
     Ok(Some(doc))
+}
+
+/// Runs an Automerge load or apply, turning a panic inside Automerge (which
+/// crafted change bytes can cause, found by fuzzing) into a clear error: the
+/// transaction then rolls back and the half-updated document is dropped.
+pub(crate) fn guarded<T, E: Into<CoreError>>(id: &DocId, f: impl FnOnce() -> std::result::Result<T, E>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(Into::into),
+        Err(_) => Err(CoreError::Document(format!(
+            "{id}: Automerge could not apply these changes (malformed data from a device or the relay); nothing was changed"
+        ))),
+    }
 }
 
 fn heads_text(heads: &[ChangeHash]) -> String {
@@ -589,9 +601,14 @@ impl Tx<'_> {
             self.touched.push((id.clone(), doc));
             return Ok(0);
         }
-        doc.apply_changes(fresh.clone())?;
         let n = fresh.len();
-        self.store_changes(id, &mut doc, &before, &fresh, forward, None)?;
+        // Automerge may panic on crafted changes while applying them or while
+        // the document is read afterwards (diff, save): all of it is guarded,
+        // and an error rolls the whole transaction back.
+        guarded(id, || -> Result<()> {
+            doc.apply_changes(fresh.clone())?;
+            self.store_changes(id, &mut doc, &before, &fresh, forward, None)
+        })?;
         self.touched.push((id.clone(), doc));
         Ok(n)
     }
@@ -669,7 +686,8 @@ impl Tx<'_> {
         if self.holds(id)? {
             return Ok(false);
         }
-        let doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+        let doc = guarded(id, || AutoCommit::load(bytes))
+            .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
         let rows = views::extract(id, &doc)?;
         Ok(self.adopt_loaded(id, bytes, doc, &rows)?.is_none())
     }
@@ -734,5 +752,19 @@ impl Tx<'_> {
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_automerge_becomes_an_error() {
+        let id = DocId::team();
+        let r: Result<()> = guarded(&id, || -> Result<()> { panic!("Obj Missing from Index") });
+        let e = r.expect_err("a panic is an error").to_string();
+        assert!(e.contains("Automerge could not apply") && e.contains("nothing was changed"), "{e}");
+        assert_eq!(guarded(&id, || Ok::<_, automerge::AutomergeError>(7)).ok(), Some(7));
     }
 }

@@ -192,9 +192,22 @@ impl RelayClient {
             },
             e => net(&self.base, e),
         })?;
+        // The relay pings an open live socket every 30 s: silence for longer
+        // than this means a half-open connection, which the caller reconnects.
+        let stream = match ws.get_ref() {
+            MaybeTlsStream::Plain(s) => Some(s),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        if let Some(s) = stream {
+            let _ = s.set_read_timeout(Some(LIVE_SILENCE));
+        }
         Ok(Live { ws })
     }
 }
+
+/// How long an open live channel may stay silent (the relay pings every 30 s).
+pub const LIVE_SILENCE: std::time::Duration = std::time::Duration::from_secs(75);
 
 /// An open live channel.
 pub struct Live {
@@ -214,6 +227,14 @@ impl Live {
                 Ok(Message::Close(_)) => return Ok(None),
                 Ok(_) => continue,
                 Err(tungstenite::Error::ConnectionClosed) | Err(tungstenite::Error::AlreadyClosed) => return Ok(None),
+                Err(tungstenite::Error::Io(e))
+                    if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+                {
+                    return Err(CoreError::Network(format!(
+                        "live channel silent for {} s (half-open connection); reconnecting",
+                        LIVE_SILENCE.as_secs()
+                    )))
+                }
                 Err(e) => return Err(CoreError::Network(format!("live channel: {e}"))),
             }
         }

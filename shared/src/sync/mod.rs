@@ -239,15 +239,19 @@ impl Kept {
             let fresh: Vec<(DocId, Vec<u8>)> = fresh.into_iter().map(|(s, _)| s).collect();
             let known: Vec<(DocId, Vec<u8>)> = known.into_iter().map(|(s, _)| s).collect();
             type Loaded = (DocId, Vec<u8>, Result<(automerge::AutoCommit, crate::store::views::ViewRows)>);
+            let expected = fresh.len();
             let store = &mut self.store;
             total += std::thread::scope(|scope| -> Result<usize> {
                 let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
                 scope.spawn(move || {
                     for (id, bytes) in fresh {
-                        let loaded = automerge::AutoCommit::load(&bytes)
-                            .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))
-                            .and_then(|doc| Ok((crate::store::views::extract(&id, &doc)?, doc)))
-                            .map(|(rows, doc)| (doc, rows));
+                        // Guarded: a panic inside Automerge becomes an error for this document.
+                        let loaded = crate::store::guarded(&id, || -> Result<_> {
+                            let doc = automerge::AutoCommit::load(&bytes)
+                                .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+                            let rows = crate::store::views::extract(&id, &doc)?;
+                            Ok((doc, rows))
+                        });
                         if send.send((id, bytes, loaded)).is_err() {
                             break;
                         }
@@ -259,7 +263,9 @@ impl Kept {
                         let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
                         tx.apply(id, raw, false)
                     };
+                    let mut received = 0;
                     for (id, bytes, loaded) in recv.iter() {
+                        received += 1;
                         let (doc, rows) = loaded?;
                         // Held after all (another process took it meanwhile): merge instead.
                         match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
@@ -267,8 +273,14 @@ impl Kept {
                             Some(doc) => n += merge(tx, &id, doc)?,
                         }
                     }
+                    if received != expected {
+                        // The loader stopped early: take nothing of this page (the cursor stays).
+                        return Err(CoreError::Document(format!(
+                            "only {received} of {expected} documents of this page could be read"
+                        )));
+                    }
                     for (id, bytes) in &known {
-                        let doc = automerge::AutoCommit::load(bytes)?;
+                        let doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
                         n += merge(tx, id, doc)?;
                     }
                     for (doc, raw) in by_doc {
