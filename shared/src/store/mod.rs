@@ -686,9 +686,11 @@ impl Tx<'_> {
         if self.holds(id)? {
             return Ok(false);
         }
-        let doc = guarded(id, || AutoCommit::load(bytes))
-            .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
-        let rows = views::extract(id, &doc)?;
+        let (doc, rows) = guarded(id, || -> Result<_> {
+            let doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+            let rows = views::extract(id, &doc)?;
+            Ok((doc, rows))
+        })?;
         Ok(self.adopt_loaded(id, bytes, doc, &rows)?.is_none())
     }
 
