@@ -133,11 +133,7 @@ impl Kept {
         Ok(n)
     }
 
-    /// The reps whose records this device exports: all for a manager, me for a rep.
-    fn export_reps(&self) -> Result<Vec<crate::model::Member>> {
-        self.reps()
-    }
-
+    /// The other tables; `reps()` is every rep for a manager, only me for a rep.
     fn export_more(
         &self,
         what: ExportKind,
@@ -151,7 +147,7 @@ impl Kept {
                     .store
                     .conn()
                     .prepare("SELECT rep, type, week, standing, count, set_by FROM targets ORDER BY rep, type, week")?;
-                let mine = self.export_reps()?.into_iter().map(|m| m.id).collect::<Vec<_>>();
+                let mine = self.reps()?.into_iter().map(|m| m.id).collect::<Vec<_>>();
                 let q = st.query_map([], |r| {
                     Ok((
                         r.get::<_, String>(0)?,
@@ -175,7 +171,7 @@ impl Kept {
                 let mut st = self.store.conn().prepare(
                     "SELECT id, rep, week, kind, COALESCE(activity, ''), count, text FROM commitments ORDER BY week, rep",
                 )?;
-                let mine = self.export_reps()?.into_iter().map(|m| m.id).collect::<Vec<_>>();
+                let mine = self.reps()?.into_iter().map(|m| m.id).collect::<Vec<_>>();
                 let q = st.query_map([], |r| {
                     Ok([
                         r.get::<_, String>(0)?,
@@ -197,7 +193,7 @@ impl Kept {
                 &["id", "rep", "week", "kind", "activity", "count", "text"]
             }
             ExportKind::Deals => {
-                for r in self.export_reps()? {
+                for r in self.reps()? {
                     for d in self.deals(Some(&r.id), true)? {
                         rows.push(vec![
                             d.id,
@@ -217,7 +213,7 @@ impl Kept {
             }
             ExportKind::Meetings => {
                 let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-                for r in self.export_reps()? {
+                for r in self.reps()? {
                     for m in self.meetings(Some(&r.id))? {
                         rows.push(vec![
                             m.id,
@@ -234,7 +230,7 @@ impl Kept {
                 &["id", "rep", "type", "date", "notes", "rep_rating", "rep_comment", "manager_rating"]
             }
             ExportKind::Assessments => {
-                for r in self.export_reps()? {
+                for r in self.reps()? {
                     for a in self.assessments(Some(&r.id))? {
                         for (criterion, score) in &a.scores {
                             rows.push(vec![

@@ -205,34 +205,48 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
     Ok(out)
 }
 
-/// Deals closed in a window of 12 weeks: (won, lost, cycle days of each won deal).
-fn closed_between(
-    conn: &Connection,
-    rep: &str,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<(i64, i64, Vec<f64>)> {
+/// A rep's deals closed in a window.
+#[derive(Debug, Default)]
+pub(crate) struct Closed {
+    /// Deals won.
+    pub won: i64,
+    /// Deals lost.
+    pub lost: i64,
+    /// Sum of the won amounts.
+    pub won_amount: i64,
+    /// Days from created to closed, for each won deal that has both dates.
+    pub cycles: Vec<f64>,
+}
+
+/// The deals `rep` closed in `[from, to)`.
+pub(crate) fn closed_between(conn: &Connection, rep: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Closed> {
     let mut st = conn.prepare_cached(
-        "SELECT status, created_at, closed_at FROM deals
+        "SELECT status, amount, created_at, closed_at FROM deals
          WHERE rep = ?1 AND status IN ('won', 'lost') AND closed_at >= ?2 AND closed_at < ?3",
     )?;
     let rows = st.query_map(params![rep, from.to_rfc3339(), to.to_rfc3339()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+        ))
     })?;
-    let (mut won, mut lost, mut cycles) = (0, 0, Vec::new());
+    let mut out = Closed::default();
     for r in rows {
-        let (status, created, closed) = r?;
+        let (status, amount, created, closed) = r?;
         if status == "won" {
-            won += 1;
+            out.won += 1;
+            out.won_amount += amount;
             let t = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
             if let (Some(a), Some(b)) = (t(created), t(closed)) {
-                cycles.push((b - a).num_seconds() as f64 / 86_400.0);
+                out.cycles.push((b - a).num_seconds() as f64 / 86_400.0);
             }
         } else {
-            lost += 1;
+            out.lost += 1;
         }
     }
-    Ok((won, lost, cycles))
+    Ok(out)
 }
 
 /// Win rate falling and the sales cycle getting longer: the last 12 weeks
@@ -240,9 +254,10 @@ fn closed_between(
 /// (4 closed for a win rate, 3 won for a cycle length).
 fn deal_signs(conn: &Connection, t: &Thresholds, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
     let mut out = Vec::new();
-    let (w_recent, l_recent, c_recent) = closed_between(conn, &rep.0, now - Duration::weeks(12), now)?;
-    let (w_before, l_before, c_before) =
-        closed_between(conn, &rep.0, now - Duration::weeks(24), now - Duration::weeks(12))?;
+    let recent = closed_between(conn, &rep.0, now - Duration::weeks(12), now)?;
+    let before = closed_between(conn, &rep.0, now - Duration::weeks(24), now - Duration::weeks(12))?;
+    let (w_recent, l_recent, c_recent) = (recent.won, recent.lost, recent.cycles);
+    let (w_before, l_before, c_before) = (before.won, before.lost, before.cycles);
     if w_recent + l_recent >= 4 && w_before + l_before >= 4 {
         let recent = 100.0 * w_recent as f64 / (w_recent + l_recent) as f64;
         let before = 100.0 * w_before as f64 / (w_before + l_before) as f64;

@@ -93,9 +93,19 @@ where
 }
 
 fn main() {
+    // Usage: ingest [CLIENTS [PER_CLIENT [POSTGRES_URL]]]
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let clients: usize = args.first().map_or(50, |a| a.parse().expect("CLIENTS"));
-    let per_client: usize = args.get(1).map_or(400, |a| a.parse().expect("PER_CLIENT"));
+    let number = |i: usize, what: &str, default: usize| -> usize {
+        match args.get(i) {
+            None => default,
+            Some(a) => a.parse().unwrap_or_else(|_| {
+                eprintln!("ingest: bad {what} '{a}': expected a whole number (usage: ingest [CLIENTS [PER_CLIENT [POSTGRES_URL]]])");
+                std::process::exit(2)
+            }),
+        }
+    };
+    let clients = number(0, "CLIENTS", 50);
+    let per_client = number(1, "PER_CLIENT", 400);
     let server = args.get(2).cloned().unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432".into());
 
     let dir = tempfile::tempdir().unwrap();

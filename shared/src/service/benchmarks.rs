@@ -6,7 +6,6 @@
 
 use super::Kept;
 use crate::error::Result;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -75,11 +74,6 @@ impl Kept {
         {
             metrics.push((k.into(), l.into()));
         }
-        let conn = self.store.conn();
-        let mut st = conn.prepare_cached(
-            "SELECT status, amount, created_at, closed_at FROM deals
-             WHERE rep = ?1 AND status IN ('won', 'lost') AND closed_at >= ?2 AND closed_at < ?3",
-        )?;
         let mut rows = Vec::new();
         for tr in trends.rows {
             let sum = |k: &str| tr.series.get(k).map(|s| s.iter().sum::<i64>()).unwrap_or(0) as f64;
@@ -91,27 +85,9 @@ impl Kept {
                 let d = sum(den);
                 values.insert(k.to_string(), (d > 0.0).then(|| sum(num) / d));
             }
-            let deals = st.query_map(params![tr.rep, from.to_rfc3339(), to.to_rfc3339()], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })?;
-            let (mut won, mut closed, mut amount, mut cycles) = (0.0, 0.0, 0.0, Vec::new());
-            for d in deals {
-                let (status, a, created, closed_at) = d?;
-                closed += 1.0;
-                if status == "won" {
-                    won += 1.0;
-                    amount += a as f64;
-                    let t = |s: Option<String>| s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok());
-                    if let (Some(a), Some(b)) = (t(created), t(closed_at)) {
-                        cycles.push((b - a).num_seconds() as f64 / 86_400.0);
-                    }
-                }
-            }
+            let c = crate::signs::closed_between(self.store.conn(), &tr.rep, from, to)?;
+            let (won, closed) = (c.won as f64, (c.won + c.lost) as f64);
+            let (amount, cycles) = (c.won_amount as f64, c.cycles);
             values.insert("win-rate".into(), (closed > 0.0).then(|| won / closed));
             values.insert("average-won-deal".into(), (won > 0.0).then(|| amount / won));
             values.insert(

@@ -37,7 +37,7 @@ impl Kept {
     /// every open item that came out of the last meeting.
     pub fn reconciliation(&self, rep: Option<&str>) -> Result<Vec<ActionItem>> {
         let who = self.resolve_rep(rep)?;
-        let today = self.clock.now().with_timezone(&self.team()?.tz()).date_naive().format("%Y-%m-%d").to_string();
+        let today = self.today()?;
         let last = self.meetings(Some(&who.id))?.into_iter().next().map(|m| m.id);
         let filter = ActionFilter { status: Some(ActionStatus::Open), rep: Some(who.id.clone()) };
         let items = if self.me().role == Role::Manager {

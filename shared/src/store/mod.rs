@@ -182,12 +182,7 @@ impl Store {
 
     /// True when this store holds document `id` (outside a transaction).
     pub fn holds(&self, id: &DocId) -> Result<bool> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
-            .query_row(params![id.as_str()], |_| Ok(()))
-            .optional()?
-            .is_some())
+        holds(&self.conn, id)
     }
 
     /// Every document id this store holds.
@@ -476,6 +471,15 @@ pub(crate) fn guarded<T, E: Into<CoreError>>(id: &DocId, f: impl FnOnce() -> std
     }
 }
 
+/// True when the database holds document `id`.
+fn holds(conn: &Connection, id: &DocId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
+        .query_row(params![id.as_str()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 fn heads_text(heads: &[ChangeHash]) -> String {
     heads.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",")
 }
@@ -727,12 +731,7 @@ impl Tx<'_> {
 
     /// True when this store holds document `id`.
     pub fn holds(&self, id: &DocId) -> Result<bool> {
-        Ok(self
-            .tx
-            .prepare_cached("SELECT 1 FROM documents WHERE id = ?1")?
-            .query_row(params![id.as_str()], |_| Ok(()))
-            .optional()?
-            .is_some())
+        holds(&self.tx, id)
     }
 
     /// Replaces a document's snapshot and loose changes by one fresh snapshot.

@@ -660,37 +660,24 @@ fn check_change(
         });
         return None;
     };
-    let change = match Change::from_bytes(c.data.clone()) {
-        Ok(ch) if checksum_ok(&ch) => ch,
-        Ok(_) => {
-            report.problems.push(problem(
-                tp,
-                "change",
-                format!("seq {} of '{}': its checksum does not match its bytes (damaged)", c.seq, doc.doc),
-                true,
-            ));
+    let unusable = match Change::from_bytes(c.data.clone()) {
+        Ok(ch) if checksum_ok(&ch) => Ok(ch),
+        Ok(_) => Err((
+            format!("seq {} of '{}': its checksum does not match its bytes (damaged)", c.seq, doc.doc),
+            "damaged bytes",
+        )),
+        Err(e) => Err((format!("seq {} of '{}' is not an Automerge change: {e}", c.seq, doc.doc), "unreadable bytes")),
+    };
+    let change = match unusable {
+        Ok(ch) => ch,
+        Err((what, reason)) => {
+            report.problems.push(problem(tp, "change", what, true));
             fixes.push(Fix::DropChange {
                 team: team.into(),
                 seq: c.seq,
                 doc: Some(doc.doc.clone()),
                 hash: c.hash.clone(),
-                reason: "damaged bytes".into(),
-            });
-            return None;
-        }
-        Err(e) => {
-            report.problems.push(problem(
-                tp,
-                "change",
-                format!("seq {} of '{}' is not an Automerge change: {e}", c.seq, doc.doc),
-                true,
-            ));
-            fixes.push(Fix::DropChange {
-                team: team.into(),
-                seq: c.seq,
-                doc: Some(doc.doc.clone()),
-                hash: c.hash.clone(),
-                reason: "unreadable bytes".into(),
+                reason: reason.into(),
             });
             return None;
         }
