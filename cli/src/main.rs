@@ -52,7 +52,7 @@ fn open(home: &Path) -> anyhow::Result<Kept> {
 }
 
 fn week(w: Option<String>) -> Result<Option<Week>, CoreError> {
-    w.map(|w| w.parse()).transpose()
+    Ok(w.map(|w| w.parse()).transpose()?)
 }
 
 fn input(f: ActivityFields, kind: Option<String>) -> Result<ActivityInput, CoreError> {

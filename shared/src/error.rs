@@ -76,5 +76,14 @@ impl From<automerge::AutomergeError> for CoreError {
     }
 }
 
+impl From<kept_protocol::ProtocolError> for CoreError {
+    fn from(e: kept_protocol::ProtocolError) -> Self {
+        match e {
+            kept_protocol::ProtocolError::Invalid(m) => CoreError::Invalid(m),
+            kept_protocol::ProtocolError::Document(e) => CoreError::Document(e.to_string()),
+        }
+    }
+}
+
 /// Result alias for kept-core.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;

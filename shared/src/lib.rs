@@ -21,12 +21,14 @@ pub mod funnel;
 pub mod import;
 pub mod metrics;
 pub mod model;
-pub mod protocol;
+/// The relay's wire types (kept-protocol).
+pub use kept_protocol::wire as protocol;
 pub mod service;
 pub mod signs;
 pub mod store;
 pub mod sync;
-pub mod week;
+/// Week labels and team weeks (kept-protocol).
+pub use kept_protocol::week;
 
 pub use clock::{Clock, FixedClock, IdSource, SystemClock};
 pub use error::{CoreError, Result};

@@ -46,10 +46,7 @@ macro_rules! keyword_enum {
     };
 }
 
-keyword_enum!(
-    /// A member's role in a team.
-    Role, "role", { Rep => "rep", Manager => "manager" }
-);
+pub use kept_protocol::Role;
 
 keyword_enum!(
     /// KARE: what an activity or a sale does for the account base.
@@ -100,23 +97,17 @@ pub struct ActivityType {
 /// The catalog a new team starts with. Part of the team document's genesis:
 /// never change it in place (see `docs::genesis`), add types in later changes.
 pub fn default_catalog() -> Vec<ActivityType> {
-    let t = |key: &str, label: &str, kare: Option<Kare>, leading: bool, position: i64| ActivityType {
-        key: key.into(),
-        label: label.into(),
-        default_kare: kare,
-        leading,
-        position,
-        retired: false,
-    };
-    vec![
-        t("call", "Calls", None, true, 0),
-        t("conversation", "Conversations", None, true, 1),
-        t("meeting-set", "Meetings set", None, true, 2),
-        t("meeting-held", "Meetings held", None, true, 3),
-        t("proposal", "Proposals", None, true, 4),
-        t("referral-asked", "Referrals asked", None, true, 5),
-        t("email", "Emails", None, false, 6),
-    ]
+    kept_protocol::genesis::GENESIS_CATALOG
+        .iter()
+        .map(|t| ActivityType {
+            key: t.key.into(),
+            label: t.label.into(),
+            default_kare: None,
+            leading: t.leading,
+            position: t.position,
+            retired: false,
+        })
+        .collect()
 }
 
 /// Team-wide settings from the team document.

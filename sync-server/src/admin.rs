@@ -2,7 +2,7 @@
 
 use crate::api::team::{clean_name, make_invite};
 use crate::storage::{Storage, StorageError};
-use kept_core::model::Role;
+use kept_protocol::Role;
 use serde::Serialize;
 
 /// A new team and its manager's invite.

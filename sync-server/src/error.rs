@@ -4,7 +4,7 @@ use crate::storage::StorageError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kept_core::protocol::{ErrorBody, ErrorDetail};
+use kept_protocol::wire::{ErrorBody, ErrorDetail};
 
 /// An error answered to a client.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,7 @@ impl From<StorageError> for AppError {
             StorageError::NotFound(m) => AppError::NotFound(m),
             StorageError::Conflict(m) => AppError::Conflict(m),
             StorageError::Invalid(m) => AppError::BadRequest(m),
+            StorageError::Forbidden(m) => AppError::Forbidden(m),
             StorageError::InvalidInvite(m) => AppError::Unauthorized(m),
             StorageError::Backend(m) => AppError::Internal(m),
         }

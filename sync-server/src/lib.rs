@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod check;
 pub mod error;
+pub mod gate;
 pub mod live;
 pub mod storage;
 

@@ -398,7 +398,7 @@ fn a_file_damaged_at_the_page_level_is_salvaged() {
 }
 
 #[test]
-fn migration_2_fills_in_the_actor_of_existing_changes_on_postgres() {
+fn migrations_2_and_3_fill_in_actors_and_document_versions_on_postgres() {
     let db = TestDb::create();
     let rt = rt();
     let pg = rt.block_on(kept_relay::PostgresStorage::connect_unmigrated(&db.url)).unwrap();
@@ -428,15 +428,18 @@ fn migration_2_fills_in_the_actor_of_existing_changes_on_postgres() {
             .unwrap();
         }
     });
-    assert_eq!(rt.block_on(pg.migrate()).unwrap(), 2);
-    let filled: i64 = rt.block_on(async {
+    assert_eq!(rt.block_on(pg.migrate()).unwrap(), 3);
+    let (filled, version): (i64, i64) = rt.block_on(async {
         let c = pg.pool().get().await.unwrap();
-        c.query_one("SELECT COUNT(*) FROM changes WHERE actor IS NOT NULL AND aseq IS NOT NULL", &[])
+        let filled = c
+            .query_one("SELECT COUNT(*) FROM changes WHERE actor IS NOT NULL AND aseq IS NOT NULL", &[])
             .await
             .unwrap()
-            .get(0)
+            .get(0);
+        (filled, c.query_one("SELECT version FROM docs WHERE doc = 'team'", &[]).await.unwrap().get(0))
     });
     assert_eq!(filled, 2);
+    assert_eq!(version, 2, "migration 3 counts each document's stored changes");
     let r = rt.block_on(kept_relay::check::run(&db.url, "pg", false)).unwrap();
     assert!(r.healthy(), "{}", r.text());
 }

@@ -146,7 +146,7 @@ impl Kept {
         self.activity(id)?;
         let doc: String =
             self.store.conn().query_row("SELECT doc_id FROM activities WHERE id = ?1", params![id], |r| r.get(0))?;
-        doc.parse()
+        Ok(doc.parse()?)
     }
 
     /// Changes the fields of an activity that `input` names.

@@ -4,9 +4,9 @@
 
 use super::{Identity, Kept};
 use crate::clock::{Clock, IdSource};
-use crate::docs::{DocId, DocKind};
+use crate::docs::DocId;
 use crate::error::{CoreError, Result};
-use crate::model::{Member, Role};
+use crate::model::Member;
 use crate::store::Store;
 use serde::Serialize;
 use std::path::Path;
@@ -24,9 +24,7 @@ pub struct MergeReport {
 }
 
 /// May a member with this id and role read document `id`?
-pub fn may_read(member: &str, role: Role, id: &DocId) -> bool {
-    role == Role::Manager || id.kind() == DocKind::Team || id.subject() == Some(member)
-}
+pub use kept_protocol::access::may_read;
 
 fn identity(store: &Store) -> Result<Identity> {
     let get = |k: &str| -> Result<String> {

@@ -189,7 +189,7 @@ impl Store {
     pub fn doc_ids(&self) -> Result<Vec<DocId>> {
         let mut st = self.conn.prepare("SELECT id FROM documents ORDER BY id")?;
         let ids = st.query_map([], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
-        ids.iter().map(|s| s.parse()).collect()
+        ids.iter().map(|s| Ok(s.parse()?)).collect()
     }
 
     /// Number of changes waiting in the outbox.

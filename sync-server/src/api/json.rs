@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{header::CONTENT_LENGTH, StatusCode};
 use axum::Json;
 use futures_util::StreamExt;
-use kept_core::protocol::MAX_BODY_BYTES;
+use kept_protocol::wire::MAX_BODY_BYTES;
 use serde::de::DeserializeOwned;
 
 /// Most bytes read and thrown away from an oversized body so the client sees the 413 instead of a reset connection.

@@ -1,4 +1,4 @@
-//! The HTTP routes (see `kept_core::protocol` for the table).
+//! The HTTP routes (see `kept_protocol::wire` and docs/PROTOCOL.md for the table).
 
 pub mod json;
 pub mod sync;
@@ -9,10 +9,10 @@ use crate::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use kept_core::protocol::MAX_BODY_BYTES;
+use kept_protocol::wire::MAX_BODY_BYTES;
 
 async fn no_route() -> AppError {
-    AppError::NotFound("no such endpoint; see kept_core::protocol for the API".into())
+    AppError::NotFound("no such endpoint; see docs/PROTOCOL.md for the API".into())
 }
 
 /// Every route of the relay.

@@ -11,8 +11,9 @@ use axum::extract::{Query, State};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use kept_core::docs::DocId;
-use kept_core::protocol::{
+use kept_protocol::change::{check_canonical, parse_change, ChangeError};
+use kept_protocol::ids::DocId;
+use kept_protocol::wire::{
     Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, MAX_BODY_BYTES,
     MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
 };
@@ -26,16 +27,11 @@ pub async fn health() -> Json<Health> {
     Json(Health { ok: true, version: env!("CARGO_PKG_VERSION").to_string() })
 }
 
-/// True when the change's header checksum matches its contents. Automerge
-/// parses a change without comparing them; the checksum is the first four
-/// bytes of the change's hash, so a damaged or altered change is caught here
-/// instead of in every client that pulls it.
-pub fn checksum_ok(change: &automerge::Change) -> bool {
-    change.raw_bytes().get(4..8) == Some(&change.hash().0[..4])
-}
+pub use kept_protocol::change::checksum_ok;
 
-/// Parses one pushed change; Err names the change by its index.
-fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
+/// Parses one pushed change; Err names the change by its index. `budget` is
+/// what is left of the push's inflated-bytes allowance.
+fn validate(i: usize, ch: PushChange, budget: &mut usize) -> Result<(DocId, NewChange), AppError> {
     let bad = |why: String| AppError::BadRequest(format!("change {i} ('{}'): {why}", ch.doc));
     let id: DocId = ch.doc.parse().map_err(|e| bad(format!("{e}")))?;
     if id.kind() != ch.kind {
@@ -49,11 +45,16 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
         )));
     }
     let bytes = B64.decode(ch.data.as_bytes()).map_err(|e| bad(format!("data is not valid base64: {e}")))?;
-    let change =
-        automerge::Change::from_bytes(bytes).map_err(|e| bad(format!("data is not an Automerge change: {e}")))?;
-    if !checksum_ok(&change) {
-        return Err(bad("data is not an Automerge change: its checksum does not match its contents".into()));
-    }
+    let change = match parse_change(bytes, budget) {
+        Ok(c) => c,
+        Err(e @ (ChangeError::TooLarge { .. } | ChangeError::Inflates { .. })) => {
+            return Err(AppError::TooLarge(format!("change {i} ('{}'): {e}", ch.doc)))
+        }
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    let canonical = check_canonical(&id, &change)
+        .map_err(|e| bad(format!("change {} {e}", change.hash())))?
+        .is_some();
     let new = NewChange {
         doc: id.as_str().to_string(),
         kind: id.kind(),
@@ -62,6 +63,8 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
         actor: change.actor_id().to_bytes().to_vec(),
         actor_seq: change.seq(),
         data: change.raw_bytes().to_vec(),
+        canonical,
+        change,
     };
     Ok((id, new))
 }
@@ -69,7 +72,8 @@ fn validate(i: usize, ch: PushChange) -> Result<(DocId, NewChange), AppError> {
 /// Checks a push request the way `POST /v1/push` does before it looks at
 /// access or storage: at most [`MAX_PUSH_CHANGES`] changes, and every change
 /// (document id, kind and subject agreeing with it, base64, an Automerge
-/// change). All or nothing: the first bad change is the error, naming it.
+/// change inflating to at most `MAX_CHANGE_BYTES`, and [`MAX_BODY_BYTES`]
+/// for the whole push; a canonical actor only with the canonical bytes). All or nothing: the first bad change is the error, naming it.
 pub fn validate_request(req: PushRequest) -> Result<Vec<(DocId, NewChange)>, AppError> {
     if req.changes.len() > MAX_PUSH_CHANGES {
         return Err(AppError::BadRequest(format!(
@@ -77,7 +81,8 @@ pub fn validate_request(req: PushRequest) -> Result<Vec<(DocId, NewChange)>, App
             req.changes.len()
         )));
     }
-    req.changes.into_iter().enumerate().map(|(i, ch)| validate(i, ch)).collect()
+    let mut budget = MAX_BODY_BYTES;
+    req.changes.into_iter().enumerate().map(|(i, ch)| validate(i, ch, &mut budget)).collect()
 }
 
 /// [`validate_request`] from a raw request body, as the relay receives it:
@@ -112,7 +117,7 @@ pub async fn push(
     }
     let changes: Vec<NewChange> = parsed.into_iter().map(|(_, c)| c).collect();
     let acked = changes.iter().map(|c| c.hash.clone()).collect();
-    let seq = st.storage.push(&caller.team_id, changes).await?;
+    let seq = st.storage.push(&caller.team_id, &caller.member_id, changes).await?;
     st.live.publish(&caller.team_id, seq);
     Ok(Json(PushResponse { acked, seq }))
 }

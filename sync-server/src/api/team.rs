@@ -8,8 +8,8 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kept_core::model::Role;
-use kept_core::protocol::{DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo};
+use kept_protocol::Role;
+use kept_protocol::wire::{DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo};
 
 /// Longest member or device name.
 const MAX_NAME: usize = 100;

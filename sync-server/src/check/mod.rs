@@ -32,10 +32,9 @@ mod postgres;
 mod sqlite;
 
 use crate::api::sync::checksum_ok;
-use crate::storage::sqlite_log::compact_doc;
 use crate::storage::{is_postgres_url, StorageError, StorageResult};
 use automerge::{AutoCommit, Change, ChangeHash};
-use kept_core::docs::DocId;
+use kept_protocol::ids::DocId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -851,7 +850,8 @@ fn heads_of(changes: &[&Parsed]) -> Result<BTreeSet<ChangeHash>, String> {
     guarded(|| Ok(build(changes)?.get_heads().into_iter().collect()))
 }
 
-fn rebuild(doc: &str, changes: &[&Parsed]) -> Result<Vec<u8>, String> {
+fn rebuild(_doc: &str, changes: &[&Parsed]) -> Result<Vec<u8>, String> {
     let raw: Vec<Vec<u8>> = changes.iter().map(|p| p.bytes.clone()).collect();
-    guarded(|| compact_doc(doc, None, raw).map_err(|e| e.to_string()))
+    let state = kept_protocol::gate::DocState::load(None, raw)?;
+    state.save()
 }

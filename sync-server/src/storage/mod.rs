@@ -9,9 +9,9 @@ mod sqlite_auth;
 pub(crate) mod sqlite_log;
 
 use async_trait::async_trait;
-use kept_core::docs::DocKind;
-use kept_core::model::Role;
-use kept_core::protocol::{DeviceInfo, MemberInfo};
+use kept_protocol::ids::DocKind;
+use kept_protocol::Role;
+use kept_protocol::wire::{DeviceInfo, MemberInfo};
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -50,6 +50,9 @@ pub enum StorageError {
     /// The request cannot be carried out as given.
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not do this (an actor of another member).
+    #[error("{0}")]
+    Forbidden(String),
     /// The invite is unknown, used, expired or its member removed.
     #[error("{0}")]
     InvalidInvite(String),
@@ -141,8 +144,13 @@ pub struct NewChange {
     pub actor: Vec<u8>,
     /// The change's sequence number within its actor.
     pub actor_seq: u64,
-    /// The change bytes.
+    /// The change bytes (uncompressed).
     pub data: Vec<u8>,
+    /// True for a document's canonical genesis or root-map change (checked
+    /// byte for byte): anyone may push it and its actor is bound to nobody.
+    pub canonical: bool,
+    /// The parsed change.
+    pub change: automerge::Change,
 }
 
 /// A stored change.
@@ -211,9 +219,12 @@ pub trait Storage: Send + Sync + 'static {
     async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>>;
     /// Revokes one device of the team.
     async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()>;
-    /// Stores the new changes (idempotent by document and hash), allocating
-    /// sequence numbers in the same transaction; returns the team sequence after.
-    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
+    /// Admits and stores the new changes pushed by a device of member
+    /// `author` (idempotent by document and hash): every actor bound to
+    /// `author` or canonical, every change causally valid ([`crate::gate`]);
+    /// sequence numbers allocated in the same transaction. All or nothing;
+    /// returns the team sequence after.
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
     /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
     /// The team's current sequence.

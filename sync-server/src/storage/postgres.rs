@@ -9,7 +9,7 @@ use super::{
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
-use kept_core::protocol::{DeviceInfo, MemberInfo};
+use kept_protocol::wire::{DeviceInfo, MemberInfo};
 use std::time::Duration;
 use tokio_postgres::{AsyncMessage, NoTls};
 
@@ -20,7 +20,11 @@ pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
 pub const POOL_SIZE: usize = 16;
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("postgres_v1.sql")), (2, include_str!("postgres_v2.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("postgres_v1.sql")),
+    (2, include_str!("postgres_v2.sql")),
+    (3, include_str!("postgres_v3.sql")),
+];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
 
@@ -51,6 +55,7 @@ pub struct PostgresStorage {
     pool: Pool,
     config: tokio_postgres::Config,
     target: String,
+    cache: std::sync::Arc<crate::gate::DocCache>,
 }
 
 /// `host:port/dbname` of a connection config (never the password).
@@ -91,7 +96,7 @@ impl PostgresStorage {
             .max_size(POOL_SIZE)
             .build()
             .map_err(|e| StorageError::Backend(format!("cannot build the PostgreSQL pool: {e}")))?;
-        let storage = PostgresStorage { pool, config, target };
+        let storage = PostgresStorage { pool, config, target, cache: Default::default() };
         drop(storage.client().await?); // "cannot reach PostgreSQL at …" now rather than at the first request
         Ok(storage)
     }
@@ -318,8 +323,8 @@ impl Storage for PostgresStorage {
         auth::revoke_device(&self.client().await?, team_id, device_id).await
     }
 
-    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
-        log::push(&mut self.client().await?, team_id, &changes).await
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+        log::push(&mut self.client().await?, team_id, author, &changes, &self.cache).await
     }
 
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {

@@ -2,8 +2,8 @@
 
 use super::{Caller, JoinPlan, Joined, NewInvite, StorageError, StorageResult};
 use deadpool_postgres::{Client, GenericClient};
-use kept_core::model::Role;
-use kept_core::protocol::{DeviceInfo, MemberInfo};
+use kept_protocol::Role;
+use kept_protocol::wire::{DeviceInfo, MemberInfo};
 use tokio_postgres::error::SqlState;
 
 fn role_of(s: &str) -> StorageResult<Role> {

@@ -3,10 +3,13 @@
 //! from one snapshot, compaction.
 
 use super::postgres::NOTIFY_CHANNEL;
-use super::sqlite_log::{compact_doc, hash_bytes, reused_seq};
+use super::sqlite_log::hash_bytes;
 use super::{NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot};
+use crate::gate::{self, DocCache};
 use deadpool_postgres::{Client, GenericClient};
-use std::collections::{HashMap, HashSet};
+use kept_protocol::gate::DocState;
+use kept_protocol::wire::MAX_PULL_BYTES;
+use std::collections::HashMap;
 use tokio_postgres::IsolationLevel;
 
 fn no_team(team_id: &str) -> StorageError {
@@ -24,102 +27,110 @@ async fn seq_row(c: &impl GenericClient, team_id: &str, lock: bool) -> StorageRe
     Ok((row.get(0), row.get(1)))
 }
 
-/// The document's row id, registering its metadata at first sight (the caller holds the team's lock).
-async fn doc_row(c: &impl GenericClient, team_id: &str, ch: &NewChange) -> StorageResult<i64> {
-    let st = c.prepare_cached("SELECT id FROM docs WHERE team_id = $1 AND doc = $2").await?;
+/// The document's row id and version, registering its metadata at first sight (the caller holds the team's lock).
+async fn doc_row(c: &impl GenericClient, team_id: &str, ch: &NewChange) -> StorageResult<(i64, i64)> {
+    let st = c.prepare_cached("SELECT id, version FROM docs WHERE team_id = $1 AND doc = $2").await?;
     if let Some(row) = c.query_opt(&st, &[&team_id, &ch.doc]).await? {
-        return Ok(row.get(0));
+        return Ok((row.get(0), row.get(1)));
     }
     let st =
         c.prepare_cached("INSERT INTO docs(team_id, doc, kind, subject) VALUES ($1, $2, $3, $4) RETURNING id").await?;
-    Ok(c.query_one(&st, &[&team_id, &ch.doc, &ch.kind.as_str(), &ch.subject]).await?.get(0))
+    Ok((c.query_one(&st, &[&team_id, &ch.doc, &ch.kind.as_str(), &ch.subject]).await?.get(0), 0))
 }
 
-pub(crate) async fn push(c: &mut Client, team_id: &str, changes: &[NewChange]) -> StorageResult<i64> {
+/// Loads a stored document for validation: its snapshot and the changes after it.
+async fn load_doc(c: &impl GenericClient, team_id: &str, doc: &str, doc_id: i64, compacted: i64) -> StorageResult<DocState> {
+    let st = c.prepare_cached("SELECT data FROM snapshots WHERE team_id = $1 AND doc = $2").await?;
+    let snapshot: Option<Vec<u8>> = c.query_opt(&st, &[&team_id, &doc]).await?.map(|r| r.get(0));
+    let from = if snapshot.is_some() { compacted } else { 0 };
+    let st = c.prepare_cached("SELECT data FROM changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq").await?;
+    let changes: Vec<Vec<u8>> = c.query(&st, &[&doc_id, &from]).await?.iter().map(|r| r.get(0)).collect();
+    DocState::load(snapshot.as_deref(), changes).map_err(|why| gate::damaged(doc, &why))
+}
+
+pub(crate) async fn push(
+    c: &mut Client,
+    team_id: &str,
+    author: &str,
+    changes: &[NewChange],
+    cache: &DocCache,
+) -> StorageResult<i64> {
     let tx = c.transaction().await?;
     // Lock the team's counter row first: pushes of a team (on any relay
-    // instance) run one after another from here to commit, so the existence
-    // check below sees every earlier push and seqs commit in order.
-    let (head, _) = seq_row(&tx, team_id, true).await?;
-    let mut doc_ids: HashMap<&str, i64> = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut candidates: Vec<(i64, Vec<u8>, &NewChange)> = Vec::with_capacity(changes.len());
+    // instance) run one after another from here to commit, so the checks
+    // below see every earlier push and seqs commit in order.
+    let (head, compacted) = seq_row(&tx, team_id, true).await?;
+    // Actors: each bound to its member, or bound now to the author.
+    let actors = gate::actors_of(changes);
+    let st = tx.prepare_cached("SELECT actor, member_id FROM actors WHERE team_id = $1 AND actor = ANY($2)").await?;
+    let owners: HashMap<Vec<u8>, String> =
+        tx.query(&st, &[&team_id, &actors]).await?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let bind = gate::bind_actors(author, changes, &owners)?;
+    // The documents as stored (from the cache when it is current).
+    let mut rows: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut states: HashMap<String, DocState> = HashMap::new();
     for ch in changes {
-        let doc_id = match doc_ids.get(ch.doc.as_str()) {
-            Some(id) => *id,
-            None => {
-                let id = doc_row(&tx, team_id, ch).await?;
-                doc_ids.insert(ch.doc.as_str(), id);
-                id
-            }
+        if rows.contains_key(&ch.doc) {
+            continue;
+        }
+        let (doc_id, version) = doc_row(&tx, team_id, ch).await?;
+        rows.insert(ch.doc.clone(), (doc_id, version));
+        let state = match cache.take(team_id, &ch.doc, version) {
+            Some(s) => s,
+            None if version == 0 => DocState::new(),
+            None => load_doc(&tx, team_id, &ch.doc, doc_id, compacted).await?,
         };
-        let hash = hash_bytes(&ch.hash);
-        if seen.insert((doc_id, hash.clone())) {
-            candidates.push((doc_id, hash, ch));
-        }
+        states.insert(ch.doc.clone(), state);
     }
-    let mut slots: HashMap<(i64, &[u8], u64), &str> = HashMap::new();
-    for (doc_id, _, ch) in &candidates {
-        match slots.insert((*doc_id, ch.actor.as_slice(), ch.actor_seq), ch.hash.as_str()) {
-            Some(other) if other != ch.hash => return Err(reused_seq(ch)),
-            _ => {}
-        }
-    }
-    let ids: Vec<i64> = candidates.iter().map(|c| c.0).collect();
-    let hashes: Vec<&[u8]> = candidates.iter().map(|c| c.1.as_slice()).collect();
-    let actors: Vec<&[u8]> = candidates.iter().map(|c| c.2.actor.as_slice()).collect();
-    let aseqs: Vec<i64> = candidates.iter().map(|c| c.2.actor_seq as i64).collect();
-    let st = tx
-        .prepare_cached(
-            "SELECT u.i FROM unnest($1::bigint[], $2::bytea[]) WITH ORDINALITY AS u(doc_id, hash, i) \
-             WHERE EXISTS (SELECT 1 FROM changes c WHERE c.doc_id = u.doc_id AND c.hash = u.hash)",
-        )
-        .await?;
-    let stored: HashSet<i64> = tx.query(&st, &[&ids, &hashes]).await?.iter().map(|r| r.get::<_, i64>(0) - 1).collect();
-    // Another change already stored under the same (document, actor, seq)?
-    let st = tx
-        .prepare_cached(
-            "SELECT u.i FROM unnest($1::bigint[], $2::bytea[], $3::bigint[], $4::bytea[]) \
-             WITH ORDINALITY AS u(doc_id, actor, aseq, hash, i) \
-             WHERE EXISTS (SELECT 1 FROM changes c WHERE c.doc_id = u.doc_id AND c.actor = u.actor \
-             AND c.aseq = u.aseq AND c.hash <> u.hash)",
-        )
-        .await?;
-    for row in tx.query(&st, &[&ids, &actors, &aseqs, &hashes]).await? {
-        let i = row.get::<_, i64>(0) - 1;
-        if !stored.contains(&i) {
-            return Err(reused_seq(candidates[i as usize].2));
-        }
-    }
-    let fresh: Vec<&(i64, Vec<u8>, &NewChange)> =
-        candidates.iter().enumerate().filter(|(i, _)| !stored.contains(&(*i as i64))).map(|(_, c)| c).collect();
-    if fresh.is_empty() {
+    let fresh_flags = gate::admit(changes, &mut states)?;
+    let fresh: Vec<&NewChange> = changes.iter().zip(&fresh_flags).filter(|(_, f)| **f).map(|(c, _)| c).collect();
+    let mut added: HashMap<String, i64> = HashMap::new();
+    let last = if fresh.is_empty() {
         tx.commit().await?;
-        return Ok(head);
+        head
+    } else {
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO actors(team_id, actor, member_id) SELECT $1, a, $3 FROM unnest($2::bytea[]) AS a",
+            )
+            .await?;
+        tx.execute(&st, &[&team_id, &bind, &author]).await?;
+        let n = fresh.len() as i64;
+        let st = tx.prepare_cached("UPDATE team_seq SET seq = seq + $2 WHERE team_id = $1 RETURNING seq").await?;
+        let last: i64 = tx.query_opt(&st, &[&team_id, &n]).await?.ok_or_else(|| no_team(team_id))?.get(0);
+        let seqs: Vec<i64> = (last - n + 1..=last).collect();
+        let doc_col: Vec<i64> = fresh.iter().map(|c| rows[&c.doc].0).collect();
+        let readers: Vec<&str> = fresh.iter().map(|c| c.subject.as_deref().unwrap_or("")).collect();
+        let hash_col: Vec<Vec<u8>> = fresh.iter().map(|c| hash_bytes(&c.hash)).collect();
+        let data_col: Vec<&[u8]> = fresh.iter().map(|c| c.data.as_slice()).collect();
+        let actor_col: Vec<&[u8]> = fresh.iter().map(|c| c.actor.as_slice()).collect();
+        let aseq_col: Vec<i64> = fresh.iter().map(|c| c.actor_seq as i64).collect();
+        let st = tx
+            .prepare_cached(
+                "INSERT INTO changes(team_id, seq, doc_id, reader, hash, data, actor, aseq) \
+                 SELECT $1, u.seq, u.doc_id, u.reader, u.hash, u.data, u.actor, u.aseq \
+                 FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bigint[]) \
+                 AS u(seq, doc_id, reader, hash, data, actor, aseq)",
+            )
+            .await?;
+        tx.execute(&st, &[&team_id, &seqs, &doc_col, &readers, &hash_col, &data_col, &actor_col, &aseq_col]).await?;
+        for ch in &fresh {
+            *added.entry(ch.doc.clone()).or_default() += 1;
+        }
+        let st = tx.prepare_cached("UPDATE docs SET version = version + $2 WHERE id = $1").await?;
+        for (doc, k) in &added {
+            tx.execute(&st, &[&rows[doc].0, k]).await?;
+        }
+        // Delivered to every listening relay when (and only if) this commits.
+        let st = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
+        tx.execute(&st, &[&NOTIFY_CHANNEL, &format!("{team_id}:{last}")]).await?;
+        tx.commit().await?;
+        last
+    };
+    for (doc, state) in states {
+        let version = rows[&doc].1 + added.get(&doc).copied().unwrap_or(0);
+        cache.put(team_id, &doc, version, state);
     }
-    let n = fresh.len() as i64;
-    let st = tx.prepare_cached("UPDATE team_seq SET seq = seq + $2 WHERE team_id = $1 RETURNING seq").await?;
-    let last: i64 = tx.query_opt(&st, &[&team_id, &n]).await?.ok_or_else(|| no_team(team_id))?.get(0);
-    let seqs: Vec<i64> = (last - n + 1..=last).collect();
-    let doc_col: Vec<i64> = fresh.iter().map(|c| c.0).collect();
-    let readers: Vec<&str> = fresh.iter().map(|c| c.2.subject.as_deref().unwrap_or("")).collect();
-    let hash_col: Vec<&[u8]> = fresh.iter().map(|c| c.1.as_slice()).collect();
-    let data_col: Vec<&[u8]> = fresh.iter().map(|c| c.2.data.as_slice()).collect();
-    let actor_col: Vec<&[u8]> = fresh.iter().map(|c| c.2.actor.as_slice()).collect();
-    let aseq_col: Vec<i64> = fresh.iter().map(|c| c.2.actor_seq as i64).collect();
-    let st = tx
-        .prepare_cached(
-            "INSERT INTO changes(team_id, seq, doc_id, reader, hash, data, actor, aseq) \
-             SELECT $1, u.seq, u.doc_id, u.reader, u.hash, u.data, u.actor, u.aseq \
-             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bigint[]) \
-             AS u(seq, doc_id, reader, hash, data, actor, aseq)",
-        )
-        .await?;
-    tx.execute(&st, &[&team_id, &seqs, &doc_col, &readers, &hash_col, &data_col, &actor_col, &aseq_col]).await?;
-    // Delivered to every listening relay when (and only if) this commits.
-    let st = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
-    tx.execute(&st, &[&NOTIFY_CHANNEL, &format!("{team_id}:{last}")]).await?;
-    tx.commit().await?;
     Ok(last)
 }
 
@@ -163,32 +174,47 @@ pub(crate) async fn pull(
         ReadScope::All => {
             let st = tx
                 .prepare_cached(
-                    "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
-                     WHERE c.team_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3",
+                    "SELECT seq, doc, data FROM (SELECT c.seq, d.doc, c.data, \
+                     sum(octet_length(c.data)) OVER (ORDER BY c.seq) - octet_length(c.data) AS before \
+                     FROM changes c JOIN docs d ON d.id = c.doc_id \
+                     WHERE c.team_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3) p \
+                     WHERE before <= $4 ORDER BY seq",
                 )
                 .await?;
-            tx.query(&st, &[&team_id, &from, &take]).await?
+            tx.query(&st, &[&team_id, &from, &take, &(MAX_PULL_BYTES as i64)]).await?
         }
         ReadScope::Member(m) => {
             let st = tx
                 .prepare_cached(
-                    "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
-                     WHERE c.team_id = $1 AND c.seq > $2 AND c.reader IN ('', $4) ORDER BY c.seq LIMIT $3",
+                    "SELECT seq, doc, data FROM (SELECT c.seq, d.doc, c.data, \
+                     sum(octet_length(c.data)) OVER (ORDER BY c.seq) - octet_length(c.data) AS before \
+                     FROM changes c JOIN docs d ON d.id = c.doc_id \
+                     WHERE c.team_id = $1 AND c.seq > $2 AND c.reader IN ('', $4) ORDER BY c.seq LIMIT $3) p \
+                     WHERE before <= $5 ORDER BY seq",
                 )
                 .await?;
-            tx.query(&st, &[&team_id, &from, &take, m]).await?
+            tx.query(&st, &[&team_id, &from, &take, m, &(MAX_PULL_BYTES as i64)]).await?
         }
     };
     tx.commit().await?;
-    page.changes = rows.iter().map(|r| StoredChange { seq: r.get(0), doc: r.get(1), data: r.get(2) }).collect();
-    if page.changes.len() > limit as usize {
-        page.changes.truncate(limit as usize);
-        page.more = true;
-        page.next = page.changes.last().map_or(from, |c| c.seq);
+    // Stop at `limit` changes, or once the page's bytes reach the cap (a
+    // page holds at least one change); one row more says whether more wait.
+    let mut bytes = 0usize;
+    for r in &rows {
+        if page.changes.len() >= limit as usize || bytes >= MAX_PULL_BYTES {
+            page.more = true;
+            break;
+        }
+        let ch = StoredChange { seq: r.get(0), doc: r.get(1), data: r.get(2) };
+        bytes += ch.data.len();
+        page.changes.push(ch);
+    }
+    page.next = if page.more {
+        page.changes.last().map_or(from, |c| c.seq)
     } else {
         // Everything up to the head was examined, readable or not.
-        page.next = head.max(from);
-    }
+        head.max(from)
+    };
     Ok(page)
 }
 
@@ -197,6 +223,7 @@ pub(crate) struct Built {
     previous: i64,
     upto: i64,
     docs: Vec<(String, String, Vec<u8>)>,
+    failures: Vec<(String, String)>,
 }
 
 pub(crate) async fn build_snapshots(c: &mut Client, team_id: &str) -> StorageResult<Built> {
@@ -221,17 +248,21 @@ pub(crate) async fn build_snapshots(c: &mut Client, team_id: &str) -> StorageRes
     }
     tx.commit().await?;
     // Loading and saving documents is CPU work: keep it off the async workers.
-    let docs = tokio::task::spawn_blocking(move || {
-        work.into_iter()
-            .map(|(doc, reader, base, raw)| {
-                let saved = compact_doc(&doc, base.as_deref(), raw)?;
-                Ok((doc, reader, saved))
-            })
-            .collect::<StorageResult<Vec<_>>>()
+    let (docs, failures) = tokio::task::spawn_blocking(move || {
+        let (mut docs, mut failures) = (Vec::new(), Vec::new());
+        for (doc, reader, base, raw) in work {
+            let (saved, failure) = gate::compact(base.as_deref(), raw);
+            if let Some(why) = failure {
+                tracing::warn!(%doc, %why, "document kept as its raw log: it cannot be compacted");
+                failures.push((doc.clone(), why));
+            }
+            docs.push((doc, reader, saved));
+        }
+        (docs, failures)
     })
     .await
-    .map_err(|e| StorageError::Backend(format!("compaction task failed: {e}")))??;
-    Ok(Built { previous, upto, docs })
+    .map_err(|e| StorageError::Backend(format!("compaction task failed: {e}")))?;
+    Ok(Built { previous, upto, docs, failures })
 }
 
 pub(crate) async fn store_snapshots(c: &mut Client, team_id: &str, built: Built) -> StorageResult<i64> {
@@ -246,8 +277,20 @@ pub(crate) async fn store_snapshots(c: &mut Client, team_id: &str, built: Built)
              ON CONFLICT (team_id, doc) DO UPDATE SET data = excluded.data",
         )
         .await?;
+    let ok = tx.prepare_cached("DELETE FROM compaction_failures WHERE team_id = $1 AND doc = $2").await?;
     for (doc, reader, data) in &built.docs {
         tx.execute(&up, &[&team_id, doc, reader, data]).await?;
+        tx.execute(&ok, &[&team_id, doc]).await?;
+    }
+    let failed = tx
+        .prepare_cached(
+            "INSERT INTO compaction_failures(team_id, doc, reason, at) \
+             VALUES ($1, $2, $3, extract(epoch from now())::bigint) \
+             ON CONFLICT (team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+        )
+        .await?;
+    for (doc, why) in &built.failures {
+        tx.execute(&failed, &[&team_id, doc, why]).await?;
     }
     tx.execute("UPDATE team_seq SET compacted = $2 WHERE team_id = $1", &[&team_id, &built.upto]).await?;
     tx.commit().await?;

@@ -1,4 +1,4 @@
--- kept-relay SQLite schema (version 2: version 1 plus lost_changes). Applied by `kept-relay migrate` and at start.
+-- kept-relay SQLite schema (version 3: version 2 plus actors, docs.version and compaction_failures; an older file gets docs.version at open). Applied by `kept-relay migrate` and at start.
 CREATE TABLE IF NOT EXISTS teams (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -46,7 +46,10 @@ CREATE TABLE IF NOT EXISTS docs (
     team_id   TEXT NOT NULL REFERENCES teams(id),
     doc       TEXT NOT NULL,
     kind      TEXT NOT NULL,
-    subject   TEXT
+    subject   TEXT,
+    -- How many changes are stored for the document: the relay's cache of
+    -- documents under validation is valid only at this version.
+    version   INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS docs_name ON docs(team_id, doc);
 -- `reader` is the subject member, or '' for the team document (readable by all).
@@ -86,4 +89,20 @@ CREATE TABLE IF NOT EXISTS lost_changes (
     at       INTEGER NOT NULL,
     PRIMARY KEY (team_id, seq)
 );
-PRAGMA user_version = 2;
+-- Every non-canonical actor, bound to the member whose device first pushed it.
+CREATE TABLE IF NOT EXISTS actors (
+    team_id    TEXT NOT NULL,
+    actor      BLOB NOT NULL,
+    member_id  TEXT NOT NULL,
+    PRIMARY KEY (team_id, actor)
+) WITHOUT ROWID;
+-- Documents the compactor could not load: their snapshot is the raw log
+-- instead, and `kept-relay check` names them.
+CREATE TABLE IF NOT EXISTS compaction_failures (
+    team_id  TEXT NOT NULL,
+    doc      TEXT NOT NULL,
+    reason   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (team_id, doc)
+);
+PRAGMA user_version = 3;

@@ -5,14 +5,14 @@ use super::{
     Storage, StorageError, StorageResult,
 };
 use async_trait::async_trait;
-use kept_core::protocol::{DeviceInfo, MemberInfo};
+use kept_protocol::wire::{DeviceInfo, MemberInfo};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub(crate) const SCHEMA: &str = include_str!("schema.sql");
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// Tables every kept-relay database has.
 const RELAY_TABLES: &[&str] = &["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"];
 /// Reader connections kept open between calls.
@@ -30,6 +30,26 @@ pub struct SqliteStorage {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    cache: Arc<crate::gate::DocCache>,
+}
+
+/// Version 3 added `docs.version`: an older file gets the column (counted
+/// from its stored changes) before the schema runs.
+fn upgrade_v2(c: &Connection) -> StorageResult<()> {
+    let has_docs: bool =
+        c.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'docs'", [], |r| r.get(0))?;
+    if !has_docs {
+        return Ok(());
+    }
+    let has_version: bool =
+        c.query_row("SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'version'", [], |r| r.get(0))?;
+    if !has_version {
+        c.execute_batch(
+            "BEGIN; ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0; \
+             UPDATE docs SET version = (SELECT count(*) FROM changes WHERE changes.doc_id = docs.id); COMMIT;",
+        )?;
+    }
+    Ok(())
 }
 
 /// A clear message for a file SQLite cannot use as a database.
@@ -93,11 +113,13 @@ impl SqliteStorage {
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
         let writer = open_conn(path)?;
         verify_file(&writer, path)?;
+        upgrade_v2(&writer)?;
         writer.execute_batch(SCHEMA).map_err(|e| describe_open_error(path, e))?;
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
+            cache: Arc::default(),
         })
     }
 
@@ -191,9 +213,9 @@ impl Storage for SqliteStorage {
         self.write(move |c| auth::revoke_device(c, &t, &d)).await
     }
 
-    async fn push(&self, team_id: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
-        let t = team_id.to_string();
-        self.write(move |c| log::push(c, &t, &changes)).await
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+        let (t, a, cache) = (team_id.to_string(), author.to_string(), self.cache.clone());
+        self.write(move |c| log::push(c, &t, &a, &changes, &cache)).await
     }
 
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {

@@ -1,8 +1,8 @@
 //! SQLite queries for teams, invites, members and devices.
 
 use super::{Caller, JoinPlan, Joined, NewInvite, StorageError, StorageResult};
-use kept_core::model::Role;
-use kept_core::protocol::{DeviceInfo, MemberInfo};
+use kept_protocol::Role;
+use kept_protocol::wire::{DeviceInfo, MemberInfo};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 fn role_of(s: &str) -> StorageResult<Role> {

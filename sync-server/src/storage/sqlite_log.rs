@@ -1,8 +1,11 @@
 //! SQLite queries for the change log: push (one transaction, per-team counter row), paged pull from one snapshot, compaction.
 
 use super::{NewChange, PullPage, ReadScope, StorageError, StorageResult, StoredChange, StoredSnapshot};
+use crate::gate::{self, DocCache};
+use kept_protocol::gate::DocState;
+use kept_protocol::wire::MAX_PULL_BYTES;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 fn seq_row(tx: &Transaction<'_>, team_id: &str) -> StorageResult<(i64, i64)> {
     tx.prepare_cached("SELECT seq, compacted FROM team_seq WHERE team_id = ?1")?
@@ -24,14 +27,14 @@ fn actor_key(actor: &[u8]) -> i64 {
     i64::from_be_bytes(b)
 }
 
-/// The document's row id, registering its metadata at first sight.
-fn doc_row(tx: &Transaction<'_>, team_id: &str, ch: &NewChange) -> StorageResult<i64> {
-    let found: Option<i64> = tx
-        .prepare_cached("SELECT id FROM docs WHERE team_id = ?1 AND doc = ?2")?
-        .query_row(params![team_id, ch.doc], |r| r.get(0))
+/// The document's row id and version, registering its metadata at first sight.
+fn doc_row(tx: &Transaction<'_>, team_id: &str, ch: &NewChange) -> StorageResult<(i64, i64)> {
+    let found: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT id, version FROM docs WHERE team_id = ?1 AND doc = ?2")?
+        .query_row(params![team_id, ch.doc], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some(id) = found {
-        return Ok(id);
+    if let Some(row) = found {
+        return Ok(row);
     }
     tx.prepare_cached("INSERT INTO docs(team_id, doc, kind, subject) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
         team_id,
@@ -39,101 +42,97 @@ fn doc_row(tx: &Transaction<'_>, team_id: &str, ch: &NewChange) -> StorageResult
         ch.kind.as_str(),
         ch.subject
     ])?;
-    Ok(tx.last_insert_rowid())
+    Ok((tx.last_insert_rowid(), 0))
 }
 
-/// The error for a change that reuses an actor's sequence number with other
-/// content: no client could apply both (Automerge refuses a duplicate seq),
-/// so storing it would stop every reader of the document.
-pub(crate) fn reused_seq(ch: &NewChange) -> StorageError {
-    StorageError::Conflict(format!(
-        "document '{}': change {} reuses sequence number {} of actor {}, which the relay already holds \
-         with different content (two writers share one actor id); no device could apply both, so it is refused",
-        ch.doc,
-        ch.hash,
-        ch.actor_seq,
-        hex::encode(&ch.actor)
-    ))
+/// Loads a stored document for validation: its snapshot and the changes after it.
+fn load_doc(tx: &Transaction<'_>, team_id: &str, doc: &str, doc_id: i64) -> StorageResult<DocState> {
+    let compacted = seq_row(tx, team_id)?.1;
+    let snapshot: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?
+        .query_row(params![team_id, doc], |r| r.get(0))
+        .optional()?;
+    let from = if snapshot.is_some() { compacted } else { 0 };
+    let mut st = tx.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+    let changes = st.query_map(params![doc_id, from], |r| r.get::<_, Vec<u8>>(0))?.collect::<Result<Vec<_>, _>>()?;
+    DocState::load(snapshot.as_deref(), changes).map_err(|why| gate::damaged(doc, &why))
 }
 
-pub(crate) fn push(c: &mut Connection, team_id: &str, changes: &[NewChange]) -> StorageResult<i64> {
+pub(crate) fn push(
+    c: &mut Connection,
+    team_id: &str,
+    author: &str,
+    changes: &[NewChange],
+    cache: &DocCache,
+) -> StorageResult<i64> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut doc_ids: HashMap<&str, i64> = HashMap::new();
-    let mut fresh: Vec<(i64, Vec<u8>, &NewChange)> = Vec::with_capacity(changes.len());
+    // Actors: each bound to its member, or bound now to the author.
+    let mut owners = HashMap::new();
     {
-        let mut seen = HashSet::new();
-        let mut slots: HashMap<(i64, &[u8], u64), &str> = HashMap::new();
-        // Changes stored at the same (document, actor, seq): the same change
-        // (already stored), or another one under the same actor and seq.
-        let mut same_slot = tx.prepare_cached(
-            "SELECT hash = ?4, CASE WHEN hash = ?4 THEN NULL ELSE data END \
-             FROM changes WHERE doc_id = ?1 AND akey = ?2 AND aseq = ?3",
-        )?;
-        for ch in changes {
-            let doc_id = match doc_ids.get(ch.doc.as_str()) {
-                Some(id) => *id,
-                None => {
-                    let id = doc_row(&tx, team_id, ch)?;
-                    doc_ids.insert(ch.doc.as_str(), id);
-                    id
-                }
-            };
-            let hash = hash_bytes(&ch.hash);
-            if !seen.insert((doc_id, hash.clone())) {
-                continue;
-            }
-            match slots.insert((doc_id, ch.actor.as_slice(), ch.actor_seq), ch.hash.as_str()) {
-                Some(other) if other != ch.hash => return Err(reused_seq(ch)),
-                _ => {}
-            }
-            let (akey, aseq) = (actor_key(&ch.actor), ch.actor_seq as i64);
-            let rows = same_slot.query_map(params![doc_id, akey, aseq, hash], |r| {
-                Ok((r.get::<_, bool>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
-            })?;
-            let (mut stored, mut twin) = (false, false);
-            for row in rows {
-                let (same, data) = row?;
-                stored |= same;
-                // akey is only the actor's first 8 bytes: compare the whole actor.
-                twin |= data.is_some_and(|d| {
-                    automerge::Change::from_bytes(d).is_ok_and(|c| c.actor_id().to_bytes() == ch.actor)
-                });
-            }
-            // (A change stored already is acknowledged again even if an older
-            // relay let a twin in beside it: `kept-relay check` reports those.)
-            if twin && !stored {
-                return Err(reused_seq(ch));
-            }
-            if !stored {
-                fresh.push((doc_id, hash, ch));
+        let mut st = tx.prepare_cached("SELECT member_id FROM actors WHERE team_id = ?1 AND actor = ?2")?;
+        for actor in gate::actors_of(changes) {
+            if let Some(m) = st.query_row(params![team_id, actor], |r| r.get::<_, String>(0)).optional()? {
+                owners.insert(actor, m);
             }
         }
     }
-    if fresh.is_empty() {
-        let (seq, _) = seq_row(&tx, team_id)?;
-        tx.commit()?;
-        return Ok(seq);
+    let bind = gate::bind_actors(author, changes, &owners)?;
+    // The documents as stored (from the cache when it is current).
+    let mut rows: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut states: HashMap<String, DocState> = HashMap::new();
+    for ch in changes {
+        if rows.contains_key(&ch.doc) {
+            continue;
+        }
+        let (doc_id, version) = doc_row(&tx, team_id, ch)?;
+        rows.insert(ch.doc.clone(), (doc_id, version));
+        let state = match cache.take(team_id, &ch.doc, version) {
+            Some(s) => s,
+            None if version == 0 => DocState::new(),
+            None => load_doc(&tx, team_id, &ch.doc, doc_id)?,
+        };
+        states.insert(ch.doc.clone(), state);
     }
-    let n = fresh.len() as i64;
-    // The counter row serialises pushes of a team: seqs are allocated and
-    // stored in this transaction, so they become visible in order.
-    let last: i64 = tx
-        .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1 RETURNING seq")?
-        .query_row(params![team_id, n], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))?;
-    {
+    let fresh_flags = gate::admit(changes, &mut states)?;
+    let fresh: Vec<&NewChange> = changes.iter().zip(&fresh_flags).filter(|(_, f)| **f).map(|(c, _)| c).collect();
+    let mut added: HashMap<String, i64> = HashMap::new();
+    let last = if fresh.is_empty() {
+        seq_row(&tx, team_id)?.0
+    } else {
+        let mut st = tx.prepare_cached("INSERT INTO actors(team_id, actor, member_id) VALUES (?1, ?2, ?3)")?;
+        for actor in &bind {
+            st.execute(params![team_id, actor, author])?;
+        }
+        let n = fresh.len() as i64;
+        // The counter row serialises pushes of a team: seqs are allocated and
+        // stored in this transaction, so they become visible in order.
+        let last: i64 = tx
+            .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1 RETURNING seq")?
+            .query_row(params![team_id, n], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StorageError::NotFound(format!("no team '{team_id}'")))?;
         let mut ins = tx.prepare_cached(
             "INSERT INTO changes(team_id, seq, doc_id, akey, aseq, reader, hash, data) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
-        for (seq, (doc_id, hash, ch)) in (last - n + 1..).zip(fresh) {
+        for (seq, ch) in (last - n + 1..).zip(fresh) {
             let reader = ch.subject.as_deref().unwrap_or("");
             let (akey, aseq) = (actor_key(&ch.actor), ch.actor_seq as i64);
-            ins.execute(params![team_id, seq, doc_id, akey, aseq, reader, hash, ch.data])?;
+            let doc_id = rows[&ch.doc].0;
+            ins.execute(params![team_id, seq, doc_id, akey, aseq, reader, hash_bytes(&ch.hash), ch.data])?;
+            *added.entry(ch.doc.clone()).or_default() += 1;
         }
-    }
+        let mut up = tx.prepare_cached("UPDATE docs SET version = version + ?2 WHERE id = ?1")?;
+        for (doc, k) in &added {
+            up.execute(params![rows[doc].0, k])?;
+        }
+        last
+    };
     tx.commit()?;
+    for (doc, state) in states {
+        let version = rows[&doc].1 + added.get(&doc).copied().unwrap_or(0);
+        cache.put(team_id, &doc, version, state);
+    }
     Ok(last)
 }
 
@@ -182,15 +181,24 @@ pub(crate) fn pull(
         None => st.query_map(params![team_id, from, take], map)?,
         Some(m) => st.query_map(params![team_id, from, take, m], map)?,
     };
-    page.changes = rows.collect::<Result<_, _>>()?;
-    if page.changes.len() > limit as usize {
-        page.changes.truncate(limit as usize);
-        page.more = true;
-        page.next = page.changes.last().map_or(from, |c| c.seq);
+    // Stop at `limit` changes, or once the page's bytes reach the cap (a
+    // page holds at least one change); one row more says whether more wait.
+    let mut bytes = 0usize;
+    for row in rows {
+        let ch = row?;
+        if page.changes.len() >= limit as usize || bytes >= MAX_PULL_BYTES {
+            page.more = true;
+            break;
+        }
+        bytes += ch.data.len();
+        page.changes.push(ch);
+    }
+    page.next = if page.more {
+        page.changes.last().map_or(from, |c| c.seq)
     } else {
         // Everything up to the head was examined, readable or not.
-        page.next = head.max(from);
-    }
+        head.max(from)
+    };
     Ok(page)
 }
 
@@ -199,6 +207,7 @@ pub(crate) struct Built {
     previous: i64,
     upto: i64,
     docs: Vec<(String, String, Vec<u8>)>,
+    failures: Vec<(String, String)>,
 }
 
 pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResult<Built> {
@@ -217,31 +226,17 @@ pub(crate) fn build_snapshots(c: &mut Connection, team_id: &str) -> StorageResul
         }
     }
     let mut old = tx.prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?;
-    let mut docs = Vec::with_capacity(by_doc.len());
+    let (mut docs, mut failures) = (Vec::with_capacity(by_doc.len()), Vec::new());
     for (doc, (reader, raw)) in by_doc {
         let base: Option<Vec<u8>> = old.query_row(params![team_id, doc], |r| r.get(0)).optional()?;
-        let saved = compact_doc(&doc, base.as_deref(), raw)?;
+        let (saved, failure) = gate::compact(base.as_deref(), raw);
+        if let Some(why) = failure {
+            tracing::warn!(team = %team_id, %doc, %why, "document kept as its raw log: it cannot be compacted");
+            failures.push((doc.clone(), why));
+        }
         docs.push((doc, reader, saved));
     }
-    Ok(Built { previous, upto, docs })
-}
-
-pub(crate) fn compact_doc(doc: &str, base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> StorageResult<Vec<u8>> {
-    let bad = |e: &dyn std::fmt::Display| StorageError::Backend(format!("cannot compact '{doc}': {e}"));
-    let mut d = match base {
-        Some(b) => automerge::AutoCommit::load(b).map_err(|e| bad(&e))?,
-        None => automerge::AutoCommit::new(),
-    };
-    let mut changes = Vec::with_capacity(raw.len());
-    for bytes in raw {
-        changes.push(automerge::Change::from_bytes(bytes).map_err(|e| bad(&e))?);
-    }
-    d.apply_changes(changes).map_err(|e| bad(&e))?;
-    if !d.get_missing_deps(&[]).is_empty() {
-        // A snapshot would silently drop the queued changes: keep the log instead.
-        return Err(bad(&"some changes depend on changes the relay does not have"));
-    }
-    Ok(d.save())
+    Ok(Built { previous, upto, docs, failures })
 }
 
 pub(crate) fn store_snapshots(c: &mut Connection, team_id: &str, built: Built) -> StorageResult<i64> {
@@ -255,8 +250,17 @@ pub(crate) fn store_snapshots(c: &mut Connection, team_id: &str, built: Built) -
             "INSERT INTO snapshots(team_id, doc, reader, data) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT(team_id, doc) DO UPDATE SET data = excluded.data",
         )?;
+        let mut ok = tx.prepare_cached("DELETE FROM compaction_failures WHERE team_id = ?1 AND doc = ?2")?;
         for (doc, reader, data) in &built.docs {
             up.execute(params![team_id, doc, reader, data])?;
+            ok.execute(params![team_id, doc])?;
+        }
+        let mut failed = tx.prepare_cached(
+            "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES (?1, ?2, ?3, strftime('%s','now')) \
+             ON CONFLICT(team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+        )?;
+        for (doc, why) in &built.failures {
+            failed.execute(params![team_id, doc, why])?;
         }
     }
     tx.execute("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1", params![team_id, built.upto])?;

@@ -5,7 +5,7 @@
 //! day on or before the Monday of ISO week `Www`. For a Monday start this is
 //! exactly the ISO week; for a Sunday start it begins the Sunday before.
 
-use crate::error::{CoreError, Result};
+use crate::error::{ProtocolError, Result};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ impl Week {
     /// The week with this ISO year and number, if it exists.
     pub fn new(year: i32, week: u32) -> Result<Week> {
         if NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).is_none() {
-            return Err(CoreError::invalid(format!("bad week '{year}-W{week:02}': {year} has no ISO week {week}")));
+            return Err(ProtocolError::invalid(format!("bad week '{year}-W{week:02}': {year} has no ISO week {week}")));
         }
         Ok(Week { year, week })
     }
@@ -85,9 +85,9 @@ pub fn local_midnight(d: NaiveDate, tz: Tz) -> DateTime<Utc> {
 }
 
 impl FromStr for Week {
-    type Err = CoreError;
+    type Err = ProtocolError;
     fn from_str(s: &str) -> Result<Week> {
-        let bad = || CoreError::invalid(format!("bad week '{s}': expected a week like 2026-W48"));
+        let bad = || ProtocolError::invalid(format!("bad week '{s}': expected a week like 2026-W48"));
         let t = s.trim();
         let (y, w) = t.split_once(['-']).ok_or_else(bad)?;
         let w = w.strip_prefix('W').or_else(|| w.strip_prefix('w')).ok_or_else(bad)?;
@@ -107,7 +107,7 @@ impl fmt::Display for Week {
 }
 
 impl TryFrom<String> for Week {
-    type Error = CoreError;
+    type Error = ProtocolError;
     fn try_from(s: String) -> Result<Week> {
         s.parse()
     }

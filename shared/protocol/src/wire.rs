@@ -1,5 +1,6 @@
 //! The relay's wire protocol (JSON over HTTP, plus one WebSocket), shared by
 //! kept-relay and the sync client so both sides use the same types.
+//! docs/PROTOCOL.md is the contract for other implementations.
 //!
 //! Every call but `GET /health` and `POST /v1/join` carries
 //! `Authorization: Bearer <device token>`. Errors are
@@ -22,16 +23,22 @@
 //! `seq` is allocated inside the transaction that stores it, so a client that
 //! has seen `seq = N` has seen every change with a smaller number it may read.
 
-use crate::docs::DocKind;
-use crate::model::Role;
+use crate::ids::{DocKind, Role};
 use serde::{Deserialize, Serialize};
 
 /// Most changes one push may carry.
 pub const MAX_PUSH_CHANGES: usize = 1000;
 /// Largest request body the relay accepts, in bytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
-/// Largest page a pull returns.
+/// Largest page a pull returns, in changes.
 pub const MAX_PULL_LIMIT: u32 = 5000;
+/// Largest change, in bytes once inflated: a compressed change is inflated
+/// only up to this size, and every change of a push together at most to
+/// [`MAX_BODY_BYTES`].
+pub const MAX_CHANGE_BYTES: usize = 2 * 1024 * 1024;
+/// A pull page stops adding changes once their bytes reach this (a page
+/// always holds at least one change).
+pub const MAX_PULL_BYTES: usize = 4 * 1024 * 1024;
 
 /// `GET /health`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -129,7 +136,7 @@ pub struct DeviceInfo {
 /// One change in a push.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PushChange {
-    /// Document id (see [`crate::docs::DocId`]).
+    /// Document id (see [`crate::ids::DocId`]).
     pub doc: String,
     /// Document kind; must agree with the id.
     pub kind: DocKind,

@@ -1,0 +1,67 @@
+//! Who may read and write which document. The relay decides from these rules,
+//! its own membership tables and the document id (never from document
+//! contents); a device applies the same rules to give a clear error before it
+//! syncs.
+
+use crate::ids::{DocId, DocKind, Role};
+
+/// Why a write is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WriteDenied {
+    /// Only managers write the team document.
+    #[error("only managers write the team document")]
+    TeamDocument,
+    /// The subject of the document is not an active member of the caller's team.
+    #[error("member '{0}' is not an active member of your team")]
+    NotAMember(String),
+    /// A rep writes only their own documents.
+    #[error("a rep writes only their own documents")]
+    NotYours,
+}
+
+/// May `member` (with `role`) read document `id`? A manager reads every
+/// document of the team; a rep reads the team document and their own.
+pub fn may_read(member: &str, role: Role, id: &DocId) -> bool {
+    role == Role::Manager || id.kind() == DocKind::Team || id.subject() == Some(member)
+}
+
+/// May `member` (with `role`) write document `id`? `subject_active` says
+/// whether the document's subject is an active member of the team.
+pub fn may_write(member: &str, role: Role, id: &DocId, subject_active: bool) -> Result<(), WriteDenied> {
+    if id.kind() == DocKind::Team {
+        return match role {
+            Role::Manager => Ok(()),
+            Role::Rep => Err(WriteDenied::TeamDocument),
+        };
+    }
+    let subject = id.subject().unwrap_or_default();
+    if !subject_active {
+        return Err(WriteDenied::NotAMember(subject.to_string()));
+    }
+    if role == Role::Manager || member == subject {
+        Ok(())
+    } else {
+        Err(WriteDenied::NotYours)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "01900000-0000-7000-8000-00000000000a";
+    const B: &str = "01900000-0000-7000-8000-00000000000b";
+    const BOSS: &str = "01900000-0000-7000-8000-0000000000ff";
+
+    #[test]
+    fn write_rules() {
+        assert!(may_write(A, Role::Rep, &DocId::plan(A), true).is_ok());
+        assert_eq!(may_write(A, Role::Rep, &DocId::team(), true), Err(WriteDenied::TeamDocument));
+        assert!(may_write(BOSS, Role::Manager, &DocId::team(), true).is_ok());
+        assert!(may_write(BOSS, Role::Manager, &DocId::plan(A), true).is_ok());
+        assert!(may_write(BOSS, Role::Manager, &DocId::plan(B), false).is_err(), "B was removed");
+        assert_eq!(may_write(B, Role::Rep, &DocId::plan(A), true), Err(WriteDenied::NotYours));
+        assert!(may_read(A, Role::Rep, &DocId::team()) && !may_read(A, Role::Rep, &DocId::plan(B)));
+        assert!(may_read(BOSS, Role::Manager, &DocId::plan(B)));
+    }
+}

@@ -1,0 +1,192 @@
+//! The relay as gatekeeper: the rules a push must pass against what the relay
+//! already holds, written once for both storage backends. Each backend only
+//! runs the statements (look up actor owners, load a document's bytes, store).
+//!
+//! - **Actors belong to their owner.** Every non-canonical actor is bound to
+//!   the member whose device first pushed it in the team; another member's
+//!   device may not push under it. A member's own devices share their
+//!   member's actors (`merge-from` between two of my devices).
+//! - **Causal validity** ([`kept_protocol::gate`]): per document, gap-free
+//!   sequence numbers per actor, dependencies present, and the change applies.
+//! - Documents under validation are kept in a [`DocCache`] with a memory bound.
+
+use crate::storage::{NewChange, StorageError, StorageResult};
+use kept_protocol::gate::{DocState, Refusal};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// The memory the document cache may hold, by [`DocState::estimated_memory`].
+pub const DOC_CACHE_BYTES: usize = 48 * 1024 * 1024;
+
+/// Who owns each actor a push uses: Err when one belongs to another member.
+/// Returns the actors to bind to `author` (first use in the team).
+/// `owners` maps actor bytes to the member they are bound to.
+pub fn bind_actors(
+    author: &str,
+    changes: &[NewChange],
+    owners: &HashMap<Vec<u8>, String>,
+) -> StorageResult<Vec<Vec<u8>>> {
+    let mut new = Vec::new();
+    for (i, ch) in changes.iter().enumerate() {
+        if ch.canonical {
+            continue;
+        }
+        match owners.get(&ch.actor) {
+            Some(owner) if owner != author => {
+                return Err(StorageError::Forbidden(format!(
+                    "change {i} ({}) to document '{}': actor {} belongs to another member of the team; \
+                     a device writes only under its own member's actors",
+                    ch.hash,
+                    ch.doc,
+                    hex::encode(&ch.actor)
+                )))
+            }
+            Some(_) => {}
+            None => {
+                if !new.contains(&ch.actor) {
+                    new.push(ch.actor.clone());
+                }
+            }
+        }
+    }
+    Ok(new)
+}
+
+/// The distinct non-canonical actors of a push.
+pub fn actors_of(changes: &[NewChange]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for ch in changes.iter().filter(|c| !c.canonical) {
+        if !out.contains(&ch.actor) {
+            out.push(ch.actor.clone());
+        }
+    }
+    out
+}
+
+/// Admits a push into the documents it touches (`states`, one per document
+/// id, loaded by the backend). Returns per change whether it is new. Err
+/// names the first change that cannot join, its document and the reason.
+pub fn admit(changes: &[NewChange], states: &mut HashMap<String, DocState>) -> StorageResult<Vec<bool>> {
+    let mut by_doc: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, ch) in changes.iter().enumerate() {
+        by_doc.entry(ch.doc.as_str()).or_default().push(i);
+    }
+    let mut fresh = vec![false; changes.len()];
+    let mut docs: Vec<&str> = by_doc.keys().copied().collect();
+    docs.sort_unstable();
+    for doc in docs {
+        let idx = &by_doc[doc];
+        let state = states
+            .get_mut(doc)
+            .ok_or_else(|| StorageError::Backend(format!("document '{doc}' was not loaded for validation")))?;
+        let list: Vec<&automerge::Change> = idx.iter().map(|&i| &changes[i].change).collect();
+        match state.admit(&list) {
+            Ok(flags) => {
+                for (k, f) in idx.iter().zip(flags) {
+                    fresh[*k] = f;
+                }
+            }
+            Err((k, why)) => {
+                let i = idx[k];
+                let ch = &changes[i];
+                let msg = format!("change {i} ({}) to document '{}' is refused: {why}", ch.hash, ch.doc);
+                return Err(match why {
+                    Refusal::ReusedSeq { .. } => StorageError::Conflict(msg),
+                    _ => StorageError::Invalid(msg),
+                });
+            }
+        }
+    }
+    Ok(fresh)
+}
+
+/// Compacts one document: its previous snapshot (if any) and the changes
+/// since, as `save()` bytes. A document that cannot be loaded never blocks the
+/// others: it is kept as its raw log instead (the previous snapshot followed
+/// by the change chunks, which Automerge loads like a snapshot), so a new
+/// device receives exactly what the log would have given it, and the reason
+/// is returned for `kept-relay check`.
+pub fn compact(base: Option<&[u8]>, raw: Vec<Vec<u8>>) -> (Vec<u8>, Option<String>) {
+    let concat = |base: Option<&[u8]>, raw: &[Vec<u8>]| {
+        let mut out = base.map(<[u8]>::to_vec).unwrap_or_default();
+        for r in raw {
+            out.extend_from_slice(r);
+        }
+        out
+    };
+    let fallback = concat(base, &raw);
+    match DocState::load(base, raw) {
+        Ok(state) => match state.save() {
+            Ok(saved) => (saved, None),
+            Err(why) => (fallback, Some(why)),
+        },
+        Err(why) => (fallback, Some(why)),
+    }
+}
+
+/// The error for a stored document that cannot be loaded.
+pub fn damaged(doc: &str, why: &str) -> StorageError {
+    StorageError::Conflict(format!(
+        "document '{doc}' is damaged on the relay ({why}); nothing more can be added to it until the \
+         operator runs `kept-relay check --repair`"
+    ))
+}
+
+struct Entry {
+    version: i64,
+    state: DocState,
+    used: u64,
+}
+
+/// Documents under validation, by (team, document) and the document's
+/// version (the number of changes stored for it), with a memory bound: the
+/// least recently used are dropped first; a document larger than the bound is
+/// never kept. A taken entry is out of the cache until put back, so a push
+/// that fails never leaves a half-applied document behind.
+#[derive(Default)]
+pub struct DocCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    map: HashMap<(String, String), Entry>,
+    bytes: usize,
+    clock: u64,
+}
+
+impl DocCache {
+    /// Takes the document out of the cache if it is there at `version`.
+    pub fn take(&self, team: &str, doc: &str, version: i64) -> Option<DocState> {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let e = g.map.remove(&(team.to_string(), doc.to_string()))?;
+        g.bytes -= e.state.estimated_memory().min(g.bytes);
+        (e.version == version).then_some(e.state)
+    }
+
+    /// Puts a document back at `version`, evicting others to stay in bounds.
+    pub fn put(&self, team: &str, doc: &str, version: i64, state: DocState) {
+        let size = state.estimated_memory();
+        if size > DOC_CACHE_BYTES / 4 {
+            return;
+        }
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.clock += 1;
+        let used = g.clock;
+        while g.bytes + size > DOC_CACHE_BYTES {
+            let Some(oldest) = g.map.iter().min_by_key(|(_, e)| e.used).map(|(k, _)| k.clone()) else { break };
+            if let Some(e) = g.map.remove(&oldest) {
+                g.bytes -= e.state.estimated_memory().min(g.bytes);
+            }
+        }
+        g.bytes += size;
+        if let Some(old) = g.map.insert((team.to_string(), doc.to_string()), Entry { version, state, used }) {
+            g.bytes -= old.state.estimated_memory().min(g.bytes);
+        }
+    }
+
+    /// The estimated memory held.
+    pub fn bytes(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).bytes
+    }
+}
