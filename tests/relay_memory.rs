@@ -48,8 +48,7 @@ fn an_inflation_bomb_is_refused_and_the_relay_stays_small() {
     let dir = tempfile::tempdir().expect("tmp");
     let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
     let team = relay.admin(&["team", "create", "--name", "Acme", "--manager", "Mia"]);
-    let (st, joined) =
-        post(&relay.url, None, "/v1/join", &json!({"invite": team["invite"], "device_name": "laptop"}));
+    let (st, joined) = post(&relay.url, None, "/v1/join", &json!({"invite": team["invite"], "device_name": "laptop"}));
     assert_eq!(st, 200, "{joined}");
     let token = joined["token"].as_str().expect("token").to_string();
     let doc = format!("plan/{}", joined["member_id"].as_str().expect("member"));

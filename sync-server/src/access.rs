@@ -21,7 +21,11 @@ pub fn may_read(caller: &Caller, doc: &DocId) -> bool {
 }
 
 /// May `caller` write `doc`? `members` are the caller's team's members.
-pub fn may_write(caller: &Caller, doc: &DocId, members: &[MemberInfo]) -> Result<(), kept_protocol::access::WriteDenied> {
+pub fn may_write(
+    caller: &Caller,
+    doc: &DocId,
+    members: &[MemberInfo],
+) -> Result<(), kept_protocol::access::WriteDenied> {
     let active = doc.subject().is_some_and(|s| members.iter().any(|m| m.id == s && m.active));
     kept_protocol::access::may_write(&caller.member_id, caller.role, doc, active)
 }

@@ -94,13 +94,41 @@ impl RateLimiter {
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip =
+    /// The connection's address; behind a proxy the operator trusts
+    /// (`--trust-proxy`), the last address in `X-Forwarded-For` that is not
+    /// itself a trusted proxy. A forwarded address from anyone else is ignored.
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let peer =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-        Ok(ClientIp(ip))
+        Ok(ClientIp(client_ip(
+            peer,
+            parts.headers.get("x-forwarded-for").and_then(|h| h.to_str().ok()),
+            &st.trusted_proxies,
+        )))
     }
+}
+
+/// The client address of a request from `peer` carrying `forwarded` (`X-Forwarded-For`).
+pub fn client_ip(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let Some(list) = forwarded else { return peer };
+    let mut ip = peer;
+    for hop in list.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(addr) => {
+                ip = addr;
+                if !trusted.contains(&addr) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    ip
 }
 
 impl FromRequestParts<AppState> for Caller {

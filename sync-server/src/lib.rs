@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod check;
+pub mod edge;
 pub mod error;
 pub mod gate;
 pub mod live;
@@ -33,18 +34,60 @@ pub struct AppState {
     pub live: Arc<live::Live>,
     /// Failed-attempt limiter.
     pub limiter: Arc<auth::RateLimiter>,
+    /// Connection, timeout and live-socket limits.
+    pub limits: edge::Limits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
 }
 
 impl AppState {
     /// State over a store.
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
-        AppState { storage, live: Arc::default(), limiter: Arc::default() }
+        AppState {
+            storage,
+            live: Arc::default(),
+            limiter: Arc::default(),
+            limits: edge::Limits::default(),
+            trusted_proxies: Arc::default(),
+        }
+    }
+
+    /// The same state with other limits.
+    pub fn with_limits(mut self, limits: edge::Limits) -> AppState {
+        self.limits = limits;
+        self
+    }
+
+    /// The same state, trusting `X-Forwarded-For` from these proxies.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<std::net::IpAddr>) -> AppState {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 }
 
 /// The relay's router.
 pub fn router(state: AppState) -> axum::Router {
-    api::routes(state)
+    let limit = state.limits.request;
+    api::routes(state).layer(axum::middleware::from_fn_with_state(limit, request_timeout))
+}
+
+/// Bounds how long a request may take, reading its body included.
+async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            use axum::response::IntoResponse;
+            let msg = format!("the request took longer than {} s; send it again", limit.as_secs());
+            let body = kept_protocol::wire::ErrorBody {
+                error: kept_protocol::wire::ErrorDetail { kind: "timeout".into(), message: msg },
+            };
+            (axum::http::StatusCode::REQUEST_TIMEOUT, axum::Json(body)).into_response()
+        }
+    }
 }
 
 /// Compacts every team whose backlog reached `threshold`; returns how many were compacted.
@@ -86,9 +129,14 @@ pub async fn serve(
         }
     });
     let remote = {
-        let live = state.live.clone();
-        state.storage.listen_remote(Arc::new(move |team: &str, seq: i64| live.publish(team, seq)))
+        let (live, live2) = (state.live.clone(), state.live.clone());
+        state.storage.listen_remote(
+            Arc::new(move |team: &str, seq: i64| live.publish(team, seq)),
+            Arc::new(move |devices: Vec<String>| live2.revoke(devices)),
+        )
     };
+    // (tap_io: axum gives any tapped listener's address to ConnectInfo.)
+    let listener = axum::serve::ListenerExt::tap_io(edge::EdgeListener::new(listener, state.limits), |_| {});
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     compactor.abort();

@@ -22,13 +22,19 @@ pub const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Live {
     teams: Mutex<HashMap<String, watch::Sender<i64>>>,
+    per_device: Arc<Mutex<HashMap<String, usize>>>,
     revoked: broadcast::Sender<Arc<Vec<String>>>,
     closing: watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
-        Live { teams: Mutex::new(HashMap::new()), revoked: broadcast::channel(64).0, closing: watch::channel(false).0 }
+        Live {
+            teams: Mutex::new(HashMap::new()),
+            per_device: Arc::default(),
+            revoked: broadcast::channel(64).0,
+            closing: watch::channel(false).0,
+        }
     }
 }
 
@@ -80,11 +86,51 @@ pub async fn handler(caller: Caller, State(st): State<AppState>, ws: WebSocketUp
     if !st.storage.device_active(&caller.device_id).await? {
         return Err(AppError::Unauthorized("this device was revoked".into()));
     }
+    let slot =
+        DeviceSlot::take(&st.live.per_device, &caller.device_id, st.limits.live_per_device).ok_or_else(|| {
+            AppError::RateLimited(format!(
+                "this device already holds {} live connections, the most one device may open; close one first",
+                st.limits.live_per_device
+            ))
+        })?;
     // The live channel only ever carries tiny `{"seq":N}` frames: small buffers
     // keep 1,000 idle sockets cheap (tungstenite's default is 128 KiB each).
     let ws =
         ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_write_buffer_size(64 * 1024).max_message_size(64 * 1024);
-    Ok(ws.on_upgrade(move |socket| run(socket, st, caller, rx, revocations)))
+    Ok(ws.on_upgrade(move |socket| async move {
+        run(socket, st, caller, rx, revocations).await;
+        drop(slot);
+    }))
+}
+
+/// One of a device's live sockets; released on drop.
+struct DeviceSlot {
+    map: Arc<Mutex<HashMap<String, usize>>>,
+    device: String,
+}
+
+impl DeviceSlot {
+    fn take(map: &Arc<Mutex<HashMap<String, usize>>>, device: &str, max: usize) -> Option<DeviceSlot> {
+        let mut g = map.lock().unwrap_or_else(|p| p.into_inner());
+        let n = g.entry(device.to_string()).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(DeviceSlot { map: map.clone(), device: device.to_string() })
+    }
+}
+
+impl Drop for DeviceSlot {
+    fn drop(&mut self) {
+        let mut g = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = g.get_mut(&self.device) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                g.remove(&self.device);
+            }
+        }
+    }
 }
 
 fn event(seq: i64) -> Message {

@@ -53,6 +53,12 @@ enum Cmd {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
+        /// A reverse proxy (its address) whose X-Forwarded-For names the client; repeatable.
+        #[arg(long = "trust-proxy", value_name = "IP")]
+        trust_proxy: Vec<std::net::IpAddr>,
+        /// Most concurrent connections (live sockets included); more get 503.
+        #[arg(long, default_value_t = kept_relay::edge::Limits::default().max_connections)]
+        max_connections: usize,
     },
     /// Teams.
     Team {
@@ -129,7 +135,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Serve { db, listen } => {
+        Cmd::Serve { db, listen, trust_proxy, max_connections } => {
             let storage = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -158,7 +164,9 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 }
                 tracing::info!("shutting down");
             };
-            serve(listener, AppState::new(storage), shutdown).await?;
+            let limits = kept_relay::edge::Limits { max_connections, ..Default::default() };
+            let state = AppState::new(storage).with_limits(limits).with_trusted_proxies(trust_proxy);
+            serve(listener, state, shutdown).await?;
             tracing::info!("stopped");
         }
         Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {

@@ -151,7 +151,7 @@ fn a_poison_change_with_a_sequence_gap_is_refused(backend: Backend) {
     d.put(ROOT, "y", 1).unwrap();
     d.commit();
     let orphan = d.get_last_local_change().unwrap().raw_bytes().to_vec();
-    let (st, v) = w.push(&doc, &[orphan.clone()]);
+    let (st, v) = w.push(&doc, std::slice::from_ref(&orphan));
     refused(st, &v, 400, &[&hash(&orphan), "depends on change"]);
     // All or nothing: a good change beside a bad one is not stored either.
     let good = edits(ActorId::random(), 1);

@@ -158,7 +158,10 @@ mod tests {
         assert_eq!(compressed[8], CHUNK_COMPRESSED, "Automerge compresses a large change");
         assert!(compressed.len() < 10_000, "{}", compressed.len());
         assert!(inflated_size(&compressed, 1_000_000).expect("fits") > 300_000);
-        assert_eq!(inflated_size(&compressed, 100_000), Err(ChangeError::Inflates { limit: 100_000, what: "one change" }));
+        assert_eq!(
+            inflated_size(&compressed, 100_000),
+            Err(ChangeError::Inflates { limit: 100_000, what: "one change" })
+        );
         let mut budget = 200_000;
         assert!(matches!(parse_change(compressed.clone(), &mut budget), Err(ChangeError::Inflates { .. })));
         let mut budget = usize::MAX;

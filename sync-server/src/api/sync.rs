@@ -52,9 +52,7 @@ fn validate(i: usize, ch: PushChange, budget: &mut usize) -> Result<(DocId, NewC
         }
         Err(e) => return Err(bad(e.to_string())),
     };
-    let canonical = check_canonical(&id, &change)
-        .map_err(|e| bad(format!("change {} {e}", change.hash())))?
-        .is_some();
+    let canonical = check_canonical(&id, &change).map_err(|e| bad(format!("change {} {e}", change.hash())))?.is_some();
     let new = NewChange {
         doc: id.as_str().to_string(),
         kind: id.kind(),

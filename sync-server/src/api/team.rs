@@ -8,8 +8,8 @@ use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kept_protocol::Role;
 use kept_protocol::wire::{DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo};
+use kept_protocol::Role;
 
 /// Longest member or device name.
 const MAX_NAME: usize = 100;
@@ -60,10 +60,12 @@ pub async fn join(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<JoinRequest>,
 ) -> Result<Json<JoinResponse>, AppError> {
-    if st.limiter.limited(Bucket::Join, ip) {
-        return Err(AppError::RateLimited("too many wrong invite codes from your address; wait a minute".into()));
-    }
     let name = req.name.as_deref().map(clean_name).transpose()?;
+    if req.device_name.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "device_name may not contain control characters (line breaks, terminal escapes)".into(),
+        ));
+    }
     let device_name = req.device_name.trim().chars().take(MAX_NAME).collect::<String>();
     let token = new_token();
     let plan = JoinPlan {
@@ -85,7 +87,16 @@ pub async fn join(
             member_name: j.member_name,
             role: j.role,
         })),
+        // The limiter counts wrong codes per client address, but a valid
+        // invite is always redeemed: behind a shared proxy address, someone
+        // else's wrong guesses never block a real join (codes are 160 random
+        // bits, so the limiter is defence in depth, not the protection).
         Err(e @ StorageError::InvalidInvite(_)) => {
+            if st.limiter.limited(Bucket::Join, ip) {
+                return Err(AppError::RateLimited(
+                    "too many wrong invite codes from your address; wait a minute".into(),
+                ));
+            }
             st.limiter.fail(Bucket::Join, ip);
             Err(e.into())
         }

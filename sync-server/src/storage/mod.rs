@@ -10,8 +10,8 @@ pub(crate) mod sqlite_log;
 
 use async_trait::async_trait;
 use kept_protocol::ids::DocKind;
-use kept_protocol::Role;
 use kept_protocol::wire::{DeviceInfo, MemberInfo};
+use kept_protocol::Role;
 
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 /// Called with (team id, sequence) when another relay instance moved a team's sequence.
 pub type SeqCallback = Arc<dyn Fn(&str, i64) + Send + Sync>;
+/// Called with device ids revoked through another relay instance.
+pub type RevokeCallback = Arc<dyn Fn(Vec<String>) + Send + Sync>;
 
 /// True when `db` names a PostgreSQL database (`postgres://` or `postgresql://`) rather than a SQLite file.
 pub fn is_postgres_url(db: &str) -> bool {
@@ -234,11 +236,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn compact(&self, team_id: &str) -> StorageResult<i64>;
     /// Every team id with the number of changes not covered by its snapshots.
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>>;
-    /// Starts reporting sequence moves committed through other relay instances
+    /// Starts reporting sequence moves and revocations committed through other relay instances
     /// sharing this store (a wake-up only: clients catch up by cursor). `None`
     /// when the store cannot be shared (SQLite).
-    fn listen_remote(&self, on_seq: SeqCallback) -> Option<tokio::task::JoinHandle<()>> {
-        let _ = on_seq;
+    fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {
+        let _ = (on_seq, on_revoke);
         None
     }
 }

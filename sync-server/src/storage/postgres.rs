@@ -4,7 +4,7 @@
 
 use super::{
     postgres_auth as auth, postgres_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope,
-    SeqCallback, Storage, StorageError, StorageResult,
+    RevokeCallback, SeqCallback, Storage, StorageError, StorageResult,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -15,16 +15,15 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 /// The channel every push notifies on commit, with payload `<team_id>:<seq>`.
 pub const NOTIFY_CHANNEL: &str = "kept_seq";
+/// Payload prefix on [`NOTIFY_CHANNEL`] of a revoked device (else `team:seq`).
+pub const REVOKE_PREFIX: &str = "revoke:";
 /// `application_name` of the listening connection (visible in `pg_stat_activity`).
 pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
 pub const POOL_SIZE: usize = 16;
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[
-    (1, include_str!("postgres_v1.sql")),
-    (2, include_str!("postgres_v2.sql")),
-    (3, include_str!("postgres_v3.sql")),
-];
+const MIGRATIONS: &[(i32, &str)] =
+    &[(1, include_str!("postgres_v1.sql")), (2, include_str!("postgres_v2.sql")), (3, include_str!("postgres_v3.sql"))];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
 
@@ -212,13 +211,18 @@ fn source_chain(e: &dyn std::error::Error) -> String {
 /// Listens on [`NOTIFY_CHANNEL`] over a dedicated connection, reconnecting
 /// with backoff; after every (re)connect it reports every team's head, since
 /// notifications sent while nobody listened are lost.
-async fn listen_loop(mut config: tokio_postgres::Config, target: String, on_seq: SeqCallback) {
+async fn listen_loop(
+    mut config: tokio_postgres::Config,
+    target: String,
+    on_seq: SeqCallback,
+    on_revoke: RevokeCallback,
+) {
     config.application_name(LISTENER_NAME);
     const FIRST: Duration = Duration::from_millis(100);
     let mut backoff = FIRST;
     loop {
         let mut connected = false;
-        match listen_once(&config, &on_seq, &mut connected).await {
+        match listen_once(&config, &on_seq, &on_revoke, &mut connected).await {
             Ok(()) => tracing::warn!(%target, "live listener connection closed; reconnecting"),
             Err(e) => tracing::warn!(%target, error = %source_chain(&e), "live listener failed; reconnecting"),
         }
@@ -241,6 +245,7 @@ impl<T> Drop for AbortOnDrop<T> {
 async fn listen_once(
     config: &tokio_postgres::Config,
     on_seq: &SeqCallback,
+    on_revoke: &RevokeCallback,
     connected: &mut bool,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut conn) = config.connect(NoTls).await?;
@@ -265,8 +270,13 @@ async fn listen_once(
     while let Some(first) = rx.recv().await {
         // Coalesce a burst: only each team's highest seq matters.
         let mut latest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        let mut revoked = Vec::new();
         let mut note = |payload: &str| {
-            if let Some((team, seq)) = payload.rsplit_once(':').and_then(|(t, s)| Some((t, s.parse::<i64>().ok()?))) {
+            if let Some(device) = payload.strip_prefix(REVOKE_PREFIX) {
+                revoked.push(device.to_string());
+            } else if let Some((team, seq)) =
+                payload.rsplit_once(':').and_then(|(t, s)| Some((t, s.parse::<i64>().ok()?)))
+            {
                 let e = latest.entry(team.to_string()).or_insert(seq);
                 *e = (*e).max(seq);
             }
@@ -277,6 +287,9 @@ async fn listen_once(
         }
         for (team, seq) in latest {
             on_seq(&team, seq);
+        }
+        if !revoked.is_empty() {
+            on_revoke(revoked);
         }
     }
     // The driver ended (the channel closed): report why.
@@ -320,7 +333,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
-        auth::revoke_device(&self.client().await?, team_id, device_id).await
+        auth::revoke_device(&mut self.client().await?, team_id, device_id).await
     }
 
     async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
@@ -344,7 +357,7 @@ impl Storage for PostgresStorage {
         log::compaction_backlog(&self.client().await?).await
     }
 
-    fn listen_remote(&self, on_seq: SeqCallback) -> Option<tokio::task::JoinHandle<()>> {
-        Some(tokio::spawn(listen_loop(self.config.clone(), self.target.clone(), on_seq)))
+    fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {
+        Some(tokio::spawn(listen_loop(self.config.clone(), self.target.clone(), on_seq, on_revoke)))
     }
 }

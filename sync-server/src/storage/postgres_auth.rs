@@ -2,8 +2,8 @@
 
 use super::{Caller, JoinPlan, Joined, NewInvite, StorageError, StorageResult};
 use deadpool_postgres::{Client, GenericClient};
-use kept_protocol::Role;
 use kept_protocol::wire::{DeviceInfo, MemberInfo};
+use kept_protocol::Role;
 use tokio_postgres::error::SqlState;
 
 fn role_of(s: &str) -> StorageResult<Role> {
@@ -159,14 +159,27 @@ pub(crate) async fn members(c: &Client, team_id: &str) -> StorageResult<Vec<Memb
 
 pub(crate) async fn remove_member(c: &mut Client, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
     let tx = c.transaction().await?;
+    // Removals of a team run one after another (the team's counter row is the
+    // lock), so the last-manager rule below sees every earlier removal.
+    tx.execute("SELECT 1 FROM team_seq WHERE team_id = $1 FOR UPDATE", &[&team_id]).await?;
     let n =
         tx.execute("UPDATE members SET active = FALSE WHERE id = $1 AND team_id = $2", &[&member_id, &team_id]).await?;
     if n == 0 {
         return Err(StorageError::NotFound(format!("no member '{member_id}' in your team")));
     }
+    let managers: i64 = tx
+        .query_one("SELECT count(*) FROM members WHERE team_id = $1 AND active AND role = 'manager'", &[&team_id])
+        .await?
+        .get(0);
+    if managers == 0 {
+        return Err(StorageError::Conflict("cannot remove the team's last manager".into()));
+    }
     let rows = tx
         .query("UPDATE devices SET revoked = TRUE WHERE member_id = $1 AND NOT revoked RETURNING id", &[&member_id])
         .await?;
+    for r in &rows {
+        notify_revoked(&tx, r.get(0)).await?;
+    }
     tx.commit().await?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
@@ -191,11 +204,22 @@ pub(crate) async fn devices(c: &Client, team_id: &str, member: Option<&str>) -> 
         .collect())
 }
 
-pub(crate) async fn revoke_device(c: &Client, team_id: &str, device_id: &str) -> StorageResult<()> {
+pub(crate) async fn revoke_device(c: &mut Client, team_id: &str, device_id: &str) -> StorageResult<()> {
+    let tx = c.transaction().await?;
     let n =
-        c.execute("UPDATE devices SET revoked = TRUE WHERE id = $1 AND team_id = $2", &[&device_id, &team_id]).await?;
+        tx.execute("UPDATE devices SET revoked = TRUE WHERE id = $1 AND team_id = $2", &[&device_id, &team_id]).await?;
     if n == 0 {
         return Err(StorageError::NotFound(format!("no device '{device_id}' in your team")));
     }
+    notify_revoked(&tx, device_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Tells every relay instance (on commit) that a device was revoked, so each
+/// closes that device's live sockets.
+async fn notify_revoked(tx: &deadpool_postgres::Transaction<'_>, device_id: &str) -> StorageResult<()> {
+    let payload = format!("{}{device_id}", super::postgres::REVOKE_PREFIX);
+    tx.execute("SELECT pg_notify($1, $2)", &[&super::postgres::NOTIFY_CHANNEL, &payload]).await?;
     Ok(())
 }

@@ -39,7 +39,13 @@ async fn doc_row(c: &impl GenericClient, team_id: &str, ch: &NewChange) -> Stora
 }
 
 /// Loads a stored document for validation: its snapshot and the changes after it.
-async fn load_doc(c: &impl GenericClient, team_id: &str, doc: &str, doc_id: i64, compacted: i64) -> StorageResult<DocState> {
+async fn load_doc(
+    c: &impl GenericClient,
+    team_id: &str,
+    doc: &str,
+    doc_id: i64,
+    compacted: i64,
+) -> StorageResult<DocState> {
     let st = c.prepare_cached("SELECT data FROM snapshots WHERE team_id = $1 AND doc = $2").await?;
     let snapshot: Option<Vec<u8>> = c.query_opt(&st, &[&team_id, &doc]).await?.map(|r| r.get(0));
     let from = if snapshot.is_some() { compacted } else { 0 };

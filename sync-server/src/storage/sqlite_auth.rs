@@ -1,8 +1,8 @@
 //! SQLite queries for teams, invites, members and devices.
 
 use super::{Caller, JoinPlan, Joined, NewInvite, StorageError, StorageResult};
-use kept_protocol::Role;
 use kept_protocol::wire::{DeviceInfo, MemberInfo};
+use kept_protocol::Role;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 fn role_of(s: &str) -> StorageResult<Role> {
@@ -153,6 +153,16 @@ pub(crate) fn remove_member(c: &mut Connection, team_id: &str, member_id: &str) 
     let n = tx.execute("UPDATE members SET active = 0 WHERE id = ?1 AND team_id = ?2", params![member_id, team_id])?;
     if n == 0 {
         return Err(StorageError::NotFound(format!("no member '{member_id}' in your team")));
+    }
+    // The last-manager rule, inside the removal's transaction (IMMEDIATE:
+    // two managers removing each other run one after the other).
+    let managers: i64 = tx.query_row(
+        "SELECT count(*) FROM members WHERE team_id = ?1 AND active = 1 AND role = 'manager'",
+        params![team_id],
+        |r| r.get(0),
+    )?;
+    if managers == 0 {
+        return Err(StorageError::Conflict("cannot remove the team's last manager".into()));
     }
     let ids: Vec<String> = {
         let mut st = tx.prepare("SELECT id FROM devices WHERE member_id = ?1 AND revoked = 0")?;

@@ -162,10 +162,15 @@ impl Relay {
     }
 
     pub fn start_sqlite() -> Relay {
+        Relay::start_limited(kept_relay::edge::Limits::default())
+    }
+
+    /// A SQLite relay with other connection and timeout limits.
+    pub fn start_limited(limits: kept_relay::edge::Limits) -> Relay {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.sqlite3");
         let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-        Relay::launch(Backend::Sqlite, storage, db, Some(dir), None, runtime())
+        Relay::launch_with(Backend::Sqlite, storage, db, Some(dir), None, runtime(), limits)
     }
 
     /// A relay instance of its own (own state, pool and listener) on a shared PostgreSQL database.
@@ -183,10 +188,22 @@ impl Relay {
         pg: Option<Arc<TestDb>>,
         rt: tokio::runtime::Runtime,
     ) -> Relay {
+        Relay::launch_with(backend, storage, db, dir, pg, rt, kept_relay::edge::Limits::default())
+    }
+
+    fn launch_with(
+        backend: Backend,
+        storage: Arc<dyn Storage>,
+        db: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<Arc<TestDb>>,
+        rt: tokio::runtime::Runtime,
+        limits: kept_relay::edge::Limits,
+    ) -> Relay {
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(storage.clone());
+        let state = AppState::new(storage.clone()).with_limits(limits);
         rt.spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
