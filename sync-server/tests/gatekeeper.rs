@@ -233,7 +233,97 @@ fn garbage_changes_and_foreign_documents_change_nothing(backend: Backend) {
     w.honest_devices_are_unharmed(0);
 }
 
+fn what_a_manager_wrote_about_a_rep_cannot_be_rewritten_by_the_rep(backend: Backend) {
+    let mut w = world(backend);
+    let ann = w.ann_id();
+    let manager_id = w.manager.store().meta("member_id").unwrap().unwrap();
+    let meeting = w.manager.open_meeting(Some("Ann"), "one-on-one", None).unwrap().meeting;
+    w.manager.assess(Some("Ann"), "discovery-call", &[("rapport".into(), "poor".into())]).unwrap();
+    w.manager.rate_meeting(&meeting.id, 2, None).unwrap();
+    w.manager.sync().unwrap();
+    w.ann.sync().unwrap();
+    assert_eq!(w.ann.meetings(None).unwrap()[0].manager_rating, Some(2), "the rep reads the manager's rating");
+    // Ann's device forges, in her own coaching document, a manager's
+    // assessment and rating (the way an older build stored them).
+    let forged = kept_core::docs::coaching::Assessment {
+        id: "01900000-0000-7000-8000-00000000f00d".into(),
+        rep: ann.clone(),
+        interaction: "discovery-call".into(),
+        by_self: false,
+        by: manager_id,
+        at: "2099-01-01T00:00:00+00:00".into(),
+        scores: [("rapport".to_string(), 4)].into(),
+    };
+    let coaching = DocId::coaching(&ann);
+    w.ann
+        .store_mut()
+        .write(|tx| {
+            tx.edit(&coaching, 0, |d| {
+                kept_core::docs::coaching::add_assessment(d, &forged)?;
+                kept_core::docs::coaching::rate_meeting(d, &meeting.id, false, 5, None)
+            })
+        })
+        .unwrap();
+    w.ann.sync().unwrap();
+    w.manager.sync().unwrap();
+    let map = w.manager.assessment_map(Some("Ann"), "discovery-call").unwrap();
+    let rapport = map.iter().find(|c| c.criterion == "rapport").unwrap();
+    assert_eq!(rapport.manager, Some(1), "the manager's score stands: {rapport:?}");
+    assert_eq!(w.manager.meetings(Some("Ann")).unwrap()[0].manager_rating, Some(2));
+    // And the review document itself: the relay refuses the rep's write.
+    let review = DocId::review(&ann);
+    let (st, v) = w.push(&review, &[kept_protocol::genesis::genesis_change(&review).unwrap()]);
+    refused(st, &v, 403, &["only managers write a review document"]);
+    w.honest_devices_are_unharmed(0);
+}
+
+/// A relay database written by an older relay holds a poison change in one
+/// document: compaction still snapshots every other document, keeps that one
+/// as its raw log, and `kept-relay check` names it.
+#[test]
+fn one_document_that_cannot_be_compacted_never_blocks_the_others() {
+    let mut w = world(Backend::Sqlite);
+    let team_id = w.manager.store().meta("team_id").unwrap().unwrap();
+    let doc = DocId::log(&w.ann_id(), w.week());
+    let poison = edits(ActorId::random(), 2).pop().unwrap();
+    let c = rusqlite::Connection::open(&w.relay.db).unwrap();
+    let seq: i64 = c
+        .query_row("UPDATE team_seq SET seq = seq + 1 WHERE team_id = ?1 RETURNING seq", [&team_id], |r| r.get(0))
+        .unwrap();
+    let doc_id: i64 = c.query_row("SELECT id FROM docs WHERE doc = ?1", [doc.as_str()], |r| r.get(0)).unwrap();
+    let hash = Change::from_bytes(poison.clone()).unwrap().hash().0.to_vec();
+    c.execute(
+        "INSERT INTO changes(team_id, seq, doc_id, akey, aseq, reader, hash, data) VALUES (?1, ?2, ?3, 0, 2, ?4, ?5, ?6)",
+        rusqlite::params![team_id, seq, doc_id, w.ann_id(), hash, poison],
+    )
+    .unwrap();
+    c.execute("UPDATE docs SET version = version + 1 WHERE id = ?1", [doc_id]).unwrap();
+    assert_eq!(w.relay.compact(&team_id), seq, "the team's compaction went through");
+    let failed: Vec<String> = c
+        .prepare("SELECT doc FROM compaction_failures")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(failed, vec![doc.as_str().to_string()]);
+    let snapshots: i64 = c.query_row("SELECT count(*) FROM snapshots", [], |r| r.get(0)).unwrap();
+    let docs: i64 = c.query_row("SELECT count(*) FROM docs", [], |r| r.get(0)).unwrap();
+    assert!(docs >= 4 && snapshots == docs, "every document has its snapshot ({snapshots} of {docs})");
+    let raw: Vec<u8> = c.query_row("SELECT data FROM snapshots WHERE doc = ?1", [doc.as_str()], |r| r.get(0)).unwrap();
+    assert!(raw.ends_with(&poison), "the damaged document is kept as its raw log, the poison change last");
+    let report =
+        w.relay.rt.block_on(kept_relay::check::run(&w.relay.db.display().to_string(), "sqlite", false)).unwrap();
+    assert!(!report.healthy() && report.text().contains(doc.as_str()), "{}", report.text());
+    // The other rep's documents keep syncing; the damaged one refuses more changes with a clear 409.
+    log(&mut w.bob, "call", 1);
+    w.bob.sync().expect("the other rep still syncs");
+    let (st, v) = w.push(&doc, &edits(ActorId::random(), 1));
+    refused(st, &v, 409, &["damaged on the relay", "kept-relay check --repair"]);
+}
+
 on_both_backends!(
+    what_a_manager_wrote_about_a_rep_cannot_be_rewritten_by_the_rep,
     a_poison_change_with_a_sequence_gap_is_refused,
     squatting_another_members_actor_is_refused,
     squatting_a_canonical_actor_is_refused,

@@ -17,6 +17,9 @@ pub enum WriteDenied {
     /// A rep writes only their own documents.
     #[error("a rep writes only their own documents")]
     NotYours,
+    /// What managers write about a rep (their scores and ratings).
+    #[error("only managers write a review document (a manager's assessment scores and ratings of a rep)")]
+    ManagersOnly,
 }
 
 /// May `member` (with `role`) read document `id`? A manager reads every
@@ -38,10 +41,11 @@ pub fn may_write(member: &str, role: Role, id: &DocId, subject_active: bool) -> 
     if !subject_active {
         return Err(WriteDenied::NotAMember(subject.to_string()));
     }
-    if role == Role::Manager || member == subject {
-        Ok(())
-    } else {
-        Err(WriteDenied::NotYours)
+    match (role, id.kind()) {
+        (Role::Manager, _) => Ok(()),
+        (Role::Rep, DocKind::Review) => Err(WriteDenied::ManagersOnly),
+        (Role::Rep, _) if member == subject => Ok(()),
+        (Role::Rep, _) => Err(WriteDenied::NotYours),
     }
 }
 
@@ -63,5 +67,9 @@ mod tests {
         assert_eq!(may_write(B, Role::Rep, &DocId::plan(A), true), Err(WriteDenied::NotYours));
         assert!(may_read(A, Role::Rep, &DocId::team()) && !may_read(A, Role::Rep, &DocId::plan(B)));
         assert!(may_read(BOSS, Role::Manager, &DocId::plan(B)));
+        // Authorship is structural: a rep reads but never writes what managers write about them.
+        assert_eq!(may_write(A, Role::Rep, &DocId::review(A), true), Err(WriteDenied::ManagersOnly));
+        assert!(may_write(BOSS, Role::Manager, &DocId::review(A), true).is_ok());
+        assert!(may_read(A, Role::Rep, &DocId::review(A)) && !may_read(A, Role::Rep, &DocId::review(B)));
     }
 }

@@ -53,6 +53,7 @@ pub fn root_maps(kind: DocKind) -> &'static [&'static str] {
         DocKind::Plan => &["targets", "commitments", "goal"],
         DocKind::Pipeline => &["deals"],
         DocKind::Coaching => &["action_items", "meetings", "assessments"],
+        DocKind::Review => &["assessments", "ratings"],
     }
 }
 
@@ -62,7 +63,7 @@ pub fn later_root_maps(kind: DocKind) -> &'static [&'static str] {
     match kind {
         DocKind::Team => &["agendas", "criteria"],
         DocKind::Coaching => &["development"],
-        DocKind::Log | DocKind::Plan | DocKind::Pipeline => &[],
+        DocKind::Log | DocKind::Plan | DocKind::Pipeline | DocKind::Review => &[],
     }
 }
 

@@ -57,8 +57,10 @@ pub enum DocKind {
     Plan,
     /// One rep's deals.
     Pipeline,
-    /// One rep's meetings, action items and assessments.
+    /// One rep's meetings, action items, self-assessments and development plan (the rep and managers write).
     Coaching,
+    /// What managers write about one rep: their assessment scores and their ratings of 1-on-1s (only managers write; the rep reads).
+    Review,
 }
 
 impl DocKind {
@@ -70,6 +72,7 @@ impl DocKind {
             DocKind::Plan => "plan",
             DocKind::Pipeline => "pipeline",
             DocKind::Coaching => "coaching",
+            DocKind::Review => "review",
         }
     }
 }
@@ -101,6 +104,10 @@ impl DocId {
     pub fn coaching(member: &str) -> DocId {
         DocId(format!("coaching/{member}"))
     }
+    /// What managers write about a rep.
+    pub fn review(member: &str) -> DocId {
+        DocId(format!("review/{member}"))
+    }
     /// The string form.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -112,6 +119,7 @@ impl DocId {
             Some("plan") => DocKind::Plan,
             Some("pipeline") => DocKind::Pipeline,
             Some("coaching") => DocKind::Coaching,
+            Some("review") => DocKind::Review,
             _ => DocKind::Team,
         }
     }
@@ -141,13 +149,13 @@ impl FromStr for DocId {
                 let week: Week = w.parse().map_err(|_| bad("the week must look like 2026-W48"))?;
                 Ok(DocId::log(m, week))
             }
-            [k @ ("plan" | "pipeline" | "coaching"), m] => {
+            [k @ ("plan" | "pipeline" | "coaching" | "review"), m] => {
                 if !member_ok(m) {
                     return Err(bad("the member must be a lowercase UUID"));
                 }
                 Ok(DocId(format!("{k}/{m}")))
             }
-            _ => Err(bad("expected team, log/<member>/<week>, plan/<member>, pipeline/<member> or coaching/<member>")),
+            _ => Err(bad("expected team, log/<member>/<week>, plan/<member>, pipeline/<member>, coaching/<member> or review/<member>")),
         }
     }
 }
@@ -167,7 +175,9 @@ mod tests {
     #[test]
     fn ids_round_trip_and_reject_garbage() {
         let w: Week = "2026-W48".parse().expect("valid");
-        for id in [DocId::team(), DocId::log(M, w), DocId::plan(M), DocId::pipeline(M), DocId::coaching(M)] {
+        for id in
+            [DocId::team(), DocId::log(M, w), DocId::plan(M), DocId::pipeline(M), DocId::coaching(M), DocId::review(M)]
+        {
             let back: DocId = id.as_str().parse().expect("round trip");
             assert_eq!(back, id);
         }

@@ -1,5 +1,7 @@
 //! A rep's coaching document: action items (and, later, meetings and
-//! assessments). Shared between that rep and their managers only.
+//! assessments), and the review document: what managers write about the rep
+//! (their assessment scores and their ratings of 1-on-1s), which only managers
+//! write and the rep reads. Shared between that rep and their managers only.
 //! Each action-item field is its own register: a rep marking an item done
 //! while a manager moves its due date keeps both edits.
 
@@ -284,6 +286,47 @@ pub fn add_assessment(doc: &mut AutoCommit, a: &Assessment) -> Result<()> {
     let s = doc.put_object(&o, "scores", ObjType::Map)?;
     for (k, v) in &a.scores {
         doc.put(&s, k.as_str(), *v)?;
+    }
+    Ok(())
+}
+
+/// The managers' ratings of meetings in a review document: meeting id → 1–5.
+pub fn manager_ratings(doc: &impl ReadDoc) -> Result<std::collections::BTreeMap<String, i64>> {
+    let coll = map(doc, &ROOT, "ratings")?;
+    let mut out = std::collections::BTreeMap::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        if let Some(r) = super::get_i64(doc, &o, "rating") {
+            out.insert(id, r);
+        }
+    }
+    Ok(out)
+}
+
+/// Records a manager's rating of meeting `meeting` in a review document.
+pub fn put_manager_rating(doc: &mut AutoCommit, meeting: &str, rating: i64, by: &str, at: &str) -> Result<()> {
+    let coll = map(doc, &ROOT, "ratings")?;
+    let o = match record(doc, &coll, meeting)? {
+        Some(o) => o,
+        None => doc.put_object(&coll, meeting, ObjType::Map)?,
+    };
+    doc.put(&o, "rating", rating)?;
+    doc.put(&o, "by", by)?;
+    doc.put(&o, "at", at)?;
+    Ok(())
+}
+
+/// Moves what managers wrote about the rep in a coaching document written
+/// before review documents existed (their assessments and ratings) into a new
+/// review document. Runs once, when a manager first writes the review.
+pub fn carry_into_review(coaching: &impl ReadDoc, review: &mut AutoCommit, rep: &str) -> Result<()> {
+    for a in assessments(coaching, rep)?.into_iter().filter(|a| !a.by_self) {
+        add_assessment(review, &a)?;
+    }
+    for m in meetings(coaching, rep)? {
+        if let Some(r) = m.manager_rating {
+            put_manager_rating(review, &m.id, r, &m.created_by, &m.date)?;
+        }
     }
     Ok(())
 }

@@ -58,17 +58,53 @@ impl Kept {
             at: now.to_rfc3339(),
             scores: map,
         };
-        self.store
-            .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_assessment(d, &a)))?;
+        if by_self {
+            self.store
+                .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_assessment(d, &a)))?;
+        } else {
+            self.edit_review(&who.id, now.timestamp(), |d| coaching::add_assessment(d, &a))?;
+        }
         Ok(a)
     }
 
-    /// Every assessment of a rep, oldest first.
+    /// Writes the review document of `rep` (what managers write about them;
+    /// only managers may). The first write carries over what managers wrote in
+    /// the rep's coaching document before review documents existed.
+    pub(crate) fn edit_review<T>(
+        &mut self,
+        rep: &str,
+        time: i64,
+        f: impl FnOnce(&mut automerge::AutoCommit) -> Result<T>,
+    ) -> Result<T> {
+        self.require_manager("write a rep's review (scores and ratings)")?;
+        let (review, coaching_id) = (DocId::review(rep), DocId::coaching(rep));
+        self.store.write(|tx| {
+            if !tx.holds(&review)? {
+                if let Some(old) = tx.load(&coaching_id)? {
+                    tx.edit(&review, time, |d| coaching::carry_into_review(&old, d, rep))?;
+                }
+            }
+            tx.edit(&review, time, f)
+        })
+    }
+
+    /// Every assessment of a rep, oldest first: self-assessments from the
+    /// rep's coaching document, managers' from the review document (or, for a
+    /// rep whose review document does not exist yet, the managers'
+    /// assessments written in the coaching document before it existed).
     pub fn assessments(&self, rep: Option<&str>) -> Result<Vec<Assessment>> {
         let who = self.resolve_rep(rep)?;
-        let mut v = match self.store.load(&DocId::coaching(&who.id))? {
+        let own = match self.store.load(&DocId::coaching(&who.id))? {
             Some(d) => coaching::assessments(&d, &who.id)?,
             None => Vec::new(),
+        };
+        let mut v = match self.store.load(&DocId::review(&who.id))? {
+            Some(r) => {
+                let mut v: Vec<Assessment> = own.into_iter().filter(|a| a.by_self).collect();
+                v.extend(coaching::assessments(&r, &who.id)?.into_iter().map(|a| Assessment { by_self: false, ..a }));
+                v
+            }
+            None => own,
         };
         v.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
         Ok(v)

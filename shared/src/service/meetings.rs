@@ -29,6 +29,13 @@ impl Kept {
             Some(d) => coaching::meetings(&d, &rep.id)?,
             None => Vec::new(),
         };
+        // The managers' ratings live in the review document once it exists.
+        if let Some(r) = self.store.load(&DocId::review(&rep.id))? {
+            let ratings = coaching::manager_ratings(&r)?;
+            for m in &mut v {
+                m.manager_rating = ratings.get(&m.id).copied();
+            }
+        }
         v.sort_by(|a, b| b.date.cmp(&a.date).then(b.id.cmp(&a.id)));
         Ok(v)
     }
@@ -119,9 +126,14 @@ impl Kept {
             clean_text("comment", c, 1000)?;
         }
         let time = self.now_secs();
-        self.store.write(|tx| {
-            tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::rate_meeting(d, id, by_rep, rating, comment))
-        })?;
+        if by_rep {
+            self.store.write(|tx| {
+                tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::rate_meeting(d, id, true, rating, comment))
+            })?;
+        } else {
+            let (by, at) = (self.me().id.clone(), self.clock.now().to_rfc3339());
+            self.edit_review(&m.rep, time, |d| coaching::put_manager_rating(d, id, rating, &by, &at))?;
+        }
         self.meeting(id)
     }
 

@@ -149,6 +149,8 @@ pub enum ViewRows {
     Coaching(Vec<crate::model::ActionItem>),
     /// A rep's deals.
     Pipeline(Vec<crate::model::Deal>),
+    /// A review document (read from the document itself, no view rows).
+    Review,
 }
 
 /// Reads the rows document `id` contributes to the views.
@@ -160,6 +162,7 @@ pub fn extract(id: &DocId, doc: &impl ReadDoc) -> Result<ViewRows> {
         DocKind::Plan => ViewRows::Plan(docs::plan::targets(doc, subject)?, docs::plan::commitments(doc, subject)?),
         DocKind::Coaching => ViewRows::Coaching(docs::coaching::action_items(doc, subject)?),
         DocKind::Pipeline => ViewRows::Pipeline(docs::pipeline::deals(doc, subject)?),
+        DocKind::Review => ViewRows::Review,
     })
 }
 
@@ -224,6 +227,7 @@ pub fn write(conn: &Connection, id: &DocId, rows: &ViewRows) -> Result<()> {
                 ])?;
             }
         }
+        ViewRows::Review => {}
         ViewRows::Pipeline(deals) => {
             conn.execute("DELETE FROM deals WHERE doc_id = ?1", params![id.as_str()])?;
             let mut ins = conn.prepare_cached(
