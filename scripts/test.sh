@@ -15,6 +15,9 @@ cargo build --bins
 echo "== cargo test"
 cargo test
 
+echo "== a second implementation: the JavaScript client (@automerge/automerge) against the relay and kept"
+bash scripts/interop.sh
+
 echo "== fuzz targets, short run (the long run: bash scripts/fuzz.sh 600)"
 bash scripts/fuzz.sh 25
 

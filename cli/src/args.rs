@@ -150,8 +150,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Pending changes, last sync, and whether the relay answers.
+    /// Pending changes, last sync, what is set aside, and whether the relay answers.
     Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Changes set aside so the rest keeps syncing: ones the relay refused for
+    /// good, and ones from the relay this device could not apply.
+    Quarantine {
+        #[command(subcommand)]
+        cmd: Option<QuarantineCmd>,
         #[arg(long)]
         json: bool,
     },
@@ -163,6 +171,9 @@ pub enum Command {
         /// Their name (optional: they can give it when joining).
         #[arg(long)]
         name: Option<String>,
+        /// A one-time code for another device of my own (a second phone, a new laptop): any member.
+        #[arg(long, conflicts_with_all = ["role", "name"])]
+        me: bool,
         #[arg(long)]
         json: bool,
     },
@@ -620,5 +631,28 @@ pub enum TeamCommand {
         /// Back to the default (or remove a team's own type).
         #[arg(long, conflicts_with = "criteria")]
         reset: bool,
+    },
+}
+
+/// `kept quarantine …`.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCmd {
+    /// Put a refused change back in the outbox (or apply set-aside pulled changes again); then run `kept sync`.
+    Retry {
+        /// Its number, from `kept quarantine`.
+        id: i64,
+    },
+    /// Forget a set-aside change for good (the document on this device keeps what it holds).
+    Discard {
+        /// Its number, from `kept quarantine`.
+        id: i64,
+    },
+    /// Write its bytes to a file (to send to support, or to another Automerge tool).
+    Export {
+        /// Its number, from `kept quarantine`.
+        id: i64,
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }

@@ -6,7 +6,10 @@ mod coach;
 mod output;
 
 use anyhow::Context;
-use args::{ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, TargetCommand, TeamCommand};
+use args::{
+    ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, QuarantineCmd, TargetCommand,
+    TeamCommand,
+};
 use clap::Parser;
 use kept_core::export::ExportKind;
 use kept_core::import::{ColumnMap, ImportMode};
@@ -243,9 +246,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Status { json } => output::status(&open(&home)?.sync_status(true)?, json)?,
-        Command::Invite { role, name, json } => {
+        Command::Quarantine { cmd, json } => {
+            let mut k = open(&home)?;
+            match cmd {
+                None => output::quarantine(&k.quarantined()?, json)?,
+                Some(QuarantineCmd::Retry { id }) => {
+                    let n = k.retry_quarantined(id)?;
+                    println!("{n} change(s) left quarantine; run `kept sync` to send or apply the rest");
+                }
+                Some(QuarantineCmd::Discard { id }) => {
+                    k.discard_quarantined(id)?;
+                    println!("Discarded #{id}");
+                }
+                Some(QuarantineCmd::Export { id, out }) => {
+                    std::fs::write(&out, k.quarantined_bytes(id)?)?;
+                    println!("Wrote #{id} to {}", out.display());
+                }
+            }
+        }
+        Command::Invite { role, name, me, json } => {
             let k = open(&home)?;
-            output::invite(&k.invite(role.parse::<Role>()?, name.as_deref())?, json)?;
+            let inv = if me { k.invite_my_device()? } else { k.invite(role.parse::<Role>()?, name.as_deref())? };
+            output::invite(&inv, json)?;
         }
         Command::Board { week: w, json } => output::board(&open(&home)?.board(week(w)?)?, json)?,
         Command::Devices { revoke, json } => {
@@ -366,6 +388,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Doctor { repair } => {
             let mut store = kept_core::store::Store::open(&home)?;
+            for (doc, record, why) in store.left_out()? {
+                println!("note: record {record} of {doc} is left out of the views: {why} (the document keeps it)");
+            }
             let problems = store.check()?;
             if problems.is_empty() {
                 println!("The store at {} is healthy.", home.display());

@@ -205,6 +205,30 @@ pub fn status(s: &SyncStatus, json: bool) -> anyhow::Result<()> {
             }
         }
     }
+    if !s.quarantined.is_empty() {
+        println!("Set aside ({}; everything else keeps syncing; see `kept quarantine`):", s.quarantined.len());
+        for q in &s.quarantined {
+            println!("  #{} {}", q.id, q.reason);
+        }
+    }
+    Ok(())
+}
+
+pub fn quarantine(items: &[kept_core::store::quarantine::Quarantined], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&items);
+    }
+    if items.is_empty() {
+        println!("Nothing is set aside: every change syncs.");
+    }
+    for q in items {
+        let what = if q.hash.is_empty() { "snapshot".to_string() } else { q.hash.chars().take(12).collect() };
+        let dir = match q.direction {
+            kept_core::store::quarantine::Direction::Push => "refused by the relay",
+            kept_core::store::quarantine::Direction::Pull => "from the relay, not applied",
+        };
+        println!("#{} {} {} ({dir}, {} bytes, {})\n    {}", q.id, q.doc, what, q.bytes, q.at, q.reason);
+    }
     Ok(())
 }
 

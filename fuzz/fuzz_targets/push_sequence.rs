@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
             }
             // Raw bytes as a change.
             2 => {
-                let (st, _) = relay.push(ANN_TOKEN, one(id, &chunk[2..]));
+                let (st, _) = relay.push(ANN_TOKEN, one(id, chunk.get(2..).unwrap_or(&[])));
                 assert!(st.as_u16() < 500, "{st}");
             }
             // Squatting Maria's actor (and so her next sequence numbers).

@@ -48,6 +48,11 @@ macro_rules! keyword_enum {
 
 pub use kept_protocol::Role;
 
+/// Most a single activity record may count (a tap counts 1).
+pub const MAX_COUNT: i64 = 1000;
+/// Longest an activity may last, in minutes (a day).
+pub const MAX_DURATION_MIN: i64 = 24 * 60;
+
 keyword_enum!(
     /// KARE: what an activity or a sale does for the account base.
     Kare, "KARE category", {

@@ -2,8 +2,9 @@
 //! HTTP with each case of the gatekeeper issue, and after every attack the
 //! honest devices — the manager, the other rep, the attacker's own honest
 //! app, and a brand-new manager device — sync, bootstrap and show the same
-//! board, and `kept-relay check` finds a clean database. On SQLite and on
-//! PostgreSQL.
+//! board, and `kept-relay check` finds a clean database. On SQLite, and on
+//! PostgreSQL with two relay instances (the attacker on one, the team on the
+//! other).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[macro_use]
@@ -25,6 +26,9 @@ use std::sync::Arc;
 
 struct World {
     relay: Relay,
+    /// On PostgreSQL the attacker talks to a second relay instance on the
+    /// same database (each instance keeps its own cache of documents).
+    _second: Option<Relay>,
     dir: tempfile::TempDir,
     manager: Kept,
     ann: Kept,
@@ -68,8 +72,9 @@ fn world(backend: Backend) -> World {
     manager.sync().unwrap();
     ann.sync().unwrap();
     let token = ann.store().meta("token").unwrap().unwrap();
-    let attacker = relay.client(Some(&token));
-    World { relay, dir, manager, ann, bob, attacker }
+    let second = relay.pg.as_ref().map(Relay::start_on);
+    let attacker = second.as_ref().unwrap_or(&relay).client(Some(&token));
+    World { relay, _second: second, dir, manager, ann, bob, attacker }
 }
 
 impl World {

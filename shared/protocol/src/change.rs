@@ -38,6 +38,12 @@ pub enum ChangeError {
     /// The header checksum does not match the contents.
     #[error("data is not an Automerge change: its checksum does not match its contents")]
     Checksum,
+    /// Writes a root key that only the document's canonical changes may write.
+    #[error(
+        "it writes the root key '{0}', which only the document's canonical changes may write \
+         (docs/FORMAT.md, 'Genesis'): a rival or replaced root map would hide the document's records"
+    )]
+    ReservedRootKey(String),
     /// Under a canonical actor, but not the canonical bytes.
     #[error(
         "it is written under the {0} actor of this document but is not the canonical change \
@@ -135,6 +141,30 @@ pub fn check_canonical(id: &DocId, change: &automerge::Change) -> Result<Option<
     }
 }
 
+/// A change that is not canonical may not write (put, replace or delete) the
+/// root keys the canonical changes own: `kind`, `schema` and the kind's root
+/// maps. Otherwise a rival map at `activities`, say, would hide every record.
+pub fn check_root_keys(id: &DocId, change: &automerge::Change, canonical: bool) -> Result<(), ChangeError> {
+    if canonical {
+        return Ok(());
+    }
+    let kind = id.kind();
+    let reserved = |k: &str| {
+        k == "kind"
+            || k == "schema"
+            || crate::genesis::root_maps(kind).contains(&k)
+            || crate::genesis::later_root_maps(kind).contains(&k)
+    };
+    for op in change.decode().operations {
+        if let (automerge::legacy::ObjectId::Root, automerge::legacy::Key::Map(k)) = (&op.obj, &op.key) {
+            if reserved(k) {
+                return Err(ChangeError::ReservedRootKey(k.to_string()));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +233,36 @@ mod tests {
         let second = g.get_last_local_change().expect("c").clone();
         assert!(check_canonical(&id, &second).is_err());
         assert_eq!(check_canonical(&id, &big_change(1)), Ok(None));
+    }
+
+    #[test]
+    fn only_canonical_changes_write_the_root_maps() {
+        let id = DocId::log(M, "2026-W48".parse().expect("week"));
+        let mut rival = AutoCommit::new();
+        rival.put_object(ROOT, "activities", automerge::ObjType::Map).expect("map");
+        rival.commit();
+        let c = rival.get_last_local_change().expect("c").clone();
+        assert_eq!(check_root_keys(&id, &c, false), Err(ChangeError::ReservedRootKey("activities".into())));
+        // Replacing the map on top of the genesis is refused too.
+        let mut g = genesis(&id).expect("g");
+        g.set_actor(automerge::ActorId::random());
+        g.put_object(ROOT, "activities", automerge::ObjType::Map).expect("map");
+        g.commit();
+        let c = g.get_last_local_change().expect("c").clone();
+        assert!(check_root_keys(&id, &c, false).is_err());
+        // A record inside the map, and another root key, are fine.
+        let mut g = genesis(&id).expect("g");
+        g.set_actor(automerge::ActorId::random());
+        let m = match automerge::ReadDoc::get(&g, ROOT, "activities").expect("get") {
+            Some((_, o)) => o,
+            None => panic!("no map"),
+        };
+        g.put_object(&m, "01900000-0000-7000-8000-000000000001", automerge::ObjType::Map).expect("rec");
+        g.put(ROOT, "extra", 1).expect("put");
+        g.commit();
+        let c = g.get_last_local_change().expect("c").clone();
+        assert_eq!(check_root_keys(&id, &c, false), Ok(()));
+        let gc = automerge::Change::from_bytes(genesis_change(&id).expect("g")).expect("p");
+        assert_eq!(check_root_keys(&id, &gc, true), Ok(()));
     }
 }

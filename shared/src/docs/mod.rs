@@ -55,10 +55,16 @@ fn scalar(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<ScalarValue> {
     }
 }
 
-/// A string field (absent or of another type: `None`).
+/// A string field: a scalar string, or collaborative Text (what other
+/// Automerge implementations write by default for a string). Absent or of
+/// another type: `None`.
 pub(crate) fn get_str(doc: &impl ReadDoc, obj: &ObjId, key: &str) -> Option<String> {
-    match scalar(doc, obj, key)? {
-        ScalarValue::Str(s) => Some(s.to_string()),
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        Ok(Some((Value::Object(ObjType::Text), text))) => doc.text(&text).ok(),
         _ => None,
     }
 }
@@ -102,4 +108,22 @@ pub(crate) fn put_opt_i64(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Optio
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_field_reads_scalar_strings_and_collaborative_text() {
+        let mut d = AutoCommit::new();
+        d.put(ROOT, "scalar", "call").expect("put");
+        let t = d.put_object(ROOT, "text", ObjType::Text).expect("text");
+        d.splice_text(&t, 0, 0, "meeting-set").expect("splice");
+        d.put(ROOT, "number", 5).expect("put");
+        assert_eq!(get_str(&d, &ROOT, "scalar").as_deref(), Some("call"));
+        assert_eq!(get_str(&d, &ROOT, "text").as_deref(), Some("meeting-set"));
+        assert_eq!(get_str(&d, &ROOT, "number"), None);
+        assert_eq!(get_str(&d, &ROOT, "missing"), None);
+    }
 }

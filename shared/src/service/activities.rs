@@ -10,7 +10,7 @@ use chrono::Datelike;
 use chrono::{DateTime, Utc, Weekday};
 use rusqlite::{params, OptionalExtension, Row};
 
-const MAX_COUNT: i64 = 1000;
+use crate::model::{MAX_COUNT, MAX_DURATION_MIN};
 const MAX_TEXT: usize = 2000;
 
 fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<Activity> {
@@ -56,8 +56,10 @@ impl Kept {
             }
         }
         if let Some(Some(d)) = input.duration_min {
-            if !(0..=24 * 60).contains(&d) {
-                return Err(CoreError::invalid(format!("bad duration {d}: must be between 0 and 1440 minutes")));
+            if !(0..=MAX_DURATION_MIN).contains(&d) {
+                return Err(CoreError::invalid(format!(
+                    "bad duration {d}: must be between 0 and {MAX_DURATION_MIN} minutes"
+                )));
             }
         }
         if let Some(t) = &input.occurred_at {

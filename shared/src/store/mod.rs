@@ -8,6 +8,7 @@
 //! transaction (`BEGIN IMMEDIATE`), so two processes sharing a home and its
 //! device actor never build on a stale copy and never reuse a sequence number.
 
+pub mod quarantine;
 pub mod schema;
 pub mod views;
 
@@ -87,6 +88,7 @@ impl Store {
         configure(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(schema::SCHEMA)?;
+        tx.execute_batch(quarantine::SCHEMA)?;
         tx.execute_batch(schema::WEEKLY)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
@@ -128,6 +130,7 @@ impl Store {
             }
             _ => return Err(not_a_store(home, &"no schema version")),
         }
+        conn.execute_batch(quarantine::SCHEMA).map_err(|e| not_a_store(home, &e))?;
         let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         let actor = ActorId::try_from(actor_hex.as_str())
             .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;
@@ -308,8 +311,40 @@ impl Store {
                 problems.push("views disagree with the documents (run `kept doctor --repair` to rebuild them)".into());
             }
         }
+        for q in self.quarantined()? {
+            let what = if q.hash.is_empty() { "a snapshot".to_string() } else { format!("change {}", q.hash) };
+            let how = match q.direction {
+                quarantine::Direction::Push => "refused by the relay",
+                quarantine::Direction::Pull => "from the relay, not applied here",
+            };
+            problems.push(format!(
+                "set aside #{} ({how}): {what} of {}: {} (`kept quarantine retry {}` or `kept quarantine discard {}`)",
+                q.id, q.doc, q.reason, q.id, q.id
+            ));
+        }
         self.cache.clear();
         Ok(problems)
+    }
+
+    /// Records the views leave out because a field has the wrong type or an
+    /// out-of-range value (written by another implementation or a buggy
+    /// build): (document, record id, why). The documents are not changed.
+    pub fn left_out(&self) -> Result<Vec<(String, String, String)>> {
+        let ids: Vec<String> = {
+            let mut st = self.conn.prepare("SELECT id FROM documents WHERE kind = 'log' ORDER BY id")?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            v
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let Ok(doc_id) = id.parse::<DocId>() else { continue };
+            let Ok(Some(doc)) = load_doc(&self.conn, &doc_id) else { continue };
+            let rep = doc_id.subject().unwrap_or_default();
+            for (record, why) in crate::docs::log::malformed(&doc, rep)? {
+                out.push((id.clone(), record, why));
+            }
+        }
+        Ok(out)
     }
 
     /// Repairs what `check` finds: a document that cannot be loaded is dropped
@@ -611,6 +646,14 @@ impl Tx<'_> {
         // and an error rolls the whole transaction back.
         guarded(id, || -> Result<()> {
             doc.apply_changes(fresh.clone())?;
+            // Automerge queues a change whose dependencies it lacks instead of
+            // applying it: that is not applied, so it is an error here (the
+            // sync engine sets such changes aside until their dependencies come).
+            if let Some(missing) = doc.get_missing_deps(&[]).first() {
+                return Err(CoreError::Document(format!(
+                    "{id}: a change depends on {missing}, which this device does not have"
+                )));
+            }
             self.store_changes(id, &mut doc, &before, &fresh, forward, None)
         })?;
         self.touched.push((id.clone(), doc));

@@ -68,6 +68,9 @@ pub struct SyncStatus {
     pub cursor: i64,
     /// Whether the relay answered just now (None: not asked, or not joined).
     pub reachable: Option<bool>,
+    /// Changes set aside so everything else keeps syncing.
+    #[serde(default)]
+    pub quarantined: Vec<crate::store::quarantine::Quarantined>,
 }
 
 /// Options for joining a relay.
@@ -146,6 +149,9 @@ impl Kept {
             Ok(_) => {
                 self.store.set_meta("last_sync", &now)?;
                 self.store.set_meta("last_error", "")?;
+                // Housekeeping after each sync, never inside a tap. Best effort:
+                // a document that cannot be compacted is what `kept doctor` reports.
+                let _ = self.store.maintain();
             }
             Err(e) => self.store.set_meta("last_error", &format!("{now}: {e}"))?,
         }
@@ -153,8 +159,15 @@ impl Kept {
     }
 
     fn sync_with(&mut self, client: &RelayClient) -> Result<SyncReport> {
-        let pushed = self.push_outbox(client)?;
+        // The pull never waits on the push: a push that fails for now
+        // (network, 5xx, 429) is reported after the pull; only a revoked
+        // device stops at once.
+        let pushed = self.push_outbox(client);
+        if let Err(e @ CoreError::Relay { status: 401, .. }) = pushed {
+            return Err(e);
+        }
         let pulled = self.pull_all(client)?;
+        let pushed = pushed?;
         let members: Vec<Member> = client
             .members()?
             .into_iter()
@@ -167,16 +180,21 @@ impl Kept {
         Ok(SyncReport { pushed, pulled, cursor: self.cursor()? })
     }
 
+    /// Pushes the outbox in batches. A change the relay refuses for good (a
+    /// 4xx other than 401, 408 and 429) is set aside in quarantine with the
+    /// relay's reason, and the rest of the outbox goes on: the refused change
+    /// is found from the hash or index the relay names, else by pushing one
+    /// change at a time. Returns how many changes the relay now holds.
     fn push_outbox(&mut self, client: &RelayClient) -> Result<usize> {
         let mut total = 0;
+        let mut limit = PUSH_BATCH;
         loop {
             let batch: Vec<(i64, String, String, Vec<u8>)> = {
                 let mut st = self
                     .store
                     .conn()
                     .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
-                let rows =
-                    st.query_map(params![PUSH_BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+                let rows = st.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             if batch.is_empty() {
@@ -192,7 +210,32 @@ impl Kept {
                     data: B64.encode(bytes),
                 });
             }
-            let resp = client.push(&PushRequest { changes })?;
+            let resp = match client.push(&PushRequest { changes }) {
+                Ok(r) => r,
+                Err(CoreError::Relay { status, message }) if refused_for_good(status) => {
+                    let named = batch
+                        .iter()
+                        .position(|b| message.contains(b.2.as_str()))
+                        .or_else(|| named_index(&message).filter(|i| *i < batch.len()));
+                    let culprit = match named {
+                        Some(i) => Some(i),
+                        None if batch.len() == 1 => Some(0),
+                        None => None,
+                    };
+                    match culprit {
+                        Some(i) => {
+                            let at = self.clock.now().to_rfc3339();
+                            let reason = format!("the relay refused it ({status}): {message}");
+                            let seq = batch[i].0;
+                            self.store.write(|tx| tx.quarantine_outbox(seq, &reason, &at))?;
+                        }
+                        // Find it by pushing one change at a time.
+                        None => limit = 1,
+                    }
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let acked: std::collections::HashSet<&str> = resp.acked.iter().map(String::as_str).collect();
             let done: Vec<i64> = batch.iter().filter(|b| acked.contains(b.2.as_str())).map(|b| b.0).collect();
             if done.is_empty() {
@@ -206,6 +249,7 @@ impl Kept {
                 Ok(())
             })?;
             total += done.len();
+            limit = PUSH_BATCH;
         }
     }
 
@@ -240,6 +284,7 @@ impl Kept {
             let known: Vec<(DocId, Vec<u8>)> = known.into_iter().map(|(s, _)| s).collect();
             type Loaded = (DocId, Vec<u8>, Result<(automerge::AutoCommit, crate::store::views::ViewRows)>);
             let expected = fresh.len();
+            let at = self.clock.now().to_rfc3339();
             let store = &mut self.store;
             total += std::thread::scope(|scope| -> Result<usize> {
                 let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
@@ -263,14 +308,28 @@ impl Kept {
                         let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
                         tx.apply(id, raw, false)
                     };
+                    // One document that cannot be loaded or applied is set
+                    // aside (quarantine) and the page's other documents go on.
+                    let set_aside =
+                        |tx: &mut crate::store::Tx<'_>, doc: &str, items: &[(String, Vec<u8>)], e: &CoreError| {
+                            tx.quarantine_pulled(doc, items, &format!("this device could not apply it: {e}"), &at)
+                        };
                     let mut received = 0;
                     for (id, bytes, loaded) in recv.iter() {
                         received += 1;
-                        let (doc, rows) = loaded?;
-                        // Held after all (another process took it meanwhile): merge instead.
-                        match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
-                            None => n += 1,
-                            Some(doc) => n += merge(tx, &id, doc)?,
+                        let done = match loaded {
+                            Err(e) => Err(e),
+                            Ok((doc, rows)) => tx.isolated(&id, |tx| {
+                                // Held after all (another process took it meanwhile): merge instead.
+                                match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
+                                    None => Ok(1),
+                                    Some(doc) => merge(tx, &id, doc),
+                                }
+                            }),
+                        };
+                        match done {
+                            Ok(k) => n += k,
+                            Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes)], &e)?,
                         }
                     }
                     if received != expected {
@@ -280,12 +339,44 @@ impl Kept {
                         )));
                     }
                     for (id, bytes) in &known {
-                        let doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
-                        n += merge(tx, id, doc)?;
+                        let done = tx.isolated(id, |tx| {
+                            let doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
+                            merge(tx, id, doc)
+                        });
+                        match done {
+                            Ok(k) => n += k,
+                            Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes.clone())], &e)?,
+                        }
                     }
                     for (doc, raw) in by_doc {
-                        let id: DocId = doc.parse()?;
-                        n += tx.apply(&id, raw, false)?;
+                        let items: Vec<(String, Vec<u8>)> = raw
+                            .iter()
+                            .map(|b| {
+                                let hash = automerge::Change::from_bytes(b.clone()).map(|c| c.hash().to_string());
+                                (hash.unwrap_or_default(), b.clone())
+                            })
+                            .collect();
+                        let id: DocId = match doc.parse() {
+                            Ok(id) => id,
+                            Err(e) => {
+                                set_aside(tx, &doc, &items, &e.into())?;
+                                continue;
+                            }
+                        };
+                        // All at once; if that fails, one at a time, so only the
+                        // changes that cannot be applied (and those that depend
+                        // on them) are set aside.
+                        match tx.isolated(&id, |tx| tx.apply(&id, raw, false)) {
+                            Ok(k) => n += k,
+                            Err(_) => {
+                                for (hash, bytes) in items {
+                                    match tx.isolated(&id, |tx| tx.apply(&id, vec![bytes.clone()], false)) {
+                                        Ok(k) => n += k,
+                                        Err(e) => set_aside(tx, id.as_str(), &[(hash, bytes)], &e)?,
+                                    }
+                                }
+                            }
+                        }
                     }
                     tx.set_meta("cursor", &next.to_string())?;
                     Ok(n)
@@ -311,13 +402,41 @@ impl Kept {
             last_error: self.store.meta("last_error")?.filter(|s| !s.is_empty()),
             cursor: self.cursor()?,
             reachable,
+            quarantined: self.store.quarantined()?,
         })
+    }
+
+    /// Changes set aside (see [`crate::store::quarantine`]).
+    pub fn quarantined(&self) -> Result<Vec<crate::store::quarantine::Quarantined>> {
+        self.store.quarantined()
+    }
+
+    /// The bytes of a set-aside change.
+    pub fn quarantined_bytes(&self, id: i64) -> Result<Vec<u8>> {
+        self.store.quarantined_bytes(id)
+    }
+
+    /// Retries a set-aside change: back to the outbox, or applied again.
+    pub fn retry_quarantined(&mut self, id: i64) -> Result<usize> {
+        self.store.write(|tx| tx.retry_quarantined(id))
+    }
+
+    /// Forgets a set-aside change for good.
+    pub fn discard_quarantined(&mut self, id: i64) -> Result<()> {
+        self.store.write(|tx| tx.discard_quarantined(id))
     }
 
     /// Creates an invite (managers).
     pub fn invite(&self, role: Role, name: Option<&str>) -> Result<InviteResponse> {
         self.require_manager("invite people")?;
         self.relay()?.invite(&InviteRequest { role, name: name.map(str::to_string), member_id: None })
+    }
+
+    /// Creates a one-time invite for another device of my own (any member):
+    /// it joins as me, with its own actor id, and receives everything I may read.
+    pub fn invite_my_device(&self) -> Result<InviteResponse> {
+        let me = self.me();
+        self.relay()?.invite(&InviteRequest { role: me.role, name: None, member_id: Some(me.id.clone()) })
     }
 
     /// Forgets this device's relay token (sign out). Local data stays; what
@@ -338,4 +457,17 @@ impl Kept {
     pub fn synced_seq(&self) -> Result<i64> {
         self.cursor()
     }
+}
+
+/// A relay answer that will not change on retry: a 4xx other than 401
+/// (revoked: the device stops), 408 (timeout) and 429 (try later).
+fn refused_for_good(status: u16) -> bool {
+    (400..500).contains(&status) && !matches!(status, 401 | 408 | 429)
+}
+
+/// The index of the change a relay error names ("change 3 …").
+fn named_index(message: &str) -> Option<usize> {
+    let rest = message.strip_prefix("change ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }

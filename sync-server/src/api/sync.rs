@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use kept_protocol::change::{check_canonical, parse_change, ChangeError};
+use kept_protocol::change::{check_canonical, check_root_keys, parse_change, ChangeError};
 use kept_protocol::ids::DocId;
 use kept_protocol::wire::{
     Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, MAX_BODY_BYTES,
@@ -52,7 +52,8 @@ fn validate(i: usize, ch: PushChange, budget: &mut usize) -> Result<(DocId, NewC
         }
         Err(e) => return Err(bad(e.to_string())),
     };
-    let canonical = check_canonical(&id, &change).map_err(|e| bad(format!("change {} {e}", change.hash())))?.is_some();
+    let canonical = check_canonical(&id, &change).map_err(|e| bad(format!("change {}: {e}", change.hash())))?.is_some();
+    check_root_keys(&id, &change, canonical).map_err(|e| bad(format!("change {}: {e}", change.hash())))?;
     let new = NewChange {
         doc: id.as_str().to_string(),
         kind: id.kind(),

@@ -110,7 +110,13 @@ pub async fn invite(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<InviteRequest>,
 ) -> Result<Json<InviteResponse>, AppError> {
-    require_manager(&caller, "create invites")?;
+    // Any member may invite another device of their own; everything else is a manager's.
+    if req.member_id.as_deref() != Some(caller.member_id.as_str()) {
+        require_manager(
+            &caller,
+            "create invites (a rep may invite only another device of their own: `kept invite --me`)",
+        )?;
+    }
     let members = st.storage.members(&caller.team_id).await?;
     let name = req.name.as_deref().map(clean_name).transpose()?;
     if let Some(mid) = &req.member_id {
