@@ -19,7 +19,7 @@ use tauri::State;
 type R<T> = Result<T, UiError>;
 
 fn week(w: Option<String>) -> kept_core::Result<Option<kept_core::Week>> {
-    w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()
+    Ok(w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?)
 }
 
 #[tauri::command(rename_all = "snake_case")]

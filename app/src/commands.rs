@@ -70,7 +70,7 @@ impl Details {
 }
 
 fn week(w: Option<String>) -> kept_core::Result<Option<Week>> {
-    w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()
+    Ok(w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?)
 }
 
 fn app_status(k: &Kept) -> kept_core::Result<AppStatus> {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// The memory the document cache may hold, by [`DocState::estimated_memory`].
-pub const DOC_CACHE_BYTES: usize = 48 * 1024 * 1024;
+pub const DOC_CACHE_BYTES: usize = 128 * 1024 * 1024;
 
 /// Who owns each actor a push uses: Err when one belongs to another member.
 /// Returns the actors to bind to `author` (first use in the team).
@@ -86,7 +86,7 @@ pub fn admit(changes: &[NewChange], states: &mut HashMap<String, DocState>) -> S
                     fresh[*k] = f;
                 }
             }
-            Err((k, why)) => {
+            Err((Some(k), why)) => {
                 let i = idx[k];
                 let ch = &changes[i];
                 let msg = format!("change {i} ({}) to document '{}' is refused: {why}", ch.hash, ch.doc);
@@ -94,6 +94,13 @@ pub fn admit(changes: &[NewChange], states: &mut HashMap<String, DocState>) -> S
                     Refusal::ReusedSeq { .. } => StorageError::Conflict(msg),
                     _ => StorageError::Invalid(msg),
                 });
+            }
+            Err((None, why)) => {
+                return Err(StorageError::Invalid(format!(
+                    "the {} changes of this push to document '{doc}' are refused together: {why}; \
+                     push them one at a time to find which",
+                    idx.len()
+                )))
             }
         }
     }

@@ -16,13 +16,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use common::*;
 use kept_core::model::{ActivityInput, Role};
-use kept_core::sync::JoinOptions;
-use kept_core::{IdSource, Kept, SystemClock};
+use kept_core::Kept;
 use kept_protocol::genesis::{genesis, genesis_actor, root_map_actor};
 use kept_protocol::{DocId, Week};
 use serde_json::{json, Value};
-use std::path::Path;
-use std::sync::Arc;
 
 struct World {
     relay: Relay,
@@ -37,17 +34,6 @@ struct World {
     attacker: Client,
 }
 
-fn join(relay: &Relay, home: &Path, invite: &str) -> Kept {
-    let opts = JoinOptions {
-        url: relay.base.clone(),
-        invite: invite.to_string(),
-        name: None,
-        device_name: "device".into(),
-        allow_insecure: false,
-    };
-    Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
-}
-
 fn log(k: &mut Kept, kind: &str, n: usize) {
     for _ in 0..n {
         k.log_activity(kind, ActivityInput::default(), None).expect("log");
@@ -58,11 +44,11 @@ fn world(backend: Backend) -> World {
     let relay = Relay::start(backend);
     let created = relay.create_team("Acme", "Maria");
     let dir = tempfile::tempdir().unwrap();
-    let mut manager = join(&relay, &dir.path().join("maria"), &created.invite);
+    let mut manager = join_home(&relay, &dir.path().join("maria"), &created.invite);
     let inv = manager.invite(Role::Rep, Some("Ann")).unwrap();
-    let mut ann = join(&relay, &dir.path().join("ann"), &inv.code);
+    let mut ann = join_home(&relay, &dir.path().join("ann"), &inv.code);
     let inv = manager.invite(Role::Rep, Some("Bob")).unwrap();
-    let mut bob = join(&relay, &dir.path().join("bob"), &inv.code);
+    let mut bob = join_home(&relay, &dir.path().join("bob"), &inv.code);
     log(&mut ann, "call", 3);
     log(&mut bob, "conversation", 2);
     for k in [&mut ann, &mut bob, &mut manager] {
@@ -101,7 +87,7 @@ impl World {
         let team_id = self.manager.store().meta("team_id").unwrap().unwrap();
         self.relay.compact(&team_id);
         let inv = self.manager.invite(Role::Manager, Some(&format!("Deputy {round}"))).unwrap();
-        let fresh = join(&self.relay, &self.dir.path().join(format!("deputy{round}")), &inv.code);
+        let fresh = join_home(&self.relay, &self.dir.path().join(format!("deputy{round}")), &inv.code);
         let board = self.manager.board(None).unwrap();
         assert_eq!(fresh.board(None).unwrap().rows, board.rows, "a new manager device shows the same board");
         let ann_row = board.rows.iter().find(|r| r.name == "Ann").expect("Ann on the board");

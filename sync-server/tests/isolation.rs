@@ -12,22 +12,9 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ROOT};
 use common::*;
 use kept_core::model::{ActivityInput, Role};
-use kept_core::sync::JoinOptions;
-use kept_core::{IdSource, Kept, SystemClock};
+use kept_core::Kept;
 use kept_protocol::DocId;
 use std::path::Path;
-use std::sync::Arc;
-
-fn join(relay: &Relay, home: &Path, invite: &str) -> Kept {
-    let opts = JoinOptions {
-        url: relay.base.clone(),
-        invite: invite.to_string(),
-        name: None,
-        device_name: "device".into(),
-        allow_insecure: false,
-    };
-    Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
-}
 
 fn calls(k: &Kept, rep: &str) -> i64 {
     let board = k.board(None).unwrap();
@@ -37,11 +24,11 @@ fn calls(k: &Kept, rep: &str) -> i64 {
 
 fn team(relay: &Relay, dir: &Path) -> (Kept, Kept, Kept) {
     let created = relay.create_team("Acme", "Maria");
-    let mut manager = join(relay, &dir.join("maria"), &created.invite);
+    let mut manager = join_home(relay, &dir.join("maria"), &created.invite);
     let inv = manager.invite(Role::Rep, Some("Ann")).unwrap();
-    let ann = join(relay, &dir.join("ann"), &inv.code);
+    let ann = join_home(relay, &dir.join("ann"), &inv.code);
     let inv = manager.invite(Role::Rep, Some("Bob")).unwrap();
-    let bob = join(relay, &dir.join("bob"), &inv.code);
+    let bob = join_home(relay, &dir.join("bob"), &inv.code);
     manager.sync().unwrap();
     (manager, ann, bob)
 }
@@ -141,7 +128,7 @@ fn a_change_this_device_cannot_apply_is_set_aside_and_the_rest_syncs(backend: Ba
     assert_eq!(calls(&manager, "Bob"), 4);
     relay.compact(&team_id);
     let inv = manager.invite(Role::Manager, Some("Deputy")).unwrap();
-    let fresh = join(&relay, &dir.path().join("deputy"), &inv.code);
+    let fresh = join_home(&relay, &dir.path().join("deputy"), &inv.code);
     assert_eq!(calls(&fresh, "Bob"), 4);
     assert_eq!(fresh.quarantined().unwrap().len(), 1, "the damaged document is set aside, named");
     assert!(!fresh.sync_status(false).unwrap().quarantined[0].reason.is_empty());

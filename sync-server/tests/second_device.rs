@@ -9,29 +9,14 @@ mod common;
 
 use common::*;
 use kept_core::model::{ActivityInput, Role};
-use kept_core::sync::JoinOptions;
-use kept_core::{IdSource, Kept, SystemClock};
-use std::path::Path;
-use std::sync::Arc;
-
-fn join(relay: &Relay, home: &Path, invite: &str) -> Kept {
-    let opts = JoinOptions {
-        url: relay.base.clone(),
-        invite: invite.to_string(),
-        name: None,
-        device_name: "device".into(),
-        allow_insecure: false,
-    };
-    Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
-}
 
 fn a_member_adds_a_device_of_their_own(backend: Backend) {
     let relay = Relay::start(backend);
     let dir = tempfile::tempdir().unwrap();
     let created = relay.create_team("Acme", "Maria");
-    let manager = join(&relay, &dir.path().join("maria"), &created.invite);
+    let manager = join_home(&relay, &dir.path().join("maria"), &created.invite);
     let inv = manager.invite(Role::Rep, Some("Ann")).unwrap();
-    let mut phone = join(&relay, &dir.path().join("ann-phone"), &inv.code);
+    let mut phone = join_home(&relay, &dir.path().join("ann-phone"), &inv.code);
     phone.log_activity("call", ActivityInput::default(), None).unwrap();
     phone.sync().unwrap();
     // A rep may not invite someone else…
@@ -41,7 +26,7 @@ fn a_member_adds_a_device_of_their_own(backend: Backend) {
     ));
     // …but may add a device of her own.
     let code = phone.invite_my_device().unwrap();
-    let mut laptop = join(&relay, &dir.path().join("ann-laptop"), &code.code);
+    let mut laptop = join_home(&relay, &dir.path().join("ann-laptop"), &code.code);
     assert_eq!(laptop.me().id, phone.me().id, "the same member");
     assert_ne!(laptop.store().actor(), phone.store().actor(), "its own actor id");
     let week = laptop.week_summary(None, None).unwrap();
@@ -56,7 +41,7 @@ fn a_member_adds_a_device_of_their_own(backend: Backend) {
     let mut manager = manager;
     manager.sync().unwrap();
     let code = manager.invite_my_device().unwrap();
-    let mut new_laptop = join(&relay, &dir.path().join("maria-2"), &code.code);
+    let mut new_laptop = join_home(&relay, &dir.path().join("maria-2"), &code.code);
     new_laptop.sync().unwrap();
     assert_eq!(new_laptop.board(None).unwrap().rows, manager.board(None).unwrap().rows);
 }

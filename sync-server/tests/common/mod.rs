@@ -389,3 +389,15 @@ pub fn assert_nothing_stored(team: &Team) {
     assert!(p.changes.is_empty(), "changes were stored: {:?}", p.changes);
     assert_eq!(p.next, 0, "the team sequence moved");
 }
+
+/// A real Kept home joined to `relay` with `invite` (system clock, random ids).
+pub fn join_home(relay: &Relay, home: &std::path::Path, invite: &str) -> kept_core::Kept {
+    let opts = kept_core::sync::JoinOptions {
+        url: relay.base.clone(),
+        invite: invite.to_string(),
+        name: None,
+        device_name: "device".into(),
+        allow_insecure: false,
+    };
+    kept_core::Kept::join(home, &opts, Arc::new(kept_core::SystemClock), kept_core::IdSource::random()).expect("join").0
+}
