@@ -197,6 +197,12 @@ pub struct PullResponse {
     pub next: i64,
     /// True when more pages are waiting.
     pub more: bool,
+    /// True when the `seen` the client sent is not what the relay holds at
+    /// that sequence number: the relay lost changes (say, restored from a
+    /// backup). The client starts again from cursor 0 and offers its own
+    /// changes again; nothing else is in the answer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
 }
 
 /// A WebSocket message on `/v1/live`.

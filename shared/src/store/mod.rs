@@ -539,6 +539,38 @@ impl Tx<'_> {
         load_doc(&self.tx, id)
     }
 
+    /// Puts back in the outbox every change this device wrote (under its own
+    /// actor) and every canonical change of the documents `member` (with
+    /// `role`) may write, so a relay that
+    /// lost them (restored from a backup) gets them again; the relay stores
+    /// only what it lacks. Returns how many were queued. Documents that cannot
+    /// be loaded are skipped (`kept doctor` names them).
+    pub fn reoffer_own_changes(&mut self, member: &str, role: crate::model::Role) -> Result<usize> {
+        let ids: Vec<String> = {
+            let mut st = self.tx.prepare("SELECT id FROM documents ORDER BY id")?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+            v
+        };
+        let mut n = 0;
+        for id in ids {
+            let Ok(doc_id) = id.parse::<DocId>() else { continue };
+            if kept_protocol::access::may_write(member, role, &doc_id, true).is_err() {
+                continue;
+            }
+            let Ok(Some(mut doc)) = load_doc(&self.tx, &doc_id) else { continue };
+            let mut ins =
+                self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            for c in doc.get_changes(&[]) {
+                let mine = c.actor_id() == self.actor
+                    || kept_protocol::genesis::canonical_actor(&doc_id, c.actor_id()).is_some();
+                if mine {
+                    n += ins.execute(params![id, c.hash().to_string(), c.raw_bytes()])?;
+                }
+            }
+        }
+        Ok(n)
+    }
+
     /// The current state of document `id`: from this transaction, from the
     /// cache if still current, else from the database.
     fn checkout(&mut self, id: &DocId) -> Result<Option<AutoCommit>> {

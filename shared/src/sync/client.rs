@@ -169,7 +169,16 @@ impl RelayClient {
 
     /// `GET /v1/pull`.
     pub fn pull(&self, cursor: i64, limit: u32) -> Result<PullResponse> {
-        self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}"))
+        self.pull_seen(cursor, limit, None)
+    }
+
+    /// `GET /v1/pull` with `seen` (`SEQ:HASH` of the last change received),
+    /// so a relay that lost changes since answers `reset`.
+    pub fn pull_seen(&self, cursor: i64, limit: u32, seen: Option<&str>) -> Result<PullResponse> {
+        match seen.filter(|s| !s.is_empty()) {
+            Some(s) => self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}&seen={s}")),
+            None => self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}")),
+        }
     }
 
     /// Opens the live channel (`GET /v1/live`, WebSocket).

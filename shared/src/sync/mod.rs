@@ -162,11 +162,18 @@ impl Kept {
         // The pull never waits on the push: a push that fails for now
         // (network, 5xx, 429) is reported after the pull; only a revoked
         // device stops at once.
-        let pushed = self.push_outbox(client);
+        let mut pushed = self.push_outbox(client);
         if let Err(e @ CoreError::Relay { status: 401, .. }) = pushed {
             return Err(e);
         }
-        let pulled = self.pull_all(client)?;
+        let mut pulled = self.pull_all(client)?;
+        if pulled.1 {
+            // The relay lost changes (restored from a backup): this device
+            // offered its own changes again and starts from cursor 0.
+            pushed = self.push_outbox(client);
+            pulled = self.pull_all(client)?;
+        }
+        let (pulled, _) = pulled;
         let pushed = pushed?;
         let members: Vec<Member> = client
             .members()?
@@ -188,14 +195,21 @@ impl Kept {
     fn push_outbox(&mut self, client: &RelayClient) -> Result<usize> {
         let mut total = 0;
         let mut limit = PUSH_BATCH;
+        // Changes that wait for changes the relay does not hold yet (after a
+        // relay restore, another device has still to offer them): they stay
+        // in the outbox and are skipped for the rest of this sync.
+        let mut deferred: std::collections::HashSet<i64> = std::collections::HashSet::new();
         loop {
             let batch: Vec<(i64, String, String, Vec<u8>)> = {
                 let mut st = self
                     .store
                     .conn()
                     .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
-                let rows = st.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
+                let rows = st.query_map(params![(limit + deferred.len()) as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?;
+                let all: Vec<(i64, String, String, Vec<u8>)> = rows.collect::<rusqlite::Result<_>>()?;
+                all.into_iter().filter(|b| !deferred.contains(&b.0)).take(limit).collect()
             };
             if batch.is_empty() {
                 return Ok(total);
@@ -223,6 +237,9 @@ impl Kept {
                         None => None,
                     };
                     match culprit {
+                        Some(i) if waits_for_others(&message) => {
+                            deferred.insert(batch[i].0);
+                        }
                         Some(i) => {
                             let at = self.clock.now().to_rfc3339();
                             let reason = format!("the relay refused it ({status}): {message}");
@@ -253,11 +270,35 @@ impl Kept {
         }
     }
 
-    fn pull_all(&mut self, client: &RelayClient) -> Result<usize> {
+    /// Pulls until no more pages wait. Returns how many changes were applied,
+    /// and true when the relay answered `reset` (it lost changes this device
+    /// had seen): then the cursor is back to 0 and this device's own changes
+    /// are back in the outbox, to be offered again.
+    fn pull_all(&mut self, client: &RelayClient) -> Result<(usize, bool)> {
         let mut total = 0;
         loop {
             let cursor = self.cursor()?;
-            let page = client.pull(cursor, PULL_PAGE)?;
+            let seen = self.store.meta("seen")?;
+            let page = client.pull_seen(cursor, PULL_PAGE, seen.as_deref())?;
+            if page.reset {
+                let (member, role) = (self.me().id.clone(), self.me().role);
+                let n = self.store.write(|tx| {
+                    tx.set_meta("cursor", "0")?;
+                    tx.set_meta("seen", "")?;
+                    tx.reoffer_own_changes(&member, role)
+                })?;
+                let at = self.clock.now().to_rfc3339();
+                self.store.set_meta(
+                    "last_reset",
+                    &format!("{at}: the relay had lost changes; {n} of this device's changes offered again"),
+                )?;
+                return Ok((total, true));
+            }
+            let seen_after = page.changes.last().and_then(|c| {
+                let bytes = B64.decode(&c.data).ok()?;
+                let hash = automerge::Change::from_bytes(bytes).ok()?.hash();
+                Some(format!("{}:{hash}", c.seq))
+            });
             let mut snapshots: Vec<(DocId, Vec<u8>)> = Vec::new();
             for s in &page.snapshots {
                 let bytes =
@@ -379,11 +420,14 @@ impl Kept {
                         }
                     }
                     tx.set_meta("cursor", &next.to_string())?;
+                    if let Some(seen) = &seen_after {
+                        tx.set_meta("seen", seen)?;
+                    }
                     Ok(n)
                 })
             })?;
             if !page.more {
-                return Ok(total);
+                return Ok((total, false));
             }
         }
     }
@@ -463,6 +507,12 @@ impl Kept {
 /// (revoked: the device stops), 408 (timeout) and 429 (try later).
 fn refused_for_good(status: u16) -> bool {
     (400..500).contains(&status) && !matches!(status, 401 | 408 | 429)
+}
+
+/// A refusal that may pass later: the change depends on a change the relay
+/// does not hold yet, or follows one of its actor's changes it lacks.
+fn waits_for_others(message: &str) -> bool {
+    message.contains("neither stored nor earlier in this push") || message.contains("next one for that actor is")
 }
 
 /// The index of the change a relay error names ("change 3 …").

@@ -129,6 +129,9 @@ pub struct PullQuery {
     pub cursor: i64,
     /// Page size.
     pub limit: Option<u32>,
+    /// `SEQ:HASH` of the last change the client received: if the relay holds
+    /// another change (or none) at that sequence, it lost data and answers `reset`.
+    pub seen: Option<String>,
 }
 
 /// `GET /v1/pull?cursor=N&limit=M`.
@@ -146,6 +149,15 @@ pub async fn pull(
         Some(0) => return Err(AppError::BadRequest(format!("limit must be 1 to {MAX_PULL_LIMIT}"))),
         Some(n) => n.min(MAX_PULL_LIMIT),
     };
+    if let Some(seen) = q.seen.as_deref().filter(|s| !s.is_empty()) {
+        let bad = || AppError::BadRequest(format!("bad seen '{seen}': expected SEQ:HASH (hex)"));
+        let (seq, hash) = seen.split_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        let hash = hex::decode(hash).map_err(|_| bad())?;
+        if st.storage.hash_at(&caller.team_id, seq).await?.as_deref() != Some(hash.as_slice()) {
+            return Ok(Json(PullResponse { snapshots: vec![], changes: vec![], next: 0, more: false, reset: true }));
+        }
+    }
     let page = st.storage.pull(&caller.team_id, access::read_scope(&caller), q.cursor, limit).await?;
     let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
     Ok(Json(PullResponse {
@@ -163,5 +175,6 @@ pub async fn pull(
             .collect(),
         next: page.next,
         more: page.more,
+        reset: false,
     }))
 }

@@ -231,6 +231,8 @@ pub trait Storage: Send + Sync + 'static {
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
     /// The team's current sequence.
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64>;
+    /// The hash of the change stored at sequence `seq` of the team, if any.
+    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>>;
     /// Compacts every document of the team changed since the last compaction;
     /// returns the sequence the snapshots now cover.
     async fn compact(&self, team_id: &str) -> StorageResult<i64>;

@@ -344,6 +344,10 @@ impl Storage for PostgresStorage {
         log::pull(&mut self.client().await?, team_id, &scope, cursor, limit).await
     }
 
+    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+        log::hash_at(&self.client().await?, team_id, seq).await
+    }
+
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
         log::team_seq(&self.client().await?, team_id).await
     }

@@ -140,6 +140,11 @@ pub(crate) async fn push(
     Ok(last)
 }
 
+pub(crate) async fn hash_at(c: &Client, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+    let st = c.prepare_cached("SELECT hash FROM changes WHERE team_id = $1 AND seq = $2").await?;
+    Ok(c.query_opt(&st, &[&team_id, &seq]).await?.map(|r| r.get(0)))
+}
+
 pub(crate) async fn team_seq(c: &Client, team_id: &str) -> StorageResult<i64> {
     Ok(seq_row(c, team_id, false).await?.0)
 }

@@ -223,6 +223,11 @@ impl Storage for SqliteStorage {
         self.read(move |c| log::pull(c, &t, &scope, cursor, limit)).await
     }
 
+    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+        let t = team_id.to_string();
+        self.read(move |c| log::hash_at(c, &t, seq)).await
+    }
+
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
         let t = team_id.to_string();
         self.read(move |c| log::team_seq(c, &t)).await

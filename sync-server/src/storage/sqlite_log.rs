@@ -136,6 +136,12 @@ pub(crate) fn push(
     Ok(last)
 }
 
+pub(crate) fn hash_at(c: &mut Connection, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+    Ok(c.prepare_cached("SELECT hash FROM changes WHERE team_id = ?1 AND seq = ?2")?
+        .query_row(params![team_id, seq], |r| r.get(0))
+        .optional()?)
+}
+
 pub(crate) fn team_seq(c: &mut Connection, team_id: &str) -> StorageResult<i64> {
     let tx = c.transaction()?;
     Ok(seq_row(&tx, team_id)?.0)

@@ -165,6 +165,15 @@ impl Relay {
         Relay::start_limited(kept_relay::edge::Limits::default())
     }
 
+    /// A SQLite relay on the database file `db`, listening on `listen` (e.g.
+    /// `127.0.0.1:0`, or the address of a relay it replaces).
+    pub fn start_sqlite_file(db: PathBuf, listen: &str) -> Relay {
+        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
+        let rt = runtime();
+        let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).unwrap();
+        Relay::serve_on(Backend::Sqlite, storage, db, None, None, rt, kept_relay::edge::Limits::default(), listener)
+    }
+
     /// A SQLite relay with other connection and timeout limits.
     pub fn start_limited(limits: kept_relay::edge::Limits) -> Relay {
         let dir = tempfile::tempdir().unwrap();
@@ -201,6 +210,20 @@ impl Relay {
         limits: kept_relay::edge::Limits,
     ) -> Relay {
         let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        Relay::serve_on(backend, storage, db, dir, pg, rt, limits, listener)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn serve_on(
+        backend: Backend,
+        storage: Arc<dyn Storage>,
+        db: PathBuf,
+        dir: Option<tempfile::TempDir>,
+        pg: Option<Arc<TestDb>>,
+        rt: tokio::runtime::Runtime,
+        limits: kept_relay::edge::Limits,
+        listener: tokio::net::TcpListener,
+    ) -> Relay {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(storage.clone()).with_limits(limits);
