@@ -128,7 +128,8 @@ pub enum Command {
     Join {
         /// Relay address, e.g. http://127.0.0.1:8787.
         url: String,
-        /// The invite code.
+        /// The invite code (codes of older relays may start with '-').
+        #[arg(allow_hyphen_values = true)]
         invite: String,
         /// Your name, if the invite does not carry it.
         #[arg(long)]

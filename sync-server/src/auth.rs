@@ -35,8 +35,15 @@ pub fn new_token() -> String {
 }
 
 /// A new invite code: 160 random bits, base64url.
+/// It never starts with '-', so it can follow a command on a command line
+/// (`kept join URL CODE`) without being read as an option.
 pub fn new_invite_code() -> String {
-    random_secret(20)
+    loop {
+        let code = random_secret(20);
+        if !code.starts_with('-') {
+            return code;
+        }
+    }
 }
 
 /// The sha256 hex of a token or code: the only form the relay stores.
@@ -165,6 +172,11 @@ impl FromRequestParts<AppState> for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invite_codes_never_start_with_a_dash() {
+        assert!((0..2000).all(|_| !new_invite_code().starts_with('-')));
+    }
 
     #[test]
     fn tokens_are_256_bits_and_hashes_are_sha256_hex() {

@@ -169,9 +169,7 @@ impl Relay {
     /// `127.0.0.1:0`, or the address of a relay it replaces).
     pub fn start_sqlite_file(db: PathBuf, listen: &str) -> Relay {
         let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-        let rt = runtime();
-        let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).unwrap();
-        Relay::serve_on(Backend::Sqlite, storage, db, None, None, rt, kept_relay::edge::Limits::default(), listener)
+        Relay::launch(Backend::Sqlite, storage, db, None, None, runtime(), kept_relay::edge::Limits::default(), listen)
     }
 
     /// A SQLite relay with other connection and timeout limits.
@@ -179,16 +177,19 @@ impl Relay {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.sqlite3");
         let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-        Relay::launch_with(Backend::Sqlite, storage, db, Some(dir), None, runtime(), limits)
+        Relay::launch(Backend::Sqlite, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0")
     }
 
     /// A relay instance of its own (own state, pool and listener) on a shared PostgreSQL database.
     pub fn start_on(pg: &Arc<TestDb>) -> Relay {
         let rt = runtime();
         let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
-        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt)
+        let limits = kept_relay::edge::Limits::default();
+        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt, limits, "127.0.0.1:0")
     }
 
+    /// Serves `storage` on `listen` (`127.0.0.1:0`, or the address of a relay it replaces).
+    #[allow(clippy::too_many_arguments)]
     fn launch(
         backend: Backend,
         storage: Arc<dyn Storage>,
@@ -196,34 +197,10 @@ impl Relay {
         dir: Option<tempfile::TempDir>,
         pg: Option<Arc<TestDb>>,
         rt: tokio::runtime::Runtime,
-    ) -> Relay {
-        Relay::launch_with(backend, storage, db, dir, pg, rt, kept_relay::edge::Limits::default())
-    }
-
-    fn launch_with(
-        backend: Backend,
-        storage: Arc<dyn Storage>,
-        db: PathBuf,
-        dir: Option<tempfile::TempDir>,
-        pg: Option<Arc<TestDb>>,
-        rt: tokio::runtime::Runtime,
         limits: kept_relay::edge::Limits,
+        listen: &str,
     ) -> Relay {
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        Relay::serve_on(backend, storage, db, dir, pg, rt, limits, listener)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn serve_on(
-        backend: Backend,
-        storage: Arc<dyn Storage>,
-        db: PathBuf,
-        dir: Option<tempfile::TempDir>,
-        pg: Option<Arc<TestDb>>,
-        rt: tokio::runtime::Runtime,
-        limits: kept_relay::edge::Limits,
-        listener: tokio::net::TcpListener,
-    ) -> Relay {
+        let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(storage.clone()).with_limits(limits);
