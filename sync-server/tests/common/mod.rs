@@ -182,10 +182,15 @@ impl Relay {
 
     /// A relay instance of its own (own state, pool and listener) on a shared PostgreSQL database.
     pub fn start_on(pg: &Arc<TestDb>) -> Relay {
+        Relay::start_on_at(pg, "127.0.0.1:0")
+    }
+
+    /// [`Relay::start_on`], listening on `listen`.
+    pub fn start_on_at(pg: &Arc<TestDb>, listen: &str) -> Relay {
         let rt = runtime();
         let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
         let limits = kept_relay::edge::Limits::default();
-        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt, limits, "127.0.0.1:0")
+        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt, limits, listen)
     }
 
     /// Serves `storage` on `listen` (`127.0.0.1:0`, or the address of a relay it replaces).
