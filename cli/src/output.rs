@@ -280,13 +280,19 @@ pub fn devices(d: &[DeviceInfo], json: bool) -> anyhow::Result<()> {
         println!(
             "{}  {:<20} member {}  joined {}{}",
             x.id,
-            x.name,
+            printable(&x.name),
             x.member_id,
             x.created_at,
             if x.revoked { "  REVOKED" } else { "" }
         );
     }
     Ok(())
+}
+
+/// A name from the relay as text a terminal shows as it is: control
+/// characters (escape sequences of names stored by older relays) are escaped.
+fn printable(name: &str) -> String {
+    name.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 pub fn signs(list: &[kept_core::signs::Sign], json: bool) -> anyhow::Result<()> {
@@ -488,4 +494,13 @@ pub fn agenda(a: &kept_core::agenda::Agenda, json: bool) -> anyhow::Result<()> {
         println!("  - {q}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_print_without_terminal_escapes() {
+        assert_eq!(super::printable("phone\u{1b}[2J\nx"), "phone\\u{1b}[2J\\nx");
+        assert_eq!(super::printable("Anna's phone"), "Anna's phone");
+    }
 }
