@@ -389,17 +389,16 @@ impl Kept {
                             Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes.clone())], &e)?,
                         }
                     }
+                    // A set-aside change is named by its hash (computed only then).
+                    let named = |b: &Vec<u8>| {
+                        let hash = automerge::Change::from_bytes(b.clone()).map(|c| c.hash().to_string());
+                        (hash.unwrap_or_default(), b.clone())
+                    };
                     for (doc, raw) in by_doc {
-                        let items: Vec<(String, Vec<u8>)> = raw
-                            .iter()
-                            .map(|b| {
-                                let hash = automerge::Change::from_bytes(b.clone()).map(|c| c.hash().to_string());
-                                (hash.unwrap_or_default(), b.clone())
-                            })
-                            .collect();
                         let id: DocId = match doc.parse() {
                             Ok(id) => id,
                             Err(e) => {
+                                let items: Vec<_> = raw.iter().map(named).collect();
                                 set_aside(tx, &doc, &items, &e.into())?;
                                 continue;
                             }
@@ -407,15 +406,14 @@ impl Kept {
                         // All at once; if that fails, one at a time, so only the
                         // changes that cannot be applied (and those that depend
                         // on them) are set aside.
-                        match tx.isolated(&id, |tx| tx.apply(&id, raw, false)) {
-                            Ok(k) => n += k,
-                            Err(_) => {
-                                for (hash, bytes) in items {
-                                    match tx.isolated(&id, |tx| tx.apply(&id, vec![bytes.clone()], false)) {
-                                        Ok(k) => n += k,
-                                        Err(e) => set_aside(tx, id.as_str(), &[(hash, bytes)], &e)?,
-                                    }
-                                }
+                        if let Ok(k) = tx.isolated(&id, |tx| tx.apply(&id, raw.clone(), false)) {
+                            n += k;
+                            continue;
+                        }
+                        for bytes in &raw {
+                            match tx.isolated(&id, |tx| tx.apply(&id, vec![bytes.clone()], false)) {
+                                Ok(k) => n += k,
+                                Err(e) => set_aside(tx, id.as_str(), &[named(bytes)], &e)?,
                             }
                         }
                     }
