@@ -202,8 +202,12 @@ fn a_home_used_on_this_device_only_joins_a_team_later_without_losing_anything() 
     let dir = tempfile::tempdir().expect("tmp");
     let (mia, solo) = (dir.path().join("mia"), dir.path().join("solo"));
     kept_ok(&solo, &["init", "--team", "Just me", "--me", "Sam", "--role", "rep"]);
+    let deal = kept_json(&solo, &["deal", "add", "Globex", "--amount", "12000"])[0]["id"]
+        .as_str()
+        .expect("deal id")
+        .to_string();
     for kind in ["call", "call", "meeting-set"] {
-        kept_ok(&solo, &["log", kind, "--account", "Globex"]);
+        kept_ok(&solo, &["log", kind, "--account", "Globex", "--deal", &deal]);
     }
     kept_ok(&solo, &["target", "set", "call", "30"]);
     let item = kept_json(&solo, &["action", "add", "Send pricing", "--due", "2026-12-01"]);
@@ -217,6 +221,11 @@ fn a_home_used_on_this_device_only_joins_a_team_later_without_losing_anything() 
     assert_eq!(joined["carried_over"]["activities"], 3);
     assert_eq!(joined["carried_over"]["targets"], 1);
     assert_eq!(joined["carried_over"]["action_items"], 1);
+    assert_eq!(joined["carried_over"]["deals"], 1);
+    assert_eq!(joined["carried_over"]["left_behind"].as_array().map(Vec::len), Some(0), "{joined}");
+    // Record ids and links survive: every activity still points at the deal.
+    let acts = kept_json(&solo, &["activities"]);
+    assert!(acts.as_array().expect("list").iter().all(|a| a["deal"] == deal.as_str()), "{acts}");
     // Still all there, now under the team's identity, and on the manager's board.
     assert_eq!(kept_json(&solo, &["activities"]).as_array().expect("list").len(), 3);
     assert_eq!(kept_json(&solo, &["target", "list"])["call"], 30);

@@ -223,14 +223,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 } else {
                     println!(
-                        "Joined team {} as {}; carried over {} activities, {} targets, {} action items (old home kept at {})",
+                        "Joined team {} as {}; carried over {} (old home kept at {})",
                         k.team()?.name,
                         k.me().name,
-                        adopted.activities,
-                        adopted.targets,
-                        adopted.action_items,
+                        adopted.summary(),
                         adopted.backup
                     );
+                    for l in &adopted.left_behind {
+                        println!("  left in the old home: {} {}: {}", l.count, l.kind.replace('_', " "), l.reason);
+                    }
                 }
             } else {
                 let (k, report) = Kept::join(&home, &opts, Arc::new(SystemClock), IdSource::random())?;

@@ -3,6 +3,7 @@
 //! - [`model`]: the domain vocabulary (activities, targets, action items, KARE …)
 //! - [`week`]: team weeks in the team's time zone
 //! - [`docs`]: the Automerge documents and their records
+//! - [`records`]: the registry of record kinds (one definition per kind)
 //! - [`store`]: the local SQLite store (documents, outbox, materialised views)
 //! - [`metrics`]: a rep's week, pace, the Thursday-Afternoon check, the board
 //! - [`service`]: [`Kept`], the API the CLI and the app call
@@ -21,6 +22,7 @@ pub mod funnel;
 pub mod import;
 pub mod metrics;
 pub mod model;
+pub mod records;
 /// The relay's wire types (kept-protocol).
 pub use kept_protocol::wire as protocol;
 pub mod service;

@@ -110,6 +110,92 @@ pub(crate) fn put_opt_i64(doc: &mut AutoCommit, obj: &ObjId, key: &str, v: Optio
     Ok(())
 }
 
+/// Copies every field of map `from` (in `src`) into map `to` (in `dst`),
+/// except the top-level keys in `skip`: scalars as they are, nested maps into
+/// the map already there (or a new one), lists and text as new objects.
+/// `rewrite(key, value)` may replace a top-level string value (e.g. a member
+/// id); nested values are copied as they are.
+pub(crate) fn copy_fields(
+    src: &impl ReadDoc,
+    from: &ObjId,
+    dst: &mut AutoCommit,
+    to: &ObjId,
+    skip: &[&str],
+    rewrite: &dyn Fn(&str, &str) -> Option<String>,
+) -> Result<()> {
+    for key in src.keys(from).collect::<Vec<_>>() {
+        if skip.contains(&key.as_str()) {
+            continue;
+        }
+        match src.get(from, key.as_str())? {
+            Some((Value::Scalar(s), _)) => {
+                let replaced = match s.as_ref() {
+                    ScalarValue::Str(v) => rewrite(&key, v),
+                    _ => None,
+                };
+                match replaced {
+                    Some(v) => dst.put(to, key.as_str(), v)?,
+                    None => dst.put(to, key.as_str(), s.into_owned())?,
+                }
+            }
+            Some((Value::Object(ObjType::Map | ObjType::Table), child)) => {
+                let target = match dst.get(to, key.as_str())? {
+                    Some((Value::Object(ObjType::Map), o)) => o,
+                    _ => dst.put_object(to, key.as_str(), ObjType::Map)?,
+                };
+                copy_fields(src, &child, dst, &target, &[], &|_, _| None)?;
+            }
+            Some((Value::Object(ObjType::Text), child)) => {
+                let text = src.text(&child)?;
+                let t = dst.put_object(to, key.as_str(), ObjType::Text)?;
+                dst.splice_text(&t, 0, 0, &text)?;
+            }
+            Some((Value::Object(ObjType::List), child)) => {
+                let list = dst.put_object(to, key.as_str(), ObjType::List)?;
+                copy_list(src, &child, dst, &list)?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
+/// True when maps `a` (in `da`) and `b` (in `db`) hold the same top-level
+/// scalar fields, keys in `skip` aside (nested objects are not compared).
+pub(crate) fn same_fields(da: &impl ReadDoc, a: &ObjId, db: &impl ReadDoc, b: &ObjId, skip: &[&str]) -> bool {
+    let fields = |d: &dyn Fn(&str) -> Option<ScalarValue>, keys: Vec<String>| -> Vec<(String, Option<ScalarValue>)> {
+        keys.into_iter().filter(|k| !skip.contains(&k.as_str())).map(|k| (k.clone(), d(&k))).collect()
+    };
+    let mut ka: Vec<String> = da.keys(a).collect();
+    let mut kb: Vec<String> = db.keys(b).collect();
+    ka.sort();
+    kb.sort();
+    fields(&|k| scalar(da, a, k), ka) == fields(&|k| scalar(db, b, k), kb)
+}
+
+fn copy_list(src: &impl ReadDoc, from: &ObjId, dst: &mut AutoCommit, to: &ObjId) -> Result<()> {
+    for i in 0..src.length(from) {
+        match src.get(from, i)? {
+            Some((Value::Scalar(s), _)) => dst.insert(to, i, s.into_owned())?,
+            Some((Value::Object(ObjType::Map | ObjType::Table), child)) => {
+                let m = dst.insert_object(to, i, ObjType::Map)?;
+                copy_fields(src, &child, dst, &m, &[], &|_, _| None)?;
+            }
+            Some((Value::Object(ObjType::Text), child)) => {
+                let text = src.text(&child)?;
+                let t = dst.insert_object(to, i, ObjType::Text)?;
+                dst.splice_text(&t, 0, 0, &text)?;
+            }
+            Some((Value::Object(ObjType::List), child)) => {
+                let l = dst.insert_object(to, i, ObjType::List)?;
+                copy_list(src, &child, dst, &l)?;
+            }
+            None => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +211,34 @@ mod tests {
         assert_eq!(get_str(&d, &ROOT, "text").as_deref(), Some("meeting-set"));
         assert_eq!(get_str(&d, &ROOT, "number"), None);
         assert_eq!(get_str(&d, &ROOT, "missing"), None);
+    }
+
+    #[test]
+    fn copying_a_record_keeps_every_value_and_rewrites_only_what_it_is_asked_to() {
+        let mut a = AutoCommit::new();
+        let rec = a.put_object(ROOT, "rec", ObjType::Map).expect("map");
+        a.put(&rec, "by", "old-me").expect("put");
+        a.put(&rec, "count", 3).expect("put");
+        a.put(&rec, "done", true).expect("put");
+        let scores = a.put_object(&rec, "scores", ObjType::Map).expect("map");
+        a.put(&scores, "by", "old-me").expect("nested");
+        let t = a.put_object(&rec, "notes", ObjType::Text).expect("text");
+        a.splice_text(&t, 0, 0, "hello").expect("splice");
+        let l = a.put_object(&rec, "items", ObjType::List).expect("list");
+        a.insert(&l, 0, "one").expect("insert");
+        let mut b = AutoCommit::new();
+        let to = b.put_object(ROOT, "rec", ObjType::Map).expect("map");
+        copy_fields(&a, &rec, &mut b, &to, &["done"], &|k, v| {
+            (k == "by" && v == "old-me").then(|| "new-me".to_string())
+        })
+        .expect("copy");
+        assert_eq!(get_str(&b, &to, "by").as_deref(), Some("new-me"));
+        assert_eq!(get_i64(&b, &to, "count"), Some(3));
+        assert!(!get_bool(&b, &to, "done"), "skipped");
+        let s = map(&b, &to, "scores").expect("scores");
+        assert_eq!(get_str(&b, &s, "by").as_deref(), Some("old-me"), "nested values are copied as they are");
+        assert_eq!(get_str(&b, &to, "notes").as_deref(), Some("hello"));
+        let Ok(Some((Value::Object(ObjType::List), list))) = b.get(&to, "items") else { panic!("no list") };
+        assert_eq!(b.length(&list), 1);
     }
 }

@@ -101,6 +101,41 @@ pub fn add_commitment(doc: &mut AutoCommit, c: &Commitment) -> Result<()> {
     Ok(())
 }
 
+/// The agreed goal, if one was agreed: the goal, who agreed it and when.
+pub fn goal(doc: &impl ReadDoc) -> Result<Option<AgreedGoal>> {
+    let Ok(g) = map(doc, &ROOT, "goal") else { return Ok(None) };
+    let num = |k: &str| match doc.get(&g, k) {
+        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::F64(f) => Some(*f),
+            automerge::ScalarValue::Int(i) => Some(*i as f64),
+            automerge::ScalarValue::Uint(u) => Some(*u as f64),
+            _ => None,
+        },
+        _ => None,
+    };
+    let (Some(income), Some(commission), Some(deal_size), Some(working_weeks)) =
+        (num("income"), num("commission"), num("deal_size"), num("working_weeks"))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(AgreedGoal {
+        goal: crate::funnel::Goal { income, commission, deal_size, working_weeks },
+        agreed_by: get_str(doc, &g, "agreed_by").unwrap_or_default(),
+        agreed_at: get_str(doc, &g, "agreed_at").unwrap_or_default(),
+    }))
+}
+
+/// A goal as agreed (plan document `goal`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AgreedGoal {
+    /// The goal.
+    pub goal: crate::funnel::Goal,
+    /// Who agreed it (member id).
+    pub agreed_by: String,
+    /// When (RFC 3339).
+    pub agreed_at: String,
+}
+
 /// Records the agreed goal (each field a register).
 pub fn set_goal(doc: &mut AutoCommit, g: &crate::funnel::Goal, agreed_by: &str, agreed_at: &str) -> Result<()> {
     let goal = map(doc, &ROOT, "goal")?;

@@ -81,13 +81,22 @@ impl Kept {
         crate::funnel::plan(goal, self.ratios(rep)?)
     }
 
+    /// The goal agreed for a rep (me by default), if any.
+    pub fn agreed_goal(&self, rep: Option<&str>) -> Result<Option<docs::plan::AgreedGoal>> {
+        let who = self.resolve_rep(rep)?;
+        match self.store.load(&DocId::plan(&who.id))? {
+            Some(doc) => docs::plan::goal(&doc),
+            None => Ok(None),
+        }
+    }
+
     /// Agrees a plan: its weekly targets become standing targets from this
     /// week on, and the goal is recorded in the plan document as agreed by me, now.
     pub fn agree_plan(&mut self, plan: &crate::funnel::Plan, rep: Option<&str>) -> Result<()> {
         let who = self.resolve_rep(rep)?;
         let week = self.current_week()?;
-        for (kind, count) in &plan.targets {
-            self.set_standing_target(kind, *count, Some(&who.id), week)?;
+        for t in &plan.targets {
+            self.set_standing_target(&t.kind, t.count, Some(&who.id), week)?;
         }
         let now = self.clock.now();
         let (me, at, g) = (self.me().id.clone(), now.to_rfc3339(), plan.goal);
