@@ -30,9 +30,9 @@ pub enum AppError {
     /// 429: too many failed attempts.
     #[error("{0}")]
     RateLimited(String),
-    /// 500: something broke on the relay; details go to the log, not the client.
-    #[error("{0}")]
-    Internal(String),
+    /// 500: something broke on the relay; the cause goes to the log, not the client.
+    #[error("internal error on the relay")]
+    Internal(#[source] StorageError),
 }
 
 impl AppError {
@@ -54,8 +54,8 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, kind) = self.status_kind();
         let message = match self {
-            AppError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
+            AppError::Internal(cause) => {
+                tracing::error!(error = %crate::storage::chain(&cause), "internal error");
                 "internal error on the relay; see its log".to_string()
             }
             other => other.to_string(),
@@ -73,7 +73,8 @@ impl From<StorageError> for AppError {
             StorageError::Invalid(m) => AppError::BadRequest(m),
             StorageError::Forbidden(m) => AppError::Forbidden(m),
             StorageError::InvalidInvite(m) => AppError::Unauthorized(m),
-            StorageError::Backend(m) => AppError::Internal(m),
+            e @ StorageError::NameTaken { .. } => AppError::Conflict(e.to_string()),
+            other => AppError::Internal(other),
         }
     }
 }

@@ -78,7 +78,7 @@ pub fn admit(changes: &[NewChange], states: &mut HashMap<String, DocState>) -> S
         let idx = &by_doc[doc];
         let state = states
             .get_mut(doc)
-            .ok_or_else(|| StorageError::Backend(format!("document '{doc}' was not loaded for validation")))?;
+            .ok_or_else(|| StorageError::Inconsistent(format!("document '{doc}' was not loaded for validation")))?;
         let list: Vec<&automerge::Change> = idx.iter().map(|&i| &changes[i].change).collect();
         match state.admit(&list) {
             Ok(flags) => {

@@ -3,7 +3,7 @@
 use super::json::ApiJson;
 use crate::auth::{hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
 use crate::error::AppError;
-use crate::storage::{JoinPlan, NewInvite, StorageError};
+use crate::storage::{name_key, JoinPlan, NewInvite, StorageError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -132,7 +132,8 @@ pub async fn invite(
             )));
         }
     } else if let Some(n) = &name {
-        if members.iter().any(|m| m.active && m.name.eq_ignore_ascii_case(n)) {
+        let key = name_key(n);
+        if members.iter().any(|m| m.active && name_key(&m.name) == key) {
             return Err(AppError::Conflict(format!("the team already has a member named '{n}'")));
         }
     }

@@ -32,7 +32,7 @@ mod postgres;
 mod sqlite;
 
 use crate::api::sync::checksum_ok;
-use crate::storage::{is_postgres_url, StorageError, StorageResult};
+use crate::storage::{chain, is_postgres_url, StorageResult};
 use automerge::{AutoCommit, Change, ChangeHash};
 use kept_protocol::ids::DocId;
 use serde::Serialize;
@@ -376,10 +376,10 @@ async fn inspect(db: &dyn Inspect) -> StorageResult<Found> {
         let mut f = Vec::new();
         match check_team(db, t, &mut report, &mut f).await {
             Ok(()) => {}
-            Err(StorageError::Backend(e)) => report.problems.push(problem(
+            Err(e) if e.is_backend() => report.problems.push(problem(
                 Some(&t.id),
                 "database",
-                format!("cannot read the team's rows: {e}"),
+                format!("cannot read the team's rows: {}", chain(&e)),
                 true,
             )),
             Err(e) => return Err(e),

@@ -4,7 +4,7 @@
 
 use super::{ChangeRow, DeviceRow, DocRow, FileRepair, Fix, Inspect, Problem, SnapRow, TeamRow};
 use crate::storage::sqlite::{describe_open_error, SCHEMA};
-use crate::storage::{StorageError, StorageResult};
+use crate::storage::{chain, StorageError, StorageResult};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -34,8 +34,7 @@ fn open_plain(path: &Path) -> StorageResult<Connection> {
     if !path.is_file() {
         return Err(StorageError::Invalid(format!("there is no database at {}", path.display())));
     }
-    let conn = Connection::open(path)
-        .map_err(|e| StorageError::Backend(format!("cannot open the database {}: {e}", path.display())))?;
+    let conn = Connection::open(path).map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Reading the header: fails at once for a file that is not a database.
     conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map_err(|e| describe_open_error(path, e))?;
@@ -78,7 +77,7 @@ impl Inspect for SqliteInspect {
     async fn integrity(&self) -> StorageResult<Vec<(String, bool)>> {
         match self.with(|c| integrity(c)) {
             Ok(p) => Ok(p.into_iter().map(|p| (p, true)).collect()),
-            Err(StorageError::Backend(e)) => Ok(vec![(format!("SQLite cannot check the file: {e}"), true)]),
+            Err(e) if e.is_backend() => Ok(vec![(format!("SQLite cannot check the file: {}", chain(&e)), true)]),
             Err(e) => Err(e),
         }
     }
@@ -301,12 +300,12 @@ pub(crate) fn repair_file(path: &Path, problems: &[String]) -> StorageResult<Fil
     let mut done = salvage(path, &tmp)?;
     let kept = sibling(path, &format!("damaged-{}", chrono::Utc::now().timestamp()));
     std::fs::rename(path, &kept)
-        .map_err(|e| StorageError::Backend(format!("cannot move the damaged {} aside: {e}", path.display())))?;
+        .map_err(|source| StorageError::Io { what: format!("cannot move the damaged {} aside", path.display()), source })?;
     for ext in ["wal", "shm"] {
         let _ = std::fs::rename(sibling(path, ext), sibling(&kept, ext));
     }
     std::fs::rename(&tmp, path)
-        .map_err(|e| StorageError::Backend(format!("cannot put the salvaged database in place: {e}")))?;
+        .map_err(|source| StorageError::Io { what: "cannot put the salvaged database in place".into(), source })?;
     done.push(format!(
         "replaced {} by the salvaged rows; the damaged file is kept as {}",
         path.display(),
@@ -403,7 +402,9 @@ fn copy_rows(
     };
     let n = st.column_count();
     let placeholders = (1..=n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    let mut ins = new.prepare(&format!("INSERT OR IGNORE INTO {table} VALUES ({placeholders})"))?;
+    // By name: a file of an older schema lacks columns added since (they stay NULL or default).
+    let columns = st.column_names().collect::<Vec<_>>().join(", ");
+    let mut ins = new.prepare(&format!("INSERT OR IGNORE INTO {table}({columns}) VALUES ({placeholders})"))?;
     let mut rows = match st.query(params) {
         Ok(r) => r,
         Err(e) => return Ok((0, Some(e.to_string()))),

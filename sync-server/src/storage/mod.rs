@@ -1,18 +1,22 @@
-//! The storage trait the handlers use, with two implementations: SQLite (one
-//! relay, embedded) and PostgreSQL (one or several relays on one database).
+//! The storage trait the handlers use. Its rules are written once
+//! ([`rules`]) over a small trait of plain operations ([`backend::Ops`]) that
+//! two backends implement by running statements: SQLite (one relay, embedded)
+//! and PostgreSQL (one or several relays on one database).
 
+pub mod backend;
+mod error;
 pub mod postgres;
-mod postgres_auth;
-mod postgres_log;
+mod postgres_ops;
+pub(crate) mod rules;
 pub mod sqlite;
-mod sqlite_auth;
-pub(crate) mod sqlite_log;
+pub(crate) mod sqlite_ops;
 
 use async_trait::async_trait;
 use kept_protocol::ids::DocKind;
 use kept_protocol::wire::{DeviceInfo, MemberInfo};
 use kept_protocol::Role;
 
+pub use error::{chain, StorageError, StorageResult};
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 use std::sync::Arc;
@@ -37,31 +41,16 @@ pub async fn open_storage(db: &str) -> StorageResult<Arc<dyn Storage>> {
     }
 }
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageError {
-    /// The database failed (details for the log).
-    #[error("storage: {0}")]
-    Backend(String),
-    /// No such row in the caller's team.
-    #[error("{0}")]
-    NotFound(String),
-    /// A uniqueness rule was broken.
-    #[error("{0}")]
-    Conflict(String),
-    /// The request cannot be carried out as given.
-    #[error("{0}")]
-    Invalid(String),
-    /// The caller may not do this (an actor of another member).
-    #[error("{0}")]
-    Forbidden(String),
-    /// The invite is unknown, used, expired or its member removed.
-    #[error("{0}")]
-    InvalidInvite(String),
+/// The key under which a member's name must be unique among the team's
+/// active members, the same on every backend: the name's Unicode lowercase
+/// ([`str::to_lowercase`]). So "Émile" and "émile" are one name, and so are
+/// "ÅSA" and "åsa"; "Straße" and "STRASSE" stay two names (lowercase
+/// "straße" and "strasse": no case folding of ß to ss, as a reader sees two
+/// spellings). Names are compared as sent: a decomposed "E\u{301}mile" is not
+/// the composed "Émile" (clients send what the keyboard produced, NFC in practice).
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
 }
-
-/// Shorthand.
-pub type StorageResult<T> = Result<T, StorageError>;
 
 /// Who a valid device token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,8 +188,9 @@ pub struct PullPage {
     pub more: bool,
 }
 
-/// Everything the relay stores. Implementations must allocate a push's sequence
-/// numbers inside the transaction that stores its changes.
+/// Everything the relay stores. Every [`backend::Backend`] implements it
+/// through the rules in [`rules`] (a push's sequence numbers are allocated
+/// inside the transaction that stores its changes).
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Creates a team (with its sequence counter at 0) and stores its first invite.

@@ -1,17 +1,20 @@
 //! PostgreSQL storage (tokio-postgres behind a deadpool pool): versioned
-//! migrations, the same semantics as SQLite, and a `LISTEN kept_seq`
-//! connection that tells this instance about pushes committed by others.
+//! migrations, transactions for the rules in [`super::rules`] (statements in
+//! [`super::postgres_ops`]), and a `LISTEN kept_seq` connection that tells
+//! this instance about pushes committed by others.
 
-use super::{
-    postgres_auth as auth, postgres_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope,
-    RevokeCallback, SeqCallback, Storage, StorageError, StorageResult,
-};
+use super::backend::{Backend, Mode, Ops};
+use super::error::chain;
+use super::postgres_ops::PgOps;
+use super::{RevokeCallback, SeqCallback, StorageError, StorageResult};
+use crate::gate::DocCache;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
-use kept_protocol::wire::{DeviceInfo, MemberInfo};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
 /// The channel every push notifies on commit, with payload `<team_id>:<seq>`.
 pub const NOTIFY_CHANNEL: &str = "kept_seq";
@@ -22,29 +25,18 @@ pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
 pub const POOL_SIZE: usize = 16;
 /// Every migration, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] =
-    &[(1, include_str!("postgres_v1.sql")), (2, include_str!("postgres_v2.sql")), (3, include_str!("postgres_v3.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("postgres_v1.sql")),
+    (2, include_str!("postgres_v2.sql")),
+    (3, include_str!("postgres_v3.sql")),
+    (4, include_str!("postgres_v4.sql")),
+];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
 
 /// The schema version this build creates and understands.
 pub fn schema_version() -> i32 {
     MIGRATIONS.last().map_or(0, |m| m.0)
-}
-
-impl From<tokio_postgres::Error> for StorageError {
-    fn from(e: tokio_postgres::Error) -> Self {
-        match e.as_db_error() {
-            Some(db) => StorageError::Backend(format!("postgres: {}", db.message())),
-            None => StorageError::Backend(format!("postgres: {e}")),
-        }
-    }
-}
-
-impl From<deadpool_postgres::PoolError> for StorageError {
-    fn from(e: deadpool_postgres::PoolError) -> Self {
-        StorageError::Backend(format!("postgres pool: {e}"))
-    }
 }
 
 /// The PostgreSQL store. Use it on the tokio runtime that connected it: each
@@ -54,7 +46,7 @@ pub struct PostgresStorage {
     pool: Pool,
     config: tokio_postgres::Config,
     target: String,
-    cache: std::sync::Arc<crate::gate::DocCache>,
+    cache: Arc<DocCache>,
 }
 
 /// `host:port/dbname` of a connection config (never the password).
@@ -80,8 +72,7 @@ impl PostgresStorage {
 
     /// Connects without touching the schema (checks only that the server answers).
     pub async fn connect_unmigrated(url: &str) -> StorageResult<PostgresStorage> {
-        let mut config: tokio_postgres::Config =
-            url.parse().map_err(|e| StorageError::Invalid(format!("not a PostgreSQL connection URL: {e}")))?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(StorageError::BadUrl)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(5));
         }
@@ -91,10 +82,7 @@ impl PostgresStorage {
         let target = describe(&config);
         let mgr =
             Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-        let pool = Pool::builder(mgr)
-            .max_size(POOL_SIZE)
-            .build()
-            .map_err(|e| StorageError::Backend(format!("cannot build the PostgreSQL pool: {e}")))?;
+        let pool = Pool::builder(mgr).max_size(POOL_SIZE).build()?;
         let storage = PostgresStorage { pool, config, target, cache: Default::default() };
         drop(storage.client().await?); // "cannot reach PostgreSQL at …" now rather than at the first request
         Ok(storage)
@@ -112,8 +100,8 @@ impl PostgresStorage {
 
     async fn client(&self) -> StorageResult<deadpool_postgres::Client> {
         self.pool.get().await.map_err(|e| match e {
-            deadpool_postgres::PoolError::Backend(e) => {
-                StorageError::Backend(format!("cannot reach PostgreSQL at {}: {}", self.target, source_chain(&e)))
+            deadpool_postgres::PoolError::Backend(source) => {
+                StorageError::Unreachable { target: self.target.clone(), source }
             }
             other => other.into(),
         })
@@ -150,13 +138,15 @@ impl PostgresStorage {
         }
         let now = chrono::Utc::now().timestamp();
         for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            tx.batch_execute(sql)
-                .await
-                .map_err(|e| StorageError::Backend(format!("migration {version} failed: {}", source_chain(&e))))?;
+            tx.batch_execute(sql).await.map_err(|source| StorageError::Migration { version: *version, source })?;
             tx.execute("INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)", &[version, &now]).await?;
             if *version == 2 {
                 let n = backfill_actors(&tx).await?;
                 tracing::info!(changes = n, "filled in the actor of existing changes");
+            }
+            if *version == 4 {
+                let n = backfill_name_keys(&tx).await?;
+                tracing::info!(members = n, "filled in the name key of existing members");
             }
             tracing::info!(version, target = %self.target, "applied migration");
         }
@@ -194,18 +184,27 @@ async fn backfill_actors(tx: &tokio_postgres::Transaction<'_>) -> StorageResult<
     }
 }
 
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = inner.source();
+/// Migration 4: fills in `name_key` of members stored before it, by
+/// [`super::rules::assign_name_keys`] (the same rule as SQLite's upgrade).
+async fn backfill_name_keys(tx: &tokio_postgres::Transaction<'_>) -> StorageResult<usize> {
+    let missing = tx
+        .query("SELECT id, team_id, name, active FROM members WHERE name_key IS NULL ORDER BY created_at, id", &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
+    let taken = tx
+        .query("SELECT team_id, name_key FROM members WHERE name_key IS NOT NULL AND active", &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect::<Vec<(String, String)>>();
+    let keys = super::rules::assign_name_keys(taken, missing);
+    let st = tx.prepare("UPDATE members SET name_key = $2 WHERE id = $1").await?;
+    for (id, key) in &keys {
+        tx.execute(&st, &[id, key]).await?;
     }
-    s
+    Ok(keys.len())
 }
 
 /// Listens on [`NOTIFY_CHANNEL`] over a dedicated connection, reconnecting
@@ -224,7 +223,7 @@ async fn listen_loop(
         let mut connected = false;
         match listen_once(&config, &on_seq, &on_revoke, &mut connected).await {
             Ok(()) => tracing::warn!(%target, "live listener connection closed; reconnecting"),
-            Err(e) => tracing::warn!(%target, error = %source_chain(&e), "live listener failed; reconnecting"),
+            Err(e) => tracing::warn!(%target, error = %chain(&e), "live listener failed; reconnecting"),
         }
         if connected {
             backoff = FIRST;
@@ -299,66 +298,30 @@ async fn listen_once(
 }
 
 #[async_trait]
-impl Storage for PostgresStorage {
-    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
-        auth::create_team(&mut self.client().await?, team_id, name, now, &invite).await
+impl Backend for PostgresStorage {
+    async fn run<T, W>(&self, mode: Mode, work: W) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static,
+    {
+        let mut client = self.client().await?;
+        if mode == Mode::Single {
+            return work(&mut PgOps { c: &client }).await;
+        }
+        let tx = match mode {
+            Mode::Snapshot => {
+                client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?
+            }
+            _ => client.transaction().await?,
+        };
+        // Dropped without commit (an Err) rolls back.
+        let out = work(&mut PgOps { c: &tx }).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
-    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
-        auth::insert_invite(&self.client().await?, &invite).await
-    }
-
-    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
-        auth::redeem_invite(&mut self.client().await?, &plan).await
-    }
-
-    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
-        auth::caller_by_token(&self.client().await?, token_hash).await
-    }
-
-    async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
-        auth::device_active(&self.client().await?, device_id).await
-    }
-
-    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
-        auth::members(&self.client().await?, team_id).await
-    }
-
-    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
-        auth::remove_member(&mut self.client().await?, team_id, member_id).await
-    }
-
-    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
-        auth::devices(&self.client().await?, team_id, member_id).await
-    }
-
-    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
-        auth::revoke_device(&mut self.client().await?, team_id, device_id).await
-    }
-
-    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
-        log::push(&mut self.client().await?, team_id, author, &changes, &self.cache).await
-    }
-
-    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
-        log::pull(&mut self.client().await?, team_id, &scope, cursor, limit).await
-    }
-
-    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
-        log::hash_at(&self.client().await?, team_id, seq).await
-    }
-
-    async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
-        log::team_seq(&self.client().await?, team_id).await
-    }
-
-    async fn compact(&self, team_id: &str) -> StorageResult<i64> {
-        let built = log::build_snapshots(&mut self.client().await?, team_id).await?;
-        log::store_snapshots(&mut self.client().await?, team_id, built).await
-    }
-
-    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
-        log::compaction_backlog(&self.client().await?).await
+    fn doc_cache(&self) -> &Arc<DocCache> {
+        &self.cache
     }
 
     fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {

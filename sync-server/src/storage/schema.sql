@@ -1,4 +1,4 @@
--- kept-relay SQLite schema (version 3: version 2 plus actors, docs.version and compaction_failures; an older file gets docs.version at open). Applied by `kept-relay migrate` and at start.
+-- kept-relay SQLite schema (version 4: version 2 plus actors, docs.version and compaction_failures (3) and members.name_key (4); an older file gets docs.version and members.name_key at open). Applied by `kept-relay migrate` and at start.
 CREATE TABLE IF NOT EXISTS teams (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
@@ -16,9 +16,13 @@ CREATE TABLE IF NOT EXISTS members (
     name        TEXT NOT NULL,
     role        TEXT NOT NULL,
     active      INTEGER NOT NULL DEFAULT 1,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    -- The name's Unicode lowercase (`storage::name_key`, computed by the relay
+    -- so both backends agree): unique among the team's active members. Last,
+    -- as version 4 added it; NULL only until the relay fills it at open.
+    name_key    TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS members_name ON members(team_id, name COLLATE NOCASE) WHERE active = 1;
+CREATE UNIQUE INDEX IF NOT EXISTS members_name_key ON members(team_id, name_key) WHERE active = 1;
 CREATE TABLE IF NOT EXISTS devices (
     id          TEXT PRIMARY KEY,
     team_id     TEXT NOT NULL REFERENCES teams(id),
@@ -105,4 +109,4 @@ CREATE TABLE IF NOT EXISTS compaction_failures (
     at       INTEGER NOT NULL,
     PRIMARY KEY (team_id, doc)
 );
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

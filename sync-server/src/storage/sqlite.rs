@@ -1,28 +1,25 @@
-//! SQLite storage (rusqlite, WAL, synchronous=NORMAL): one writer connection behind a mutex, a small pool of readers, blocking calls on `spawn_blocking`.
+//! SQLite storage (rusqlite, WAL, synchronous=NORMAL): one writer connection
+//! behind a mutex, a small pool of readers, work on `spawn_blocking`; opening
+//! a file checks and upgrades its schema. The statements are in
+//! [`super::sqlite_ops`], the rules in [`super::rules`].
 
-use super::{
-    sqlite_auth as auth, sqlite_log as log, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope,
-    Storage, StorageError, StorageResult,
-};
+use super::backend::{Backend, Mode, Ops};
+use super::sqlite_ops::SqliteOps;
+use super::{StorageError, StorageResult};
+use crate::gate::DocCache;
 use async_trait::async_trait;
-use kept_protocol::wire::{DeviceInfo, MemberInfo};
-use rusqlite::Connection;
+use futures_util::future::BoxFuture;
+use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub(crate) const SCHEMA: &str = include_str!("schema.sql");
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// Tables every kept-relay database has.
 const RELAY_TABLES: &[&str] = &["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"];
 /// Reader connections kept open between calls.
 const MAX_IDLE_READERS: usize = 8;
-
-impl From<rusqlite::Error> for StorageError {
-    fn from(e: rusqlite::Error) -> Self {
-        StorageError::Backend(e.to_string())
-    }
-}
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -30,7 +27,7 @@ pub struct SqliteStorage {
     path: PathBuf,
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
-    cache: Arc<crate::gate::DocCache>,
+    cache: Arc<DocCache>,
 }
 
 /// Version 3 added `docs.version`: an older file gets the column (counted
@@ -52,6 +49,57 @@ fn upgrade_v2(c: &Connection) -> StorageResult<()> {
     Ok(())
 }
 
+/// Version 4 added `members.name_key` (names unique by [`super::name_key`]
+/// on every backend; version 3 compared them ASCII-only): an older file gets
+/// the column and loses the old index before the schema runs;
+/// [`fill_name_keys`] fills the keys after it.
+fn upgrade_v3(c: &Connection) -> StorageResult<()> {
+    let has_members: bool = c.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'members'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_members {
+        return Ok(());
+    }
+    let has_key: bool =
+        c.query_row("SELECT count(*) > 0 FROM pragma_table_info('members') WHERE name = 'name_key'", [], |r| r.get(0))?;
+    if !has_key {
+        c.execute_batch("BEGIN; ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name; COMMIT;")?;
+    }
+    Ok(())
+}
+
+/// Fills the name key of members that have none (from a file of version 3,
+/// or rows `kept-relay check --repair` salvaged), by [`super::rules::assign_name_keys`].
+pub(crate) fn fill_name_keys(c: &mut Connection) -> StorageResult<usize> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let missing: Vec<super::rules::UnkeyedMember> = {
+        let mut st = tx.prepare(
+            "SELECT id, team_id, name, active FROM members WHERE name_key IS NULL ORDER BY created_at, id",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    let taken: Vec<(String, String)> = {
+        let mut st = tx.prepare("SELECT team_id, name_key FROM members WHERE name_key IS NOT NULL AND active = 1")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let keys = super::rules::assign_name_keys(taken, missing);
+    {
+        let mut up = tx.prepare("UPDATE members SET name_key = ?2 WHERE id = ?1")?;
+        for (id, key) in &keys {
+            up.execute(params![id, key])?;
+        }
+    }
+    tx.commit()?;
+    Ok(keys.len())
+}
+
 /// A clear message for a file SQLite cannot use as a database.
 pub(crate) fn describe_open_error(path: &Path, e: rusqlite::Error) -> StorageError {
     let shown = path.display();
@@ -63,7 +111,7 @@ pub(crate) fn describe_open_error(path: &Path, e: rusqlite::Error) -> StorageErr
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => StorageError::Invalid(format!(
             "{shown} is damaged ({e}): stop the relay, back the file up and run `kept-relay check --repair --db {shown}`"
         )),
-        _ => StorageError::Backend(format!("cannot open the database {shown}: {e}")),
+        _ => StorageError::Open { path: path.to_path_buf(), source: e },
     }
 }
 
@@ -95,8 +143,7 @@ fn verify_file(conn: &Connection, path: &Path) -> StorageResult<()> {
 }
 
 fn open_conn(path: &Path) -> StorageResult<Connection> {
-    let conn = Connection::open(path)
-        .map_err(|e| StorageError::Backend(format!("cannot open the database {}: {e}", path.display())))?;
+    let conn = Connection::open(path).map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| describe_open_error(path, e))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -111,10 +158,15 @@ fn open_conn(path: &Path) -> StorageResult<Connection> {
 impl SqliteStorage {
     /// Opens (creating if needed) the database at `path` and applies the schema.
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
-        let writer = open_conn(path)?;
+        let mut writer = open_conn(path)?;
         verify_file(&writer, path)?;
         upgrade_v2(&writer)?;
+        upgrade_v3(&writer)?;
         writer.execute_batch(SCHEMA).map_err(|e| describe_open_error(path, e))?;
+        let filled = fill_name_keys(&mut writer)?;
+        if filled > 0 {
+            tracing::info!(members = filled, "filled in the name key of existing members");
+        }
         Ok(SqliteStorage {
             path: path.to_path_buf(),
             writer: Arc::new(Mutex::new(writer)),
@@ -127,122 +179,69 @@ impl SqliteStorage {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    async fn write<T, F>(&self, f: F) -> StorageResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
-    {
-        let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
-            // A panic mid-transaction rolls the transaction back on drop, so the connection stays usable.
-            let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut conn)
-        })
-        .await
-        .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+/// Runs `work` on `conn` inside `begin` (none: no transaction), on this
+/// blocking thread: the SQLite [`Ops`] never wait, so `block_on` only drives them.
+fn run_on<T, W>(conn: &mut Connection, begin: Option<&str>, rt: &tokio::runtime::Handle, work: W) -> StorageResult<T>
+where
+    W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>>,
+{
+    if !conn.is_autocommit() {
+        // A transaction left open by a panic in earlier work: drop what it did.
+        conn.execute_batch("ROLLBACK")?;
     }
-
-    async fn read<T, F>(&self, f: F) -> StorageResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> StorageResult<T> + Send + 'static,
-    {
-        let readers = self.readers.clone();
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let mut conn = match pooled {
-                Some(c) => c,
-                None => open_conn(&path)?,
-            };
-            let out = f(&mut conn);
-            let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < MAX_IDLE_READERS {
-                pool.push(conn);
-            }
-            out
-        })
-        .await
-        .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+    if let Some(begin) = begin {
+        conn.execute_batch(begin)?;
     }
+    let out = rt.block_on(work(&mut SqliteOps { conn: &mut *conn }));
+    if begin.is_some() {
+        match &out {
+            Ok(_) => conn.execute_batch("COMMIT")?,
+            Err(_) => conn.execute_batch("ROLLBACK")?,
+        }
+    }
+    out
 }
 
 #[async_trait]
-impl Storage for SqliteStorage {
-    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
-        let (team_id, name) = (team_id.to_string(), name.to_string());
-        self.write(move |c| auth::create_team(c, &team_id, &name, now, &invite)).await
-    }
-
-    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
-        self.write(move |c| auth::insert_invite(c, &invite)).await
-    }
-
-    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
-        self.write(move |c| auth::redeem_invite(c, &plan)).await
-    }
-
-    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
-        let h = token_hash.to_string();
-        self.read(move |c| auth::caller_by_token(c, &h)).await
-    }
-
-    async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
-        let d = device_id.to_string();
-        self.read(move |c| auth::device_active(c, &d)).await
-    }
-
-    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
-        let t = team_id.to_string();
-        self.read(move |c| auth::members(c, &t)).await
-    }
-
-    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
-        let (t, m) = (team_id.to_string(), member_id.to_string());
-        self.write(move |c| auth::remove_member(c, &t, &m)).await
-    }
-
-    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
-        let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
-        self.read(move |c| auth::devices(c, &t, m.as_deref())).await
-    }
-
-    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
-        let (t, d) = (team_id.to_string(), device_id.to_string());
-        self.write(move |c| auth::revoke_device(c, &t, &d)).await
-    }
-
-    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
-        let (t, a, cache) = (team_id.to_string(), author.to_string(), self.cache.clone());
-        self.write(move |c| log::push(c, &t, &a, &changes, &cache)).await
-    }
-
-    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
-        let t = team_id.to_string();
-        self.read(move |c| log::pull(c, &t, &scope, cursor, limit)).await
-    }
-
-    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
-        let t = team_id.to_string();
-        self.read(move |c| log::hash_at(c, &t, seq)).await
-    }
-
-    async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
-        let t = team_id.to_string();
-        self.read(move |c| log::team_seq(c, &t)).await
-    }
-
-    async fn compact(&self, team_id: &str) -> StorageResult<i64> {
-        let t = team_id.to_string();
-        let built = {
-            let t = t.clone();
-            self.read(move |c| log::build_snapshots(c, &t)).await?
+impl Backend for SqliteStorage {
+    async fn run<T, W>(&self, mode: Mode, work: W) -> StorageResult<T>
+    where
+        T: Send + 'static,
+        W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static,
+    {
+        let rt = tokio::runtime::Handle::current();
+        let task = match mode {
+            Mode::Write => {
+                let writer = self.writer.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+                    run_on(&mut conn, Some("BEGIN IMMEDIATE"), &rt, work)
+                })
+            }
+            Mode::Snapshot | Mode::Single => {
+                let (readers, path) = (self.readers.clone(), self.path.clone());
+                tokio::task::spawn_blocking(move || {
+                    let pooled = readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                    let mut conn = match pooled {
+                        Some(c) => c,
+                        None => open_conn(&path)?,
+                    };
+                    let begin = (mode == Mode::Snapshot).then_some("BEGIN");
+                    let out = run_on(&mut conn, begin, &rt, work);
+                    let mut pool = readers.lock().unwrap_or_else(|p| p.into_inner());
+                    if pool.len() < MAX_IDLE_READERS {
+                        pool.push(conn);
+                    }
+                    out
+                })
+            }
         };
-        self.write(move |c| log::store_snapshots(c, &t, built)).await
+        task.await?
     }
 
-    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
-        self.read(log::compaction_backlog).await
+    fn doc_cache(&self) -> &Arc<DocCache> {
+        &self.cache
     }
 }

@@ -1,0 +1,373 @@
+//! The PostgreSQL statements behind [`Ops`]: each method runs its
+//! statement(s) on the client or transaction [`super::postgres::PostgresStorage`]
+//! lent it, and decides nothing.
+
+use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, MemberRow, NewDevice, NewMember, Ops, TokenRow};
+use super::postgres::{NOTIFY_CHANNEL, REVOKE_PREFIX};
+use super::{NewInvite, StorageResult, StoredChange};
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use std::collections::HashMap;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+/// The unique index that keeps active members' names apart (`postgres_v4.sql`).
+const NAME_INDEX: &str = "members_name_key";
+
+/// [`Ops`] on a pooled client or a transaction of one.
+pub(crate) struct PgOps<'a, C> {
+    pub(crate) c: &'a C,
+}
+
+type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+impl<C: GenericClient> PgOps<'_, C> {
+    async fn rows(&self, sql: &str, params: Params<'_>) -> StorageResult<Vec<Row>> {
+        let st = self.c.prepare_cached(sql).await?;
+        Ok(self.c.query(&st, params).await?)
+    }
+
+    async fn opt(&self, sql: &str, params: Params<'_>) -> StorageResult<Option<Row>> {
+        let st = self.c.prepare_cached(sql).await?;
+        Ok(self.c.query_opt(&st, params).await?)
+    }
+
+    async fn exec(&self, sql: &str, params: Params<'_>) -> StorageResult<u64> {
+        let st = self.c.prepare_cached(sql).await?;
+        Ok(self.c.execute(&st, params).await?)
+    }
+}
+
+fn member_row(r: &Row) -> MemberRow {
+    MemberRow { id: r.get(0), name: r.get(1), role: r.get(2), active: r.get(3) }
+}
+
+#[async_trait]
+impl<C: GenericClient> Ops for PgOps<'_, C> {
+    async fn insert_team(&mut self, team_id: &str, name: &str, now: i64) -> StorageResult<()> {
+        self.exec("INSERT INTO teams(id, name, created_at) VALUES ($1, $2, $3)", &[&team_id, &name, &now]).await?;
+        self.exec("INSERT INTO team_seq(team_id, seq, compacted) VALUES ($1, 0, 0)", &[&team_id]).await?;
+        Ok(())
+    }
+
+    async fn team_name(&mut self, team_id: &str) -> StorageResult<Option<String>> {
+        Ok(self.opt("SELECT name FROM teams WHERE id = $1", &[&team_id]).await?.map(|r| r.get(0)))
+    }
+
+    async fn insert_invite(&mut self, i: &NewInvite) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO invites(code_hash, team_id, role, name, member_id, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&i.code_hash, &i.team_id, &i.role.as_str(), &i.name, &i.member_id, &i.expires_at, &i.created_at],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn invite(&mut self, code_hash: &str) -> StorageResult<Option<InviteRow>> {
+        // The row lock makes a code redeemable once even with joins racing on several relays.
+        let row = self
+            .opt(
+                "SELECT team_id, role, name, member_id, expires_at, used_at FROM invites WHERE code_hash = $1 FOR UPDATE",
+                &[&code_hash],
+            )
+            .await?;
+        Ok(row.map(|r| InviteRow {
+            team_id: r.get(0),
+            role: r.get(1),
+            name: r.get(2),
+            member_id: r.get(3),
+            expires_at: r.get(4),
+            used_at: r.get(5),
+        }))
+    }
+
+    async fn mark_invite_used(&mut self, code_hash: &str, now: i64, device_id: &str) -> StorageResult<()> {
+        self.exec("UPDATE invites SET used_at = $2, device_id = $3 WHERE code_hash = $1", &[&code_hash, &now, &device_id])
+            .await?;
+        Ok(())
+    }
+
+    async fn active_member(&mut self, team_id: &str, member_id: &str) -> StorageResult<Option<MemberRow>> {
+        let sql = "SELECT id, name, role, active FROM members WHERE id = $1 AND team_id = $2 AND active";
+        Ok(self.opt(sql, &[&member_id, &team_id]).await?.as_ref().map(member_row))
+    }
+
+    async fn name_key_taken(&mut self, team_id: &str, name_key: &str) -> StorageResult<bool> {
+        let sql = "SELECT 1 FROM members WHERE team_id = $1 AND name_key = $2 AND active";
+        Ok(self.opt(sql, &[&team_id, &name_key]).await?.is_some())
+    }
+
+    async fn insert_member(&mut self, m: &NewMember<'_>) -> StorageResult<Inserted> {
+        let st = self
+            .c
+            .prepare_cached(
+                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, TRUE, $6)",
+            )
+            .await?;
+        match self.c.execute(&st, &[&m.id, &m.team_id, &m.name, &m.name_key, &m.role, &m.now]).await {
+            Ok(_) => Ok(Inserted::Done),
+            Err(e)
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+                    && e.as_db_error().and_then(|d| d.constraint()) == Some(NAME_INDEX) =>
+            {
+                Ok(Inserted::NameTaken)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn members(&mut self, team_id: &str) -> StorageResult<Vec<MemberRow>> {
+        let sql = "SELECT id, name, role, active FROM members WHERE team_id = $1 ORDER BY created_at, id";
+        Ok(self.rows(sql, &[&team_id]).await?.iter().map(member_row).collect())
+    }
+
+    async fn deactivate_member(&mut self, team_id: &str, member_id: &str) -> StorageResult<u64> {
+        self.exec("UPDATE members SET active = FALSE WHERE id = $1 AND team_id = $2", &[&member_id, &team_id]).await
+    }
+
+    async fn active_managers(&mut self, team_id: &str) -> StorageResult<i64> {
+        let sql = "SELECT count(*) FROM members WHERE team_id = $1 AND active AND role = 'manager'";
+        Ok(self.rows(sql, &[&team_id]).await?.first().map_or(0, |r| r.get(0)))
+    }
+
+    async fn insert_device(&mut self, d: &NewDevice<'_>) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE)",
+            &[&d.id, &d.team_id, &d.member_id, &d.name, &d.token_hash, &d.now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn token(&mut self, token_hash: &str) -> StorageResult<Option<TokenRow>> {
+        let row = self
+            .opt(
+                "SELECT d.id, d.member_id, d.team_id, m.role FROM devices d JOIN members m ON m.id = d.member_id \
+                 WHERE d.token_hash = $1 AND NOT d.revoked AND m.active",
+                &[&token_hash],
+            )
+            .await?;
+        Ok(row.map(|r| TokenRow { device_id: r.get(0), member_id: r.get(1), team_id: r.get(2), role: r.get(3) }))
+    }
+
+    async fn device_active(&mut self, device_id: &str) -> StorageResult<bool> {
+        let sql = "SELECT 1 FROM devices d JOIN members m ON m.id = d.member_id \
+                   WHERE d.id = $1 AND NOT d.revoked AND m.active";
+        Ok(self.opt(sql, &[&device_id]).await?.is_some())
+    }
+
+    async fn devices(&mut self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceRow>> {
+        let sql = "SELECT id, member_id, name, created_at, revoked FROM devices \
+                   WHERE team_id = $1 AND ($2::text IS NULL OR member_id = $2) ORDER BY created_at, id";
+        Ok(self
+            .rows(sql, &[&team_id, &member_id])
+            .await?
+            .iter()
+            .map(|r| DeviceRow {
+                id: r.get(0),
+                member_id: r.get(1),
+                name: r.get(2),
+                created_at: r.get(3),
+                revoked: r.get(4),
+            })
+            .collect())
+    }
+
+    async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>> {
+        let sql = "UPDATE devices SET revoked = TRUE WHERE member_id = $1 AND NOT revoked RETURNING id";
+        Ok(self.rows(sql, &[&member_id]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<u64> {
+        self.exec("UPDATE devices SET revoked = TRUE WHERE id = $1 AND team_id = $2", &[&device_id, &team_id]).await
+    }
+
+    async fn notify_revoked(&mut self, device_id: &str) -> StorageResult<()> {
+        // Every relay instance (on commit) closes that device's live sockets.
+        let payload = format!("{REVOKE_PREFIX}{device_id}");
+        self.exec("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &payload]).await?;
+        Ok(())
+    }
+
+    async fn seq_row(&mut self, team_id: &str, lock: bool) -> StorageResult<Option<(i64, i64)>> {
+        let sql = if lock {
+            "SELECT seq, compacted FROM team_seq WHERE team_id = $1 FOR UPDATE"
+        } else {
+            "SELECT seq, compacted FROM team_seq WHERE team_id = $1"
+        };
+        Ok(self.opt(sql, &[&team_id]).await?.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn actor_owners(&mut self, team_id: &str, actors: &[Vec<u8>]) -> StorageResult<HashMap<Vec<u8>, String>> {
+        let sql = "SELECT actor, member_id FROM actors WHERE team_id = $1 AND actor = ANY($2)";
+        Ok(self.rows(sql, &[&team_id, &actors]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn bind_actors(&mut self, team_id: &str, actors: &[Vec<u8>], member_id: &str) -> StorageResult<()> {
+        let sql = "INSERT INTO actors(team_id, actor, member_id) SELECT $1, a, $3 FROM unnest($2::bytea[]) AS a";
+        self.exec(sql, &[&team_id, &actors, &member_id]).await?;
+        Ok(())
+    }
+
+    async fn doc_row(&mut self, team_id: &str, doc: &str) -> StorageResult<Option<(i64, i64)>> {
+        let sql = "SELECT id, version FROM docs WHERE team_id = $1 AND doc = $2";
+        Ok(self.opt(sql, &[&team_id, &doc]).await?.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn insert_doc(&mut self, team_id: &str, doc: &str, kind: &str, subject: Option<&str>) -> StorageResult<i64> {
+        let sql = "INSERT INTO docs(team_id, doc, kind, subject) VALUES ($1, $2, $3, $4) RETURNING id";
+        Ok(self.rows(sql, &[&team_id, &doc, &kind, &subject]).await?.first().map_or(0, |r| r.get(0)))
+    }
+
+    async fn bump_doc_version(&mut self, doc_id: i64, by: i64) -> StorageResult<()> {
+        self.exec("UPDATE docs SET version = version + $2 WHERE id = $1", &[&doc_id, &by]).await?;
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, team_id: &str, doc: &str) -> StorageResult<Option<Vec<u8>>> {
+        let sql = "SELECT data FROM snapshots WHERE team_id = $1 AND doc = $2";
+        Ok(self.opt(sql, &[&team_id, &doc]).await?.map(|r| r.get(0)))
+    }
+
+    async fn doc_changes(&mut self, doc_id: i64, after: i64) -> StorageResult<Vec<Vec<u8>>> {
+        let sql = "SELECT data FROM changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq";
+        Ok(self.rows(sql, &[&doc_id, &after]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn bump_seq(&mut self, team_id: &str, n: i64) -> StorageResult<Option<i64>> {
+        let sql = "UPDATE team_seq SET seq = seq + $2 WHERE team_id = $1 RETURNING seq";
+        Ok(self.opt(sql, &[&team_id, &n]).await?.map(|r| r.get(0)))
+    }
+
+    async fn insert_changes(&mut self, team_id: &str, rows: &[LogRow<'_>]) -> StorageResult<()> {
+        let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+        let docs: Vec<i64> = rows.iter().map(|r| r.doc_id).collect();
+        let readers: Vec<&str> = rows.iter().map(|r| r.reader).collect();
+        let hashes: Vec<&[u8]> = rows.iter().map(|r| r.hash.as_slice()).collect();
+        let data: Vec<&[u8]> = rows.iter().map(|r| r.data).collect();
+        let actors: Vec<&[u8]> = rows.iter().map(|r| r.actor).collect();
+        let aseqs: Vec<i64> = rows.iter().map(|r| r.actor_seq).collect();
+        self.exec(
+            "INSERT INTO changes(team_id, seq, doc_id, reader, hash, data, actor, aseq) \
+             SELECT $1, u.seq, u.doc_id, u.reader, u.hash, u.data, u.actor, u.aseq \
+             FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[], $8::bigint[]) \
+             AS u(seq, doc_id, reader, hash, data, actor, aseq)",
+            &[&team_id, &seqs, &docs, &readers, &hashes, &data, &actors, &aseqs],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn notify_seq(&mut self, team_id: &str, seq: i64) -> StorageResult<()> {
+        // Delivered to every listening relay when (and only if) this commits.
+        self.exec("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &format!("{team_id}:{seq}")]).await?;
+        Ok(())
+    }
+
+    async fn hash_at(&mut self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+        let sql = "SELECT hash FROM changes WHERE team_id = $1 AND seq = $2";
+        Ok(self.opt(sql, &[&team_id, &seq]).await?.map(|r| r.get(0)))
+    }
+
+    async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>> {
+        let rows = match reader {
+            None => self.rows("SELECT doc, data FROM snapshots WHERE team_id = $1 ORDER BY doc", &[&team_id]).await?,
+            Some(m) => {
+                let sql = "SELECT doc, data FROM snapshots WHERE team_id = $1 AND reader IN ('', $2) ORDER BY doc";
+                self.rows(sql, &[&team_id, &m]).await?
+            }
+        };
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn changes_after(
+        &mut self,
+        team_id: &str,
+        reader: Option<&str>,
+        after: i64,
+        take: i64,
+        max_bytes: usize,
+    ) -> StorageResult<Vec<StoredChange>> {
+        // `before_prev`: the bytes of the rows before the previous one. A row
+        // is sent while that stays under the cap, so the page ends with the
+        // first row whose preceding rows reach it (the rule sees more wait).
+        let max = max_bytes as i64;
+        let rows = match reader {
+            None => {
+                let sql = "SELECT seq, doc, data FROM (SELECT c.seq, d.doc, c.data, \
+                     coalesce(sum(octet_length(c.data)) OVER (ORDER BY c.seq \
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS before_prev \
+                     FROM changes c JOIN docs d ON d.id = c.doc_id \
+                     WHERE c.team_id = $1 AND c.seq > $2 ORDER BY c.seq LIMIT $3) p \
+                     WHERE before_prev < $4 ORDER BY seq";
+                self.rows(sql, &[&team_id, &after, &take, &max]).await?
+            }
+            Some(m) => {
+                let sql = "SELECT seq, doc, data FROM (SELECT c.seq, d.doc, c.data, \
+                     coalesce(sum(octet_length(c.data)) OVER (ORDER BY c.seq \
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS before_prev \
+                     FROM changes c JOIN docs d ON d.id = c.doc_id \
+                     WHERE c.team_id = $1 AND c.seq > $2 AND c.reader IN ('', $5) ORDER BY c.seq LIMIT $3) p \
+                     WHERE before_prev < $4 ORDER BY seq";
+                self.rows(sql, &[&team_id, &after, &take, &max, &m]).await?
+            }
+        };
+        Ok(rows.iter().map(|r| StoredChange { seq: r.get(0), doc: r.get(1), data: r.get(2) }).collect())
+    }
+
+    async fn changes_between(
+        &mut self,
+        team_id: &str,
+        after: i64,
+        upto: i64,
+    ) -> StorageResult<Vec<(String, String, Vec<u8>)>> {
+        let sql = "SELECT d.doc, c.reader, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+                   WHERE c.team_id = $1 AND c.seq > $2 AND c.seq <= $3 ORDER BY c.seq";
+        Ok(self.rows(sql, &[&team_id, &after, &upto]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    }
+
+    async fn put_snapshot(&mut self, team_id: &str, doc: &str, reader: &str, data: &[u8]) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO snapshots(team_id, doc, reader, data) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (team_id, doc) DO UPDATE SET data = excluded.data",
+            &[&team_id, &doc, &reader, &data],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_compaction_failure(
+        &mut self,
+        team_id: &str,
+        doc: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> StorageResult<()> {
+        match reason {
+            None => {
+                let sql = "DELETE FROM compaction_failures WHERE team_id = $1 AND doc = $2";
+                self.exec(sql, &[&team_id, &doc]).await?
+            }
+            Some(why) => {
+                let sql = "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES ($1, $2, $3, $4) \
+                           ON CONFLICT (team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at";
+                self.exec(sql, &[&team_id, &doc, &why, &now]).await?
+            }
+        };
+        Ok(())
+    }
+
+    async fn set_compacted(&mut self, team_id: &str, upto: i64) -> StorageResult<()> {
+        self.exec("UPDATE team_seq SET compacted = $2 WHERE team_id = $1", &[&team_id, &upto]).await?;
+        Ok(())
+    }
+
+    async fn compaction_backlog(&mut self) -> StorageResult<Vec<(String, i64)>> {
+        let sql = "SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id";
+        Ok(self.rows(sql, &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}

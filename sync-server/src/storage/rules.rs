@@ -1,0 +1,454 @@
+//! The relay's storage rules, written once for every backend: redeeming an
+//! invite (once, name unique by [`name_key`]), removing a member (never the
+//! last manager) and revoking devices, a push (actors bound to members,
+//! causal admission through [`crate::gate`], sequence numbers allocated in
+//! the storing transaction), a pull (one snapshot of the database, paged by
+//! count and bytes, only what the scope may read) and compaction. Each rule
+//! runs over [`Ops`] inside [`Backend::run`]; `impl Storage for B` wires them up.
+
+use super::backend::{Backend, InviteRow, Inserted, LogRow, Mode, NewDevice, NewMember, Ops};
+use super::{
+    name_key, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback, SeqCallback,
+    Storage, StorageError, StorageResult, StoredSnapshot,
+};
+use crate::gate;
+use async_trait::async_trait;
+use kept_protocol::gate::DocState;
+use kept_protocol::wire::{DeviceInfo, MemberInfo, MAX_PULL_BYTES};
+use kept_protocol::Role;
+use std::collections::HashMap;
+
+fn role_of(s: &str) -> StorageResult<Role> {
+    s.parse().map_err(|e| StorageError::Inconsistent(format!("unknown role '{s}' ({e})")))
+}
+
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).map(|t| t.to_rfc3339()).unwrap_or_default()
+}
+
+fn no_team(team_id: &str) -> StorageError {
+    StorageError::NotFound(format!("no team '{team_id}'"))
+}
+
+/// A change hash as stored: its 32 bytes (the hex text itself if it is not hex).
+pub(crate) fn hash_bytes(hex_hash: &str) -> Vec<u8> {
+    hex::decode(hex_hash).unwrap_or_else(|_| hex_hash.as_bytes().to_vec())
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+async fn create_team(ops: &mut dyn Ops, team_id: &str, name: &str, now: i64, invite: &NewInvite) -> StorageResult<()> {
+    ops.insert_team(team_id, name, now).await?;
+    ops.insert_invite(invite).await
+}
+
+async fn redeem_invite(ops: &mut dyn Ops, p: &JoinPlan) -> StorageResult<Joined> {
+    let inv: InviteRow =
+        ops.invite(&p.code_hash).await?.ok_or_else(|| StorageError::InvalidInvite("unknown invite code".into()))?;
+    if inv.used_at.is_some() {
+        return Err(StorageError::InvalidInvite("this invite was already used; ask your manager for a new one".into()));
+    }
+    if inv.expires_at < p.now {
+        return Err(StorageError::InvalidInvite("this invite has expired; ask your manager for a new one".into()));
+    }
+    let (member_id, member_name, role) = match &inv.member_id {
+        Some(mid) => {
+            let m = ops
+                .active_member(&inv.team_id, mid)
+                .await?
+                .ok_or_else(|| StorageError::InvalidInvite("the member this invite is for was removed".into()))?;
+            (mid.clone(), m.name, role_of(&m.role)?)
+        }
+        None => {
+            let name = inv.name.clone().or_else(|| p.name.clone()).ok_or_else(|| {
+                StorageError::Invalid("this invite does not name you: give your name when joining".into())
+            })?;
+            let key = name_key(&name);
+            let taken = || StorageError::NameTaken { name: name.clone() };
+            if ops.name_key_taken(&inv.team_id, &key).await? {
+                return Err(taken());
+            }
+            let member = NewMember {
+                id: &p.new_member_id,
+                team_id: &inv.team_id,
+                name: &name,
+                name_key: &key,
+                role: &inv.role,
+                now: p.now,
+            };
+            // The unique index decides a race with a join on another relay.
+            if ops.insert_member(&member).await? == Inserted::NameTaken {
+                return Err(taken());
+            }
+            let role = role_of(&inv.role)?;
+            (p.new_member_id.clone(), name, role)
+        }
+    };
+    let device = NewDevice {
+        id: &p.device_id,
+        team_id: &inv.team_id,
+        member_id: &member_id,
+        name: &p.device_name,
+        token_hash: &p.token_hash,
+        now: p.now,
+    };
+    ops.insert_device(&device).await?;
+    ops.mark_invite_used(&p.code_hash, p.now, &p.device_id).await?;
+    let team_name = ops
+        .team_name(&inv.team_id)
+        .await?
+        .ok_or_else(|| StorageError::Inconsistent(format!("invite of a team that does not exist ('{}')", inv.team_id)))?;
+    Ok(Joined { team_id: inv.team_id, team_name, member_id, member_name, role, device_id: p.device_id.clone() })
+}
+
+async fn remove_member(ops: &mut dyn Ops, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
+    // Removals of a team run one after another (the team's counter row is
+    // the lock), so the last-manager rule below sees every earlier removal.
+    ops.seq_row(team_id, true).await?;
+    if ops.deactivate_member(team_id, member_id).await? == 0 {
+        return Err(StorageError::NotFound(format!("no member '{member_id}' in your team")));
+    }
+    if ops.active_managers(team_id).await? == 0 {
+        return Err(StorageError::Conflict("cannot remove the team's last manager".into()));
+    }
+    let revoked = ops.revoke_member_devices(member_id).await?;
+    for device in &revoked {
+        ops.notify_revoked(device).await?;
+    }
+    Ok(revoked)
+}
+
+async fn revoke_device(ops: &mut dyn Ops, team_id: &str, device_id: &str) -> StorageResult<()> {
+    if ops.revoke_device(team_id, device_id).await? == 0 {
+        return Err(StorageError::NotFound(format!("no device '{device_id}' in your team")));
+    }
+    ops.notify_revoked(device_id).await
+}
+
+/// What a push stored, and the documents it validated (for the cache, once committed).
+pub(crate) struct Pushed {
+    last: i64,
+    docs: Vec<(String, i64, DocState)>,
+}
+
+/// Loads a stored document for validation: its snapshot and the changes after it.
+async fn load_doc(ops: &mut dyn Ops, team_id: &str, doc: &str, doc_id: i64, compacted: i64) -> StorageResult<DocState> {
+    let snapshot = ops.snapshot(team_id, doc).await?;
+    let from = if snapshot.is_some() { compacted } else { 0 };
+    let changes = ops.doc_changes(doc_id, from).await?;
+    DocState::load(snapshot.as_deref(), changes).map_err(|why| gate::damaged(doc, &why))
+}
+
+async fn push(
+    ops: &mut dyn Ops,
+    team_id: &str,
+    author: &str,
+    changes: &[NewChange],
+    cache: &gate::DocCache,
+) -> StorageResult<Pushed> {
+    // Lock the team's counter row first: pushes of a team (on any relay
+    // instance) run one after another from here to commit, so the checks
+    // below see every earlier push and seqs commit in order.
+    let (head, compacted) = ops.seq_row(team_id, true).await?.ok_or_else(|| no_team(team_id))?;
+    // Actors: each bound to its member, or bound now to the author.
+    let owners = ops.actor_owners(team_id, &gate::actors_of(changes)).await?;
+    let bind = gate::bind_actors(author, changes, &owners)?;
+    // The documents as stored (from the cache when it is current).
+    let mut rows: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut states: HashMap<String, DocState> = HashMap::new();
+    for ch in changes {
+        if rows.contains_key(&ch.doc) {
+            continue;
+        }
+        let (doc_id, version) = match ops.doc_row(team_id, &ch.doc).await? {
+            Some(row) => row,
+            None => (ops.insert_doc(team_id, &ch.doc, ch.kind.as_str(), ch.subject.as_deref()).await?, 0),
+        };
+        rows.insert(ch.doc.clone(), (doc_id, version));
+        let state = match cache.take(team_id, &ch.doc, version) {
+            Some(s) => s,
+            None if version == 0 => DocState::new(),
+            None => load_doc(ops, team_id, &ch.doc, doc_id, compacted).await?,
+        };
+        states.insert(ch.doc.clone(), state);
+    }
+    let fresh_flags = gate::admit(changes, &mut states)?;
+    let fresh: Vec<&NewChange> = changes.iter().zip(&fresh_flags).filter(|(_, f)| **f).map(|(c, _)| c).collect();
+    let mut added: HashMap<String, i64> = HashMap::new();
+    let last = if fresh.is_empty() {
+        head
+    } else {
+        ops.bind_actors(team_id, &bind, author).await?;
+        let n = fresh.len() as i64;
+        let last = ops.bump_seq(team_id, n).await?.ok_or_else(|| no_team(team_id))?;
+        let log: Vec<LogRow<'_>> = (last - n + 1..)
+            .zip(&fresh)
+            .map(|(seq, ch)| LogRow {
+                seq,
+                doc_id: rows[&ch.doc].0,
+                reader: ch.subject.as_deref().unwrap_or(""),
+                actor: &ch.actor,
+                actor_seq: ch.actor_seq as i64,
+                hash: hash_bytes(&ch.hash),
+                data: &ch.data,
+            })
+            .collect();
+        ops.insert_changes(team_id, &log).await?;
+        for ch in &fresh {
+            *added.entry(ch.doc.clone()).or_default() += 1;
+        }
+        for (doc, k) in &added {
+            ops.bump_doc_version(rows[doc].0, *k).await?;
+        }
+        ops.notify_seq(team_id, last).await?;
+        last
+    };
+    let docs = states
+        .into_iter()
+        .map(|(doc, state)| {
+            let version = rows[&doc].1 + added.get(&doc).copied().unwrap_or(0);
+            (doc, version, state)
+        })
+        .collect();
+    Ok(Pushed { last, docs })
+}
+
+async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
+    let (head, compacted) = ops.seq_row(team_id, false).await?.ok_or_else(|| no_team(team_id))?;
+    let reader = match scope {
+        ReadScope::All => None,
+        ReadScope::Member(m) => Some(m.as_str()),
+    };
+    let mut page = PullPage::default();
+    let mut from = cursor;
+    if cursor == 0 && compacted > 0 {
+        page.snapshots = ops
+            .snapshots(team_id, reader)
+            .await?
+            .into_iter()
+            .map(|(doc, data)| StoredSnapshot { doc, data, upto: compacted })
+            .collect();
+        from = compacted;
+    }
+    let rows = ops.changes_after(team_id, reader, from, i64::from(limit) + 1, MAX_PULL_BYTES).await?;
+    // Stop at `limit` changes, or once the page's bytes reach the cap (a
+    // page holds at least one change); one row more says whether more wait.
+    let mut bytes = 0usize;
+    for ch in rows {
+        if page.changes.len() >= limit as usize || bytes >= MAX_PULL_BYTES {
+            page.more = true;
+            break;
+        }
+        bytes += ch.data.len();
+        page.changes.push(ch);
+    }
+    page.next = if page.more {
+        page.changes.last().map_or(from, |c| c.seq)
+    } else {
+        // Everything up to the head was examined, readable or not.
+        head.max(from)
+    };
+    Ok(page)
+}
+
+/// What compaction reads from one state of the database.
+pub(crate) struct CompactionInput {
+    previous: i64,
+    upto: i64,
+    /// (doc, reader, previous snapshot, changes since).
+    docs: Vec<(String, String, Option<Vec<u8>>, Vec<Vec<u8>>)>,
+}
+
+/// Snapshots built from a [`CompactionInput`], ready to store.
+pub(crate) struct Built {
+    previous: i64,
+    upto: i64,
+    docs: Vec<(String, String, Vec<u8>)>,
+    failures: Vec<(String, String)>,
+}
+
+async fn compaction_input(ops: &mut dyn Ops, team_id: &str) -> StorageResult<CompactionInput> {
+    let (upto, previous) = ops.seq_row(team_id, false).await?.ok_or_else(|| no_team(team_id))?;
+    let mut by_doc: HashMap<String, (String, Vec<Vec<u8>>)> = HashMap::new();
+    for (doc, reader, data) in ops.changes_between(team_id, previous, upto).await? {
+        by_doc.entry(doc).or_insert_with(|| (reader, Vec::new())).1.push(data);
+    }
+    let mut docs = Vec::with_capacity(by_doc.len());
+    for (doc, (reader, raw)) in by_doc {
+        let base = ops.snapshot(team_id, &doc).await?;
+        docs.push((doc, reader, base, raw));
+    }
+    Ok(CompactionInput { previous, upto, docs })
+}
+
+/// Loading and saving documents is CPU work: run it off the async workers.
+fn build(team_id: &str, input: CompactionInput) -> Built {
+    let (mut docs, mut failures) = (Vec::with_capacity(input.docs.len()), Vec::new());
+    for (doc, reader, base, raw) in input.docs {
+        let (saved, failure) = gate::compact(base.as_deref(), raw);
+        if let Some(why) = failure {
+            tracing::warn!(team = %team_id, %doc, %why, "document kept as its raw log: it cannot be compacted");
+            failures.push((doc.clone(), why));
+        }
+        docs.push((doc, reader, saved));
+    }
+    Built { previous: input.previous, upto: input.upto, docs, failures }
+}
+
+async fn store_snapshots(ops: &mut dyn Ops, team_id: &str, built: Built) -> StorageResult<i64> {
+    let (_, compacted) = ops.seq_row(team_id, true).await?.ok_or_else(|| no_team(team_id))?;
+    if compacted != built.previous {
+        return Ok(compacted); // someone (maybe another relay instance) compacted meanwhile
+    }
+    let at = now();
+    for (doc, reader, data) in &built.docs {
+        ops.put_snapshot(team_id, doc, reader, data).await?;
+        ops.set_compaction_failure(team_id, doc, None, at).await?;
+    }
+    for (doc, why) in &built.failures {
+        ops.set_compaction_failure(team_id, doc, Some(why), at).await?;
+    }
+    ops.set_compacted(team_id, built.upto).await?;
+    Ok(built.upto)
+}
+
+#[async_trait]
+impl<B: Backend> Storage for B {
+    async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
+        let (t, n) = (team_id.to_string(), name.to_string());
+        self.run(Mode::Write, move |ops| Box::pin(async move { create_team(ops, &t, &n, now, &invite).await })).await
+    }
+
+    async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
+        self.run(Mode::Single, move |ops| Box::pin(async move { ops.insert_invite(&invite).await })).await
+    }
+
+    async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
+        self.run(Mode::Write, move |ops| Box::pin(async move { redeem_invite(ops, &plan).await })).await
+    }
+
+    async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
+        let h = token_hash.to_string();
+        let row = self.run(Mode::Single, move |ops| Box::pin(async move { ops.token(&h).await })).await?;
+        row.map(|r| {
+            Ok(Caller { device_id: r.device_id, member_id: r.member_id, team_id: r.team_id, role: role_of(&r.role)? })
+        })
+        .transpose()
+    }
+
+    async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
+        let d = device_id.to_string();
+        self.run(Mode::Single, move |ops| Box::pin(async move { ops.device_active(&d).await })).await
+    }
+
+    async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
+        let t = team_id.to_string();
+        let rows = self.run(Mode::Single, move |ops| Box::pin(async move { ops.members(&t).await })).await?;
+        rows.into_iter()
+            .map(|m| Ok(MemberInfo { id: m.id, name: m.name, role: role_of(&m.role)?, active: m.active }))
+            .collect()
+    }
+
+    async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
+        let (t, m) = (team_id.to_string(), member_id.to_string());
+        self.run(Mode::Write, move |ops| Box::pin(async move { remove_member(ops, &t, &m).await })).await
+    }
+
+    async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
+        let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
+        let rows = self.run(Mode::Single, move |ops| Box::pin(async move { ops.devices(&t, m.as_deref()).await })).await?;
+        Ok(rows
+            .into_iter()
+            .map(|d| DeviceInfo {
+                id: d.id,
+                member_id: d.member_id,
+                name: d.name,
+                created_at: rfc3339(d.created_at),
+                revoked: d.revoked,
+            })
+            .collect())
+    }
+
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
+        let (t, d) = (team_id.to_string(), device_id.to_string());
+        self.run(Mode::Write, move |ops| Box::pin(async move { revoke_device(ops, &t, &d).await })).await
+    }
+
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+        let cache = self.doc_cache();
+        // Documents taken from the cache go back only once the push committed.
+        let pushed = {
+            let (t, a) = (team_id.to_string(), author.to_string());
+            let cache = cache.clone();
+            self.run(Mode::Write, move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await }))
+                .await?
+        };
+        for (doc, version, state) in pushed.docs {
+            cache.put(team_id, &doc, version, state);
+        }
+        Ok(pushed.last)
+    }
+
+    async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
+        let t = team_id.to_string();
+        self.run(Mode::Snapshot, move |ops| Box::pin(async move { pull(ops, &t, &scope, cursor, limit).await })).await
+    }
+
+    async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
+        let t = team_id.to_string();
+        let row = self.run(Mode::Single, move |ops| Box::pin(async move { ops.seq_row(&t, false).await })).await?;
+        Ok(row.ok_or_else(|| no_team(team_id))?.0)
+    }
+
+    async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+        let t = team_id.to_string();
+        self.run(Mode::Single, move |ops| Box::pin(async move { ops.hash_at(&t, seq).await })).await
+    }
+
+    async fn compact(&self, team_id: &str) -> StorageResult<i64> {
+        let t = team_id.to_string();
+        let input = self.run(Mode::Snapshot, move |ops| Box::pin(async move { compaction_input(ops, &t).await })).await?;
+        let t = team_id.to_string();
+        let built = tokio::task::spawn_blocking(move || build(&t, input)).await?;
+        let t = team_id.to_string();
+        self.run(Mode::Write, move |ops| Box::pin(async move { store_snapshots(ops, &t, built).await })).await
+    }
+
+    async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
+        self.run(Mode::Single, |ops| Box::pin(async move { ops.compaction_backlog().await })).await
+    }
+
+    fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {
+        Backend::listen_remote(self, on_seq, on_revoke)
+    }
+}
+
+/// A member stored before name keys existed: (id, team, name, active), oldest first.
+pub(crate) type UnkeyedMember = (String, String, String, bool);
+
+/// Name keys for members stored before the key column existed (the
+/// migration's rule, the same on both backends). `taken` are the (team, key)
+/// pairs active members hold already. Two active members whose names now
+/// share a key (an older relay compared names differently) both stay: the
+/// older keeps the plain key, the younger gets it followed by `\u{1}` and its
+/// id (names cannot hold control characters, so no name ever has that key),
+/// and a warning names them.
+pub(crate) fn assign_name_keys(
+    taken: impl IntoIterator<Item = (String, String)>,
+    members: Vec<UnkeyedMember>,
+) -> Vec<(String, String)> {
+    let mut taken: std::collections::HashSet<(String, String)> = taken.into_iter().collect();
+    let mut out = Vec::with_capacity(members.len());
+    for (id, team, name, active) in members {
+        let mut key = name_key(&name);
+        if active && !taken.insert((team.clone(), key.clone())) {
+            tracing::warn!(%team, member = %id, %name, "two active members share this name once compared \
+                           Unicode-aware; both are kept, and a new member may not take the name");
+            key = format!("{key}\u{1}{id}");
+        }
+        out.push((id, key));
+    }
+    out
+}

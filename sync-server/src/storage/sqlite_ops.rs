@@ -1,0 +1,393 @@
+//! The SQLite statements behind [`Ops`]: each method runs its statement(s) on
+//! the connection [`super::sqlite::SqliteStorage`] lent it, and decides nothing.
+
+use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, MemberRow, NewDevice, NewMember, Ops, TokenRow};
+use super::{NewInvite, StorageResult, StoredChange};
+use async_trait::async_trait;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::HashMap;
+
+/// [`Ops`] on one SQLite connection (inside the transaction its caller began).
+pub(crate) struct SqliteOps<'c> {
+    pub(crate) conn: &'c mut Connection,
+}
+
+/// The actor id's first 8 bytes as an integer: the SQLite log's index key
+/// (ordered the way a device pushes, so inserts stay local).
+pub(crate) fn actor_key(actor: &[u8]) -> i64 {
+    let mut b = [0u8; 8];
+    for (d, s) in b.iter_mut().zip(actor) {
+        *d = *s;
+    }
+    i64::from_be_bytes(b)
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
+    Ok(MemberRow { id: r.get(0)?, name: r.get(1)?, role: r.get(2)?, active: r.get(3)? })
+}
+
+#[async_trait]
+impl Ops for SqliteOps<'_> {
+    async fn insert_team(&mut self, team_id: &str, name: &str, now: i64) -> StorageResult<()> {
+        self.conn.execute("INSERT INTO teams(id, name, created_at) VALUES (?1, ?2, ?3)", params![team_id, name, now])?;
+        self.conn.execute("INSERT INTO team_seq(team_id, seq, compacted) VALUES (?1, 0, 0)", params![team_id])?;
+        Ok(())
+    }
+
+    async fn team_name(&mut self, team_id: &str) -> StorageResult<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT name FROM teams WHERE id = ?1")?
+            .query_row(params![team_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn insert_invite(&mut self, i: &NewInvite) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO invites(code_hash, team_id, role, name, member_id, expires_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![i.code_hash, i.team_id, i.role.as_str(), i.name, i.member_id, i.expires_at, i.created_at])?;
+        Ok(())
+    }
+
+    async fn invite(&mut self, code_hash: &str) -> StorageResult<Option<InviteRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT team_id, role, name, member_id, expires_at, used_at FROM invites WHERE code_hash = ?1")?
+            .query_row(params![code_hash], |r| {
+                Ok(InviteRow {
+                    team_id: r.get(0)?,
+                    role: r.get(1)?,
+                    name: r.get(2)?,
+                    member_id: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    used_at: r.get(5)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn mark_invite_used(&mut self, code_hash: &str, now: i64, device_id: &str) -> StorageResult<()> {
+        self.conn
+            .prepare_cached("UPDATE invites SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1")?
+            .execute(params![code_hash, now, device_id])?;
+        Ok(())
+    }
+
+    async fn active_member(&mut self, team_id: &str, member_id: &str) -> StorageResult<Option<MemberRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, name, role, active FROM members WHERE id = ?1 AND team_id = ?2 AND active = 1")?
+            .query_row(params![member_id, team_id], member_row)
+            .optional()?)
+    }
+
+    async fn name_key_taken(&mut self, team_id: &str, name_key: &str) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM members WHERE team_id = ?1 AND name_key = ?2 AND active = 1")?
+            .exists(params![team_id, name_key])?)
+    }
+
+    async fn insert_member(&mut self, m: &NewMember<'_>) -> StorageResult<Inserted> {
+        let done = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+            )?
+            .execute(params![m.id, m.team_id, m.name, m.name_key, m.role, m.now]);
+        match done {
+            Ok(_) => Ok(Inserted::Done),
+            Err(e) if is_unique_violation(&e) => Ok(Inserted::NameTaken),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn members(&mut self, team_id: &str) -> StorageResult<Vec<MemberRow>> {
+        let mut st =
+            self.conn.prepare_cached("SELECT id, name, role, active FROM members WHERE team_id = ?1 ORDER BY created_at, id")?;
+        let rows = st.query_map(params![team_id], member_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn deactivate_member(&mut self, team_id: &str, member_id: &str) -> StorageResult<u64> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE members SET active = 0 WHERE id = ?1 AND team_id = ?2")?
+            .execute(params![member_id, team_id])?;
+        Ok(n as u64)
+    }
+
+    async fn active_managers(&mut self, team_id: &str) -> StorageResult<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM members WHERE team_id = ?1 AND active = 1 AND role = 'manager'")?
+            .query_row(params![team_id], |r| r.get(0))?)
+    }
+
+    async fn insert_device(&mut self, d: &NewDevice<'_>) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+            )?
+            .execute(params![d.id, d.team_id, d.member_id, d.name, d.token_hash, d.now])?;
+        Ok(())
+    }
+
+    async fn token(&mut self, token_hash: &str) -> StorageResult<Option<TokenRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT d.id, d.member_id, d.team_id, m.role FROM devices d JOIN members m ON m.id = d.member_id \
+                 WHERE d.token_hash = ?1 AND d.revoked = 0 AND m.active = 1",
+            )?
+            .query_row(params![token_hash], |r| {
+                Ok(TokenRow { device_id: r.get(0)?, member_id: r.get(1)?, team_id: r.get(2)?, role: r.get(3)? })
+            })
+            .optional()?)
+    }
+
+    async fn device_active(&mut self, device_id: &str) -> StorageResult<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM devices d JOIN members m ON m.id = d.member_id \
+                 WHERE d.id = ?1 AND d.revoked = 0 AND m.active = 1",
+            )?
+            .exists(params![device_id])?)
+    }
+
+    async fn devices(&mut self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceRow>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, member_id, name, created_at, revoked FROM devices \
+             WHERE team_id = ?1 AND (?2 IS NULL OR member_id = ?2) ORDER BY created_at, id",
+        )?;
+        let rows = st.query_map(params![team_id, member_id], |r| {
+            Ok(DeviceRow { id: r.get(0)?, member_id: r.get(1)?, name: r.get(2)?, created_at: r.get(3)?, revoked: r.get(4)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>> {
+        let mut st =
+            self.conn.prepare_cached("UPDATE devices SET revoked = 1 WHERE member_id = ?1 AND revoked = 0 RETURNING id")?;
+        let rows = st.query_map(params![member_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<u64> {
+        let n = self
+            .conn
+            .prepare_cached("UPDATE devices SET revoked = 1 WHERE id = ?1 AND team_id = ?2")?
+            .execute(params![device_id, team_id])?;
+        Ok(n as u64)
+    }
+
+    async fn notify_revoked(&mut self, _device_id: &str) -> StorageResult<()> {
+        Ok(()) // one relay per SQLite file: its live hub is told directly
+    }
+
+    async fn seq_row(&mut self, team_id: &str, _lock: bool) -> StorageResult<Option<(i64, i64)>> {
+        // A write transaction (BEGIN IMMEDIATE) holds the database's write lock already.
+        Ok(self
+            .conn
+            .prepare_cached("SELECT seq, compacted FROM team_seq WHERE team_id = ?1")?
+            .query_row(params![team_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn actor_owners(&mut self, team_id: &str, actors: &[Vec<u8>]) -> StorageResult<HashMap<Vec<u8>, String>> {
+        let mut st = self.conn.prepare_cached("SELECT member_id FROM actors WHERE team_id = ?1 AND actor = ?2")?;
+        let mut owners = HashMap::new();
+        for actor in actors {
+            if let Some(m) = st.query_row(params![team_id, actor], |r| r.get::<_, String>(0)).optional()? {
+                owners.insert(actor.clone(), m);
+            }
+        }
+        Ok(owners)
+    }
+
+    async fn bind_actors(&mut self, team_id: &str, actors: &[Vec<u8>], member_id: &str) -> StorageResult<()> {
+        let mut st = self.conn.prepare_cached("INSERT INTO actors(team_id, actor, member_id) VALUES (?1, ?2, ?3)")?;
+        for actor in actors {
+            st.execute(params![team_id, actor, member_id])?;
+        }
+        Ok(())
+    }
+
+    async fn doc_row(&mut self, team_id: &str, doc: &str) -> StorageResult<Option<(i64, i64)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, version FROM docs WHERE team_id = ?1 AND doc = ?2")?
+            .query_row(params![team_id, doc], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn insert_doc(&mut self, team_id: &str, doc: &str, kind: &str, subject: Option<&str>) -> StorageResult<i64> {
+        self.conn
+            .prepare_cached("INSERT INTO docs(team_id, doc, kind, subject) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![team_id, doc, kind, subject])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    async fn bump_doc_version(&mut self, doc_id: i64, by: i64) -> StorageResult<()> {
+        self.conn.prepare_cached("UPDATE docs SET version = version + ?2 WHERE id = ?1")?.execute(params![doc_id, by])?;
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, team_id: &str, doc: &str) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT data FROM snapshots WHERE team_id = ?1 AND doc = ?2")?
+            .query_row(params![team_id, doc], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn doc_changes(&mut self, doc_id: i64, after: i64) -> StorageResult<Vec<Vec<u8>>> {
+        let mut st = self.conn.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+        let rows = st.query_map(params![doc_id, after], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn bump_seq(&mut self, team_id: &str, n: i64) -> StorageResult<Option<i64>> {
+        Ok(self
+            .conn
+            .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1 RETURNING seq")?
+            .query_row(params![team_id, n], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn insert_changes(&mut self, team_id: &str, rows: &[LogRow<'_>]) -> StorageResult<()> {
+        let mut ins = self.conn.prepare_cached(
+            "INSERT INTO changes(team_id, seq, doc_id, akey, aseq, reader, hash, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        for r in rows {
+            ins.execute(params![team_id, r.seq, r.doc_id, actor_key(r.actor), r.actor_seq, r.reader, r.hash, r.data])?;
+        }
+        Ok(())
+    }
+
+    async fn notify_seq(&mut self, _team_id: &str, _seq: i64) -> StorageResult<()> {
+        Ok(()) // one relay per SQLite file: its live hub is told directly
+    }
+
+    async fn hash_at(&mut self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT hash FROM changes WHERE team_id = ?1 AND seq = ?2")?
+            .query_row(params![team_id, seq], |r| r.get(0))
+            .optional()?)
+    }
+
+    async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT doc, data FROM snapshots WHERE team_id = ?1 AND (?2 IS NULL OR reader IN ('', ?2)) ORDER BY doc",
+        )?;
+        let rows = st.query_map(params![team_id, reader], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn changes_after(
+        &mut self,
+        team_id: &str,
+        reader: Option<&str>,
+        after: i64,
+        take: i64,
+        max_bytes: usize,
+    ) -> StorageResult<Vec<StoredChange>> {
+        // Two statements rather than `?4 IS NULL OR …`, so each gets its own plan.
+        let sql = match reader {
+            None => {
+                "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+                 WHERE c.team_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3"
+            }
+            Some(_) => {
+                "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+                 WHERE c.team_id = ?1 AND c.seq > ?2 AND c.reader IN ('', ?4) ORDER BY c.seq LIMIT ?3"
+            }
+        };
+        let mut st = self.conn.prepare_cached(sql)?;
+        let mut rows = match reader {
+            None => st.query(params![team_id, after, take])?,
+            Some(m) => st.query(params![team_id, after, take, m])?,
+        };
+        let (mut out, mut before) = (Vec::new(), 0usize);
+        while let Some(r) = rows.next()? {
+            let ch = StoredChange { seq: r.get(0)?, doc: r.get(1)?, data: r.get(2)? };
+            let last = before >= max_bytes;
+            before += ch.data.len();
+            out.push(ch);
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn changes_between(
+        &mut self,
+        team_id: &str,
+        after: i64,
+        upto: i64,
+    ) -> StorageResult<Vec<(String, String, Vec<u8>)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT d.doc, c.reader, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
+             WHERE c.team_id = ?1 AND c.seq > ?2 AND c.seq <= ?3 ORDER BY c.seq",
+        )?;
+        let rows = st.query_map(params![team_id, after, upto], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn put_snapshot(&mut self, team_id: &str, doc: &str, reader: &str, data: &[u8]) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO snapshots(team_id, doc, reader, data) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(team_id, doc) DO UPDATE SET data = excluded.data",
+            )?
+            .execute(params![team_id, doc, reader, data])?;
+        Ok(())
+    }
+
+    async fn set_compaction_failure(
+        &mut self,
+        team_id: &str,
+        doc: &str,
+        reason: Option<&str>,
+        now: i64,
+    ) -> StorageResult<()> {
+        match reason {
+            None => self
+                .conn
+                .prepare_cached("DELETE FROM compaction_failures WHERE team_id = ?1 AND doc = ?2")?
+                .execute(params![team_id, doc])?,
+            Some(why) => self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                )?
+                .execute(params![team_id, doc, why, now])?,
+        };
+        Ok(())
+    }
+
+    async fn set_compacted(&mut self, team_id: &str, upto: i64) -> StorageResult<()> {
+        self.conn.prepare_cached("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1")?.execute(params![team_id, upto])?;
+        Ok(())
+    }
+
+    async fn compaction_backlog(&mut self) -> StorageResult<Vec<(String, i64)>> {
+        let mut st = self.conn.prepare_cached("SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
