@@ -12,8 +12,10 @@ use kept_core::import::{ColumnMap, ImportMode, ImportReport};
 use kept_core::model::{ActionItem, Commitment};
 use kept_core::service::{CommitmentStatus, CriterionView, OpenedMeeting, Prep};
 use kept_core::signs::Sign;
+use serde::Serialize;
 use kept_core::CoreError;
 use std::collections::BTreeMap;
+use ts_rs::TS;
 use tauri::State;
 
 type R<T> = Result<T, UiError>;
@@ -153,10 +155,22 @@ pub async fn assessment_map(
 ) -> R<Vec<CriterionView>> {
     state.with(move |k| k.assessment_map(rep.as_deref(), &interaction)).await
 }
+/// A criterion the team scores lowest on.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct WeakCriterion {
+    /// Criterion key.
+    pub criterion: String,
+    /// The average of the reps' latest manager scores (0–4).
+    pub average: f64,
+    /// How many reps have a score.
+    pub reps: usize,
+}
+
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn weakest_criteria(state: State<'_, AppState>, interaction: String) -> R<Vec<(String, f64, usize)>> {
-    state.with(move |k| k.weakest_criteria(&interaction)).await
+pub async fn weakest_criteria(state: State<'_, AppState>, interaction: String) -> R<Vec<WeakCriterion>> {
+    let weakest = state.with(move |k| k.weakest_criteria(&interaction)).await?;
+    Ok(weakest.into_iter().map(|(criterion, average, reps)| WeakCriterion { criterion, average, reps }).collect())
 }
 
 #[tauri::command(rename_all = "snake_case")]

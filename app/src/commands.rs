@@ -2,7 +2,7 @@
 //! run off the main thread by `AppState::with`. Arguments arrive as one
 //! object with snake_case keys; errors reach the UI as `{kind, message}`.
 
-use crate::error::UiError;
+use crate::error::{ErrorKind, UiError};
 use crate::state::{AppState, Nudge};
 use kept_core::metrics::{Board, Trends, WeekSummary};
 use kept_core::model::{parse_weekday, ActionItem, Activity, ActivityInput, ActivityType, Member, Role, TeamSettings};
@@ -14,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tauri::State;
+use ts_rs::TS;
 
 type R<T> = Result<T, UiError>;
 
 /// What the UI needs to decide which screen to show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AppStatus {
     /// A store exists on this device.
     pub has_store: bool,
@@ -34,9 +35,11 @@ pub struct AppStatus {
     pub sync: Option<SyncStatus>,
 }
 
-/// Optional details of an activity; for edits, "" clears a field.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Optional details of an activity; for edits, "" clears a field (`kare`:
+/// a KARE category, or "" / "none" for none).
+#[derive(Debug, Clone, Default, Deserialize, TS)]
 #[serde(default)]
+#[ts(rename = "ActivityDetails", optional_fields)]
 pub struct Details {
     count: Option<i64>,
     kare: Option<String>,
@@ -73,6 +76,21 @@ fn week(w: Option<String>) -> kept_core::Result<Option<Week>> {
     Ok(w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?)
 }
 
+/// The week `by` weeks after `week` (before, if negative).
+#[tauri::command(rename_all = "snake_case")]
+pub fn shift_week(week: String, by: i64) -> R<String> {
+    let w: Week = week.parse().map_err(kept_core::CoreError::from)?;
+    Ok(w.plus(by).to_string())
+}
+
+/// `count` week labels ending at `week`, oldest first (a trend chart's axis).
+#[tauri::command(rename_all = "snake_case")]
+pub fn weeks_ending(week: String, count: u32) -> R<Vec<String>> {
+    let w: Week = week.parse().map_err(kept_core::CoreError::from)?;
+    let n = i64::from(count.min(520));
+    Ok((0..n).map(|i| w.plus(i + 1 - n).to_string()).collect())
+}
+
 fn app_status(k: &Kept) -> kept_core::Result<AppStatus> {
     Ok(AppStatus {
         has_store: true,
@@ -87,7 +105,7 @@ fn app_status(k: &Kept) -> kept_core::Result<AppStatus> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn status(state: State<'_, AppState>) -> R<AppStatus> {
     match state.with(|k| app_status(k)).await {
-        Err(e) if e.kind == "no_store" => {
+        Err(e) if e.kind == ErrorKind::NoStore => {
             Ok(AppStatus { has_store: false, joined: false, me: None, team: None, week: None, sync: None })
         }
         other => other,
@@ -108,7 +126,7 @@ pub async fn init_local(
         Kept::init(&st.0.home, opts, Arc::new(SystemClock), IdSource::random())
     })
     .await
-    .map_err(|e| UiError::new("internal", e.to_string()))??;
+    .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))??;
     let status = app_status(&k)?;
     *state.0.kept.lock().unwrap_or_else(|p| p.into_inner()) = Some(k);
     state.nudge(Nudge::Reconfigured);
@@ -137,7 +155,7 @@ pub async fn join_relay(
         }
     })
     .await
-    .map_err(|e| UiError::new("internal", e.to_string()))?;
+    .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?;
     let k = match joined {
         Ok(k) => k,
         Err(e) => {

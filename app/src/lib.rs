@@ -1,10 +1,13 @@
 //! kept-app: the Tauri v2 shell. Thin commands over kept-core (`commands`,
 //! `coaching`, `pipeline`, `develop`, `templates`),
 //! shared state (`state`), the background sync worker (`worker`) and the
-//! UI-facing error (`error`). `run()` is the entry point for desktop
+//! UI-facing error (`error`); `bindings` (a test) keeps the UI's generated
+//! TypeScript types current. `run()` is the entry point for desktop
 //! (`main.rs`) and mobile (`mobile_entry_point`): Android/iOS need no code
 //! changes, only their SDKs, which this build machine does not have.
 
+#[cfg(test)]
+mod bindings;
 pub mod coaching;
 pub mod commands;
 pub mod develop;
@@ -62,6 +65,8 @@ pub fn run() {
             commands::set_team_settings,
             commands::upsert_activity_type,
             commands::sign_out,
+            commands::shift_week,
+            commands::weeks_ending,
             coaching::signs,
             coaching::commitments,
             coaching::add_commitment,
@@ -94,6 +99,7 @@ pub fn run() {
             develop::dev_remove,
             develop::coaching_habit,
             develop::rate_meeting,
+            templates::vocabulary,
             templates::agenda,
             templates::agendas,
             templates::set_agenda,

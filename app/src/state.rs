@@ -1,7 +1,7 @@
 //! The app's shared state: where the store lives, the open store, and the
 //! channel that wakes the background sync worker.
 
-use crate::error::UiError;
+use crate::error::{ErrorKind, UiError};
 use kept_core::{IdSource, Kept, SystemClock};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
@@ -58,12 +58,12 @@ impl AppState {
         tauri::async_runtime::spawn_blocking(move || {
             let mut guard = inner.kept.lock().unwrap_or_else(|p| p.into_inner());
             let kept = guard.as_mut().ok_or_else(|| {
-                UiError::new("no_store", "Set up Kept first: join your team, or use it on this device only.")
+                UiError::new(ErrorKind::NoStore, "Set up Kept first: join your team, or use it on this device only.")
             })?;
             f(kept).map_err(UiError::from)
         })
         .await
-        .map_err(|e| UiError::new("internal", format!("the app could not finish that: {e}")))?
+        .map_err(|e| UiError::new(ErrorKind::Internal, format!("the app could not finish that: {e}")))?
     }
 
     /// Like [`AppState::with`] for a write: also wakes the sync worker.

@@ -5,12 +5,19 @@
 
 use crate::error::UiError;
 use crate::state::AppState;
-use kept_core::agenda::Agenda;
+use kept_core::agenda::{self, Agenda, Vocabulary};
 use kept_core::model::Thresholds;
 use std::collections::BTreeMap;
 use tauri::State;
 
 type R<T> = Result<T, UiError>;
+
+/// The built-in meeting types, interaction types with their default
+/// criteria, and the score scale, in words.
+#[tauri::command(rename_all = "snake_case")]
+pub fn vocabulary() -> Vocabulary {
+    agenda::vocabulary()
+}
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn agenda(state: State<'_, AppState>, kind: String) -> R<Agenda> {

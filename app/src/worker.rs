@@ -14,12 +14,27 @@ use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
+use ts_rs::TS;
+
+/// Where syncing stands, as the indicator shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// No relay: this device only.
+    Local,
+    /// A sync is running.
+    Syncing,
+    /// The last sync succeeded.
+    Synced,
+    /// The relay could not be reached.
+    Offline,
+}
 
 /// Payload of the `sync-status` event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SyncEvent {
-    /// `local` (no relay), `syncing`, `synced` or `offline`.
-    pub state: &'static str,
+    /// Where syncing stands.
+    pub state: SyncState,
     /// Pending count, last sync, last error.
     pub status: SyncStatus,
     /// Changes pulled by this sync (the UI refreshes when > 0).
@@ -37,7 +52,7 @@ pub fn spawn(app: AppHandle, state: AppState) {
         .unwrap_or_else(|e| eprintln!("kept: cannot start the sync worker: {e}"));
 }
 
-fn emit(app: &AppHandle, state: &'static str, status: SyncStatus, pulled: usize) {
+fn emit(app: &AppHandle, state: SyncState, status: SyncStatus, pulled: usize) {
     let _ = app.emit("sync-status", SyncEvent { state, status, pulled });
 }
 
@@ -54,19 +69,19 @@ fn run(app: AppHandle, state: AppState, tx: Sender<Nudge>, rx: Receiver<Nudge>) 
             Some(kept) => match kept.is_joined() {
                 Ok(false) | Err(_) => {
                     if let Ok(s) = kept.sync_status(false) {
-                        emit(&app, "local", s, 0);
+                        emit(&app, SyncState::Local, s, 0);
                     }
                     Duration::from_secs(30)
                 }
                 Ok(true) => {
                     if let Ok(s) = kept.sync_status(false) {
-                        emit(&app, "syncing", s, 0);
+                        emit(&app, SyncState::Syncing, s, 0);
                     }
                     match kept.sync() {
                         Ok(report) => {
                             backoff.reset();
                             if let Ok(s) = kept.sync_status(false) {
-                                emit(&app, "synced", s, report.pulled);
+                                emit(&app, SyncState::Synced, s, report.pulled);
                             }
                             if !live_up {
                                 live_up = start_live(kept, tx.clone());
@@ -75,7 +90,7 @@ fn run(app: AppHandle, state: AppState, tx: Sender<Nudge>, rx: Receiver<Nudge>) 
                         }
                         Err(_) => {
                             if let Ok(s) = kept.sync_status(false) {
-                                emit(&app, "offline", s, 0);
+                                emit(&app, SyncState::Offline, s, 0);
                             }
                             backoff.next_delay(rand_unit())
                         }

@@ -203,7 +203,7 @@ pub fn benchmarks(b: &Benchmarks, json: bool) -> anyhow::Result<()> {
         return print_json(b);
     }
     println!("12 weeks through {}: each rep beside the team median", b.through);
-    for (key, label) in &b.metrics {
+    for kept_core::metrics::Column { key, label } in &b.metrics {
         let cells: Vec<String> = b
             .rows
             .iter()
@@ -256,8 +256,9 @@ pub fn dev_plan(p: &DevPlan, json: bool) -> anyhow::Result<()> {
             word(s.own)
         );
     }
-    for (i, c, score) in &p.suggested {
-        println!("  suggested: {i} · {c} (manager: {})  → kept dev skill {i} {c}", word(Some(*score)));
+    for s in &p.suggested {
+        let (i, c) = (&s.interaction, &s.criterion);
+        println!("  suggested: {i} · {c} (manager: {})  → kept dev skill {i} {c}", word(Some(s.manager)));
     }
     println!("Goals:");
     for g in &p.goals {
@@ -298,8 +299,8 @@ pub fn habit(h: &CoachingHabit, json: bool) -> anyhow::Result<()> {
             f(c.manager_avg),
             c.rated
         );
-        for (date, r, text) in &c.comments {
-            println!("      {date} rated {r}: \"{text}\"");
+        for r in &c.comments {
+            println!("      {} rated {}: \"{}\"", r.date, r.rating, r.comment);
         }
     }
     Ok(())

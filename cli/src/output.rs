@@ -251,7 +251,7 @@ pub fn board(b: &Board, json: bool) -> anyhow::Result<()> {
         Pace::None => " ",
     };
     print!("{:<16}", format!("week {}", b.week));
-    for (_, label) in &b.columns {
+    for kept_core::metrics::Column { label, .. } in &b.columns {
         print!(" {:>14}", label.chars().take(14).collect::<String>());
     }
     println!();
@@ -336,8 +336,8 @@ pub fn plan(p: &kept_core::funnel::Plan, agreed: bool, json: bool) -> anyhow::Re
         return print_json(&serde_json::json!({"plan": p, "agreed": agreed}));
     }
     println!("{:<14} {:>12} {:>10}", "stage", "per year", "per week");
-    for (stage, year, week) in &p.stages {
-        println!("{stage:<14} {year:>12.1} {week:>10.1}");
+    for s in &p.stages {
+        println!("{:<14} {:>12.1} {:>10.1}", s.stage, s.per_year, s.per_week);
     }
     let r = &p.ratios;
     let src = |x: &kept_core::funnel::Ratio| {
@@ -354,7 +354,7 @@ pub fn plan(p: &kept_core::funnel::Plan, agreed: bool, json: bool) -> anyhow::Re
         src(&r.proposal),
         src(&r.win)
     );
-    let t: Vec<String> = p.targets.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let t: Vec<String> = p.targets.iter().map(|t| format!("{} {}", t.kind, t.count)).collect();
     println!(
         "weekly targets: {}{}",
         t.join(", "),
@@ -450,15 +450,15 @@ pub fn prep(p: &kept_core::service::Prep, json: bool) -> anyhow::Result<()> {
             println!("  - {} (due {})", a.text, a.due);
         }
     }
-    if let Some((i, m)) = &p.assessment {
-        println!("Latest assessment: {i}");
-        assessment_map(m, false)?;
+    if let Some(a) = &p.assessment {
+        println!("Latest assessment: {}", a.interaction);
+        assessment_map(&a.map, false)?;
     }
     if !p.benchmarks.is_empty() {
         println!("12 weeks beside the team median:");
-        for (key, label, v, m) in &p.benchmarks {
-            let f = |x: &Option<f64>| crate::coach::metric(key, *x);
-            println!("  {label:<32} {:>8}   median {:>8}", f(v), f(m));
+        for b in &p.benchmarks {
+            let f = |x: Option<f64>| crate::coach::metric(&b.key, x);
+            println!("  {:<32} {:>8}   median {:>8}", b.label, f(b.rep), f(b.median));
         }
     }
     if !p.deals.is_empty() {

@@ -12,6 +12,7 @@ pub const MEETING_TYPES: &[&str] = &["one-on-one", "deal-review", "pipeline-revi
 
 /// An agenda template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Agenda {
     /// Meeting type key.
     pub kind: String,
@@ -135,6 +136,106 @@ pub fn default_criteria(interaction: &str) -> Result<Vec<String>> {
     Ok(c.iter().map(|s| s.to_string()).collect())
 }
 
+/// A key (meeting type, interaction type, criterion, score word) with its
+/// label in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Labelled {
+    /// The stable key.
+    pub key: String,
+    /// What people read.
+    pub label: String,
+}
+
+/// An interaction type with its default assessment criteria.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct InteractionDefaults {
+    /// Interaction type key and label.
+    pub interaction: Labelled,
+    /// Its default criteria, in order.
+    pub criteria: Vec<Labelled>,
+}
+
+/// The built-in coaching vocabulary in words: meeting types, interaction
+/// types with their default criteria, and the score scale (for clients that
+/// show them; a team's own agendas and criteria come from its team document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Vocabulary {
+    /// [`MEETING_TYPES`], labelled.
+    pub meeting_types: Vec<Labelled>,
+    /// [`INTERACTIONS`] with [`default_criteria`], labelled.
+    pub interactions: Vec<InteractionDefaults>,
+    /// [`SCALE`], labelled, 0 (not present) to 4 (excellent).
+    pub scale: Vec<Labelled>,
+}
+
+/// `upfront-contract` → "Upfront contract": the label of a key nobody named.
+pub fn humanize(key: &str) -> String {
+    let s = key.replace(['-', '_'], " ");
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// A meeting type in words.
+pub fn meeting_label(kind: &str) -> String {
+    match kind {
+        "one-on-one" => "1-on-1".into(),
+        "deal-review" => "Deal review".into(),
+        "pipeline-review" => "Pipeline review".into(),
+        "forecast-review" => "Forecast review".into(),
+        "weekly-scrum" => "Weekly scrum".into(),
+        other => humanize(other),
+    }
+}
+
+/// An interaction type in words.
+pub fn interaction_label(interaction: &str) -> String {
+    match interaction {
+        "discovery-call" => "Discovery call".into(),
+        "one-on-one" => "1-on-1".into(),
+        other => humanize(other),
+    }
+}
+
+/// An assessment criterion in words (a team's own criteria are humanised).
+pub fn criterion_label(criterion: &str) -> String {
+    let label = match criterion {
+        "upfront-contract" => "Up-front contract",
+        "pain" => "Pain uncovered",
+        "next-step" => "Next step agreed",
+        "prepared" => "Came prepared",
+        "owns-numbers" => "Owns the numbers",
+        other => return humanize(other),
+    };
+    label.into()
+}
+
+/// The built-in vocabulary, labelled.
+pub fn vocabulary() -> Vocabulary {
+    let labelled = |key: &str, label: String| Labelled { key: key.into(), label };
+    Vocabulary {
+        meeting_types: MEETING_TYPES.iter().map(|k| labelled(k, meeting_label(k))).collect(),
+        interactions: INTERACTIONS
+            .iter()
+            .map(|i| InteractionDefaults {
+                interaction: labelled(i, interaction_label(i)),
+                criteria: default_criteria(i)
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|c| labelled(c, criterion_label(c)))
+                    .collect(),
+            })
+            .collect(),
+        scale: SCALE.iter().map(|w| labelled(w, humanize(w))).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +259,24 @@ mod tests {
             .expect_err("bad")
             .to_string()
             .contains("not-present, poor, fair, good, excellent"));
+    }
+
+    #[test]
+    fn the_vocabulary_names_every_default_in_words() {
+        let v = vocabulary();
+        let labels = |l: &[Labelled]| l.iter().map(|x| x.label.clone()).collect::<Vec<_>>().join(", ");
+        assert_eq!(labels(&v.meeting_types), "1-on-1, Deal review, Pipeline review, Forecast review, Weekly scrum");
+        assert_eq!(labels(&v.scale), "Not present, Poor, Fair, Good, Excellent");
+        let discovery = &v.interactions[0];
+        assert_eq!(discovery.interaction.label, "Discovery call");
+        assert_eq!(
+            labels(&discovery.criteria),
+            "Rapport, Up-front contract, Pain uncovered, Budget, Decision process, Next step agreed"
+        );
+        for i in &v.interactions {
+            assert_eq!(i.criteria.len(), default_criteria(&i.interaction.key).expect("criteria").len());
+        }
+        assert_eq!(criterion_label("tied-to-pain"), "Tied to pain");
+        assert_eq!(interaction_label("cold_call"), "Cold call");
     }
 }

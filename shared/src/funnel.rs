@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the rep wants and the economics of their job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Goal {
     /// Yearly income goal (currency units).
     pub income: f64,
@@ -41,6 +42,7 @@ impl Goal {
 
 /// One conversion ratio and where it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Ratio {
     /// The share (0–1).
     pub value: f64,
@@ -52,6 +54,7 @@ pub struct Ratio {
 
 /// The four ratios of the funnel.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Ratios {
     /// Conversations per call.
     pub connect: Ratio,
@@ -81,15 +84,38 @@ pub fn ratio(later: i64, earlier: i64, i: usize) -> Ratio {
 
 /// The plan: yearly and weekly numbers per stage.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Plan {
     /// The goal.
     pub goal: Goal,
     /// The ratios used.
     pub ratios: Ratios,
-    /// (stage, per year, per week — rounded up for activities) from income down to calls.
-    pub stages: Vec<(String, f64, f64)>,
+    /// From income down to calls.
+    pub stages: Vec<Stage>,
     /// Proposed weekly targets per activity type.
-    pub targets: Vec<(String, i64)>,
+    pub targets: Vec<WeeklyTarget>,
+}
+
+/// One stage of the funnel worked backwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Stage {
+    /// `income`, `revenue`, `deals`, then activity types (`proposal` … `call`).
+    pub stage: String,
+    /// How many a year.
+    pub per_year: f64,
+    /// How many a week.
+    pub per_week: f64,
+}
+
+/// A proposed weekly target: the per-week number of a stage, rounded up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct WeeklyTarget {
+    /// Activity type.
+    pub kind: String,
+    /// A week.
+    pub count: i64,
 }
 
 /// Works the funnel backwards from the goal.
@@ -102,16 +128,20 @@ pub fn plan(goal: Goal, ratios: Ratios) -> Result<Plan> {
     let conversations = meetings / ratios.meeting.value;
     let calls = conversations / ratios.connect.value;
     let w = goal.working_weeks;
-    let stages = vec![
-        ("income".to_string(), goal.income, goal.income / w),
-        ("revenue".into(), revenue, revenue / w),
-        ("deals".into(), deals, deals / w),
-        ("proposal".into(), proposals, proposals / w),
-        ("meeting-set".into(), meetings, meetings / w),
-        ("conversation".into(), conversations, conversations / w),
-        ("call".into(), calls, calls / w),
-    ];
-    let targets = stages[3..].iter().map(|(k, _, wk)| (k.clone(), wk.ceil() as i64)).collect();
+    let stages: Vec<Stage> = [
+        ("income", goal.income),
+        ("revenue", revenue),
+        ("deals", deals),
+        ("proposal", proposals),
+        ("meeting-set", meetings),
+        ("conversation", conversations),
+        ("call", calls),
+    ]
+    .into_iter()
+    .map(|(stage, per_year)| Stage { stage: stage.into(), per_year, per_week: per_year / w })
+    .collect();
+    let targets =
+        stages[3..].iter().map(|s| WeeklyTarget { kind: s.stage.clone(), count: s.per_week.ceil() as i64 }).collect();
     Ok(Plan { goal, ratios, stages, targets })
 }
 
@@ -125,12 +155,12 @@ mod tests {
         let d = |i| ratio(0, 0, i);
         let p = plan(goal, Ratios { connect: d(0), meeting: d(1), proposal: d(2), win: d(3) }).expect("plan");
         // 1,000,000 revenue → 50 deals → 166.7 proposals → 333.3 meetings → 1333.3 conversations → 5333.3 calls a year.
-        let weekly: Vec<(String, i64)> = p.targets.clone();
+        let weekly: Vec<(String, i64)> = p.targets.iter().map(|t| (t.kind.clone(), t.count)).collect();
         assert_eq!(
             weekly,
             vec![("proposal".into(), 4), ("meeting-set".into(), 7), ("conversation".into(), 27), ("call".into(), 107)]
         );
-        assert!((p.stages[2].1 - 50.0).abs() < 1e-9);
+        assert!((p.stages[2].per_year - 50.0).abs() < 1e-9);
     }
 
     #[test]

@@ -88,6 +88,7 @@ pub enum ImportMode {
 
 /// A row that cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rejected {
     /// Line number in the file (the header is line 1).
     pub line: usize,
@@ -97,6 +98,7 @@ pub struct Rejected {
 
 /// What an import did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     /// Activities imported (0 in a dry run).
     pub imported: usize,

@@ -20,6 +20,7 @@ const DAY_END_H: i64 = 17;
 
 /// Where "now" is inside a team week, in working days.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Progress {
     /// Working days elapsed (fractional).
     pub elapsed: f64,
@@ -64,6 +65,7 @@ pub fn progress(week: Week, team: &TeamSettings, now: DateTime<Utc>) -> Progress
 
 /// Pace colour of a count against a target at a point of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Pace {
     /// On pace (or target met).
@@ -100,6 +102,7 @@ pub fn pace(count: i64, target: Option<i64>, p: Progress) -> Pace {
 
 /// One activity type in a rep's week.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeekRow {
     /// Activity type key.
     pub kind: String,
@@ -125,6 +128,7 @@ pub struct WeekRow {
 
 /// A rep's week.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WeekSummary {
     /// Week label.
     pub week: String,
@@ -268,6 +272,7 @@ pub fn week_summary(
     rep: &str,
     rep_name: &str,
     week: Week,
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     now: DateTime<Utc>,
 ) -> Result<WeekSummary> {
     let (from, to) = week.bounds(team.tz(), team.week_start);
@@ -281,6 +286,7 @@ pub fn week_summary(
         .map(|t| {
             week_row(&t.key, &t.label, counts.get(&t.key).copied().unwrap_or(0), targets.get(&t.key).copied(), p, team)
         })
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         .collect();
     for (k, c) in &counts {
         if !rows.iter().any(|r| &r.kind == k) {
@@ -292,6 +298,7 @@ pub fn week_summary(
         kare.insert(k.as_str().to_string(), 0);
     }
     kare.insert("none".into(), 0);
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     let mut st = conn.prepare_cached(
         "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
          WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3 GROUP BY 1",
@@ -305,6 +312,16 @@ pub fn week_summary(
     Ok(WeekSummary {
         week: week.to_string(),
         rep: rep.to_string(),
+/// A column of a table: a key and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Column {
+    /// Stable key (an activity type, a metric).
+    pub key: String,
+    /// What the column header says.
+    pub label: String,
+}
+
         rep_name: rep_name.to_string(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
@@ -347,8 +364,8 @@ pub struct Board {
     pub week: String,
     /// Working-time progress.
     pub progress: Progress,
-    /// Column keys and labels.
-    pub columns: Vec<(String, String)>,
+    /// The columns (activity types), in catalog order.
+    pub columns: Vec<Column>,
     /// One row per rep.
     pub rows: Vec<BoardRow>,
     /// Team median count per column.
@@ -364,8 +381,12 @@ pub fn board(
     now: DateTime<Utc>,
 ) -> Result<Board> {
     let p = progress(week, team, now);
-    let columns: Vec<(String, String)> =
-        team.catalog.iter().filter(|t| !t.retired).map(|t| (t.key.clone(), t.label.clone())).collect();
+    let columns: Vec<Column> = team
+        .catalog
+        .iter()
+        .filter(|t| !t.retired)
+        .map(|t| Column { key: t.key.clone(), label: t.label.clone() })
+        .collect();
     let mut all = week_counts(conn, week)?;
     let mut rows = Vec::new();
     for (id, name) in reps {
@@ -373,7 +394,7 @@ pub fn board(
         let t = targets(conn, id, week)?;
         let cells = columns
             .iter()
-            .map(|(k, _)| {
+            .map(|Column { key: k, .. }| {
                 let count = c.get(k).copied().unwrap_or(0);
                 let target = t.get(k).copied();
                 BoardCell { kind: k.clone(), count, target, pace: pace(count, target, p) }
@@ -421,6 +442,7 @@ mod tests {
     }
 
     #[test]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     fn progress_counts_working_hours_only() {
         let t = team();
         let check = |now, elapsed: f64| {
@@ -432,6 +454,7 @@ mod tests {
         check(at(23, 13, 0), 0.5); // Monday lunch
         check(at(26, 15, 0), 3.75); // Thursday afternoon
         check(at(28, 12, 0), 5.0); // Saturday
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     }
 
     #[test]

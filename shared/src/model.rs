@@ -11,6 +11,7 @@ macro_rules! keyword_enum {
     ($(#[$m:meta])* $name:ident, $what:literal, { $($(#[$vm:meta])* $var:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "kebab-case")]
         pub enum $name { $($(#[$vm])* $var),+ }
 
@@ -84,6 +85,7 @@ keyword_enum!(
 
 /// One entry of a team's activity catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ActivityType {
     /// Stable key, e.g. `meeting-set`.
     pub key: String,
@@ -117,14 +119,17 @@ pub fn default_catalog() -> Vec<ActivityType> {
 
 /// Team-wide settings from the team document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TeamSettings {
     /// Team name.
     pub name: String,
     /// IANA time zone name the team's weeks are cut in.
     pub time_zone: String,
     /// First day of the team's week.
+    #[cfg_attr(feature = "ts", ts(as = "WeekdayName"))]
     pub week_start: chrono::Weekday,
     /// Working days (pace counts only these).
+    #[cfg_attr(feature = "ts", ts(as = "Vec<WeekdayName>"))]
     pub working_days: Vec<chrono::Weekday>,
     /// The activity catalog, in display order.
     pub catalog: Vec<ActivityType>,
@@ -133,8 +138,25 @@ pub struct TeamSettings {
     pub thresholds: Thresholds,
 }
 
+/// A day of the week as chrono serialises it (`"Mon"` … `"Sun"`), for the
+/// generated TypeScript only.
+#[cfg(feature = "ts")]
+#[derive(ts_rs::TS)]
+#[ts(rename = "Weekday")]
+#[allow(dead_code)]
+pub enum WeekdayName {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
 /// When a warning sign fires; set per team by its managers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thresholds {
     /// Last week's count this many percent under the rep's own 4-week average.
     pub activity_drop_pct: i64,
@@ -267,6 +289,7 @@ impl TeamSettings {
 
 /// A member of the team as this device knows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Member {
     /// Member id (UUID).
     pub id: String,
@@ -278,6 +301,7 @@ pub struct Member {
 
 /// A logged activity as the views hold it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Activity {
     /// UUIDv7.
     pub id: String,
@@ -348,6 +372,7 @@ pub struct Target {
 
 /// A rep's commitment for one week.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Commitment {
     /// UUIDv7.
     pub id: String,
@@ -367,6 +392,7 @@ pub struct Commitment {
 
 /// An action item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ActionItem {
     /// UUIDv7.
     pub id: String,
@@ -390,6 +416,7 @@ pub struct ActionItem {
 
 /// A deal in a rep's pipeline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deal {
     /// UUIDv7.
     pub id: String,

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 /// How much a sign matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     /// Worth a look (a single miss).
@@ -28,6 +29,7 @@ pub enum Severity {
 
 /// One warning sign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sign {
     /// Rep member id.
     pub rep: String,

@@ -87,7 +87,7 @@ fn the_aggregate_follows_logs_edits_deletes_and_the_week_start() {
     let week = k.current_week().expect("week");
     assert_eq!(week.to_string(), "2026-W48");
     let board = kept_core::metrics::board(k.store().conn(), &team, &me, week, now).expect("board");
-    let col = board.columns.iter().position(|(key, _)| key == "call").expect("call column");
+    let col = board.columns.iter().position(|c| c.key == "call").expect("call column");
     assert_eq!(board.rows[0].cells[col].count, 4);
     let trends = k.trends(None, 3).expect("trends");
     assert_eq!(trends.rows[0].series.get("call"), Some(&vec![0, 0, 4]));

@@ -54,7 +54,7 @@ fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<
 }
 
 fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let mut st = conn.prepare("SELECT id || ':' || heads FROM documents ORDER BY id").expect("query");
     let docs = st.query_map([], |r| r.get(0)).expect("rows").map(|r| r.expect("row")).collect();
     (docs, k.store().pending().expect("pending"), k.store().view_dump().expect("dump"))
@@ -186,8 +186,8 @@ fn benchmarks_put_each_rep_beside_the_team_median() {
     assert_eq!(b.median["win-rate"], None);
     // The 1-on-1 prep carries Anna's number beside the median.
     let prep = mia.prep(Some("Anna"), None).expect("prep");
-    let row = prep.benchmarks.iter().find(|r| r.0 == "call-per-week").expect("row");
-    assert_eq!((row.2, row.3), (Some(10.0), Some(10.0)));
+    let row = prep.benchmarks.iter().find(|r| r.key == "call-per-week").expect("row");
+    assert_eq!((row.rep, row.median), (Some(10.0), Some(10.0)));
 }
 
 #[test]
@@ -238,7 +238,9 @@ fn development_plans_link_skills_to_scores_and_overdue_milestones_show() {
     mia.assess(Some("Anna"), "discovery-call", &[("pain".into(), "poor".into()), ("rapport".into(), "good".into())])
         .expect("assess");
     let plan = mia.dev_plan(Some("Anna")).expect("plan");
-    assert_eq!(plan.suggested, vec![("discovery-call".to_string(), "pain".to_string(), 1)], "poor ≤ fair; good is not");
+    let suggested: Vec<_> =
+        plan.suggested.iter().map(|s| (s.interaction.as_str(), s.criterion.as_str(), s.manager)).collect();
+    assert_eq!(suggested, vec![("discovery-call", "pain", 1)], "poor ≤ fair; good is not");
     mia.dev_add_skill(Some("Anna"), "discovery-call", "pain").expect("skill");
     assert!(mia.dev_add_skill(Some("Anna"), "discovery-call", "pain").is_err(), "already in the plan");
     assert!(mia.dev_add_skill(Some("Anna"), "discovery-call", "charm").is_err());

@@ -428,7 +428,7 @@ fn migrations_2_and_3_fill_in_actors_and_document_versions_on_postgres() {
             .unwrap();
         }
     });
-    assert_eq!(rt.block_on(pg.migrate()).unwrap(), 3);
+    assert_eq!(rt.block_on(pg.migrate()).unwrap(), kept_relay::storage::postgres::schema_version());
     let (filled, version): (i64, i64) = rt.block_on(async {
         let c = pg.pool().get().await.unwrap();
         let filled = c

@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 /// A member's role in a team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Logs their own activities; reads their own documents and the team's.

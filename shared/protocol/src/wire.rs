@@ -96,6 +96,7 @@ pub struct InviteRequest {
 
 /// A one-time invite.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InviteResponse {
     /// The code to hand over (single use).
     pub code: String,

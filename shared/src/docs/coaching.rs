@@ -82,6 +82,7 @@ pub fn update_action(
 
 /// A coaching meeting (notes shared between the rep and their managers).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Meeting {
     /// UUIDv7.
     pub id: String,
@@ -167,6 +168,7 @@ pub fn rate_meeting(doc: &mut AutoCommit, id: &str, by_rep: bool, rating: i64, c
 /// assessment criterion) or a goal. Milestones are action items with source
 /// `development`, so an overdue one shows up like any overdue action item.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DevEntry {
     /// UUIDv7.
     pub id: String,
@@ -231,6 +233,7 @@ pub fn update_dev_entry(doc: &mut AutoCommit, id: &str, done: Option<bool>, remo
 
 /// An assessment of an interaction on the assessment map.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Assessment {
     /// UUIDv7.
     pub id: String,

@@ -120,6 +120,7 @@ pub fn set_thresholds(doc: &mut AutoCommit, t: &Thresholds) -> Result<()> {
 
 /// A kudos: recognition the whole team sees.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Kudos {
     /// UUIDv7.
     pub id: String,

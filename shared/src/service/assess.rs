@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 /// One criterion of a rep's map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CriterionView {
     /// Criterion key.
     pub criterion: String,

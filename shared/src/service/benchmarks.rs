@@ -6,6 +6,7 @@
 
 use super::Kept;
 use crate::error::Result;
+use crate::metrics::Column;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -21,6 +22,7 @@ const RATIOS: &[(&str, &str, &str, &str)] = &[
 
 /// One rep's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BenchRow {
     /// Rep member id.
     pub rep: String,
@@ -32,11 +34,12 @@ pub struct BenchRow {
 
 /// Every rep's numbers and the team median of each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Benchmarks {
     /// Last complete week covered.
     pub through: String,
     /// Metric keys and labels, in display order.
-    pub metrics: Vec<(String, String)>,
+    pub metrics: Vec<Column>,
     /// One row per rep.
     pub rows: Vec<BenchRow>,
     /// Team median per metric (over the reps that have a value).
@@ -62,17 +65,18 @@ impl Kept {
         let trends = self.trends(Some(last), BENCH_WEEKS)?;
         let (from, _) = last.plus(1 - BENCH_WEEKS as i64).bounds(team.tz(), team.week_start);
         let (_, to) = last.bounds(team.tz(), team.week_start);
-        let mut metrics: Vec<(String, String)> = team
+        let column = |key: String, label: String| Column { key, label };
+        let mut metrics: Vec<Column> = team
             .catalog
             .iter()
             .filter(|t| t.leading && !t.retired)
-            .map(|t| (format!("{}-per-week", t.key), format!("{} a week", t.label)))
+            .map(|t| column(format!("{}-per-week", t.key), format!("{} a week", t.label)))
             .collect();
-        metrics.extend(RATIOS.iter().map(|(k, l, _, _)| (k.to_string(), l.to_string())));
+        metrics.extend(RATIOS.iter().map(|(k, l, _, _)| column(k.to_string(), l.to_string())));
         for (k, l) in
             [("win-rate", "Win rate"), ("average-won-deal", "Average won deal"), ("cycle-days", "Sales cycle (days)")]
         {
-            metrics.push((k.into(), l.into()));
+            metrics.push(column(k.into(), l.into()));
         }
         let mut rows = Vec::new();
         for tr in trends.rows {
@@ -99,7 +103,7 @@ impl Kept {
         let median = if self.me().role == crate::model::Role::Manager {
             metrics
                 .iter()
-                .map(|(k, _)| (k.clone(), median(rows.iter().map(|r| r.values.get(k).copied().flatten()))))
+                .map(|c| (c.key.clone(), median(rows.iter().map(|r| r.values.get(&c.key).copied().flatten()))))
                 .collect()
         } else {
             BTreeMap::new()

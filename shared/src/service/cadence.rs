@@ -13,8 +13,21 @@ use serde::{Deserialize, Serialize};
 /// How many days of 1-on-1s the ratings cover.
 pub const RATING_DAYS: i64 = 90;
 
+/// A rep's rating of a 1-on-1 that came with a comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RatingComment {
+    /// Day of the meeting (YYYY-MM-DD).
+    pub date: String,
+    /// The rep's rating, 1–5.
+    pub rating: i64,
+    /// What the rep wrote.
+    pub comment: String,
+}
+
 /// One rep's coaching cadence and ratings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Cadence {
     /// The rep.
     pub rep: Member,
@@ -38,12 +51,13 @@ pub struct Cadence {
     pub manager_useful_pct: Option<f64>,
     /// 1-on-1s of the last 90 days the rep rated.
     pub rated: usize,
-    /// The rep's comments, newest first: (date, rating, comment).
-    pub comments: Vec<(String, i64, String)>,
+    /// The rep's comments, newest first.
+    pub comments: Vec<RatingComment>,
 }
 
 /// The team's coaching habit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CoachingHabit {
     /// The team's cadence: a 1-on-1 every this many days.
     pub cadence_days: i64,
@@ -89,11 +103,13 @@ impl Kept {
             let recent: Vec<_> = held.iter().filter(|(d, _)| (today - *d).num_days() < RATING_DAYS).collect();
             let rep_r: Vec<i64> = recent.iter().filter_map(|(_, m)| m.rep_rating).collect();
             let mgr_r: Vec<i64> = recent.iter().filter_map(|(_, m)| m.manager_rating).collect();
-            let mut comments: Vec<(String, i64, String)> = recent
+            let mut comments: Vec<RatingComment> = recent
                 .iter()
-                .filter_map(|(_, m)| Some((m.date.clone(), m.rep_rating?, m.rep_comment.clone()?)))
+                .filter_map(|(_, m)| {
+                    Some(RatingComment { date: m.date.clone(), rating: m.rep_rating?, comment: m.rep_comment.clone()? })
+                })
                 .collect();
-            comments.sort_by(|a, b| b.0.cmp(&a.0));
+            comments.sort_by(|a, b| b.date.cmp(&a.date));
             all_rep.extend(&rep_r);
             all_mgr.extend(&mgr_r);
             reps.push(Cadence {

@@ -18,6 +18,7 @@ pub const MILESTONE: &str = "development";
 
 /// A skill in the plan with where the rep stands on it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SkillView {
     /// The plan entry.
     pub entry: DevEntry,
@@ -27,8 +28,21 @@ pub struct SkillView {
     pub own: Option<i64>,
 }
 
+/// A weak criterion (the manager scored it fair or lower) not in the plan yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SuggestedSkill {
+    /// Interaction type.
+    pub interaction: String,
+    /// Criterion key.
+    pub criterion: String,
+    /// The manager's latest score (0–4).
+    pub manager: i64,
+}
+
 /// A rep's development plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DevPlan {
     /// The rep.
     pub rep: Member,
@@ -41,8 +55,8 @@ pub struct DevPlan {
     /// Open milestones past their date.
     pub overdue: Vec<ActionItem>,
     /// Criteria the rep scores lowest on (manager's latest score ≤ fair) and
-    /// that are not in the plan yet: (interaction, criterion, score).
-    pub suggested: Vec<(String, String, i64)>,
+    /// that are not in the plan yet, weakest first.
+    pub suggested: Vec<SuggestedSkill>,
 }
 
 impl Kept {
@@ -88,12 +102,18 @@ impl Kept {
                     .any(|s| s.entry.text == c.criterion && s.entry.interaction.as_ref() == Some(&interaction));
                 if let (Some(m), false) = (c.manager, planned) {
                     if m <= 2 {
-                        suggested.push((interaction.clone(), c.criterion, m));
+                        suggested.push(SuggestedSkill {
+                            interaction: interaction.clone(),
+                            criterion: c.criterion,
+                            manager: m,
+                        });
                     }
                 }
             }
         }
-        suggested.sort_by(|a, b| a.2.cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        suggested.sort_by(|a, b| {
+            a.manager.cmp(&b.manager).then(a.interaction.cmp(&b.interaction)).then(a.criterion.cmp(&b.criterion))
+        });
         let today = self.today()?;
         let filter = ActionFilter {
             status: None,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// A meeting as opened: its agenda and what to reconcile first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OpenedMeeting {
     /// The meeting.
     pub meeting: Meeting,

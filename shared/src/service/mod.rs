@@ -20,13 +20,13 @@ mod templates;
 pub use actions::ActionFilter;
 pub use assess::CriterionView;
 pub use benchmarks::{BenchRow, Benchmarks};
-pub use cadence::{Cadence, CoachingHabit};
+pub use cadence::{Cadence, CoachingHabit, RatingComment};
 pub use commitments::CommitmentStatus;
-pub use develop::{DevPlan, SkillView};
+pub use develop::{DevPlan, SkillView, SuggestedSkill};
 pub use meetings::OpenedMeeting;
 pub use merge::{may_read, MergeReport};
 pub use pipeline::{DealEdit, KareSplit, STAGES};
-pub use prep::Prep;
+pub use prep::{BenchmarkLine, LatestAssessment, Prep};
 pub use reminders::Reminder;
 
 use crate::clock::{Clock, IdSource};

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 pub const STAGES: &[&str] = &["prospect", "qualified", "proposal", "negotiation", "commit"];
 
 /// What to change on a deal (each `None` leaves the field as it is).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DealEdit {
     /// New name.
@@ -28,6 +29,7 @@ pub struct DealEdit {
 }
 
 /// Effort and results per KARE category.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KareSplit {
     /// The rep (member id), or `None` for the whole team.

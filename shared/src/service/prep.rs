@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything for a 1-on-1.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prep {
     /// The rep.
@@ -35,12 +36,12 @@ pub struct Prep {
     pub reconcile: Vec<ActionItem>,
     /// Warning signs.
     pub signs: Vec<Sign>,
-    /// Interaction type of the latest assessment, and the map side by side.
-    pub assessment: Option<(String, Vec<CriterionView>)>,
+    /// The latest assessment by a manager, side by side with the self-assessment.
+    pub assessment: Option<LatestAssessment>,
     /// The meeting's agenda.
     pub agenda: Agenda,
-    /// The rep's numbers over 12 weeks beside the team median: (key, label, rep, median).
-    pub benchmarks: Vec<(String, String, Option<f64>, Option<f64>)>,
+    /// The rep's numbers over 12 weeks beside the team median.
+    pub benchmarks: Vec<BenchmarkLine>,
     /// The development plan, reviewed at the 1-on-1.
     pub development: DevPlan,
     /// Coaching cadence and how the rep rated recent 1-on-1s.
@@ -48,6 +49,30 @@ pub struct Prep {
     /// Open deals, by expected close.
     pub deals: Vec<crate::model::Deal>,
 }
+/// The assessment map of the interaction type a manager assessed last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LatestAssessment {
+    /// Interaction type.
+    pub interaction: String,
+    /// Manager's and self-scores per criterion.
+    pub map: Vec<CriterionView>,
+}
+
+/// One benchmark metric: the rep's value beside the team median.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct BenchmarkLine {
+    /// Metric key (`call-per-week`, `win-rate`, …).
+    pub key: String,
+    /// Metric in words.
+    pub label: String,
+    /// The rep's value.
+    pub rep: Option<f64>,
+    /// The team median.
+    pub median: Option<f64>,
+}
+
 
 impl Kept {
     /// Prepares a meeting of `kind` (default 1-on-1) with a rep.
@@ -56,7 +81,7 @@ impl Kept {
         let week = self.week_summary(None, Some(&who.id))?;
         let team_median = if self.me().role == crate::model::Role::Manager {
             let b = self.board(None)?;
-            b.columns.iter().zip(b.median.iter()).map(|((k, _), m)| (k.clone(), *m)).collect()
+            b.columns.iter().zip(b.median.iter()).map(|(c, m)| (c.key.clone(), *m)).collect()
         } else {
             BTreeMap::new()
         };
@@ -84,7 +109,10 @@ impl Kept {
             kare_closed.insert(k, n);
         }
         let assessment = match self.assessments(Some(&who.id))?.into_iter().rev().find(|a| !a.by_self) {
-            Some(a) => Some((a.interaction.clone(), self.assessment_map(Some(&who.id), &a.interaction)?)),
+            Some(a) => Some(LatestAssessment {
+                map: self.assessment_map(Some(&who.id), &a.interaction)?,
+                interaction: a.interaction,
+            }),
             None => None,
         };
         let bench = self.benchmarks()?;
@@ -92,9 +120,11 @@ impl Kept {
         let benchmarks = bench
             .metrics
             .iter()
-            .map(|(k, l)| {
-                let v = mine.and_then(|r| r.values.get(k).copied().flatten());
-                (k.clone(), l.clone(), v, bench.median.get(k).copied().flatten())
+            .map(|c| BenchmarkLine {
+                key: c.key.clone(),
+                label: c.label.clone(),
+                rep: mine.and_then(|r| r.values.get(&c.key).copied().flatten()),
+                median: bench.median.get(&c.key).copied().flatten(),
             })
             .collect();
         let cadence = self.coaching_habit()?.reps.into_iter().find(|c| c.rep.id == who.id);

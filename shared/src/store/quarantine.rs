@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
 
 /// Which way a set-aside change was going.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Direction {
     /// A local change the relay refused for good.
@@ -36,6 +37,7 @@ pub enum Direction {
 
 /// One set-aside change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Quarantined {
     /// Its number (for retry and discard).
     pub id: i64,

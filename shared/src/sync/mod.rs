@@ -44,6 +44,7 @@ const PULL_PAGE: u32 = 2000;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncReport {
     /// Changes pushed and acknowledged.
     pub pushed: usize,
@@ -55,6 +56,7 @@ pub struct SyncReport {
 
 /// What `kept status` shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// Relay address, if joined.
     pub relay: Option<String>,

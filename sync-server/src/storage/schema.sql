@@ -10,6 +10,9 @@ CREATE TABLE IF NOT EXISTS team_seq (
     seq        INTEGER NOT NULL,
     compacted  INTEGER NOT NULL DEFAULT 0
 );
+-- `name_key` is the name's Unicode lowercase (`storage::name_key`, computed by
+-- the relay so both backends agree): unique among the team's active members.
+-- Last, as version 4 added it; NULL only until the relay fills it at open.
 CREATE TABLE IF NOT EXISTS members (
     id          TEXT PRIMARY KEY,
     team_id     TEXT NOT NULL REFERENCES teams(id),
@@ -17,9 +20,6 @@ CREATE TABLE IF NOT EXISTS members (
     role        TEXT NOT NULL,
     active      INTEGER NOT NULL DEFAULT 1,
     created_at  INTEGER NOT NULL,
-    -- The name's Unicode lowercase (`storage::name_key`, computed by the relay
-    -- so both backends agree): unique among the team's active members. Last,
-    -- as version 4 added it; NULL only until the relay fills it at open.
     name_key    TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS members_name_key ON members(team_id, name_key) WHERE active = 1;
