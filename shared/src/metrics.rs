@@ -272,7 +272,6 @@ pub fn week_summary(
     rep: &str,
     rep_name: &str,
     week: Week,
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     now: DateTime<Utc>,
 ) -> Result<WeekSummary> {
     let (from, to) = week.bounds(team.tz(), team.week_start);
@@ -286,7 +285,6 @@ pub fn week_summary(
         .map(|t| {
             week_row(&t.key, &t.label, counts.get(&t.key).copied().unwrap_or(0), targets.get(&t.key).copied(), p, team)
         })
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         .collect();
     for (k, c) in &counts {
         if !rows.iter().any(|r| &r.kind == k) {
@@ -298,7 +296,6 @@ pub fn week_summary(
         kare.insert(k.as_str().to_string(), 0);
     }
     kare.insert("none".into(), 0);
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     let mut st = conn.prepare_cached(
         "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
          WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3 GROUP BY 1",
@@ -312,16 +309,6 @@ pub fn week_summary(
     Ok(WeekSummary {
         week: week.to_string(),
         rep: rep.to_string(),
-/// A column of a table: a key and its label.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct Column {
-    /// Stable key (an activity type, a metric).
-    pub key: String,
-    /// What the column header says.
-    pub label: String,
-}
-
         rep_name: rep_name.to_string(),
         from: from.to_rfc3339(),
         to: to.to_rfc3339(),
@@ -335,6 +322,7 @@ pub struct Column {
 
 /// One cell of the manager's board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoardCell {
     /// Activity type key.
     pub kind: String,
@@ -348,6 +336,7 @@ pub struct BoardCell {
 
 /// One rep's row of the board.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct BoardRow {
     /// Rep member id.
     pub rep: String,
@@ -359,6 +348,7 @@ pub struct BoardRow {
 
 /// The manager's team board for a week.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Board {
     /// Week label.
     pub week: String,
@@ -370,6 +360,16 @@ pub struct Board {
     pub rows: Vec<BoardRow>,
     /// Team median count per column.
     pub median: Vec<f64>,
+}
+
+/// A column of a table: a key and its label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Column {
+    /// Stable key (an activity type, a metric).
+    pub key: String,
+    /// What the column header says.
+    pub label: String,
 }
 
 /// Builds the board for `reps` (id, name).
@@ -442,7 +442,6 @@ mod tests {
     }
 
     #[test]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     fn progress_counts_working_hours_only() {
         let t = team();
         let check = |now, elapsed: f64| {
@@ -454,7 +453,6 @@ mod tests {
         check(at(23, 13, 0), 0.5); // Monday lunch
         check(at(26, 15, 0), 3.75); // Thursday afternoon
         check(at(28, 12, 0), 5.0); // Saturday
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
     }
 
     #[test]
@@ -490,6 +488,7 @@ mod tests {
 
 /// Weekly counts per activity type for one rep, oldest week first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TrendRow {
     /// Rep member id.
     pub rep: String,
@@ -501,6 +500,7 @@ pub struct TrendRow {
 
 /// The last `n` weeks (ending with `last`) of weekly counts for `reps`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Trends {
     /// Week labels, oldest first.
     pub weeks: Vec<String>,

@@ -54,7 +54,7 @@ fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<
 }
 
 fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
-    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
+    let conn = k.store().conn();
     let mut st = conn.prepare("SELECT id || ':' || heads FROM documents ORDER BY id").expect("query");
     let docs = st.query_map([], |r| r.get(0)).expect("rows").map(|r| r.expect("row")).collect();
     (docs, k.store().pending().expect("pending"), k.store().view_dump().expect("dump"))
@@ -300,7 +300,8 @@ fn cadence_and_ratings_from_both_sides() {
     assert!(anna.due, "7 days since, cadence 7");
     assert_eq!((anna.rep_avg, anna.manager_avg), (Some(3.0), Some(4.5)));
     assert_eq!((anna.rep_useful_pct, anna.manager_useful_pct), (Some(50.0), Some(100.0)));
-    assert_eq!(anna.comments, vec![("2026-11-04".to_string(), 2, "Too much status, not enough coaching".to_string())]);
+    let comments: Vec<_> = anna.comments.iter().map(|c| (c.date.as_str(), c.rating, c.comment.as_str())).collect();
+    assert_eq!(comments, vec![("2026-11-04", 2, "Too much status, not enough coaching")]);
     let ben = h.reps.iter().find(|c| c.rep.name == "Ben").expect("ben");
     assert_eq!((ben.last.clone(), ben.held_30d, ben.due), (None, 0, true));
     assert_eq!((h.rep_avg, h.manager_avg), (Some(3.0), Some(4.5)));

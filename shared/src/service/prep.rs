@@ -73,7 +73,6 @@ pub struct BenchmarkLine {
     pub median: Option<f64>,
 }
 
-
 impl Kept {
     /// Prepares a meeting of `kind` (default 1-on-1) with a rep.
     pub fn prep(&self, rep: Option<&str>, kind: Option<&str>) -> Result<Prep> {
