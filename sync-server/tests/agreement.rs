@@ -1,0 +1,274 @@
+//! The two storage backends agree: each table of cases runs on SQLite and on
+//! PostgreSQL through the real relay and must give the answers the table
+//! states — member names (Unicode-aware, the same key on both), actor
+//! sequence numbers, pull pages cut by bytes, and the name keys an older
+//! database gets when it is upgraded.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod common;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, AutoCommit, ROOT};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use common::*;
+use kept_core::model::Role;
+use kept_core::protocol::{InviteRequest, JoinResponse};
+use kept_relay::auth::hash_secret;
+use serde_json::{json, Value};
+
+/// (a member of the team, removed since?, the name a newcomer asks for, may they take it?)
+const NAMES: &[(&str, bool, &str, bool)] = &[
+    ("Ann", false, "ann", false),
+    ("Émile", false, "émile", false),
+    ("émile", false, "ÉMILE", false),
+    ("Åsa", false, "ÅSA", false),
+    ("Zoë", false, "zoë", false),
+    ("ΣΟΦΙΑ", false, "σοφια", false),
+    ("Émile", false, "Emile", true), // an accent makes another name
+    // Lowercase, not case folding: "ß" is not "ss", so these are two names…
+    ("Straße", false, "STRASSE", true),
+    // … while both spellings in capitals or not are one each.
+    ("STRASSE", false, "strasse", false),
+    ("Straße", false, "STRAßE", false),
+    // Compared as sent: a decomposed "É" (E + U+0301) is another name.
+    ("E\u{301}mile", false, "Émile", true),
+    ("Émile", true, "émile", true), // a removed member's name is free again
+];
+
+/// A team with only its manager, Maria.
+fn manager_only(relay: &Relay) -> Member {
+    let created = relay.create_team("T", "Maria");
+    let (st, v) = relay.client(None).post("/v1/join", &json!({"invite": created.invite, "device_name": "laptop"}));
+    assert_eq!(st, 200, "{v}");
+    let join: JoinResponse = serde_json::from_value(v).unwrap();
+    Member { client: relay.client(Some(&join.token)), join }
+}
+
+fn join_named(relay: &Relay, manager: &Member, name: &str) -> Member {
+    let inv = relay.invite(manager, Role::Rep, Some(name));
+    let (st, v) = relay.client(None).post("/v1/join", &json!({"invite": inv.code, "device_name": "phone"}));
+    assert_eq!(st, 200, "{v}");
+    let join: JoinResponse = serde_json::from_value(v).unwrap();
+    Member { client: relay.client(Some(&join.token)), join }
+}
+
+fn member_names_are_unique_by_their_unicode_lowercase(backend: Backend) {
+    let relay = Relay::start(backend);
+    let mut wrong = Vec::new();
+    for &(existing, removed, asked, may) in NAMES {
+        let manager = manager_only(&relay);
+        let member = join_named(&relay, &manager, existing);
+        if removed {
+            let (st, v) = manager.client.delete(&format!("/v1/members/{}", member.id()));
+            assert_eq!(st, 204, "{v}");
+        }
+        // The manager names the newcomer in the invite: checked when inviting.
+        let req = InviteRequest { role: Role::Rep, name: Some(asked.into()), member_id: None };
+        let (invited, _) = manager.client.post("/v1/invites", &req);
+        // The newcomer gives the name when joining: checked by the storage rule.
+        let plain = relay.invite(&manager, Role::Rep, None);
+        let (joined, v) = relay
+            .client(None)
+            .post("/v1/join", &json!({"invite": plain.code, "name": asked, "device_name": "phone"}));
+        let want = if may { 200 } else { 409 };
+        if invited != want || joined != want {
+            wrong.push(format!("'{existing}' then '{asked}': invite {invited}, join {joined} {v}, expected {want}"));
+        }
+        if !may {
+            assert_eq!(v["error"]["kind"], "conflict", "{v}");
+        }
+    }
+    assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+}
+
+/// What a device pushes after the first change of one of its actors.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    /// The same change again: acknowledged, nothing stored twice.
+    Same,
+    /// Another change with the same actor and sequence number.
+    Rival,
+    /// The actor's next change.
+    Next,
+    /// The actor's third change without its second.
+    Gap,
+    /// A first change of the same actor in another document (sequences are per document).
+    OtherDocument,
+    /// The actor's next change, pushed by another member's device.
+    OtherMember,
+}
+
+const SEQS: &[(Then, u16, &str)] = &[
+    (Then::Same, 200, ""),
+    (Then::Rival, 409, "reuses sequence number 1"),
+    (Then::Next, 200, ""),
+    (Then::Gap, 400, ""),
+    (Then::OtherDocument, 200, ""),
+    (Then::OtherMember, 403, "belongs to another member"),
+];
+
+/// `n` changes by `actor`, each on the previous, with `tag` in their content.
+fn edits(actor: &ActorId, n: usize, tag: &str) -> Vec<Vec<u8>> {
+    let mut d = AutoCommit::new().with_actor(actor.clone());
+    (0..n)
+        .map(|i| {
+            d.put(ROOT, tag, i as i64).unwrap();
+            d.commit();
+            d.get_last_local_change().unwrap().raw_bytes().to_vec()
+        })
+        .collect()
+}
+
+fn push(client: &Client, doc: &str, changes: &[Vec<u8>]) -> (u16, Value) {
+    let entries: Vec<Value> = changes.iter().map(|c| entry(doc, &B64.encode(c))).collect();
+    client.post("/v1/push", &json!({ "changes": entries }))
+}
+
+fn an_actor_sequence_number_is_used_once_per_document(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    let (doc, other_doc) = (plan(team.ann.id()), log(team.ann.id()));
+    let mut wrong = Vec::new();
+    for &(then, want, words) in SEQS {
+        let actor = ActorId::random();
+        let mine = edits(&actor, 3, "mine");
+        let (st, v) = push(&team.ann.client, &doc, &mine[..1]);
+        assert_eq!(st, 200, "{v}");
+        let before = v["seq"].as_i64().unwrap();
+        let (st, v) = match then {
+            Then::Same => push(&team.ann.client, &doc, &mine[..1]),
+            Then::Rival => push(&team.ann.client, &doc, &edits(&actor, 1, "rival")),
+            Then::Next => push(&team.ann.client, &doc, &mine[1..2]),
+            Then::Gap => push(&team.ann.client, &doc, &mine[2..]),
+            Then::OtherDocument => push(&team.ann.client, &other_doc, &edits(&actor, 1, "elsewhere")),
+            Then::OtherMember => push(&team.bob.client, &plan(team.bob.id()), &mine[1..2]),
+        };
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        if st != want || !message.contains(words) {
+            wrong.push(format!("{then:?}: {st} {v}, expected {want} with {words:?}"));
+        }
+        let after = team.manager.pull(0, 5000).next;
+        let stored = if want == 200 && !matches!(then, Then::Same) { 1 } else { 0 };
+        if after != before + stored {
+            wrong.push(format!("{then:?}: the team sequence went from {before} to {after}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+}
+
+/// Changes of about 1.5 MiB each: a pull page stops once its changes reach
+/// 4 MiB (MAX_PULL_BYTES), so three fit in a page and the fourth starts the next.
+const PAGES: &[(u32, &[usize])] = &[(1000, &[3, 1]), (2, &[2, 2]), (1, &[1, 1, 1, 1])];
+
+fn pull_pages_are_cut_by_count_and_bytes_alike(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    let doc = plan(team.ann.id());
+    let mut d = AutoCommit::new().with_actor(ActorId::random());
+    for i in 0..4 {
+        d.put(ROOT, "bulk", format!("{i}{}", "x".repeat(1_500_000))).unwrap();
+        d.commit();
+        let (st, v) = push(&team.ann.client, &doc, &[d.get_last_local_change().unwrap().raw_bytes().to_vec()]);
+        assert_eq!(st, 200, "{v}");
+    }
+    let mut wrong = Vec::new();
+    for &(limit, want) in PAGES {
+        let (mut cursor, mut pages) = (0, Vec::new());
+        loop {
+            let page = team.manager.pull(cursor, limit);
+            pages.push(page.changes.len());
+            cursor = page.next;
+            if !page.more || pages.len() > 10 {
+                break;
+            }
+        }
+        if pages != want || cursor != 4 {
+            wrong.push(format!("limit {limit}: pages {pages:?} ending at {cursor}, expected {want:?} ending at 4"));
+        }
+    }
+    assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+}
+
+/// A database from before name keys (SQLite schema 3, PostgreSQL migration 3)
+/// holding two active members whose names collide only Unicode-aware, as an
+/// older SQLite relay allowed: both stay, and the name is taken for newcomers.
+fn an_older_database_gets_name_keys_and_keeps_its_members(backend: Backend) {
+    const ROWS: &str = "INSERT INTO teams VALUES ('t', 'T', 0); INSERT INTO team_seq VALUES ('t', 0, 0);
+        INSERT INTO members(id, team_id, name, role, active, created_at) VALUES
+          ('m1', 't', 'Maria', 'manager', TRUE, 1), ('m2', 't', 'Émile', 'rep', TRUE, 2),
+          ('m3', 't', 'émile', 'rep', TRUE, 3), ('m4', 't', 'ZOË', 'rep', FALSE, 4);";
+    let invites = format!(
+        "INSERT INTO invites(code_hash, team_id, role, name, member_id, expires_at, created_at) VALUES
+           ('{}', 't', 'rep', 'ÉMILE', NULL, 4102444800, 0), ('{}', 't', 'rep', 'Zoë', NULL, 4102444800, 0);",
+        hash_secret("code-emile"),
+        hash_secret("code-zoe")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let relay = match backend {
+        Backend::Sqlite => {
+            let path = dir.path().join("relay.sqlite3");
+            drop(kept_relay::SqliteStorage::open(&path).unwrap());
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.execute_batch(
+                "DROP INDEX members_name_key; ALTER TABLE members DROP COLUMN name_key;
+                 CREATE UNIQUE INDEX members_name ON members(team_id, name COLLATE NOCASE) WHERE active = 1;
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+            c.execute_batch(ROWS).unwrap();
+            c.execute_batch(&invites).unwrap();
+            drop(c);
+            Relay::start_sqlite_file(path, "127.0.0.1:0")
+        }
+        Backend::Postgres => {
+            let db = TestDb::create();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let (c, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                c.batch_execute(
+                    "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL);
+                     INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0);",
+                )
+                .await
+                .unwrap();
+                for sql in [
+                    include_str!("../src/storage/postgres_v1.sql"),
+                    include_str!("../src/storage/postgres_v2.sql"),
+                    include_str!("../src/storage/postgres_v3.sql"),
+                ] {
+                    c.batch_execute(sql).await.unwrap();
+                }
+                // The old index compares lower(name), which the test server's locale may fold
+                // like the relay does; drop it so both old rows can be written, as on SQLite.
+                c.batch_execute("DROP INDEX members_name").await.unwrap();
+                c.batch_execute(ROWS).await.unwrap();
+                c.batch_execute(&invites).await.unwrap();
+            });
+            Relay::start_on(&db)
+        }
+    };
+    let members = relay.rt.block_on(relay.storage.members("t")).unwrap();
+    let names: Vec<(&str, bool)> = members.iter().map(|m| (m.name.as_str(), m.active)).collect();
+    assert_eq!(names, [("Maria", true), ("Émile", true), ("émile", true), ("ZOË", false)], "{backend:?}");
+    let join = |code: &str| relay.client(None).post("/v1/join", &json!({"invite": code, "device_name": "phone"}));
+    let (st, v) = join("code-emile");
+    assert_eq!((st, v["error"]["kind"].as_str()), (409, Some("conflict")), "{backend:?}: {v}");
+    let (st, v) = join("code-zoe");
+    assert_eq!(st, 200, "{backend:?}: a removed member's name is free: {v}");
+    let r = relay.rt.block_on(kept_relay::check::run(
+        relay.pg.as_ref().map_or(relay.db.to_str().unwrap(), |pg| pg.url.as_str()),
+        "upgraded",
+        false,
+    ));
+    assert!(r.unwrap().healthy(), "{backend:?}");
+}
+
+on_both_backends!(
+    member_names_are_unique_by_their_unicode_lowercase,
+    an_actor_sequence_number_is_used_once_per_document,
+    pull_pages_are_cut_by_count_and_bytes_alike,
+    an_older_database_gets_name_keys_and_keeps_its_members,
+);
