@@ -111,8 +111,8 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     assert!(all.changes.iter().any(|c| c.doc.starts_with(&format!("log/{bob_id}/"))));
     assert!(all.changes.iter().any(|c| c.doc == format!("coaching/{bob_id}")), "the coaching document is on the relay");
     let anna_store = Store::open(&anna).expect("open");
-    let leaked: i64 = anna_store
-        .conn()
+    let leaked: i64 = rusqlite::Connection::open(anna_store.path())
+        .expect("db")
         .query_row("SELECT COUNT(*) FROM documents WHERE subject = ?1", [&bob_id], |r| r.get(0))
         .expect("count");
     assert_eq!(leaked, 0, "none of Bob's documents reached Anna's device");
@@ -176,8 +176,8 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     let ours = kept_json(&mia, &["board"]);
     assert_eq!(theirs["rows"], ours["rows"], "the bootstrapped device shows the same board");
     let mut store = Store::open(&max).expect("open");
-    let adopted: i64 = store
-        .conn()
+    let adopted: i64 = rusqlite::Connection::open(store.path())
+        .expect("db")
         .query_row("SELECT COUNT(*) FROM documents WHERE LENGTH(snapshot) > 0 AND kind = 'log'", [], |r| r.get(0))
         .expect("count");
     assert!(adopted > 0, "log documents arrived as snapshots");

@@ -76,7 +76,8 @@ fn local_changes(home: &Path) -> BTreeMap<String, BTreeSet<String>> {
 
 fn activity_ids(home: &Path, rep: &str) -> Vec<String> {
     let store = Store::open(home).expect("store");
-    let mut st = store.conn().prepare("SELECT id FROM activities WHERE rep = ?1").expect("query");
+    let db = rusqlite::Connection::open(store.path()).expect("db");
+    let mut st = db.prepare("SELECT id FROM activities WHERE rep = ?1").expect("query");
     let rows = st.query_map([rep], |r| r.get(0)).expect("rows");
     rows.map(|r| r.expect("row")).collect()
 }

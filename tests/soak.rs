@@ -34,7 +34,8 @@ fn join(url: &str, invite: &str, home: &Path) -> Kept {
 }
 
 fn heads(k: &Kept) -> BTreeMap<String, String> {
-    let mut st = k.store().conn().prepare("SELECT id, heads FROM documents").expect("query");
+    let db = rusqlite::Connection::open(k.store().path()).expect("db");
+    let mut st = db.prepare("SELECT id, heads FROM documents").expect("query");
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows");
     rows.map(|r| r.expect("row")).collect()
 }
@@ -128,9 +129,8 @@ fn many_clients_for_a_while_converge_with_nothing_lost() {
                 assert_eq!(boss_heads.get(&doc), Some(&hd), "{doc} differs between the rep and the manager");
             }
         }
-        let ids: Vec<String> = boss
-            .store()
-            .conn()
+        let ids: Vec<String> = rusqlite::Connection::open(boss.store().path())
+            .expect("db")
             .prepare("SELECT id FROM activities")
             .expect("query")
             .query_map([], |r| r.get(0))

@@ -104,7 +104,7 @@ pub enum Command {
         /// Output format (only csv).
         #[arg(long, default_value = "csv")]
         format: String,
-        /// What to export: activities, actions, targets, commitments, deals, meetings, assessments, kudos.
+        /// What to export: activities, actions, targets, commitments, goals, deals, meetings, assessments, development, kudos.
         #[arg(long, default_value = "activities")]
         what: String,
         /// Write to this file (default: standard output).

@@ -11,7 +11,6 @@ use args::{
     TeamCommand,
 };
 use clap::Parser;
-use kept_core::export::ExportKind;
 use kept_core::import::{ColumnMap, ImportMode};
 use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
 use kept_core::service::ActionFilter;
@@ -137,7 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
             }
             let k = open(&home)?;
-            let what: ExportKind = what.parse()?;
+            let what = kept_core::export::table(&what)?;
             match out {
                 Some(path) => {
                     // Write beside the target and rename, so a failure never leaves half a file.

@@ -14,7 +14,10 @@ use std::sync::LazyLock;
 static HOMES: LazyLock<Homes> = LazyLock::new(Homes::new);
 
 fn activities(k: &kept_core::Kept) -> i64 {
-    k.store().conn().query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0)).expect("count")
+    rusqlite::Connection::open(k.store().path())
+        .expect("db")
+        .query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0))
+        .expect("count")
 }
 
 fn assert_healthy(k: &mut kept_core::Kept) {

@@ -68,9 +68,7 @@ pub type Changes = Vec<(String, Vec<u8>)>;
 
 /// The outbox of a home, oldest first: (document id, change bytes).
 pub fn outbox(k: &Kept) -> Changes {
-    let mut st = k.store().conn().prepare("SELECT doc_id, bytes FROM outbox ORDER BY seq").expect("query");
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows");
-    rows.map(|r| r.expect("row")).collect()
+    k.store().outbox(usize::MAX).expect("outbox").into_iter().map(|o| (o.doc, o.bytes)).collect()
 }
 
 /// Real changes written by kept-core: (Maria's, Ann's). Maria names the team,
@@ -313,7 +311,7 @@ impl Default for Homes {
 
 /// The documents with their heads, the outbox, and every view row.
 pub fn home_print(k: &Kept) -> HomePrint {
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let col = |sql: &str| -> Vec<String> {
         let mut st = conn.prepare_cached(sql).expect(sql);
         let rows = st.query_map([], |r| r.get::<_, String>(0)).expect(sql);

@@ -8,9 +8,9 @@
 
 use crate::error::Result;
 use crate::model::{Kare, TeamSettings};
+use crate::store::Store;
 use crate::week::{local_midnight, Week};
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
-use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -224,50 +224,9 @@ pub fn week_row(kind: &str, label: &str, count: i64, target: Option<i64>, p: Pro
     }
 }
 
-/// Counts per activity type for `rep` in `[from, to)`.
-pub fn counts(conn: &Connection, rep: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<BTreeMap<String, i64>> {
-    let mut st = conn.prepare_cached(
-        "SELECT type, SUM(count) FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3 GROUP BY type",
-    )?;
-    let rows = st.query_map(params![rep, from.timestamp(), to.timestamp()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The target per activity type that applies to `rep` in `week`: a one-week
-/// override, else the latest standing target that started on or before it.
-pub fn targets(conn: &Connection, rep: &str, week: Week) -> Result<BTreeMap<String, i64>> {
-    let w = week.to_string();
-    let mut st = conn.prepare_cached(
-        "SELECT type, count, standing, week FROM targets WHERE rep = ?1 AND week <= ?2 AND (standing = 1 OR week = ?2)
-         ORDER BY type, standing DESC, week",
-    )?;
-    let rows = st.query_map(params![rep, w], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-    let mut out = BTreeMap::new();
-    // Ordered standing (by week, ascending) first and the override last, so later rows win.
-    for r in rows {
-        let (k, c) = r?;
-        out.insert(k, c);
-    }
-    Ok(out)
-}
-
-/// Every rep's counts per activity type in `week`, from the weekly aggregate.
-pub fn week_counts(conn: &Connection, week: Week) -> Result<BTreeMap<String, BTreeMap<String, i64>>> {
-    let mut st = conn.prepare_cached("SELECT rep, type, count FROM weekly_counts WHERE week = ?1")?;
-    let rows = st.query_map(params![week.to_string()], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-    })?;
-    let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for r in rows {
-        let (rep, kind, count) = r?;
-        out.entry(rep).or_default().insert(kind, count);
-    }
-    Ok(out)
-}
-
 /// A rep's week summary.
 pub fn week_summary(
-    conn: &Connection,
+    store: &Store,
     team: &TeamSettings,
     rep: &str,
     rep_name: &str,
@@ -276,8 +235,8 @@ pub fn week_summary(
 ) -> Result<WeekSummary> {
     let (from, to) = week.bounds(team.tz(), team.week_start);
     let p = progress(week, team, now);
-    let counts = counts(conn, rep, from, to)?;
-    let targets = targets(conn, rep, week)?;
+    let counts = store.counts(rep, from, to)?;
+    let targets = store.targets_for(rep, week)?;
     let mut rows: Vec<WeekRow> = team
         .catalog
         .iter()
@@ -296,16 +255,7 @@ pub fn week_summary(
         kare.insert(k.as_str().to_string(), 0);
     }
     kare.insert("none".into(), 0);
-    let mut st = conn.prepare_cached(
-        "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
-         WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3 GROUP BY 1",
-    )?;
-    for r in
-        st.query_map(params![rep, from.timestamp(), to.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
-    {
-        let (k, c) = r?;
-        kare.insert(k, c);
-    }
+    kare.extend(store.kare_effort(Some(rep), from, Some(to))?);
     Ok(WeekSummary {
         week: week.to_string(),
         rep: rep.to_string(),
@@ -374,7 +324,7 @@ pub struct Column {
 
 /// Builds the board for `reps` (id, name).
 pub fn board(
-    conn: &Connection,
+    store: &Store,
     team: &TeamSettings,
     reps: &[(String, String)],
     week: Week,
@@ -387,11 +337,11 @@ pub fn board(
         .filter(|t| !t.retired)
         .map(|t| Column { key: t.key.clone(), label: t.label.clone() })
         .collect();
-    let mut all = week_counts(conn, week)?;
+    let mut all = store.week_counts(week)?;
     let mut rows = Vec::new();
     for (id, name) in reps {
         let c = all.remove(id).unwrap_or_default();
-        let t = targets(conn, id, week)?;
+        let t = store.targets_for(id, week)?;
         let cells = columns
             .iter()
             .map(|Column { key: k, .. }| {
@@ -509,26 +459,14 @@ pub struct Trends {
 }
 
 /// Weekly counts for the `n` weeks ending with `last`, from the weekly aggregate.
-pub fn trends(
-    conn: &Connection,
-    team: &TeamSettings,
-    reps: &[(String, String)],
-    last: Week,
-    n: usize,
-) -> Result<Trends> {
+pub fn trends(store: &Store, team: &TeamSettings, reps: &[(String, String)], last: Week, n: usize) -> Result<Trends> {
     let n = n.clamp(1, 104);
     let weeks: Vec<Week> = (0..n).map(|i| last.plus(i as i64 - (n as i64 - 1))).collect();
     let kinds: Vec<String> = team.catalog.iter().filter(|t| !t.retired).map(|t| t.key.clone()).collect();
     let labels: Vec<String> = weeks.iter().map(|w| w.to_string()).collect();
     let mut per_rep: BTreeMap<String, BTreeMap<String, Vec<i64>>> = BTreeMap::new();
     // One range read of the weekly aggregate for every rep at once.
-    let mut st =
-        conn.prepare_cached("SELECT week, rep, type, count FROM weekly_counts WHERE week >= ?1 AND week <= ?2")?;
-    let q = st.query_map(params![labels[0], labels[n - 1]], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-    })?;
-    for r in q {
-        let (week, rep, kind, count) = r?;
+    for (week, rep, kind, count) in store.weekly_counts(&labels[0], &labels[n - 1])? {
         // Week labels sort like the weeks, but a label between two weeks of the
         // range may not be one of them (e.g. a week 53 of another year basis).
         let Ok(i) = labels.binary_search(&week) else { continue };

@@ -6,11 +6,11 @@
 //! Thresholds come from the team's settings ([`Thresholds`]).
 
 use crate::error::Result;
-use crate::metrics::{targets, trends};
+use crate::metrics::trends;
 use crate::model::{TeamSettings, Thresholds};
+use crate::store::Store;
 use crate::week::Week;
 use chrono::{DateTime, Datelike, Duration, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -58,12 +58,12 @@ fn sign(rep: &(String, String), kind: &str, severity: Severity, message: String,
 }
 
 /// Every warning sign for `rep` (id, name) at `now`, most serious first.
-pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
+pub fn signs(store: &Store, team: &TeamSettings, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
     let t: Thresholds = team.thresholds;
     let tz = team.tz();
     let this = Week::of_instant(now, tz, team.week_start);
     let n = 13usize; // 12 complete weeks + this one
-    let tr = trends(conn, team, std::slice::from_ref(rep), this, n)?;
+    let tr = trends(store, team, std::slice::from_ref(rep), this, n)?;
     let series = &tr.rows[0].series;
     let label = |k: &str| team.catalog.iter().find(|c| c.key == k).map(|c| c.label.to_lowercase()).unwrap_or(k.into());
     let mut out = Vec::new();
@@ -92,7 +92,7 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
         let mut last_missed = false;
         for back in 1..=window {
             let w = this.plus(-(back as i64));
-            let Some(target) = targets(conn, &rep.0, w)?.get(&ty.key).copied().filter(|x| *x > 0) else { continue };
+            let Some(target) = store.targets_for(&rep.0, w)?.get(&ty.key).copied().filter(|x| *x > 0) else { continue };
             let count = series[&ty.key][n - 1 - back];
             if count < target {
                 misses.push(format!("{count}/{target} in {w}"));
@@ -127,18 +127,12 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
 
     // Overdue action items.
     let today = now.with_timezone(&tz).date_naive();
-    let overdue: Vec<(String, String)> = {
-        let mut st = conn.prepare_cached(
-            "SELECT text, due, source FROM action_items WHERE rep = ?1 AND status = 'open' AND due < ?2 ORDER BY due",
-        )?;
-        let rows = st.query_map(params![rep.0, today.format("%Y-%m-%d").to_string()], |r| {
-            // A development-plan milestone past its date counts like an overdue action item.
-            let text: String = r.get(0)?;
-            let milestone = r.get::<_, String>(2)? == "development";
-            Ok((if milestone { format!("milestone: {text}") } else { text }, r.get(1)?))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let overdue: Vec<(String, String)> = store
+        .overdue_items(&rep.0, &today.format("%Y-%m-%d").to_string())?
+        .into_iter()
+        // A development-plan milestone past its date counts like an overdue action item.
+        .map(|a| (if a.source == "development" { format!("milestone: {}", a.text) } else { a.text }, a.due))
+        .collect();
     if !overdue.is_empty() {
         let list: Vec<String> = overdue.iter().take(3).map(|(t, d)| format!("\"{t}\" (due {d})")).collect();
         out.push(sign(
@@ -156,10 +150,7 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
     }
 
     // Silence: no activity for N working days.
-    let last: Option<i64> = conn
-        .query_row("SELECT MAX(occurred_utc) FROM activities WHERE rep = ?1", params![rep.0], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let last: Option<i64> = store.last_activity(&rep.0)?;
     if let Some(last) = last {
         let last_day = DateTime::from_timestamp(last, 0).unwrap_or(now).with_timezone(&tz).date_naive();
         let mut d = last_day + Duration::days(1);
@@ -202,7 +193,7 @@ pub fn signs(conn: &Connection, team: &TeamSettings, rep: &(String, String), now
             ));
         }
     }
-    out.extend(deal_signs(conn, &t, rep, now)?);
+    out.extend(deal_signs(store, &t, rep, now)?);
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
     Ok(out)
 }
@@ -221,27 +212,14 @@ pub(crate) struct Closed {
 }
 
 /// The deals `rep` closed in `[from, to)`.
-pub(crate) fn closed_between(conn: &Connection, rep: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Closed> {
-    let mut st = conn.prepare_cached(
-        "SELECT status, amount, created_at, closed_at FROM deals
-         WHERE rep = ?1 AND status IN ('won', 'lost') AND closed_at >= ?2 AND closed_at < ?3",
-    )?;
-    let rows = st.query_map(params![rep, from.to_rfc3339(), to.to_rfc3339()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
+pub(crate) fn closed_between(store: &Store, rep: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Closed> {
     let mut out = Closed::default();
-    for r in rows {
-        let (status, amount, created, closed) = r?;
-        if status == "won" {
+    for d in store.closed_deals(rep, from, to)? {
+        if d.won {
             out.won += 1;
-            out.won_amount += amount;
+            out.won_amount += d.amount;
             let t = |s: Option<String>| s.and_then(|s| DateTime::parse_from_rfc3339(&s).ok());
-            if let (Some(a), Some(b)) = (t(created), t(closed)) {
+            if let (Some(a), Some(b)) = (t(d.created_at), t(d.closed_at)) {
                 out.cycles.push((b - a).num_seconds() as f64 / 86_400.0);
             }
         } else {
@@ -254,10 +232,10 @@ pub(crate) fn closed_between(conn: &Connection, rep: &str, from: DateTime<Utc>, 
 /// Win rate falling and the sales cycle getting longer: the last 12 weeks
 /// against the 12 before, each only with enough closed deals to mean something
 /// (4 closed for a win rate, 3 won for a cycle length).
-fn deal_signs(conn: &Connection, t: &Thresholds, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
+fn deal_signs(store: &Store, t: &Thresholds, rep: &(String, String), now: DateTime<Utc>) -> Result<Vec<Sign>> {
     let mut out = Vec::new();
-    let recent = closed_between(conn, &rep.0, now - Duration::weeks(12), now)?;
-    let before = closed_between(conn, &rep.0, now - Duration::weeks(24), now - Duration::weeks(12))?;
+    let recent = closed_between(store, &rep.0, now - Duration::weeks(12), now)?;
+    let before = closed_between(store, &rep.0, now - Duration::weeks(24), now - Duration::weeks(12))?;
     let (w_recent, l_recent, c_recent) = (recent.won, recent.lost, recent.cycles);
     let (w_before, l_before, c_before) = (before.won, before.lost, before.cycles);
     if w_recent + l_recent >= 4 && w_before + l_before >= 4 {

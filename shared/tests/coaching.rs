@@ -230,6 +230,9 @@ fn a_ten_thousand_row_import_reports_bad_rows_precisely() {
     assert_eq!(anna.store().view_dump().expect("dump"), before, "a dry run and a refused import change nothing");
     let done = anna.import_csv_with(csv.as_bytes(), None, ImportMode::SkipBad).expect("good rows");
     assert_eq!(done.imported, 9_997);
-    let n: i64 = anna.store().conn().query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0)).expect("count");
+    let n: i64 = rusqlite::Connection::open(anna.store().path())
+        .expect("db")
+        .query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(n, 9_997);
 }

@@ -69,7 +69,8 @@ fn world() -> World {
 }
 
 fn ids(k: &Kept, table: &str) -> Vec<String> {
-    let mut st = k.store().conn().prepare(&format!("SELECT id FROM {table} ORDER BY id")).expect("query");
+    let db = rusqlite::Connection::open(k.store().path()).expect("db");
+    let mut st = db.prepare(&format!("SELECT id FROM {table} ORDER BY id")).expect("query");
     let rows = st.query_map([], |r| r.get::<_, String>(0)).expect("rows");
     rows.map(|r| r.expect("id")).collect()
 }
@@ -133,7 +134,8 @@ fn apply(w: &mut World, op: &Op) {
 }
 
 fn heads(k: &Kept) -> Vec<(String, String)> {
-    let mut st = k.store().conn().prepare("SELECT id, heads FROM documents ORDER BY id").expect("query");
+    let db = rusqlite::Connection::open(k.store().path()).expect("db");
+    let mut st = db.prepare("SELECT id, heads FROM documents ORDER BY id").expect("query");
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).expect("rows");
     rows.map(|r| r.expect("row")).collect()
 }

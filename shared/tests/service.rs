@@ -24,7 +24,7 @@ fn at(day: u32, hour: u32) -> ActivityInput {
 
 /// Everything a write could touch: documents, outbox and views.
 fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let mut st = conn.prepare("SELECT id || ':' || heads FROM documents ORDER BY id").expect("query");
     let docs = st.query_map([], |r| r.get(0)).expect("rows").map(|r| r.expect("row")).collect();
     (docs, k.store().pending().expect("pending"), k.store().view_dump().expect("dump"))
@@ -166,22 +166,19 @@ fn compaction_keeps_every_record() {
         k.log_activity("call", ActivityInput { note: Some(Some(format!("n{i}"))), ..at(23 + i % 3, 9) }, None)
             .expect("log");
     }
-    let pending: i64 = k
-        .store()
-        .conn()
+    let pending: i64 = rusqlite::Connection::open(k.store().path())
+        .expect("db")
         .query_row("SELECT MAX(pending) FROM documents WHERE kind = 'log'", [], |r| r.get(0))
         .expect("pending");
     assert_eq!(pending, 151, "writes leave compaction to maintenance");
     assert_eq!(k.store_mut().compact().expect("compact"), 1);
-    let pending: i64 = k
-        .store()
-        .conn()
+    let pending: i64 = rusqlite::Connection::open(k.store().path())
+        .expect("db")
         .query_row("SELECT MAX(pending) FROM documents WHERE kind = 'log'", [], |r| r.get(0))
         .expect("pending");
     assert_eq!(pending, 0, "loose changes were folded into a snapshot");
-    let snap: i64 = k
-        .store()
-        .conn()
+    let snap: i64 = rusqlite::Connection::open(k.store().path())
+        .expect("db")
         .query_row("SELECT LENGTH(snapshot) FROM documents WHERE kind = 'log'", [], |r| r.get(0))
         .expect("snapshot");
     assert!(snap > 0);

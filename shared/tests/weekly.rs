@@ -26,7 +26,7 @@ fn at(day: u32, hour: u32) -> ActivityInput {
 /// team's current settings.
 fn by_hand(k: &Kept) -> BTreeMap<(String, String), i64> {
     let team = k.team().expect("team");
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let mut st = conn.prepare("SELECT occurred_utc, type, count FROM activities").expect("q");
     let mut out = BTreeMap::new();
     for r in st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))).expect("rows")
@@ -40,7 +40,7 @@ fn by_hand(k: &Kept) -> BTreeMap<(String, String), i64> {
 }
 
 fn aggregate(k: &Kept) -> BTreeMap<(String, String), i64> {
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let mut st = conn.prepare("SELECT week, type, count FROM weekly_counts").expect("q");
     st.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?))).expect("rows").map(|r| r.expect("row")).collect()
 }
@@ -86,7 +86,7 @@ fn the_aggregate_follows_logs_edits_deletes_and_the_week_start() {
     let now = chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid");
     let week = k.current_week().expect("week");
     assert_eq!(week.to_string(), "2026-W48");
-    let board = kept_core::metrics::board(k.store().conn(), &team, &me, week, now).expect("board");
+    let board = kept_core::metrics::board(k.store(), &team, &me, week, now).expect("board");
     let col = board.columns.iter().position(|c| c.key == "call").expect("call column");
     assert_eq!(board.rows[0].cells[col].count, 4);
     let trends = k.trends(None, 3).expect("trends");
@@ -109,8 +109,8 @@ fn a_version_1_store_is_migrated_at_open() {
         }
         let want = aggregate(&k);
         // Turn it back into what version 1 wrote.
-        k.store()
-            .conn()
+        rusqlite::Connection::open(k.store().path())
+            .expect("db")
             .execute_batch(
                 "DROP TRIGGER activities_weekly_ins; DROP TRIGGER activities_weekly_del;
                  DROP TRIGGER activities_weekly_upd; DROP TABLE weekly_counts;

@@ -54,7 +54,7 @@ fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<
 }
 
 fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
-    let conn = k.store().conn();
+    let conn = rusqlite::Connection::open(k.store().path()).expect("db");
     let mut st = conn.prepare("SELECT id || ':' || heads FROM documents ORDER BY id").expect("query");
     let docs = st.query_map([], |r| r.get(0)).expect("rows").map(|r| r.expect("row")).collect();
     (docs, k.store().pending().expect("pending"), k.store().view_dump().expect("dump"))
@@ -389,7 +389,7 @@ fn csv_import_with_an_explicit_column_mapping() {
 
 #[test]
 fn every_table_exports_as_csv_and_a_rep_exports_only_their_own() {
-    use kept_core::export::ExportKind;
+    use kept_core::records::RecordKind;
     let dir = tempfile::tempdir().expect("tmp");
     let clock = clock();
     let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna", "Ben"]);
@@ -402,7 +402,7 @@ fn every_table_exports_as_csv_and_a_rep_exports_only_their_own() {
     mia.assess(Some("Anna"), "demo", &[("agenda-agreed".into(), "good".into()), ("next-step".into(), "poor".into())])
         .expect("assess");
     mia.give_kudos("Anna", "Great week").expect("kudos");
-    let rows = |k: &Kept, what: ExportKind| -> Vec<csv::StringRecord> {
+    let rows = |k: &Kept, what: RecordKind| -> Vec<csv::StringRecord> {
         let mut buf = Vec::new();
         let n = k.export_csv(what, &mut buf).expect("export");
         let mut r = csv::Reader::from_reader(buf.as_slice());
@@ -410,25 +410,36 @@ fn every_table_exports_as_csv_and_a_rep_exports_only_their_own() {
         assert_eq!(all.len(), n, "{what:?}: the count returned is the rows written");
         all
     };
-    let deals = rows(&mia, ExportKind::Deals);
+    // Every table the registry names exports; a kind exported within another is refused with where it is.
+    for (table, kind) in RecordKind::export_tables() {
+        assert_eq!(kept_core::export::table(table).expect("table"), kind);
+        rows(&mia, kind);
+    }
+    let within = mia.export_csv(RecordKind::MeetingRating, Vec::new()).expect_err("within meetings");
+    assert!(within.to_string().contains("exported within meetings"), "{within}");
+    mia.dev_add_goal(Some("Anna"), "Run her own demos").expect("dev goal");
+    let dev = rows(&mia, RecordKind::DevEntry);
+    assert_eq!((&dev[0][1], &dev[0][2], &dev[0][4]), ("Anna", "goal", "Run her own demos"));
+    let deals = rows(&mia, RecordKind::Deal);
     assert_eq!(deals.len(), 2);
     let globex = deals.iter().find(|r| &r[2] == "Globex, renewal").expect("quoted comma survives");
     assert_eq!((&globex[1], &globex[3], &globex[5], &globex[7]), ("Anna", "25000", "keep", "open"));
-    let meetings = rows(&mia, ExportKind::Meetings);
+    let meetings = rows(&mia, RecordKind::Meeting);
     assert_eq!((&meetings[0][1], &meetings[0][3], &meetings[0][7]), ("Anna", "2026-11-24", "5"));
-    let scores = rows(&mia, ExportKind::Assessments);
+    let scores = rows(&mia, RecordKind::SelfAssessment);
     assert_eq!(scores.len(), 2, "one row per criterion");
     assert!(scores.iter().any(|r| &r[5] == "next-step" && &r[6] == "poor" && &r[3] == "Mia"));
     assert_eq!(
-        rows(&mia, ExportKind::Targets)[0].iter().collect::<Vec<_>>(),
+        rows(&mia, RecordKind::Target)[0].iter().collect::<Vec<_>>(),
         ["Anna", "call", "from 2026-W48", "40", "Mia"]
     );
-    assert_eq!(&rows(&mia, ExportKind::Commitments)[0][6], "6 meetings");
-    assert_eq!(&rows(&mia, ExportKind::Kudos)[0][2], "Anna");
+    assert_eq!(&rows(&mia, RecordKind::Commitment)[0][6], "6 meetings");
+    assert_eq!(&rows(&mia, RecordKind::Kudos)[0][2], "Anna");
     // Ben's device holds only his own records and the team's.
     reps[1].merge_from(&dir.path().join("mia")).expect("merge");
-    let bens = rows(&reps[1], ExportKind::Deals);
+    let bens = rows(&reps[1], RecordKind::Deal);
     assert_eq!(bens.iter().map(|r| r[2].to_string()).collect::<Vec<_>>(), ["Initech"]);
-    assert!(rows(&reps[1], ExportKind::Meetings).is_empty());
-    assert!("nonsense".parse::<ExportKind>().expect_err("unknown").to_string().contains("deals, meetings"));
+    assert!(rows(&reps[1], RecordKind::Meeting).is_empty());
+    let unknown = kept_core::export::table("nonsense").expect_err("unknown").to_string();
+    assert!(unknown.contains("deals") && unknown.contains("meetings") && unknown.contains("development"), "{unknown}");
 }

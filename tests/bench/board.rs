@@ -12,6 +12,8 @@ pub fn run(k: &Kept, samples: usize) -> (Vec<f64>, Vec<f64>) {
     let (_, to) = week.bounds(team.tz(), team.week_start);
     let mut kept_ms = Vec::with_capacity(samples);
     let mut sql_ms = Vec::with_capacity(samples);
+    // The reference reads the same file through its own connection.
+    let db = rusqlite::Connection::open(k.store().path()).expect("db");
     for _ in 0..samples {
         let t = Instant::now();
         let b = k.board(None).expect("board");
@@ -19,9 +21,7 @@ pub fn run(k: &Kept, samples: usize) -> (Vec<f64>, Vec<f64>) {
         kept_ms.push(t.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box((b, tr));
         let t = Instant::now();
-        let mut st = k
-            .store()
-            .conn()
+        let mut st = db
             .prepare_cached(
                 "SELECT rep, type, SUM(count) FROM activities WHERE occurred_utc >= ?1 AND occurred_utc < ?2
                  GROUP BY rep, type",

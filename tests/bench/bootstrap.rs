@@ -71,8 +71,10 @@ pub fn run(t: &TeamData, tmp: &Path, node: bool) -> Bootstrap {
     drop(relay);
     assert_eq!(board.rows.len(), t.reps, "the board shows every rep");
     assert!(!trends.weeks.is_empty());
-    let activities: i64 =
-        manager.store().conn().query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0)).expect("count");
+    let activities: i64 = rusqlite::Connection::open(manager.store().path())
+        .expect("db")
+        .query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0))
+        .expect("count");
     assert_eq!(activities as usize, t.activities, "every activity arrived");
 
     // The same documents, as Automerge saves them, for the reference peer.

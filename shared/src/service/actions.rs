@@ -4,23 +4,7 @@ use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
 use crate::model::{clean_text, parse_date, ActionItem, ActionStatus, Role};
-use rusqlite::{params, OptionalExtension, Row};
-
-fn item_from_row(r: &Row<'_>) -> rusqlite::Result<ActionItem> {
-    Ok(ActionItem {
-        id: r.get(0)?,
-        rep: r.get(1)?,
-        owner: r.get(2)?,
-        text: r.get(3)?,
-        due: r.get(4)?,
-        status: r.get::<_, String>(5)?.parse().unwrap_or(ActionStatus::Open),
-        result: r.get(6)?,
-        source: r.get(7)?,
-        created_at: r.get(8)?,
-    })
-}
-
-const ITEM_COLS: &str = "id, rep, owner, text, due, status, result, source, created_at";
+use crate::store::ItemQuery;
 
 /// Which action items to list.
 #[derive(Debug, Clone, Default)]
@@ -82,14 +66,9 @@ impl Kept {
 
     /// One action item by id (must be visible to me).
     pub fn action(&self, id: &str) -> Result<ActionItem> {
-        let item = self
-            .store
-            .conn()
-            .query_row(&format!("SELECT {ITEM_COLS} FROM action_items WHERE id = ?1"), params![id], item_from_row)
-            .optional()?
-            .ok_or_else(|| {
-                CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids"))
-            })?;
+        let item = self.store.action_item(id)?.ok_or_else(|| {
+            CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids"))
+        })?;
         if self.me().role != Role::Manager && item.rep != self.me().id && item.owner != self.me().id {
             return Err(CoreError::NotAllowed(format!("action item {id} is another rep's")));
         }
@@ -137,23 +116,11 @@ impl Kept {
     /// Action items visible to me: a rep's own (owned by or about them); for a
     /// manager, every rep's (or one rep's). Open first, by due date.
     pub fn action_items(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>> {
-        let mut sql = format!("SELECT {ITEM_COLS} FROM action_items WHERE 1 = 1");
-        let mut args: Vec<String> = Vec::new();
-        if self.me().role != Role::Manager {
-            sql.push_str(" AND (rep = ?1 OR owner = ?1)");
-            args.push(self.me().id.clone());
-        } else if let Some(r) = &filter.rep {
-            let rep = self.member_named(r)?;
-            sql.push_str(" AND rep = ?1");
-            args.push(rep.id);
-        }
-        if let Some(s) = filter.status {
-            sql.push_str(&format!(" AND status = ?{}", args.len() + 1));
-            args.push(s.as_str().to_string());
-        }
-        sql.push_str(" ORDER BY CASE status WHEN 'open' THEN 0 ELSE 1 END, due, created_at, id");
-        let mut st = self.store.conn().prepare(&sql)?;
-        let rows = st.query_map(rusqlite::params_from_iter(args.iter()), item_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let (mine, rep) = if self.me().role != Role::Manager {
+            (Some(self.me().id.clone()), None)
+        } else {
+            (None, filter.rep.as_deref().map(|r| self.member_named(r)).transpose()?.map(|m| m.id))
+        };
+        self.store.action_items(ItemQuery { mine: mine.as_deref(), rep: rep.as_deref(), status: filter.status })
     }
 }

@@ -8,30 +8,9 @@ use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member, R
 use crate::week::Week;
 use chrono::Datelike;
 use chrono::{DateTime, Utc, Weekday};
-use rusqlite::{params, OptionalExtension, Row};
 
 use crate::model::{MAX_COUNT, MAX_DURATION_MIN};
 const MAX_TEXT: usize = 2000;
-
-fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<Activity> {
-    Ok(Activity {
-        id: r.get(0)?,
-        rep: r.get(1)?,
-        kind: r.get(2)?,
-        kare: r.get::<_, Option<String>>(3)?.and_then(|k| k.parse().ok()),
-        occurred_at: r.get(4)?,
-        count: r.get(5)?,
-        duration_min: r.get(6)?,
-        outcome: r.get(7)?,
-        account: r.get(8)?,
-        deal: r.get(9)?,
-        note: r.get(10)?,
-        logged_by: r.get(11)?,
-    })
-}
-
-const ACTIVITY_COLS: &str =
-    "id, rep, type, kare, occurred_at, count, duration_min, outcome, account, deal, note, logged_by";
 
 fn opt_text(what: &str, v: &Option<Option<String>>) -> Result<Option<Option<String>>> {
     Ok(match v {
@@ -134,9 +113,7 @@ impl Kept {
     pub fn activity(&self, id: &str) -> Result<Activity> {
         let a = self
             .store
-            .conn()
-            .query_row(&format!("SELECT {ACTIVITY_COLS} FROM activities WHERE id = ?1"), params![id], activity_from_row)
-            .optional()?
+            .activity(id)?
             .ok_or_else(|| CoreError::NotFound(format!("no activity with id {id}: `kept activities` lists the ids")))?;
         if self.me().role != Role::Manager && a.rep != self.me().id {
             return Err(CoreError::NotAllowed(format!("activity {id} is another rep's")));
@@ -146,9 +123,7 @@ impl Kept {
 
     fn activity_doc(&self, id: &str) -> Result<DocId> {
         self.activity(id)?;
-        let doc: String =
-            self.store.conn().query_row("SELECT doc_id FROM activities WHERE id = ?1", params![id], |r| r.get(0))?;
-        Ok(doc.parse()?)
+        self.store.activity_doc(id)?.ok_or_else(|| CoreError::NotFound(format!("no activity with id {id}")))
     }
 
     /// Changes the fields of an activity that `input` names.
@@ -178,15 +153,8 @@ impl Kept {
         let (from, to) = week.bounds(team.tz(), team.week_start);
         let reps: Vec<Member> = if all_reps && rep.is_none() { self.reps()? } else { vec![self.resolve_rep(rep)?] };
         let mut out = Vec::new();
-        let mut st = self.store.conn().prepare_cached(&format!(
-            "SELECT {ACTIVITY_COLS} FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 AND occurred_utc < ?3
-             ORDER BY occurred_utc, id"
-        ))?;
         for r in reps {
-            let rows = st.query_map(params![r.id, from.timestamp(), to.timestamp()], activity_from_row)?;
-            for a in rows {
-                out.push(a?);
-            }
+            out.extend(self.store.activities_between(Some(&r.id), from, to)?);
         }
         out.sort_by(|a, b| (a.occurred_at.as_str(), a.id.as_str()).cmp(&(b.occurred_at.as_str(), b.id.as_str())));
         Ok(out)
@@ -199,7 +167,7 @@ impl Kept {
             Some(w) => w,
             None => self.current_week()?,
         };
-        metrics::week_summary(self.store.conn(), &self.team()?, &rep.id, &rep.name, week, self.clock.now())
+        metrics::week_summary(&self.store, &self.team()?, &rep.id, &rep.name, week, self.clock.now())
     }
 
     /// The manager's board: every rep × activity type for a week.
@@ -210,7 +178,7 @@ impl Kept {
             None => self.current_week()?,
         };
         let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
-        metrics::board(self.store.conn(), &self.team()?, &reps, week, self.clock.now())
+        metrics::board(&self.store, &self.team()?, &reps, week, self.clock.now())
     }
 
     /// Weekly counts for the `weeks` weeks ending with `week` (default: this
@@ -221,7 +189,7 @@ impl Kept {
             None => self.current_week()?,
         };
         let reps: Vec<(String, String)> = self.reps()?.into_iter().map(|m| (m.id, m.name)).collect();
-        metrics::trends(self.store.conn(), &self.team()?, &reps, week, weeks)
+        metrics::trends(&self.store, &self.team()?, &reps, week, weeks)
     }
 
     /// Warning signs for every rep (managers) or for me (reps), most serious first.
@@ -234,7 +202,7 @@ impl Kept {
         let now = self.clock.now();
         let mut out = Vec::new();
         for r in reps {
-            out.extend(crate::signs::signs(self.store.conn(), &team, &(r.id, r.name), now)?);
+            out.extend(crate::signs::signs(&self.store, &team, &(r.id, r.name), now)?);
         }
         out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.name.cmp(&b.name)));
         Ok(out)

@@ -89,7 +89,7 @@ impl Kept {
                 let d = sum(den);
                 values.insert(k.to_string(), (d > 0.0).then(|| sum(num) / d));
             }
-            let c = crate::signs::closed_between(self.store.conn(), &tr.rep, from, to)?;
+            let c = crate::signs::closed_between(&self.store, &tr.rep, from, to)?;
             let (won, closed) = (c.won as f64, (c.won + c.lost) as f64);
             let (amount, cycles) = (c.won_amount as f64, c.cycles);
             values.insert("win-rate".into(), (closed > 0.0).then(|| won / closed));

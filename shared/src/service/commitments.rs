@@ -9,12 +9,11 @@ use crate::error::{CoreError, Result};
 use crate::metrics;
 use crate::model::{clean_text, Commitment, CommitmentKind};
 use crate::week::Week;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
 /// Where a commitment stands.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CommitmentStatus {
     /// The commitment.
     pub commitment: Commitment,
@@ -77,25 +76,10 @@ impl Kept {
             None => self.current_week()?,
         };
         let team = self.team()?;
-        let summary = metrics::week_summary(self.store.conn(), &team, &rep.id, &rep.name, week, self.clock.now())?;
+        let summary = metrics::week_summary(&self.store, &team, &rep.id, &rep.name, week, self.clock.now())?;
         let over = summary.progress.over() || week < self.current_week()?;
-        let mut st = self.store.conn().prepare_cached(
-            "SELECT id, rep, week, kind, activity, count, text FROM commitments WHERE rep = ?1 AND week = ?2 ORDER BY id",
-        )?;
-        let rows = st.query_map(params![rep.id, week.to_string()], |r| {
-            Ok(Commitment {
-                id: r.get(0)?,
-                rep: r.get(1)?,
-                week: r.get(2)?,
-                kind: r.get::<_, String>(3)?.parse().unwrap_or(CommitmentKind::Outcome),
-                activity: r.get(4)?,
-                count: r.get(5)?,
-                text: r.get(6)?,
-            })
-        })?;
         let mut out = Vec::new();
-        for c in rows {
-            let c = c?;
+        for c in self.store.commitments(Some((&rep.id, week)))? {
             let status = match (&c.kind, &c.activity) {
                 (CommitmentKind::Activity, Some(k)) => {
                     let row = summary.rows.iter().find(|r| &r.kind == k);

@@ -58,12 +58,6 @@ fn copy(from: &Store, to: &mut Store, reader: &Identity) -> Result<(usize, usize
     Ok((n, docs))
 }
 
-fn members_of(store: &Store) -> Result<Vec<(String, String, String)>> {
-    let mut st = store.conn().prepare("SELECT id, name, role FROM members WHERE active = 1")?;
-    let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 impl Kept {
     /// Merges the store at `other` into this one and this one into it.
     pub fn merge_from(&mut self, other: &Path) -> Result<MergeReport> {
@@ -80,9 +74,9 @@ impl Kept {
         let (received, d1) = copy(&theirs, &mut self.store, &me)?;
         let (sent, d2) = copy(&self.store, &mut theirs, &them)?;
         let mut known: Vec<Member> = self.members()?;
-        for (id, name, role) in members_of(&theirs)? {
-            if !known.iter().any(|m| m.id == id) {
-                known.push(Member { id, name, role: role.parse()? });
+        for m in theirs.members()? {
+            if !known.iter().any(|k| k.id == m.id) {
+                known.push(m);
             }
         }
         self.set_members(&known)?;

@@ -36,7 +36,6 @@ use crate::model::{clean_text, Member, Role, TeamSettings};
 use crate::store::Store;
 use crate::week::Week;
 use automerge::ActorId;
-use rusqlite::params;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -125,10 +124,7 @@ impl Kept {
                 ("role", id.role.as_str()),
             ],
         )?;
-        store.conn().execute(
-            "INSERT OR REPLACE INTO members (id, name, role, active) VALUES (?1, ?2, ?3, 1)",
-            params![id.member_id, id.name, id.role.as_str()],
-        )?;
+        store.add_member(&Member { id: id.member_id.clone(), name: id.name.clone(), role: id.role })?;
         Kept::from_store(store, clock, ids)
     }
 
@@ -177,13 +173,8 @@ impl Kept {
 
     /// The team's settings (defaults until the team document arrives).
     pub fn team(&self) -> Result<TeamSettings> {
-        let json: Option<String> = rusqlite::OptionalExtension::optional(self.store.conn().query_row(
-            "SELECT json FROM team_settings WHERE id = 1",
-            [],
-            |r| r.get(0),
-        ))?;
-        match json {
-            Some(j) => serde_json::from_str(&j).map_err(|e| CoreError::Document(format!("team settings: {e}"))),
+        match self.store.team_settings()? {
+            Some(t) => Ok(t),
             None => docs::team::read(&docs::genesis(&DocId::team())?),
         }
     }
@@ -196,30 +187,12 @@ impl Kept {
 
     /// Members this device knows, by name.
     pub fn members(&self) -> Result<Vec<Member>> {
-        let mut st = self.store.conn().prepare("SELECT id, name, role FROM members WHERE active = 1 ORDER BY name")?;
-        let rows =
-            st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (id, name, role) = r?;
-            out.push(Member { id, name, role: role.parse()? });
-        }
-        Ok(out)
+        self.store.members()
     }
 
     /// Records members learnt from a relay (replaces the known roster).
     pub fn set_members(&mut self, members: &[Member]) -> Result<()> {
-        self.store.write(|tx| {
-            tx.conn().execute("UPDATE members SET active = 0", [])?;
-            for m in members {
-                tx.conn().execute(
-                    "INSERT INTO members (id, name, role, active) VALUES (?1, ?2, ?3, 1)
-                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, active = 1",
-                    params![m.id, m.name, m.role.as_str()],
-                )?;
-            }
-            Ok(())
-        })
+        self.store.write(|tx| tx.set_roster(members))
     }
 
     /// The rep a command is about: me, or (for managers) the named rep.

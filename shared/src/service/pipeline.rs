@@ -7,7 +7,6 @@ use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
 use crate::model::{clean_text, parse_date, Deal, DealStatus, Kare, Role};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,8 +14,9 @@ use std::collections::BTreeMap;
 pub const STAGES: &[&str] = &["prospect", "qualified", "proposal", "negotiation", "commit"];
 
 /// What to change on a deal (each `None` leaves the field as it is).
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(optional_fields = nullable))]
 pub struct DealEdit {
     /// New name.
     pub name: Option<String>,
@@ -29,8 +29,8 @@ pub struct DealEdit {
 }
 
 /// Effort and results per KARE category.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KareSplit {
     /// The rep (member id), or `None` for the whole team.
     pub rep: Option<String>,
@@ -93,9 +93,7 @@ impl Kept {
 
     /// One deal by id (mine, or any of the team's for a manager).
     pub fn deal(&self, id: &str) -> Result<Deal> {
-        let rep: Option<String> =
-            self.store.conn().query_row("SELECT rep FROM deals WHERE id = ?1", params![id], |r| r.get(0)).ok();
-        let rep = rep.ok_or_else(|| CoreError::NotFound(format!("no deal with id {id}")))?;
+        let rep = self.store.deal_rep(id)?.ok_or_else(|| CoreError::NotFound(format!("no deal with id {id}")))?;
         if rep != self.me().id && self.me().role != Role::Manager {
             return Err(CoreError::NotFound(format!("no deal with id {id}")));
         }
@@ -191,7 +189,6 @@ impl Kept {
         };
         let settings = self.team()?;
         let (from, _) = self.current_week()?.plus(1 - weeks).bounds(settings.tz(), settings.week_start);
-        let conn = self.store.conn();
         let mut out = KareSplit {
             rep: who.clone(),
             since: from.with_timezone(&settings.tz()).date_naive().to_string(),
@@ -202,24 +199,8 @@ impl Kept {
             out.results.insert(k.as_str().into(), 0);
             out.won.insert(k.as_str().into(), 0);
         }
-        let mut st = conn.prepare_cached(
-            "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
-             WHERE (?1 IS NULL OR rep = ?1) AND occurred_utc >= ?2 GROUP BY 1",
-        )?;
-        for r in st.query_map(params![who, from.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (k, n) = r?;
-            out.effort.insert(k, n);
-        }
-        let since = from.to_rfc3339();
-        let mut st = conn.prepare_cached(
-            "SELECT COALESCE(kare, 'none'), SUM(amount), COUNT(*) FROM deals
-             WHERE (?1 IS NULL OR rep = ?1) AND status = 'won' AND closed_at >= ?2 GROUP BY 1",
-        )?;
-        let rows = st.query_map(params![who, since], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-        })?;
-        for r in rows {
-            let (k, amount, n) = r?;
+        out.effort.extend(self.store.kare_effort(who.as_deref(), from, None)?);
+        for (k, (amount, n)) in self.store.kare_won(who.as_deref(), from)? {
             out.results.insert(k.clone(), amount);
             out.won.insert(k, n);
         }

@@ -3,7 +3,6 @@
 use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
-use crate::metrics;
 use crate::week::Week;
 use std::collections::BTreeMap;
 
@@ -49,7 +48,7 @@ impl Kept {
             Some(w) => w,
             None => self.current_week()?,
         };
-        metrics::targets(self.store.conn(), &rep.id, week)
+        self.store.targets_for(&rep.id, week)
     }
 }
 
@@ -63,11 +62,7 @@ impl Kept {
         let t = self.trends(Some(this.plus(-1)), 12)?;
         let row = t.rows.iter().find(|r| r.rep == rep.id);
         let sum = |k: &str| row.and_then(|r| r.series.get(k)).map(|s| s.iter().sum::<i64>()).unwrap_or(0);
-        let (won, lost): (i64, i64) = self.store.conn().query_row(
-            "SELECT COALESCE(SUM(status = 'won'), 0), COALESCE(SUM(status = 'lost'), 0) FROM deals WHERE rep = ?1",
-            rusqlite::params![rep.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (won, lost) = self.store.won_lost(&rep.id)?;
         Ok(Ratios {
             connect: ratio(sum("conversation"), sum("call"), 0),
             meeting: ratio(sum("meeting-set"), sum("conversation"), 1),

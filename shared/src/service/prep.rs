@@ -10,13 +10,12 @@ use crate::error::Result;
 use crate::metrics::{TrendRow, WeekSummary};
 use crate::model::{ActionItem, Member};
 use crate::signs::Sign;
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything for a 1-on-1.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Prep {
     /// The rep.
     pub rep: Member,
@@ -49,6 +48,7 @@ pub struct Prep {
     /// Open deals, by expected close.
     pub deals: Vec<crate::model::Deal>,
 }
+
 /// The assessment map of the interaction type a manager assessed last.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -85,28 +85,9 @@ impl Kept {
             BTreeMap::new()
         };
         let trends = self.trends(None, 12)?.rows.into_iter().find(|r| r.rep == who.id);
-        let team = self.team()?;
-        let this = self.current_week()?;
-        let (from, _) = this.plus(-11).bounds(team.tz(), team.week_start);
-        let conn = self.store.conn();
-        let mut kare_effort = BTreeMap::new();
-        let mut st = conn.prepare_cached(
-            "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities WHERE rep = ?1 AND occurred_utc >= ?2 GROUP BY 1",
-        )?;
-        for r in
-            st.query_map(params![who.id, from.timestamp()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-        {
-            let (k, n) = r?;
-            kare_effort.insert(k, n);
-        }
-        let mut kare_closed = BTreeMap::new();
-        let mut st = conn.prepare_cached(
-            "SELECT COALESCE(kare, 'none'), SUM(amount) FROM deals WHERE rep = ?1 AND status = 'won' GROUP BY 1",
-        )?;
-        for r in st.query_map(params![who.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
-            let (k, n) = r?;
-            kare_closed.insert(k, n);
-        }
+        // The same 12-week KARE split as the Pipeline tab (effort beside won amounts).
+        let split = self.kare_split(Some(&who.id), false, 12)?;
+        let (kare_effort, kare_closed) = (split.effort, split.results);
         let assessment = match self.assessments(Some(&who.id))?.into_iter().rev().find(|a| !a.by_self) {
             Some(a) => Some(LatestAssessment {
                 map: self.assessment_map(Some(&who.id), &a.interaction)?,

@@ -8,9 +8,14 @@
 //! transaction (`BEGIN IMMEDIATE`), so two processes sharing a home and its
 //! device actor never build on a stale copy and never reuse a sequence number.
 
+mod local;
 pub mod quarantine;
+mod read;
 pub mod schema;
 pub mod views;
+
+pub use local::Outgoing;
+pub use read::{ClosedDeal, ItemQuery};
 
 use crate::docs::{genesis, DocId};
 use crate::error::{CoreError, Result};
@@ -140,11 +145,6 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    /// The connection, for read queries.
-    pub fn conn(&self) -> &Connection {
-        &self.conn
     }
 
     /// This device's Automerge actor id.
@@ -529,11 +529,6 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// The transaction's connection.
-    pub fn conn(&self) -> &Connection {
-        &self.tx
-    }
-
     /// Loads a document inside this transaction.
     pub fn load(&self, id: &DocId) -> Result<Option<AutoCommit>> {
         load_doc(&self.tx, id)

@@ -28,10 +28,10 @@ use crate::error::{CoreError, Result};
 use crate::model::{Member, Role};
 use crate::protocol::*;
 use crate::service::{Identity, Kept};
+use crate::store::Outgoing;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use client::{check_url, RelayClient};
-use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -202,28 +202,24 @@ impl Kept {
         // in the outbox and are skipped for the rest of this sync.
         let mut deferred: std::collections::HashSet<i64> = std::collections::HashSet::new();
         loop {
-            let batch: Vec<(i64, String, String, Vec<u8>)> = {
-                let mut st = self
-                    .store
-                    .conn()
-                    .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
-                let rows = st.query_map(params![(limit + deferred.len()) as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })?;
-                let all: Vec<(i64, String, String, Vec<u8>)> = rows.collect::<rusqlite::Result<_>>()?;
-                all.into_iter().filter(|b| !deferred.contains(&b.0)).take(limit).collect()
-            };
+            let batch: Vec<Outgoing> = self
+                .store
+                .outbox(limit + deferred.len())?
+                .into_iter()
+                .filter(|b| !deferred.contains(&b.seq))
+                .take(limit)
+                .collect();
             if batch.is_empty() {
                 return Ok(total);
             }
             let mut changes = Vec::with_capacity(batch.len());
-            for (_, doc, _, bytes) in &batch {
-                let id: DocId = doc.parse()?;
+            for b in &batch {
+                let id: DocId = b.doc.parse()?;
                 changes.push(PushChange {
-                    doc: doc.clone(),
+                    doc: b.doc.clone(),
                     kind: id.kind(),
                     subject: id.subject().map(str::to_string),
-                    data: B64.encode(bytes),
+                    data: B64.encode(&b.bytes),
                 });
             }
             let resp = match client.push(&PushRequest { changes }) {
@@ -231,7 +227,7 @@ impl Kept {
                 Err(CoreError::Relay { status, message }) if refused_for_good(status) => {
                     let named = batch
                         .iter()
-                        .position(|b| message.contains(b.2.as_str()))
+                        .position(|b| message.contains(b.hash.as_str()))
                         .or_else(|| named_index(&message).filter(|i| *i < batch.len()));
                     let culprit = match named {
                         Some(i) => Some(i),
@@ -240,12 +236,12 @@ impl Kept {
                     };
                     match culprit {
                         Some(i) if waits_for_others(&message) => {
-                            deferred.insert(batch[i].0);
+                            deferred.insert(batch[i].seq);
                         }
                         Some(i) => {
                             let at = self.clock.now().to_rfc3339();
                             let reason = format!("the relay refused it ({status}): {message}");
-                            let seq = batch[i].0;
+                            let seq = batch[i].seq;
                             self.store.write(|tx| tx.quarantine_outbox(seq, &reason, &at))?;
                         }
                         // Find it by pushing one change at a time.
@@ -256,17 +252,11 @@ impl Kept {
                 Err(e) => return Err(e),
             };
             let acked: std::collections::HashSet<&str> = resp.acked.iter().map(String::as_str).collect();
-            let done: Vec<i64> = batch.iter().filter(|b| acked.contains(b.2.as_str())).map(|b| b.0).collect();
+            let done: Vec<i64> = batch.iter().filter(|b| acked.contains(b.hash.as_str())).map(|b| b.seq).collect();
             if done.is_empty() {
                 return Err(CoreError::Network("the relay acknowledged none of the pushed changes".into()));
             }
-            self.store.write(|tx| {
-                let mut del = tx.conn().prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
-                for s in &done {
-                    del.execute(params![s])?;
-                }
-                Ok(())
-            })?;
+            self.store.write(|tx| tx.acknowledge(&done))?;
             total += done.len();
             limit = PUSH_BATCH;
         }
@@ -486,10 +476,7 @@ impl Kept {
     /// Forgets this device's relay token (sign out). Local data stays; what
     /// was not pushed stays in the outbox until the device joins again.
     pub fn sign_out(&mut self) -> Result<()> {
-        self.store.write(|tx| {
-            tx.conn().execute("DELETE FROM meta WHERE key IN ('token', 'device_id')", [])?;
-            Ok(())
-        })
+        self.store.write(|tx| tx.forget_credentials())
     }
 
     /// True when this home holds a relay token.
