@@ -69,9 +69,8 @@ fn member_names_are_unique_by_their_unicode_lowercase(backend: Backend) {
         let (invited, _) = manager.client.post("/v1/invites", &req);
         // The newcomer gives the name when joining: checked by the storage rule.
         let plain = relay.invite(&manager, Role::Rep, None);
-        let (joined, v) = relay
-            .client(None)
-            .post("/v1/join", &json!({"invite": plain.code, "name": asked, "device_name": "phone"}));
+        let (joined, v) =
+            relay.client(None).post("/v1/join", &json!({"invite": plain.code, "name": asked, "device_name": "phone"}));
         let want = if may { 200 } else { 409 };
         if invited != want || joined != want {
             wrong.push(format!("'{existing}' then '{asked}': invite {invited}, join {joined} {v}, expected {want}"));

@@ -299,8 +299,10 @@ pub(crate) fn repair_file(path: &Path, problems: &[String]) -> StorageResult<Fil
     }
     let mut done = salvage(path, &tmp)?;
     let kept = sibling(path, &format!("damaged-{}", chrono::Utc::now().timestamp()));
-    std::fs::rename(path, &kept)
-        .map_err(|source| StorageError::Io { what: format!("cannot move the damaged {} aside", path.display()), source })?;
+    std::fs::rename(path, &kept).map_err(|source| StorageError::Io {
+        what: format!("cannot move the damaged {} aside", path.display()),
+        source,
+    })?;
     for ext in ["wal", "shm"] {
         let _ = std::fs::rename(sibling(path, ext), sibling(&kept, ext));
     }

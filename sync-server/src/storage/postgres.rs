@@ -310,7 +310,12 @@ impl Backend for PostgresStorage {
         }
         let tx = match mode {
             Mode::Snapshot => {
-                client.build_transaction().isolation_level(IsolationLevel::RepeatableRead).read_only(true).start().await?
+                client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await?
             }
             _ => client.transaction().await?,
         };

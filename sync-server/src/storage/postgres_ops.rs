@@ -84,8 +84,11 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
     }
 
     async fn mark_invite_used(&mut self, code_hash: &str, now: i64, device_id: &str) -> StorageResult<()> {
-        self.exec("UPDATE invites SET used_at = $2, device_id = $3 WHERE code_hash = $1", &[&code_hash, &now, &device_id])
-            .await?;
+        self.exec(
+            "UPDATE invites SET used_at = $2, device_id = $3 WHERE code_hash = $1",
+            &[&code_hash, &now, &device_id],
+        )
+        .await?;
         Ok(())
     }
 

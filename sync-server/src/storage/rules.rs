@@ -6,7 +6,7 @@
 //! count and bytes, only what the scope may read) and compaction. Each rule
 //! runs over [`Ops`] inside [`Backend::run`]; `impl Storage for B` wires them up.
 
-use super::backend::{Backend, InviteRow, Inserted, LogRow, Mode, NewDevice, NewMember, Ops};
+use super::backend::{Backend, Inserted, InviteRow, LogRow, Mode, NewDevice, NewMember, Ops};
 use super::{
     name_key, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback, SeqCallback,
     Storage, StorageError, StorageResult, StoredSnapshot,
@@ -96,10 +96,9 @@ async fn redeem_invite(ops: &mut dyn Ops, p: &JoinPlan) -> StorageResult<Joined>
     };
     ops.insert_device(&device).await?;
     ops.mark_invite_used(&p.code_hash, p.now, &p.device_id).await?;
-    let team_name = ops
-        .team_name(&inv.team_id)
-        .await?
-        .ok_or_else(|| StorageError::Inconsistent(format!("invite of a team that does not exist ('{}')", inv.team_id)))?;
+    let team_name = ops.team_name(&inv.team_id).await?.ok_or_else(|| {
+        StorageError::Inconsistent(format!("invite of a team that does not exist ('{}')", inv.team_id))
+    })?;
     Ok(Joined { team_id: inv.team_id, team_name, member_id, member_name, role, device_id: p.device_id.clone() })
 }
 
@@ -257,8 +256,17 @@ async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, 
 pub(crate) struct CompactionInput {
     previous: i64,
     upto: i64,
-    /// (doc, reader, previous snapshot, changes since).
-    docs: Vec<(String, String, Option<Vec<u8>>, Vec<Vec<u8>>)>,
+    docs: Vec<ToCompact>,
+}
+
+/// One document to compact.
+struct ToCompact {
+    doc: String,
+    reader: String,
+    /// Its previous snapshot.
+    base: Option<Vec<u8>>,
+    /// Its changes since.
+    raw: Vec<Vec<u8>>,
 }
 
 /// Snapshots built from a [`CompactionInput`], ready to store.
@@ -278,7 +286,7 @@ async fn compaction_input(ops: &mut dyn Ops, team_id: &str) -> StorageResult<Com
     let mut docs = Vec::with_capacity(by_doc.len());
     for (doc, (reader, raw)) in by_doc {
         let base = ops.snapshot(team_id, &doc).await?;
-        docs.push((doc, reader, base, raw));
+        docs.push(ToCompact { doc, reader, base, raw });
     }
     Ok(CompactionInput { previous, upto, docs })
 }
@@ -286,7 +294,7 @@ async fn compaction_input(ops: &mut dyn Ops, team_id: &str) -> StorageResult<Com
 /// Loading and saving documents is CPU work: run it off the async workers.
 fn build(team_id: &str, input: CompactionInput) -> Built {
     let (mut docs, mut failures) = (Vec::with_capacity(input.docs.len()), Vec::new());
-    for (doc, reader, base, raw) in input.docs {
+    for ToCompact { doc, reader, base, raw } in input.docs {
         let (saved, failure) = gate::compact(base.as_deref(), raw);
         if let Some(why) = failure {
             tracing::warn!(team = %team_id, %doc, %why, "document kept as its raw log: it cannot be compacted");
@@ -358,7 +366,8 @@ impl<B: Backend> Storage for B {
 
     async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
         let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
-        let rows = self.run(Mode::Single, move |ops| Box::pin(async move { ops.devices(&t, m.as_deref()).await })).await?;
+        let rows =
+            self.run(Mode::Single, move |ops| Box::pin(async move { ops.devices(&t, m.as_deref()).await })).await?;
         Ok(rows
             .into_iter()
             .map(|d| DeviceInfo {
@@ -382,8 +391,7 @@ impl<B: Backend> Storage for B {
         let pushed = {
             let (t, a) = (team_id.to_string(), author.to_string());
             let cache = cache.clone();
-            self.run(Mode::Write, move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await }))
-                .await?
+            self.run(Mode::Write, move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await })).await?
         };
         for (doc, version, state) in pushed.docs {
             cache.put(team_id, &doc, version, state);
@@ -409,7 +417,8 @@ impl<B: Backend> Storage for B {
 
     async fn compact(&self, team_id: &str) -> StorageResult<i64> {
         let t = team_id.to_string();
-        let input = self.run(Mode::Snapshot, move |ops| Box::pin(async move { compaction_input(ops, &t).await })).await?;
+        let input =
+            self.run(Mode::Snapshot, move |ops| Box::pin(async move { compaction_input(ops, &t).await })).await?;
         let t = team_id.to_string();
         let built = tokio::task::spawn_blocking(move || build(&t, input)).await?;
         let t = team_id.to_string();
@@ -451,4 +460,46 @@ pub(crate) fn assign_name_keys(
         out.push((id, key));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(id: &str, team: &str, name: &str, active: bool) -> UnkeyedMember {
+        (id.into(), team.into(), name.into(), active)
+    }
+
+    #[test]
+    fn a_name_key_is_the_unicode_lowercase() {
+        let check = |name: &str, key: &str| assert_eq!(name_key(name), key, "{name}");
+        check("Émile", "émile");
+        check("ÅSA", "åsa");
+        check("Straße", "straße");
+        check("STRASSE", "strasse");
+        check("ΣΟΦΙΑ", "σοφια");
+        check("E\u{301}MILE", "e\u{301}mile");
+    }
+
+    #[test]
+    fn older_members_get_keys_and_a_later_twin_a_key_of_its_own() {
+        let taken = [("t".to_string(), "maria".to_string())];
+        let members = vec![
+            member("m1", "t", "Émile", true),
+            member("m2", "t", "émile", true),
+            member("m3", "t", "ÉMILE", false),
+            member("m4", "u", "émile", true),
+            member("m5", "t", "MARIA", true),
+        ];
+        let keys = assign_name_keys(taken, members);
+        let want = [
+            ("m1", "émile".to_string()),
+            ("m2", "émile\u{1}m2".to_string()),
+            ("m3", "émile".to_string()),
+            ("m4", "émile".to_string()),
+            ("m5", "maria\u{1}m5".to_string()),
+        ];
+        let got: Vec<(&str, String)> = keys.iter().map(|(id, k)| (id.as_str(), k.clone())).collect();
+        assert_eq!(got, want);
+    }
 }

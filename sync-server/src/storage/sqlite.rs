@@ -54,18 +54,19 @@ fn upgrade_v2(c: &Connection) -> StorageResult<()> {
 /// the column and loses the old index before the schema runs;
 /// [`fill_name_keys`] fills the keys after it.
 fn upgrade_v3(c: &Connection) -> StorageResult<()> {
-    let has_members: bool = c.query_row(
-        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'members'",
-        [],
-        |r| r.get(0),
-    )?;
+    let has_members: bool =
+        c.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'members'", [], |r| {
+            r.get(0)
+        })?;
     if !has_members {
         return Ok(());
     }
     let has_key: bool =
         c.query_row("SELECT count(*) > 0 FROM pragma_table_info('members') WHERE name = 'name_key'", [], |r| r.get(0))?;
     if !has_key {
-        c.execute_batch("BEGIN; ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name; COMMIT;")?;
+        c.execute_batch(
+            "BEGIN; ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name; COMMIT;",
+        )?;
     }
     Ok(())
 }
@@ -75,9 +76,8 @@ fn upgrade_v3(c: &Connection) -> StorageResult<()> {
 pub(crate) fn fill_name_keys(c: &mut Connection) -> StorageResult<usize> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let missing: Vec<super::rules::UnkeyedMember> = {
-        let mut st = tx.prepare(
-            "SELECT id, team_id, name, active FROM members WHERE name_key IS NULL ORDER BY created_at, id",
-        )?;
+        let mut st =
+            tx.prepare("SELECT id, team_id, name, active FROM members WHERE name_key IS NULL ORDER BY created_at, id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         rows.collect::<Result<_, _>>()?
     };

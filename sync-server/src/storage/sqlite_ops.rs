@@ -33,7 +33,8 @@ fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
 #[async_trait]
 impl Ops for SqliteOps<'_> {
     async fn insert_team(&mut self, team_id: &str, name: &str, now: i64) -> StorageResult<()> {
-        self.conn.execute("INSERT INTO teams(id, name, created_at) VALUES (?1, ?2, ?3)", params![team_id, name, now])?;
+        self.conn
+            .execute("INSERT INTO teams(id, name, created_at) VALUES (?1, ?2, ?3)", params![team_id, name, now])?;
         self.conn.execute("INSERT INTO team_seq(team_id, seq, compacted) VALUES (?1, 0, 0)", params![team_id])?;
         Ok(())
     }
@@ -52,14 +53,24 @@ impl Ops for SqliteOps<'_> {
                 "INSERT INTO invites(code_hash, team_id, role, name, member_id, expires_at, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![i.code_hash, i.team_id, i.role.as_str(), i.name, i.member_id, i.expires_at, i.created_at])?;
+            .execute(params![
+                i.code_hash,
+                i.team_id,
+                i.role.as_str(),
+                i.name,
+                i.member_id,
+                i.expires_at,
+                i.created_at
+            ])?;
         Ok(())
     }
 
     async fn invite(&mut self, code_hash: &str) -> StorageResult<Option<InviteRow>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT team_id, role, name, member_id, expires_at, used_at FROM invites WHERE code_hash = ?1")?
+            .prepare_cached(
+                "SELECT team_id, role, name, member_id, expires_at, used_at FROM invites WHERE code_hash = ?1",
+            )?
             .query_row(params![code_hash], |r| {
                 Ok(InviteRow {
                     team_id: r.get(0)?,
@@ -111,8 +122,9 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn members(&mut self, team_id: &str) -> StorageResult<Vec<MemberRow>> {
-        let mut st =
-            self.conn.prepare_cached("SELECT id, name, role, active FROM members WHERE team_id = ?1 ORDER BY created_at, id")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT id, name, role, active FROM members WHERE team_id = ?1 ORDER BY created_at, id")?;
         let rows = st.query_map(params![team_id], member_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -171,14 +183,21 @@ impl Ops for SqliteOps<'_> {
              WHERE team_id = ?1 AND (?2 IS NULL OR member_id = ?2) ORDER BY created_at, id",
         )?;
         let rows = st.query_map(params![team_id, member_id], |r| {
-            Ok(DeviceRow { id: r.get(0)?, member_id: r.get(1)?, name: r.get(2)?, created_at: r.get(3)?, revoked: r.get(4)? })
+            Ok(DeviceRow {
+                id: r.get(0)?,
+                member_id: r.get(1)?,
+                name: r.get(2)?,
+                created_at: r.get(3)?,
+                revoked: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>> {
-        let mut st =
-            self.conn.prepare_cached("UPDATE devices SET revoked = 1 WHERE member_id = ?1 AND revoked = 0 RETURNING id")?;
+        let mut st = self
+            .conn
+            .prepare_cached("UPDATE devices SET revoked = 1 WHERE member_id = ?1 AND revoked = 0 RETURNING id")?;
         let rows = st.query_map(params![member_id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -239,7 +258,9 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn bump_doc_version(&mut self, doc_id: i64, by: i64) -> StorageResult<()> {
-        self.conn.prepare_cached("UPDATE docs SET version = version + ?2 WHERE id = ?1")?.execute(params![doc_id, by])?;
+        self.conn
+            .prepare_cached("UPDATE docs SET version = version + ?2 WHERE id = ?1")?
+            .execute(params![doc_id, by])?;
         Ok(())
     }
 
@@ -252,7 +273,8 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn doc_changes(&mut self, doc_id: i64, after: i64) -> StorageResult<Vec<Vec<u8>>> {
-        let mut st = self.conn.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
+        let mut st =
+            self.conn.prepare_cached("SELECT data FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq")?;
         let rows = st.query_map(params![doc_id, after], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -381,7 +403,9 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn set_compacted(&mut self, team_id: &str, upto: i64) -> StorageResult<()> {
-        self.conn.prepare_cached("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1")?.execute(params![team_id, upto])?;
+        self.conn
+            .prepare_cached("UPDATE team_seq SET compacted = ?2 WHERE team_id = ?1")?
+            .execute(params![team_id, upto])?;
         Ok(())
     }
 
