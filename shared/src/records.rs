@@ -107,6 +107,61 @@ pub enum View {
     Document,
 }
 
+/// A field's value type and allowed values (docs/FORMAT.md §7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Ty {
+    /// A string (scalar or collaborative Text).
+    Str,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// An integer within these bounds (inclusive).
+    Int(i64, i64),
+    /// A number (float or integer).
+    Num,
+    /// A boolean.
+    Bool,
+    /// A map.
+    Map,
+}
+
+/// One field of a record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    /// Its key.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: Ty,
+    /// Must every record have it?
+    pub required: bool,
+}
+
+/// A `&'static [Field]` from field constructors (const, so it lives for ever).
+macro_rules! fields {
+    ($($f:expr),* $(,)?) => {{
+        const F: &[Field] = &[$($f),*];
+        F
+    }};
+}
+
+const fn req(name: &'static str, ty: Ty) -> Field {
+    Field { name, ty, required: true }
+}
+
+const fn opt(name: &'static str, ty: Ty) -> Field {
+    Field { name, ty, required: false }
+}
+
+const KARE: Ty = Ty::OneOf(&["keep", "attain", "recapture", "expand"]);
+const DAYS: Ty = Ty::OneOf(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+const RATING: Ty = Ty::Int(1, 5);
+const ASSESSMENT: &[Field] = &[
+    req("interaction", Ty::Str),
+    opt("self", Ty::Bool),
+    req("by", Ty::Str),
+    req("at", Ty::Str),
+    req("scores", Ty::Map),
+];
+
 impl RecordKind {
     /// How its records sit in the root map.
     pub fn shape(self) -> Shape {
@@ -148,6 +203,127 @@ impl RecordKind {
             RecordKind::SelfAssessment | RecordKind::DevEntry | RecordKind::ManagerAssessment => &["by"],
             RecordKind::MeetingRating => &["by"],
         }
+    }
+
+    /// Its fields with their types (docs/FORMAT.md §7): what `kept doctor`
+    /// and the views hold a record from another device to. Unknown fields
+    /// are allowed (a newer version may add some).
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            RecordKind::Settings => fields![
+                opt("name", Ty::Str),
+                opt("time_zone", Ty::Str),
+                opt("week_start", DAYS),
+                opt("working_days", Ty::Str),
+            ],
+            RecordKind::ActivityType => fields![
+                req("label", Ty::Str),
+                opt("kare", KARE),
+                opt("leading", Ty::Bool),
+                opt("position", Ty::Int(i64::MIN, i64::MAX)),
+                opt("retired", Ty::Bool),
+            ],
+            RecordKind::Agenda => fields![opt("title", Ty::Str), req("items", Ty::Str), opt("questions", Ty::Str)],
+            RecordKind::Criteria => fields![req("items", Ty::Str), opt("questions", Ty::Str)],
+            RecordKind::Kudos => fields![
+                req("from", Ty::Str),
+                req("to", Ty::Str),
+                req("text", Ty::Str),
+                req("at", Ty::Str),
+                opt("about", Ty::Str),
+                opt("about_label", Ty::Str),
+            ],
+            RecordKind::Activity => fields![
+                req("type", Ty::Str),
+                req("occurred_at", Ty::Str),
+                opt("count", Ty::Int(1, crate::model::MAX_COUNT)),
+                opt("logged_by", Ty::Str),
+                opt("kare", Ty::Str),
+                opt("duration_min", Ty::Int(0, crate::model::MAX_DURATION_MIN)),
+                opt("outcome", Ty::Str),
+                opt("account", Ty::Str),
+                opt("deal", Ty::Str),
+                opt("note", Ty::Str),
+                opt("deleted", Ty::Bool),
+            ],
+            RecordKind::Target => {
+                fields![req("count", Ty::Int(0, 10_000)), opt("set_by", Ty::Str), opt("set_at", Ty::Str)]
+            }
+            RecordKind::Commitment => fields![
+                req("week", Ty::Str),
+                req("kind", Ty::OneOf(&["activity", "outcome"])),
+                opt("activity", Ty::Str),
+                req("count", Ty::Int(0, 10_000)),
+                req("text", Ty::Str),
+                opt("deleted", Ty::Bool),
+            ],
+            RecordKind::Goal => fields![
+                req("income", Ty::Num),
+                req("commission", Ty::Num),
+                req("deal_size", Ty::Num),
+                req("working_weeks", Ty::Num),
+                opt("agreed_by", Ty::Str),
+                opt("agreed_at", Ty::Str),
+            ],
+            RecordKind::Deal => fields![
+                req("name", Ty::Str),
+                req("amount", Ty::Int(0, 1_000_000_000_000)),
+                req("stage", Ty::Str),
+                req("status", Ty::OneOf(&["open", "won", "lost"])),
+                opt("kare", KARE),
+                opt("expected_close", Ty::Str),
+                opt("closed_at", Ty::Str),
+                opt("created_at", Ty::Str),
+            ],
+            RecordKind::ActionItem => fields![
+                req("owner", Ty::Str),
+                req("text", Ty::Str),
+                req("due", Ty::Str),
+                req("status", Ty::OneOf(&["open", "done", "dropped"])),
+                opt("result", Ty::Str),
+                opt("source", Ty::Str),
+                opt("created_at", Ty::Str),
+                opt("created_by", Ty::Str),
+            ],
+            RecordKind::Meeting => fields![
+                req("type", Ty::Str),
+                req("date", Ty::Str),
+                opt("agenda", Ty::Str),
+                opt("notes", Ty::Str),
+                opt("created_by", Ty::Str),
+                opt("rep_rating", RATING),
+                opt("rep_comment", Ty::Str),
+                opt("manager_rating", RATING),
+            ],
+            RecordKind::SelfAssessment | RecordKind::ManagerAssessment => ASSESSMENT,
+            RecordKind::DevEntry => fields![
+                req("type", Ty::OneOf(&["skill", "goal"])),
+                opt("interaction", Ty::Str),
+                req("text", Ty::Str),
+                opt("by", Ty::Str),
+                opt("at", Ty::Str),
+                opt("done", Ty::Bool),
+            ],
+            RecordKind::MeetingRating => fields![req("rating", RATING), opt("by", Ty::Str), opt("at", Ty::Str)],
+        }
+    }
+
+    /// Why record `obj` (a map) of this kind cannot be shown, if it cannot:
+    /// a field of the wrong type or out of range, or a required one missing.
+    pub fn problem(self, doc: &impl ReadDoc, obj: &automerge::ObjId) -> Option<String> {
+        for f in self.fields() {
+            let got = doc.get(obj, f.name).ok().flatten();
+            let Some((value, _)) = got else {
+                if f.required {
+                    return Some(format!("it has no '{}'", f.name));
+                }
+                continue;
+            };
+            if let Some(why) = mismatch(doc, obj, f, &value) {
+                return Some(format!("its '{}' {why}", f.name));
+            }
+        }
+        None
     }
 
     /// Fields that belong to the home rather than the record: never carried
@@ -248,6 +424,62 @@ impl RecordKind {
                 .filter(|k| matches!(doc.get(&coll, k.as_str()), Ok(Some((Value::Object(ObjType::Map), _)))))
                 .collect(),
         }
+    }
+}
+
+/// Why `value` does not fit field `f`, if it does not.
+fn mismatch(doc: &impl ReadDoc, obj: &automerge::ObjId, f: &Field, value: &Value<'_>) -> Option<String> {
+    use automerge::ScalarValue as S;
+    let text = match value {
+        Value::Scalar(s) => match s.as_ref() {
+            S::Str(t) => Some(t.to_string()),
+            _ => None,
+        },
+        Value::Object(ObjType::Text) => crate::docs::get_str(doc, obj, f.name),
+        Value::Object(_) => None,
+    };
+    let int = match value {
+        Value::Scalar(s) => match s.as_ref() {
+            S::Int(i) => Some(*i),
+            S::Uint(u) => i64::try_from(*u).ok(),
+            S::Counter(c) => Some(i64::from(c)),
+            _ => None,
+        },
+        Value::Object(_) => None,
+    };
+    let what = || match value {
+        Value::Scalar(s) => match s.as_ref() {
+            S::Str(_) => "a string",
+            S::Int(_) | S::Uint(_) | S::Counter(_) => "an integer",
+            S::F64(_) => "a float",
+            S::Boolean(_) => "a boolean",
+            S::Null => "null",
+            _ => "a value of another kind",
+        },
+        Value::Object(ObjType::Map | ObjType::Table) => "a map",
+        Value::Object(ObjType::List) => "a list",
+        Value::Object(ObjType::Text) => "text",
+    };
+    match f.ty {
+        Ty::Str => text.is_none().then(|| format!("is {}, not a string", what())),
+        Ty::OneOf(allowed) => match text {
+            None => Some(format!("is {}, not a string", what())),
+            Some(t) if !allowed.contains(&t.as_str()) => Some(format!("is '{t}', not one of {}", allowed.join(", "))),
+            Some(_) => None,
+        },
+        Ty::Int(lo, hi) => match int {
+            None => Some(format!("is {}, not an integer", what())),
+            Some(i) if i < lo || i > hi => Some(format!("{i} is outside {lo}–{hi}")),
+            Some(_) => None,
+        },
+        Ty::Num => {
+            let num = matches!(value, Value::Scalar(s) if matches!(s.as_ref(), S::F64(_))) || int.is_some();
+            (!num).then(|| format!("is {}, not a number", what()))
+        }
+        Ty::Bool => (!matches!(value, Value::Scalar(s) if matches!(s.as_ref(), S::Boolean(_))))
+            .then(|| format!("is {}, not a boolean", what())),
+        Ty::Map => (!matches!(value, Value::Object(ObjType::Map | ObjType::Table)))
+            .then(|| format!("is {}, not a map", what())),
     }
 }
 

@@ -202,23 +202,7 @@ impl Store {
 
     /// Drops every view row and rebuilds the views from the documents.
     pub fn rebuild_views(&mut self) -> Result<()> {
-        self.write(|tx| {
-            for t in schema::VIEW_TABLES {
-                tx.tx.execute(&format!("DELETE FROM {t}"), [])?;
-            }
-            let ids: Vec<String> = {
-                let mut st = tx.tx.prepare(TEAM_FIRST)?;
-                let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-                v
-            };
-            for id in ids {
-                let id: DocId = id.parse()?;
-                if let Some(doc) = load_doc(&tx.tx, &id)? {
-                    views::refresh(&tx.tx, &id, &doc)?;
-                }
-            }
-            Ok(())
-        })
+        self.write(|tx| rebuild(&tx.tx))
     }
 
     /// Folds the loose changes of every document that has more than a few
@@ -291,20 +275,7 @@ impl Store {
             let before = self.view_dump()?;
             // Rebuild inside a transaction that is rolled back: compare, change nothing.
             let tx = self.conn.transaction()?;
-            for t in schema::VIEW_TABLES {
-                tx.execute(&format!("DELETE FROM {t}"), [])?;
-            }
-            let docs: Vec<String> = {
-                let mut st = tx.prepare(TEAM_FIRST)?;
-                let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-                v
-            };
-            for id in docs {
-                let id: DocId = id.parse()?;
-                if let Some(doc) = load_doc(&tx, &id)? {
-                    views::refresh(&tx, &id, &doc)?;
-                }
-            }
+            rebuild(&tx)?;
             let after = dump_views(&tx)?;
             tx.rollback()?;
             if before != after {
@@ -331,7 +302,7 @@ impl Store {
     /// build): (document, record id, why). The documents are not changed.
     pub fn left_out(&self) -> Result<Vec<(String, String, String)>> {
         let ids: Vec<String> = {
-            let mut st = self.conn.prepare("SELECT id FROM documents WHERE kind = 'log' ORDER BY id")?;
+            let mut st = self.conn.prepare("SELECT id FROM documents ORDER BY id")?;
             let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
             v
         };
@@ -339,8 +310,7 @@ impl Store {
         for id in ids {
             let Ok(doc_id) = id.parse::<DocId>() else { continue };
             let Ok(Some(doc)) = load_doc(&self.conn, &doc_id) else { continue };
-            let rep = doc_id.subject().unwrap_or_default();
-            for (record, why) in crate::docs::log::malformed(&doc, rep)? {
+            for (record, why) in views::left_out(&doc_id, &doc)? {
                 out.push((id.clone(), record, why));
             }
         }
@@ -399,6 +369,26 @@ impl Store {
     }
 }
 
+/// Empties every view and fills it again from the documents, the team
+/// document first (it sets the week basis activity rows are filed under).
+fn rebuild(conn: &Connection) -> Result<()> {
+    for t in schema::VIEW_TABLES {
+        conn.execute(&format!("DELETE FROM {t}"), [])?;
+    }
+    let ids: Vec<String> = {
+        let mut st = conn.prepare(TEAM_FIRST)?;
+        let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
+        v
+    };
+    for id in ids {
+        let id: DocId = id.parse()?;
+        if let Some(doc) = load_doc(conn, &id)? {
+            views::refresh(conn, &id, &doc)?;
+        }
+    }
+    Ok(())
+}
+
 /// Store version 1 → 2: the team week on each activity and the weekly
 /// aggregate. Views are derived, so they are simply rebuilt (one transaction).
 fn migrate_v1(conn: &Connection) -> Result<()> {
@@ -408,20 +398,7 @@ fn migrate_v1(conn: &Connection) -> Result<()> {
     )?;
     let done = (|| -> Result<()> {
         conn.execute_batch(schema::WEEKLY)?;
-        for t in schema::VIEW_TABLES {
-            conn.execute(&format!("DELETE FROM {t}"), [])?;
-        }
-        let ids: Vec<String> = {
-            let mut st = conn.prepare(TEAM_FIRST)?;
-            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
-            v
-        };
-        for id in ids {
-            let id: DocId = id.parse()?;
-            if let Some(doc) = load_doc(conn, &id)? {
-                views::refresh(conn, &id, &doc)?;
-            }
-        }
+        rebuild(conn)?;
         conn.execute(
             "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
             params![schema::SCHEMA_VERSION.to_string()],

@@ -6,6 +6,7 @@
 use crate::docs::{self, DocId, DocKind};
 use crate::error::Result;
 use crate::model::Kare;
+use crate::records::{RecordKind, Shape};
 use crate::week::Week;
 use automerge::{AutoCommit, ChangeHash, PatchAction, Prop, ReadDoc};
 use chrono::Weekday;
@@ -153,17 +154,71 @@ pub enum ViewRows {
     Review,
 }
 
-/// Reads the rows document `id` contributes to the views.
+/// Reads the rows document `id` contributes to the views. A record that
+/// does not fit its kind's fields (`RecordKind::problem`) is left out.
 pub fn extract(id: &DocId, doc: &impl ReadDoc) -> Result<ViewRows> {
     let subject = id.subject().unwrap_or_default();
+    let ok = |kind: RecordKind| {
+        let bad: BTreeSet<String> = problems(kind, doc).into_iter().map(|(r, _)| r).collect();
+        move |key: &str| !bad.contains(key)
+    };
     Ok(match id.kind() {
         DocKind::Team => ViewRows::Team(docs::team::read(doc)?),
         DocKind::Log => ViewRows::Log(docs::log::read(doc, subject)?),
-        DocKind::Plan => ViewRows::Plan(docs::plan::targets(doc, subject)?, docs::plan::commitments(doc, subject)?),
-        DocKind::Coaching => ViewRows::Coaching(docs::coaching::action_items(doc, subject)?),
-        DocKind::Pipeline => ViewRows::Pipeline(docs::pipeline::deals(doc, subject)?),
+        DocKind::Plan => {
+            let (t_ok, c_ok) = (ok(RecordKind::Target), ok(RecordKind::Commitment));
+            let targets = docs::plan::targets(doc, subject)?
+                .into_iter()
+                .filter(|t| t_ok(&format!("{}:{}:{}", if t.standing { "from" } else { "week" }, t.week, t.kind)))
+                .collect();
+            let commitments = docs::plan::commitments(doc, subject)?.into_iter().filter(|c| c_ok(&c.id)).collect();
+            ViewRows::Plan(targets, commitments)
+        }
+        DocKind::Coaching => {
+            let keep = ok(RecordKind::ActionItem);
+            ViewRows::Coaching(
+                docs::coaching::action_items(doc, subject)?.into_iter().filter(|a| keep(&a.id)).collect(),
+            )
+        }
+        DocKind::Pipeline => {
+            let keep = ok(RecordKind::Deal);
+            ViewRows::Pipeline(docs::pipeline::deals(doc, subject)?.into_iter().filter(|d| keep(&d.id)).collect())
+        }
         DocKind::Review => ViewRows::Review,
     })
+}
+
+/// The records of `kind` in `doc` that do not fit its fields, with why.
+fn problems(kind: RecordKind, doc: &impl ReadDoc) -> Vec<(String, String)> {
+    let Ok(Some((automerge::Value::Object(_), coll))) = doc.get(&automerge::ROOT, kind.root_map()) else {
+        return Vec::new();
+    };
+    kind.record_ids(doc)
+        .into_iter()
+        .filter_map(|rec| {
+            let obj = match kind.shape() {
+                Shape::Single => coll.clone(),
+                Shape::Collection => docs::record(doc, &coll, &rec).ok().flatten()?,
+            };
+            if docs::get_bool(doc, &obj, "deleted") {
+                return None;
+            }
+            kind.problem(doc, &obj).map(|why| (rec, why))
+        })
+        .collect()
+}
+
+/// Every record of document `id` that is not shown, with why (for `kept doctor`).
+/// Activities are held to the stricter checks of a tap (`docs::log::malformed`).
+pub fn left_out(id: &DocId, doc: &impl ReadDoc) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for kind in RecordKind::in_doc(id.kind()) {
+        match kind {
+            RecordKind::Activity => out.extend(docs::log::malformed(doc, id.subject().unwrap_or_default())?),
+            _ => out.extend(problems(kind, doc).into_iter().map(|(r, why)| (format!("{} {r}", kind.name()), why))),
+        }
+    }
+    Ok(out)
 }
 
 /// Replaces the rows that `doc` (with id `id`) contributes to the views.
@@ -252,4 +307,60 @@ pub fn write(conn: &Connection, id: &DocId, rows: &ViewRows) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT};
+
+    const REP: &str = "01900000-0000-7000-8000-00000000000a";
+
+    fn put_record(doc: &mut AutoCommit, map: &str, id: &str, fields: &[(&str, automerge::ScalarValue)]) {
+        let coll = docs::map(doc, &ROOT, map).expect("root map");
+        let o = doc.put_object(&coll, id, ObjType::Map).expect("record");
+        for (k, v) in fields {
+            doc.put(&o, *k, v.clone()).expect("field");
+        }
+    }
+
+    #[test]
+    fn records_of_the_wrong_shape_are_left_out_of_the_views_and_named() {
+        let mut pipeline = docs::genesis(&DocId::pipeline(REP)).expect("genesis");
+        let deal = |amount: automerge::ScalarValue| {
+            vec![("name", "Globex".into()), ("amount", amount), ("stage", "prospect".into()), ("status", "open".into())]
+        };
+        put_record(&mut pipeline, "deals", "good", &deal(1200i64.into()));
+        put_record(&mut pipeline, "deals", "words", &deal("lots".into()));
+        put_record(&mut pipeline, "deals", "negative", &deal((-5i64).into()));
+        let ViewRows::Pipeline(deals) = extract(&DocId::pipeline(REP), &pipeline).expect("extract") else {
+            panic!("not a pipeline")
+        };
+        assert_eq!(deals.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["good"]);
+        let named = left_out(&DocId::pipeline(REP), &pipeline).expect("left out");
+        assert_eq!(named.len(), 2, "{named:?}");
+        assert!(named.iter().any(|(r, why)| r == "deals words" && why.contains("'amount' is a string")), "{named:?}");
+        assert!(named.iter().any(|(r, why)| r == "deals negative" && why.contains("outside")), "{named:?}");
+
+        let mut coaching = docs::genesis(&DocId::coaching(REP)).expect("genesis");
+        let item = |status: &str| {
+            vec![
+                ("owner", REP.into()),
+                ("text", "Call back".into()),
+                ("due", "2026-12-01".into()),
+                ("status", status.into()),
+            ]
+        };
+        put_record(&mut coaching, "action_items", "ok", &item("open"));
+        put_record(&mut coaching, "action_items", "maybe", &item("maybe"));
+        put_record(&mut coaching, "meetings", "no-date", &[("type", "one-on-one".into())]);
+        let ViewRows::Coaching(items) = extract(&DocId::coaching(REP), &coaching).expect("extract") else {
+            panic!("not coaching")
+        };
+        assert_eq!(items.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["ok"]);
+        let named = left_out(&DocId::coaching(REP), &coaching).expect("left out");
+        assert!(named.iter().any(|(r, why)| r == "action_items maybe" && why.contains("not one of open")), "{named:?}");
+        assert!(named.iter().any(|(r, why)| r == "meetings no-date" && why == "it has no 'date'"), "{named:?}");
+    }
 }
