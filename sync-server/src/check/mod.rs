@@ -125,8 +125,13 @@ pub(crate) enum Fix {
 pub(crate) trait Inspect: Send + Sync {
     /// The engine's own integrity problems (empty: none), each with whether `--repair` can fix it.
     async fn integrity(&self) -> StorageResult<Vec<(String, bool)>>;
-    /// Missing tables or columns.
-    async fn schema(&self) -> StorageResult<Vec<String>>;
+    /// The columns `table` has (none: there is no such table).
+    async fn columns(&self, table: &str) -> StorageResult<BTreeSet<String>>;
+    /// The tables whose columns are this backend's own (the change log's
+    /// actor columns differ), besides [`TABLES`].
+    fn own_tables(&self) -> &'static [Table];
+    /// Said after any schema problem.
+    fn schema_hint(&self) -> Option<&'static str>;
     /// Every team and counter row.
     async fn teams(&self) -> StorageResult<Vec<TeamRow>>;
     /// The team's documents.
@@ -357,13 +362,50 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     }
 }
 
+/// A table and the columns the relay needs in it.
+pub(crate) type Table = (&'static str, &'static [&'static str]);
+
+/// The tables and columns every relay database has, on either backend.
+const TABLES: &[Table] = &[
+    ("teams", &["id", "name", "created_at"]),
+    ("team_seq", &["team_id", "seq", "compacted"]),
+    ("members", &["id", "team_id", "name", "role", "active", "created_at"]),
+    ("devices", &["id", "team_id", "member_id", "name", "token_hash", "created_at", "revoked"]),
+    (
+        "invites",
+        &["code_hash", "team_id", "role", "name", "member_id", "expires_at", "created_at", "used_at", "device_id"],
+    ),
+    ("docs", &["id", "team_id", "doc", "kind", "subject"]),
+    ("snapshots", &["team_id", "doc", "reader", "data"]),
+];
+
+/// Missing tables or columns.
+async fn schema_problems(db: &dyn Inspect) -> StorageResult<Vec<String>> {
+    let mut out = Vec::new();
+    for (table, cols) in TABLES.iter().chain(db.own_tables()) {
+        let have = db.columns(table).await?;
+        if have.is_empty() {
+            out.push(format!("table '{table}' is missing"));
+            continue;
+        }
+        let missing: Vec<&str> = cols.iter().copied().filter(|c| !have.contains(*c)).collect();
+        if !missing.is_empty() {
+            out.push(format!("table '{table}' lacks column(s) {}", missing.join(", ")));
+        }
+    }
+    if let (false, Some(hint)) = (out.is_empty(), db.schema_hint()) {
+        out.push(hint.into());
+    }
+    Ok(out)
+}
+
 async fn inspect(db: &dyn Inspect) -> StorageResult<Found> {
     let mut report = Report::default();
     let mut fixes = Vec::new();
     for (p, repairable) in db.integrity().await? {
         report.problems.push(problem(None, "database", p, repairable));
     }
-    let schema = db.schema().await?;
+    let schema = schema_problems(db).await?;
     if !schema.is_empty() {
         for p in schema {
             report.problems.push(problem(None, "schema", p, false));

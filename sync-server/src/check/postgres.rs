@@ -1,24 +1,14 @@
 //! The check's PostgreSQL side: connects without migrating, reads the
 //! relay's tables and applies fixes in one transaction.
 
-use super::{ChangeRow, DeviceRow, DocRow, Fix, Inspect, SnapRow, TeamRow};
+use super::{ChangeRow, DeviceRow, DocRow, Fix, Inspect, SnapRow, Table, TeamRow};
 use crate::storage::postgres::schema_version;
 use crate::storage::{PostgresStorage, StorageResult};
 use std::collections::BTreeSet;
 
-/// The tables and columns the relay needs (schema version 2).
-const EXPECTED: &[(&str, &[&str])] = &[
-    ("teams", &["id", "name", "created_at"]),
-    ("team_seq", &["team_id", "seq", "compacted"]),
-    ("members", &["id", "team_id", "name", "role", "active", "created_at"]),
-    ("devices", &["id", "team_id", "member_id", "name", "token_hash", "created_at", "revoked"]),
-    (
-        "invites",
-        &["code_hash", "team_id", "role", "name", "member_id", "expires_at", "created_at", "used_at", "device_id"],
-    ),
-    ("docs", &["id", "team_id", "doc", "kind", "subject"]),
+/// The tables of the PostgreSQL schema besides [`super::TABLES`].
+const OWN_TABLES: &[Table] = &[
     ("changes", &["team_id", "seq", "doc_id", "reader", "hash", "data", "actor", "aseq"]),
-    ("snapshots", &["team_id", "doc", "reader", "data"]),
     ("lost_changes", &["team_id", "seq", "doc", "hash", "reason", "at"]),
 ];
 
@@ -53,28 +43,25 @@ impl Inspect for PgInspect {
         })
     }
 
-    async fn schema(&self) -> StorageResult<Vec<String>> {
-        let c = self.client().await?;
-        let mut out = Vec::new();
-        for (table, cols) in EXPECTED {
-            let rows = c
-                .query(
-                    "SELECT column_name::text FROM information_schema.columns \
-                     WHERE table_schema = current_schema() AND table_name = $1",
-                    &[table],
-                )
-                .await?;
-            let have: BTreeSet<String> = rows.iter().map(|r| r.get(0)).collect();
-            if have.is_empty() {
-                out.push(format!("table '{table}' is missing"));
-                continue;
-            }
-            let missing: Vec<&str> = cols.iter().copied().filter(|c| !have.contains(*c)).collect();
-            if !missing.is_empty() {
-                out.push(format!("table '{table}' lacks column(s) {}", missing.join(", ")));
-            }
-        }
-        Ok(out)
+    async fn columns(&self, table: &str) -> StorageResult<BTreeSet<String>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1",
+                &[&table],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn own_tables(&self) -> &'static [Table] {
+        OWN_TABLES
+    }
+
+    fn schema_hint(&self) -> Option<&'static str> {
+        None
     }
 
     async fn teams(&self) -> StorageResult<Vec<TeamRow>> {

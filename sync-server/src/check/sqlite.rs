@@ -2,7 +2,7 @@
 //! one transaction, and repairs a damaged file (re-index, else salvage the
 //! readable rows into a new file and keep the damaged one beside it).
 
-use super::{ChangeRow, DeviceRow, DocRow, FileRepair, Fix, Inspect, Problem, SnapRow, TeamRow};
+use super::{ChangeRow, DeviceRow, DocRow, FileRepair, Fix, Inspect, Problem, SnapRow, Table, TeamRow};
 use crate::storage::sqlite::{describe_open_error, SCHEMA};
 use crate::storage::{chain, StorageError, StorageResult};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -10,20 +10,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The tables and columns the relay needs.
-const EXPECTED: &[(&str, &[&str])] = &[
-    ("teams", &["id", "name", "created_at"]),
-    ("team_seq", &["team_id", "seq", "compacted"]),
-    ("members", &["id", "team_id", "name", "role", "active", "created_at"]),
-    ("devices", &["id", "team_id", "member_id", "name", "token_hash", "created_at", "revoked"]),
-    (
-        "invites",
-        &["code_hash", "team_id", "role", "name", "member_id", "expires_at", "created_at", "used_at", "device_id"],
-    ),
-    ("docs", &["id", "team_id", "doc", "kind", "subject"]),
-    ("changes", &["team_id", "seq", "doc_id", "akey", "aseq", "reader", "hash", "data"]),
-    ("snapshots", &["team_id", "doc", "reader", "data"]),
-];
+/// The tables of the SQLite schema besides [`super::TABLES`].
+const OWN_TABLES: &[Table] = &[("changes", &["team_id", "seq", "doc_id", "akey", "aseq", "reader", "hash", "data"])];
 
 /// A relay database opened for checking.
 pub(crate) struct SqliteInspect {
@@ -82,27 +70,20 @@ impl Inspect for SqliteInspect {
         }
     }
 
-    async fn schema(&self) -> StorageResult<Vec<String>> {
+    async fn columns(&self, table: &str) -> StorageResult<BTreeSet<String>> {
         self.with(|c| {
-            let mut out = Vec::new();
-            for (table, cols) in EXPECTED {
-                let mut st = c.prepare(&format!("PRAGMA table_info({table})"))?;
-                let have: BTreeSet<String> =
-                    st.query_map([], |r| r.get::<_, String>(1))?.collect::<rusqlite::Result<_>>()?;
-                if have.is_empty() {
-                    out.push(format!("table '{table}' is missing"));
-                    continue;
-                }
-                let missing: Vec<&str> = cols.iter().copied().filter(|c| !have.contains(*c)).collect();
-                if !missing.is_empty() {
-                    out.push(format!("table '{table}' lacks column(s) {}", missing.join(", ")));
-                }
-            }
-            if !out.is_empty() {
-                out.push("this is not a kept-relay database, or it is damaged beyond repair".into());
-            }
-            Ok(out)
+            let mut st = c.prepare("SELECT name FROM pragma_table_info(?1)")?;
+            let have = st.query_map([table], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<_>>()?;
+            Ok(have)
         })
+    }
+
+    fn own_tables(&self) -> &'static [Table] {
+        OWN_TABLES
+    }
+
+    fn schema_hint(&self) -> Option<&'static str> {
+        Some("this is not a kept-relay database, or it is damaged beyond repair")
     }
 
     async fn teams(&self) -> StorageResult<Vec<TeamRow>> {

@@ -3,7 +3,7 @@
 //! transaction of a given [`Mode`] ([`Backend::run`]). No rule lives here or
 //! in the backends: the rules are in [`super::rules`], written once.
 
-use super::{NewInvite, StorageResult, StoredChange};
+use super::{JoinPlan, NewInvite, StorageResult, StoredChange};
 use crate::gate::DocCache;
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -71,23 +71,6 @@ pub struct NewMember<'a> {
     pub now: i64,
 }
 
-/// A device to insert.
-#[derive(Debug, Clone)]
-pub struct NewDevice<'a> {
-    /// Device id.
-    pub id: &'a str,
-    /// Team.
-    pub team_id: &'a str,
-    /// Member.
-    pub member_id: &'a str,
-    /// Label.
-    pub name: &'a str,
-    /// sha256 hex of its token.
-    pub token_hash: &'a str,
-    /// Unix seconds.
-    pub now: i64,
-}
-
 /// A device as stored.
 #[derive(Debug, Clone)]
 pub struct DeviceRow {
@@ -135,6 +118,31 @@ pub struct LogRow<'a> {
     pub data: &'a [u8],
 }
 
+/// Which changes a pull page asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct PageQuery<'a> {
+    /// All (None) or those this member may read.
+    pub reader: Option<&'a str>,
+    /// Changes after this team sequence.
+    pub after: i64,
+    /// At most this many.
+    pub take: i64,
+    /// None after the first whose preceding rows already hold this many bytes
+    /// (so a page is cut by bytes without reading on).
+    pub max_bytes: usize,
+}
+
+/// A change as compaction reads it.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Document id.
+    pub doc: String,
+    /// Subject member, or "" for the team document.
+    pub reader: String,
+    /// Change bytes.
+    pub data: Vec<u8>,
+}
+
 /// The outcome of inserting a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
@@ -170,8 +178,8 @@ pub trait Ops: Send {
     async fn deactivate_member(&mut self, team_id: &str, member_id: &str) -> StorageResult<u64>;
     /// How many active managers the team has.
     async fn active_managers(&mut self, team_id: &str) -> StorageResult<i64>;
-    /// Inserts a device.
-    async fn insert_device(&mut self, device: &NewDevice<'_>) -> StorageResult<()>;
+    /// Inserts the device a join plan describes, for a member of the team.
+    async fn insert_device(&mut self, team_id: &str, member_id: &str, plan: &JoinPlan) -> StorageResult<()>;
     /// The active device and member a token hash belongs to.
     async fn token(&mut self, token_hash: &str) -> StorageResult<Option<TokenRow>>;
     /// True while the device is not revoked and its member active.
@@ -211,38 +219,31 @@ pub trait Ops: Send {
     async fn hash_at(&mut self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>>;
     /// The team's snapshots (doc, bytes) by document id, all or those `reader` may read.
     async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>>;
-    /// Changes after `after` in sequence order, all or those `reader` may
-    /// read: at most `take`, and none after the first whose preceding rows
-    /// already hold `max_bytes` (so a page is cut by bytes without reading on).
-    async fn changes_after(
-        &mut self,
-        team_id: &str,
-        reader: Option<&str>,
-        after: i64,
-        take: i64,
-        max_bytes: usize,
-    ) -> StorageResult<Vec<StoredChange>>;
-    /// (doc, reader, bytes) of the changes in `(after, upto]`, in sequence order.
-    async fn changes_between(
-        &mut self,
-        team_id: &str,
-        after: i64,
-        upto: i64,
-    ) -> StorageResult<Vec<(String, String, Vec<u8>)>>;
+    /// Changes in sequence order, as `page` asks.
+    async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>>;
+    /// The changes in `(after, upto]`, in sequence order.
+    async fn changes_between(&mut self, team_id: &str, after: i64, upto: i64) -> StorageResult<Vec<Logged>>;
     /// Stores (or replaces) a document's snapshot.
     async fn put_snapshot(&mut self, team_id: &str, doc: &str, reader: &str, data: &[u8]) -> StorageResult<()>;
-    /// Records (`Some(reason)`) or clears (`None`) a document's compaction failure.
-    async fn set_compaction_failure(
-        &mut self,
-        team_id: &str,
-        doc: &str,
-        reason: Option<&str>,
-        now: i64,
-    ) -> StorageResult<()>;
+    /// Records why a document could not be compacted (at Unix seconds `at`).
+    async fn record_compaction_failure(&mut self, team_id: &str, doc: &str, why: &str, at: i64) -> StorageResult<()>;
+    /// Forgets a document's compaction failure.
+    async fn clear_compaction_failure(&mut self, team_id: &str, doc: &str) -> StorageResult<()>;
     /// Sets the sequence the team's snapshots cover.
     async fn set_compacted(&mut self, team_id: &str, upto: i64) -> StorageResult<()>;
     /// Every team with its sequence minus the compacted one.
     async fn compaction_backlog(&mut self) -> StorageResult<Vec<(String, i64)>>;
+}
+
+/// Work on a backend's tables inside one transaction (see [`Backend::run`]).
+pub type Work<T> = Box<dyn for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send>;
+
+/// [`Work`] from a closure (which gets its signature from here).
+pub fn work<T, F>(f: F) -> Work<T>
+where
+    F: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static,
+{
+    Box::new(f)
 }
 
 /// A storage backend: runs work over its [`Ops`] in a transaction. Every
@@ -251,10 +252,7 @@ pub trait Ops: Send {
 pub trait Backend: Send + Sync + 'static {
     /// Runs `work` in a transaction of `mode`: committed when it returns Ok,
     /// rolled back when it returns Err.
-    async fn run<T, W>(&self, mode: Mode, work: W) -> StorageResult<T>
-    where
-        T: Send + 'static,
-        W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static;
+    async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StorageResult<T>;
     /// Documents under validation, shared by this backend's pushes.
     fn doc_cache(&self) -> &Arc<DocCache>;
     /// See [`super::Storage::listen_remote`].

@@ -3,14 +3,13 @@
 //! [`super::postgres_ops`]), and a `LISTEN kept_seq` connection that tells
 //! this instance about pushes committed by others.
 
-use super::backend::{Backend, Mode, Ops};
+use super::backend::{Backend, Mode, Work};
 use super::error::chain;
 use super::postgres_ops::PgOps;
 use super::{RevokeCallback, SeqCallback, StorageError, StorageResult};
 use crate::gate::DocCache;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -299,11 +298,7 @@ async fn listen_once(
 
 #[async_trait]
 impl Backend for PostgresStorage {
-    async fn run<T, W>(&self, mode: Mode, work: W) -> StorageResult<T>
-    where
-        T: Send + 'static,
-        W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static,
-    {
+    async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StorageResult<T> {
         let mut client = self.client().await?;
         if mode == Mode::Single {
             return work(&mut PgOps { c: &client }).await;

@@ -2,9 +2,9 @@
 //! statement(s) on the client or transaction [`super::postgres::PostgresStorage`]
 //! lent it, and decides nothing.
 
-use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, MemberRow, NewDevice, NewMember, Ops, TokenRow};
+use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow};
 use super::postgres::{NOTIFY_CHANNEL, REVOKE_PREFIX};
-use super::{NewInvite, StorageResult, StoredChange};
+use super::{JoinPlan, NewInvite, StorageError, StorageResult, StoredChange};
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use std::collections::HashMap;
@@ -136,11 +136,11 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(self.rows(sql, &[&team_id]).await?.first().map_or(0, |r| r.get(0)))
     }
 
-    async fn insert_device(&mut self, d: &NewDevice<'_>) -> StorageResult<()> {
+    async fn insert_device(&mut self, team_id: &str, member_id: &str, p: &JoinPlan) -> StorageResult<()> {
         self.exec(
             "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
              VALUES ($1, $2, $3, $4, $5, $6, FALSE)",
-            &[&d.id, &d.team_id, &d.member_id, &d.name, &d.token_hash, &d.now],
+            &[&p.device_id, &team_id, &member_id, &p.device_name, &p.token_hash, &p.now],
         )
         .await?;
         Ok(())
@@ -223,7 +223,8 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
 
     async fn insert_doc(&mut self, team_id: &str, doc: &str, kind: &str, subject: Option<&str>) -> StorageResult<i64> {
         let sql = "INSERT INTO docs(team_id, doc, kind, subject) VALUES ($1, $2, $3, $4) RETURNING id";
-        Ok(self.rows(sql, &[&team_id, &doc, &kind, &subject]).await?.first().map_or(0, |r| r.get(0)))
+        let row = self.rows(sql, &[&team_id, &doc, &kind, &subject]).await?;
+        row.first().map(|r| r.get(0)).ok_or_else(|| StorageError::Inconsistent(format!("no id for document '{doc}'")))
     }
 
     async fn bump_doc_version(&mut self, doc_id: i64, by: i64) -> StorageResult<()> {
@@ -287,19 +288,12 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
-    async fn changes_after(
-        &mut self,
-        team_id: &str,
-        reader: Option<&str>,
-        after: i64,
-        take: i64,
-        max_bytes: usize,
-    ) -> StorageResult<Vec<StoredChange>> {
+    async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>> {
         // `before_prev`: the bytes of the rows before the previous one. A row
         // is sent while that stays under the cap, so the page ends with the
         // first row whose preceding rows reach it (the rule sees more wait).
-        let max = max_bytes as i64;
-        let rows = match reader {
+        let (after, take, max) = (page.after, page.take, page.max_bytes as i64);
+        let rows = match page.reader {
             None => {
                 let sql = "SELECT seq, doc, data FROM (SELECT c.seq, d.doc, c.data, \
                      coalesce(sum(octet_length(c.data)) OVER (ORDER BY c.seq \
@@ -322,15 +316,11 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(rows.iter().map(|r| StoredChange { seq: r.get(0), doc: r.get(1), data: r.get(2) }).collect())
     }
 
-    async fn changes_between(
-        &mut self,
-        team_id: &str,
-        after: i64,
-        upto: i64,
-    ) -> StorageResult<Vec<(String, String, Vec<u8>)>> {
+    async fn changes_between(&mut self, team_id: &str, after: i64, upto: i64) -> StorageResult<Vec<Logged>> {
         let sql = "SELECT d.doc, c.reader, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
                    WHERE c.team_id = $1 AND c.seq > $2 AND c.seq <= $3 ORDER BY c.seq";
-        Ok(self.rows(sql, &[&team_id, &after, &upto]).await?.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+        let rows = self.rows(sql, &[&team_id, &after, &upto]).await?;
+        Ok(rows.iter().map(|r| Logged { doc: r.get(0), reader: r.get(1), data: r.get(2) }).collect())
     }
 
     async fn put_snapshot(&mut self, team_id: &str, doc: &str, reader: &str, data: &[u8]) -> StorageResult<()> {
@@ -343,24 +333,16 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(())
     }
 
-    async fn set_compaction_failure(
-        &mut self,
-        team_id: &str,
-        doc: &str,
-        reason: Option<&str>,
-        now: i64,
-    ) -> StorageResult<()> {
-        match reason {
-            None => {
-                let sql = "DELETE FROM compaction_failures WHERE team_id = $1 AND doc = $2";
-                self.exec(sql, &[&team_id, &doc]).await?
-            }
-            Some(why) => {
-                let sql = "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES ($1, $2, $3, $4) \
-                           ON CONFLICT (team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at";
-                self.exec(sql, &[&team_id, &doc, &why, &now]).await?
-            }
-        };
+    async fn record_compaction_failure(&mut self, team_id: &str, doc: &str, why: &str, at: i64) -> StorageResult<()> {
+        let sql = "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at";
+        self.exec(sql, &[&team_id, &doc, &why, &at]).await?;
+        Ok(())
+    }
+
+    async fn clear_compaction_failure(&mut self, team_id: &str, doc: &str) -> StorageResult<()> {
+        let sql = "DELETE FROM compaction_failures WHERE team_id = $1 AND doc = $2";
+        self.exec(sql, &[&team_id, &doc]).await?;
         Ok(())
     }
 

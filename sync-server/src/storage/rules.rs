@@ -6,7 +6,7 @@
 //! count and bytes, only what the scope may read) and compaction. Each rule
 //! runs over [`Ops`] inside [`Backend::run`]; `impl Storage for B` wires them up.
 
-use super::backend::{Backend, Inserted, InviteRow, LogRow, Mode, NewDevice, NewMember, Ops};
+use super::backend::{work, Backend, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
 use super::{
     name_key, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback, SeqCallback,
     Storage, StorageError, StorageResult, StoredSnapshot,
@@ -86,15 +86,7 @@ async fn redeem_invite(ops: &mut dyn Ops, p: &JoinPlan) -> StorageResult<Joined>
             (p.new_member_id.clone(), name, role)
         }
     };
-    let device = NewDevice {
-        id: &p.device_id,
-        team_id: &inv.team_id,
-        member_id: &member_id,
-        name: &p.device_name,
-        token_hash: &p.token_hash,
-        now: p.now,
-    };
-    ops.insert_device(&device).await?;
+    ops.insert_device(&inv.team_id, &member_id, p).await?;
     ops.mark_invite_used(&p.code_hash, p.now, &p.device_id).await?;
     let team_name = ops.team_name(&inv.team_id).await?.ok_or_else(|| {
         StorageError::Inconsistent(format!("invite of a team that does not exist ('{}')", inv.team_id))
@@ -231,7 +223,8 @@ async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, 
             .collect();
         from = compacted;
     }
-    let rows = ops.changes_after(team_id, reader, from, i64::from(limit) + 1, MAX_PULL_BYTES).await?;
+    let query = PageQuery { reader, after: from, take: i64::from(limit) + 1, max_bytes: MAX_PULL_BYTES };
+    let rows = ops.changes_after(team_id, query).await?;
     // Stop at `limit` changes, or once the page's bytes reach the cap (a
     // page holds at least one change); one row more says whether more wait.
     let mut bytes = 0usize;
@@ -280,7 +273,7 @@ pub(crate) struct Built {
 async fn compaction_input(ops: &mut dyn Ops, team_id: &str) -> StorageResult<CompactionInput> {
     let (upto, previous) = ops.seq_row(team_id, false).await?.ok_or_else(|| no_team(team_id))?;
     let mut by_doc: HashMap<String, (String, Vec<Vec<u8>>)> = HashMap::new();
-    for (doc, reader, data) in ops.changes_between(team_id, previous, upto).await? {
+    for Logged { doc, reader, data } in ops.changes_between(team_id, previous, upto).await? {
         by_doc.entry(doc).or_insert_with(|| (reader, Vec::new())).1.push(data);
     }
     let mut docs = Vec::with_capacity(by_doc.len());
@@ -313,10 +306,10 @@ async fn store_snapshots(ops: &mut dyn Ops, team_id: &str, built: Built) -> Stor
     let at = now();
     for (doc, reader, data) in &built.docs {
         ops.put_snapshot(team_id, doc, reader, data).await?;
-        ops.set_compaction_failure(team_id, doc, None, at).await?;
+        ops.clear_compaction_failure(team_id, doc).await?;
     }
     for (doc, why) in &built.failures {
-        ops.set_compaction_failure(team_id, doc, Some(why), at).await?;
+        ops.record_compaction_failure(team_id, doc, why, at).await?;
     }
     ops.set_compacted(team_id, built.upto).await?;
     Ok(built.upto)
@@ -326,20 +319,21 @@ async fn store_snapshots(ops: &mut dyn Ops, team_id: &str, built: Built) -> Stor
 impl<B: Backend> Storage for B {
     async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
         let (t, n) = (team_id.to_string(), name.to_string());
-        self.run(Mode::Write, move |ops| Box::pin(async move { create_team(ops, &t, &n, now, &invite).await })).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { create_team(ops, &t, &n, now, &invite).await })))
+            .await
     }
 
     async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
-        self.run(Mode::Single, move |ops| Box::pin(async move { ops.insert_invite(&invite).await })).await
+        self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.insert_invite(&invite).await }))).await
     }
 
     async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
-        self.run(Mode::Write, move |ops| Box::pin(async move { redeem_invite(ops, &plan).await })).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { redeem_invite(ops, &plan).await }))).await
     }
 
     async fn caller_by_token(&self, token_hash: &str) -> StorageResult<Option<Caller>> {
         let h = token_hash.to_string();
-        let row = self.run(Mode::Single, move |ops| Box::pin(async move { ops.token(&h).await })).await?;
+        let row = self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.token(&h).await }))).await?;
         row.map(|r| {
             Ok(Caller { device_id: r.device_id, member_id: r.member_id, team_id: r.team_id, role: role_of(&r.role)? })
         })
@@ -348,12 +342,12 @@ impl<B: Backend> Storage for B {
 
     async fn device_active(&self, device_id: &str) -> StorageResult<bool> {
         let d = device_id.to_string();
-        self.run(Mode::Single, move |ops| Box::pin(async move { ops.device_active(&d).await })).await
+        self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.device_active(&d).await }))).await
     }
 
     async fn members(&self, team_id: &str) -> StorageResult<Vec<MemberInfo>> {
         let t = team_id.to_string();
-        let rows = self.run(Mode::Single, move |ops| Box::pin(async move { ops.members(&t).await })).await?;
+        let rows = self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.members(&t).await }))).await?;
         rows.into_iter()
             .map(|m| Ok(MemberInfo { id: m.id, name: m.name, role: role_of(&m.role)?, active: m.active }))
             .collect()
@@ -361,13 +355,14 @@ impl<B: Backend> Storage for B {
 
     async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>> {
         let (t, m) = (team_id.to_string(), member_id.to_string());
-        self.run(Mode::Write, move |ops| Box::pin(async move { remove_member(ops, &t, &m).await })).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { remove_member(ops, &t, &m).await }))).await
     }
 
     async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>> {
         let (t, m) = (team_id.to_string(), member_id.map(str::to_string));
-        let rows =
-            self.run(Mode::Single, move |ops| Box::pin(async move { ops.devices(&t, m.as_deref()).await })).await?;
+        let rows = self
+            .run(Mode::Single, work(move |ops| Box::pin(async move { ops.devices(&t, m.as_deref()).await })))
+            .await?;
         Ok(rows
             .into_iter()
             .map(|d| DeviceInfo {
@@ -382,7 +377,7 @@ impl<B: Backend> Storage for B {
 
     async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
         let (t, d) = (team_id.to_string(), device_id.to_string());
-        self.run(Mode::Write, move |ops| Box::pin(async move { revoke_device(ops, &t, &d).await })).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { revoke_device(ops, &t, &d).await }))).await
     }
 
     async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
@@ -391,7 +386,8 @@ impl<B: Backend> Storage for B {
         let pushed = {
             let (t, a) = (team_id.to_string(), author.to_string());
             let cache = cache.clone();
-            self.run(Mode::Write, move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await })).await?
+            self.run(Mode::Write, work(move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await })))
+                .await?
         };
         for (doc, version, state) in pushed.docs {
             cache.put(team_id, &doc, version, state);
@@ -401,32 +397,34 @@ impl<B: Backend> Storage for B {
 
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
         let t = team_id.to_string();
-        self.run(Mode::Snapshot, move |ops| Box::pin(async move { pull(ops, &t, &scope, cursor, limit).await })).await
+        self.run(Mode::Snapshot, work(move |ops| Box::pin(async move { pull(ops, &t, &scope, cursor, limit).await })))
+            .await
     }
 
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {
         let t = team_id.to_string();
-        let row = self.run(Mode::Single, move |ops| Box::pin(async move { ops.seq_row(&t, false).await })).await?;
+        let row =
+            self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.seq_row(&t, false).await }))).await?;
         Ok(row.ok_or_else(|| no_team(team_id))?.0)
     }
 
     async fn hash_at(&self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>> {
         let t = team_id.to_string();
-        self.run(Mode::Single, move |ops| Box::pin(async move { ops.hash_at(&t, seq).await })).await
+        self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.hash_at(&t, seq).await }))).await
     }
 
     async fn compact(&self, team_id: &str) -> StorageResult<i64> {
         let t = team_id.to_string();
         let input =
-            self.run(Mode::Snapshot, move |ops| Box::pin(async move { compaction_input(ops, &t).await })).await?;
+            self.run(Mode::Snapshot, work(move |ops| Box::pin(async move { compaction_input(ops, &t).await }))).await?;
         let t = team_id.to_string();
         let built = tokio::task::spawn_blocking(move || build(&t, input)).await?;
         let t = team_id.to_string();
-        self.run(Mode::Write, move |ops| Box::pin(async move { store_snapshots(ops, &t, built).await })).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { store_snapshots(ops, &t, built).await }))).await
     }
 
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
-        self.run(Mode::Single, |ops| Box::pin(async move { ops.compaction_backlog().await })).await
+        self.run(Mode::Single, work(|ops| Box::pin(async move { ops.compaction_backlog().await }))).await
     }
 
     fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {

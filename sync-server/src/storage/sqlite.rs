@@ -3,12 +3,11 @@
 //! a file checks and upgrades its schema. The statements are in
 //! [`super::sqlite_ops`], the rules in [`super::rules`].
 
-use super::backend::{Backend, Mode, Ops};
+use super::backend::{Backend, Mode, Work};
 use super::sqlite_ops::SqliteOps;
 use super::{StorageError, StorageResult};
 use crate::gate::DocCache;
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
 use rusqlite::{params, Connection};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -30,43 +29,33 @@ pub struct SqliteStorage {
     cache: Arc<DocCache>,
 }
 
-/// Version 3 added `docs.version`: an older file gets the column (counted
-/// from its stored changes) before the schema runs.
-fn upgrade_v2(c: &Connection) -> StorageResult<()> {
-    let has_docs: bool =
-        c.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'docs'", [], |r| r.get(0))?;
-    if !has_docs {
-        return Ok(());
-    }
-    let has_version: bool =
-        c.query_row("SELECT count(*) > 0 FROM pragma_table_info('docs') WHERE name = 'version'", [], |r| r.get(0))?;
-    if !has_version {
-        c.execute_batch(
-            "BEGIN; ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0; \
-             UPDATE docs SET version = (SELECT count(*) FROM changes WHERE changes.doc_id = docs.id); COMMIT;",
-        )?;
-    }
-    Ok(())
-}
+/// What older files lack, added before the schema runs: (table, the column
+/// a version added, the statements that add and fill it).
+/// - Version 3 added `docs.version`, counted from the stored changes.
+/// - Version 4 added `members.name_key` (names unique by [`super::name_key`]
+///   on every backend; version 3 compared them ASCII-only) and dropped the old
+///   index; [`fill_name_keys`] fills the keys after the schema ran.
+const UPGRADES: &[(&str, &str, &str)] = &[
+    (
+        "docs",
+        "version",
+        "ALTER TABLE docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0; \
+         UPDATE docs SET version = (SELECT count(*) FROM changes WHERE changes.doc_id = docs.id);",
+    ),
+    ("members", "name_key", "ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name;"),
+];
 
-/// Version 4 added `members.name_key` (names unique by [`super::name_key`]
-/// on every backend; version 3 compared them ASCII-only): an older file gets
-/// the column and loses the old index before the schema runs;
-/// [`fill_name_keys`] fills the keys after it.
-fn upgrade_v3(c: &Connection) -> StorageResult<()> {
-    let has_members: bool =
-        c.query_row("SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'members'", [], |r| {
-            r.get(0)
-        })?;
-    if !has_members {
-        return Ok(());
-    }
-    let has_key: bool =
-        c.query_row("SELECT count(*) > 0 FROM pragma_table_info('members') WHERE name = 'name_key'", [], |r| r.get(0))?;
-    if !has_key {
-        c.execute_batch(
-            "BEGIN; ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name; COMMIT;",
+fn upgrade(c: &Connection) -> StorageResult<()> {
+    for (table, column, sql) in UPGRADES {
+        let missing: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1) \
+             AND NOT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+            params![table, column],
+            |r| r.get(0),
         )?;
+        if missing {
+            c.execute_batch(&format!("BEGIN; {sql} COMMIT;"))?;
+        }
     }
     Ok(())
 }
@@ -160,8 +149,7 @@ impl SqliteStorage {
     pub fn open(path: &Path) -> StorageResult<SqliteStorage> {
         let mut writer = open_conn(path)?;
         verify_file(&writer, path)?;
-        upgrade_v2(&writer)?;
-        upgrade_v3(&writer)?;
+        upgrade(&writer)?;
         writer.execute_batch(SCHEMA).map_err(|e| describe_open_error(path, e))?;
         let filled = fill_name_keys(&mut writer)?;
         if filled > 0 {
@@ -183,10 +171,12 @@ impl SqliteStorage {
 
 /// Runs `work` on `conn` inside `begin` (none: no transaction), on this
 /// blocking thread: the SQLite [`Ops`] never wait, so `block_on` only drives them.
-fn run_on<T, W>(conn: &mut Connection, begin: Option<&str>, rt: &tokio::runtime::Handle, work: W) -> StorageResult<T>
-where
-    W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>>,
-{
+fn run_on<T>(
+    conn: &mut Connection,
+    begin: Option<&str>,
+    rt: &tokio::runtime::Handle,
+    work: Work<T>,
+) -> StorageResult<T> {
     if !conn.is_autocommit() {
         // A transaction left open by a panic in earlier work: drop what it did.
         conn.execute_batch("ROLLBACK")?;
@@ -206,11 +196,7 @@ where
 
 #[async_trait]
 impl Backend for SqliteStorage {
-    async fn run<T, W>(&self, mode: Mode, work: W) -> StorageResult<T>
-    where
-        T: Send + 'static,
-        W: for<'t> FnOnce(&'t mut dyn Ops) -> BoxFuture<'t, StorageResult<T>> + Send + 'static,
-    {
+    async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StorageResult<T> {
         let rt = tokio::runtime::Handle::current();
         let task = match mode {
             Mode::Write => {

@@ -1,8 +1,8 @@
 //! The SQLite statements behind [`Ops`]: each method runs its statement(s) on
 //! the connection [`super::sqlite::SqliteStorage`] lent it, and decides nothing.
 
-use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, MemberRow, NewDevice, NewMember, Ops, TokenRow};
-use super::{NewInvite, StorageResult, StoredChange};
+use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow};
+use super::{JoinPlan, NewInvite, StorageResult, StoredChange};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
@@ -144,13 +144,13 @@ impl Ops for SqliteOps<'_> {
             .query_row(params![team_id], |r| r.get(0))?)
     }
 
-    async fn insert_device(&mut self, d: &NewDevice<'_>) -> StorageResult<()> {
+    async fn insert_device(&mut self, team_id: &str, member_id: &str, p: &JoinPlan) -> StorageResult<()> {
         self.conn
             .prepare_cached(
                 "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
             )?
-            .execute(params![d.id, d.team_id, d.member_id, d.name, d.token_hash, d.now])?;
+            .execute(params![p.device_id, team_id, member_id, p.device_name, p.token_hash, p.now])?;
         Ok(())
     }
 
@@ -318,16 +318,9 @@ impl Ops for SqliteOps<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    async fn changes_after(
-        &mut self,
-        team_id: &str,
-        reader: Option<&str>,
-        after: i64,
-        take: i64,
-        max_bytes: usize,
-    ) -> StorageResult<Vec<StoredChange>> {
+    async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>> {
         // Two statements rather than `?4 IS NULL OR …`, so each gets its own plan.
-        let sql = match reader {
+        let sql = match page.reader {
             None => {
                 "SELECT c.seq, d.doc, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
                  WHERE c.team_id = ?1 AND c.seq > ?2 ORDER BY c.seq LIMIT ?3"
@@ -338,14 +331,14 @@ impl Ops for SqliteOps<'_> {
             }
         };
         let mut st = self.conn.prepare_cached(sql)?;
-        let mut rows = match reader {
-            None => st.query(params![team_id, after, take])?,
-            Some(m) => st.query(params![team_id, after, take, m])?,
+        let mut rows = match page.reader {
+            None => st.query(params![team_id, page.after, page.take])?,
+            Some(m) => st.query(params![team_id, page.after, page.take, m])?,
         };
         let (mut out, mut before) = (Vec::new(), 0usize);
         while let Some(r) = rows.next()? {
             let ch = StoredChange { seq: r.get(0)?, doc: r.get(1)?, data: r.get(2)? };
-            let last = before >= max_bytes;
+            let last = before >= page.max_bytes;
             before += ch.data.len();
             out.push(ch);
             if last {
@@ -355,17 +348,14 @@ impl Ops for SqliteOps<'_> {
         Ok(out)
     }
 
-    async fn changes_between(
-        &mut self,
-        team_id: &str,
-        after: i64,
-        upto: i64,
-    ) -> StorageResult<Vec<(String, String, Vec<u8>)>> {
+    async fn changes_between(&mut self, team_id: &str, after: i64, upto: i64) -> StorageResult<Vec<Logged>> {
         let mut st = self.conn.prepare_cached(
             "SELECT d.doc, c.reader, c.data FROM changes c JOIN docs d ON d.id = c.doc_id \
              WHERE c.team_id = ?1 AND c.seq > ?2 AND c.seq <= ?3 ORDER BY c.seq",
         )?;
-        let rows = st.query_map(params![team_id, after, upto], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = st.query_map(params![team_id, after, upto], |r| {
+            Ok(Logged { doc: r.get(0)?, reader: r.get(1)?, data: r.get(2)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -379,26 +369,19 @@ impl Ops for SqliteOps<'_> {
         Ok(())
     }
 
-    async fn set_compaction_failure(
-        &mut self,
-        team_id: &str,
-        doc: &str,
-        reason: Option<&str>,
-        now: i64,
-    ) -> StorageResult<()> {
-        match reason {
-            None => self
-                .conn
-                .prepare_cached("DELETE FROM compaction_failures WHERE team_id = ?1 AND doc = ?2")?
-                .execute(params![team_id, doc])?,
-            Some(why) => self
-                .conn
-                .prepare_cached(
-                    "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT(team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at",
-                )?
-                .execute(params![team_id, doc, why, now])?,
-        };
+    async fn record_compaction_failure(&mut self, team_id: &str, doc: &str, why: &str, at: i64) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO compaction_failures(team_id, doc, reason, at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(team_id, doc) DO UPDATE SET reason = excluded.reason, at = excluded.at",
+            )?
+            .execute(params![team_id, doc, why, at])?;
+        Ok(())
+    }
+
+    async fn clear_compaction_failure(&mut self, team_id: &str, doc: &str) -> StorageResult<()> {
+        let sql = "DELETE FROM compaction_failures WHERE team_id = ?1 AND doc = ?2";
+        self.conn.prepare_cached(sql)?.execute(params![team_id, doc])?;
         Ok(())
     }
 
