@@ -22,7 +22,7 @@ echo "== fuzz targets, short run (the long run: bash scripts/fuzz.sh 600)"
 bash scripts/fuzz.sh 25
 
 echo "== the app: web UI, Tauri build, WebDriver test in the real webview under Xvfb"
-(cd app/ui && npm run build)
+(cd app/ui && npm run check && npm run build)
 cargo build -p kept-app
 cargo clippy -p kept-app --all-targets -- -D warnings
 cargo test -p kept-app

@@ -6,17 +6,16 @@ use crate::error::UiError;
 use crate::state::AppState;
 use kept_core::docs::coaching::{Assessment, Meeting};
 use kept_core::docs::team::Kudos;
-use kept_core::export::ExportKind;
 use kept_core::funnel::{Goal, Plan};
 use kept_core::import::{ColumnMap, ImportMode, ImportReport};
 use kept_core::model::{ActionItem, Commitment};
 use kept_core::service::{CommitmentStatus, CriterionView, OpenedMeeting, Prep};
 use kept_core::signs::Sign;
-use serde::Serialize;
 use kept_core::CoreError;
+use serde::Serialize;
 use std::collections::BTreeMap;
-use ts_rs::TS;
 use tauri::State;
+use ts_rs::TS;
 
 type R<T> = Result<T, UiError>;
 
@@ -155,6 +154,7 @@ pub async fn assessment_map(
 ) -> R<Vec<CriterionView>> {
     state.with(move |k| k.assessment_map(rep.as_deref(), &interaction)).await
 }
+
 /// A criterion the team scores lowest on.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct WeakCriterion {
@@ -165,7 +165,6 @@ pub struct WeakCriterion {
     /// How many reps have a score.
     pub reps: usize,
 }
-
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn weakest_criteria(state: State<'_, AppState>, interaction: String) -> R<Vec<WeakCriterion>> {
@@ -217,7 +216,7 @@ pub async fn import_csv(
 pub async fn export_csv(state: State<'_, AppState>, what: String) -> R<String> {
     state
         .with(move |k| {
-            let kind: ExportKind = what.parse()?;
+            let kind = kept_core::export::table(&what)?;
             let mut buf = Vec::new();
             k.export_csv(kind, &mut buf)?;
             String::from_utf8(buf).map_err(|e| CoreError::Document(e.to_string()))

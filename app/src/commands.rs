@@ -327,3 +327,18 @@ pub async fn sign_out(state: State<'_, AppState>) -> R<AppStatus> {
     state.nudge(Nudge::Reconfigured);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn week_arithmetic_is_kept_cores() {
+        assert_eq!(shift_week("2026-W48".into(), -1).expect("shift"), "2026-W47");
+        assert_eq!(shift_week("2021-W01".into(), -1).expect("shift"), "2020-W53");
+        assert_eq!(shift_week("2020-W53".into(), 1).expect("shift"), "2021-W01");
+        assert_eq!(shift_week("nonsense".into(), 1).expect_err("bad week").kind, ErrorKind::Invalid);
+        assert_eq!(weeks_ending("2026-W02".into(), 3).expect("weeks"), ["2025-W52", "2026-W01", "2026-W02"]);
+        assert!(weeks_ending("2026-W02".into(), 0).expect("weeks").is_empty());
+    }
+}

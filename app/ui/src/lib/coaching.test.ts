@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { csvFileName, groupSigns, parseCommission, scoreLabel, scoreWord, weekLabels } from './coaching';
-import { shiftWeek } from './format';
+import {
+  criterionLabel,
+  csvFileName,
+  groupSigns,
+  interactionLabel,
+  parseCommission,
+  scoreLabel,
+  scoreWord,
+  setVocabulary,
+} from './coaching';
 import type { Sign } from './api';
 
 const sign = (name: string, kind: string, severity: Sign['severity']): Sign => ({
@@ -29,12 +37,23 @@ describe('groupSigns', () => {
   });
 });
 
-describe('scores', () => {
+describe('scores and labels, from the vocabulary kept-core sends', () => {
+  const l = (key: string, label: string) => ({ key, label });
+  setVocabulary({
+    meeting_types: [l('one-on-one', '1-on-1')],
+    interactions: [{ interaction: l('discovery-call', 'Discovery call'), criteria: [l('pain', 'Pain uncovered')] }],
+    scale: [l('not-present', 'Not present'), l('poor', 'Poor'), l('fair', 'Fair'), l('good', 'Good'), l('excellent', 'Excellent')],
+  });
   it('maps 0–4 to words and labels', () => {
     expect(scoreWord(0)).toBe('not-present');
     expect(scoreWord(4)).toBe('excellent');
     expect(scoreLabel(2)).toBe('Fair');
     expect(scoreLabel(null)).toBe('Not scored');
+  });
+  it('labels criteria and interactions, a team’s own ones humanised', () => {
+    expect(criterionLabel('pain')).toBe('Pain uncovered');
+    expect(criterionLabel('cold-open')).toBe('Cold open');
+    expect(interactionLabel('discovery-call')).toBe('Discovery call');
   });
 });
 
@@ -48,11 +67,7 @@ describe('parseCommission', () => {
   });
 });
 
-describe('weekLabels', () => {
-  it('ends at the given week', () => {
-    const w = weekLabels('2026-W02', 3, shiftWeek);
-    expect(w).toEqual([shiftWeek('2026-W02', -2), '2026-W01', '2026-W02']);
-  });
+describe('csvFileName', () => {
   it('names CSV files', () => {
     expect(csvFileName('activities', '2026-11-26')).toBe('kept-activities-2026-11-26.csv');
   });

@@ -1,92 +1,64 @@
 // Coaching vocabulary and small pure helpers (no DOM): assessment maps, meeting types,
-// warning-sign grouping, goal-planner labels, CSV file names.
-import type {
-  CommitmentState,
-  Interaction,
-  MeetingKind,
-  RatioKey,
-  ScoreWord,
-  Severity,
-  Sign,
-} from './api';
+// warning-sign grouping, goal-planner labels, CSV file names. The built-in meeting
+// types, interaction types, default criteria and the score scale come from kept-core
+// (the `vocabulary` command, loaded once at start by `loadStatus`).
+import type { Labelled, Ratios, Severity, Sign, Vocabulary } from './api';
 import { locale } from './format';
 
+let vocabulary: Vocabulary = { meeting_types: [], interactions: [], scale: [] };
+
+/** Takes the built-in vocabulary from kept-core. */
+export function setVocabulary(v: Vocabulary): void {
+  vocabulary = v;
+}
+
 /** The five steps of an assessment map, 0 (not present) … 4 (excellent), red → green. */
-export const SCORES: { word: ScoreWord; label: string }[] = [
-  { word: 'not-present', label: 'Not present' },
-  { word: 'poor', label: 'Poor' },
-  { word: 'fair', label: 'Fair' },
-  { word: 'good', label: 'Good' },
-  { word: 'excellent', label: 'Excellent' },
-];
+export function scale(): Labelled[] {
+  return vocabulary.scale;
+}
+
+function step(n: number): Labelled | undefined {
+  return vocabulary.scale[Math.max(0, Math.min(vocabulary.scale.length - 1, Math.round(n)))];
+}
 
 export function scoreLabel(n: number | null | undefined): string {
   if (n == null || !Number.isFinite(n)) return 'Not scored';
-  return SCORES[Math.max(0, Math.min(4, Math.round(n)))].label;
+  return step(n)?.label ?? String(n);
 }
 
-export function scoreWord(n: number): ScoreWord {
-  return SCORES[Math.max(0, Math.min(4, Math.round(n)))].word;
+export function scoreWord(n: number): string {
+  return step(n)?.key ?? String(n);
 }
 
-export const INTERACTIONS: { key: Interaction; label: string }[] = [
-  { key: 'discovery-call', label: 'Discovery call' },
-  { key: 'demo', label: 'Demo' },
-  { key: 'negotiation', label: 'Negotiation' },
-  { key: 'one-on-one', label: '1-on-1' },
-];
+/** The interaction types with a default assessment map. */
+export function defaultInteractions(): string[] {
+  return vocabulary.interactions.map((i) => i.interaction.key);
+}
 
-export const CRITERIA: Record<Interaction, [string, string][]> = {
-  'discovery-call': [
-    ['rapport', 'Rapport'],
-    ['upfront-contract', 'Up-front contract'],
-    ['pain', 'Pain uncovered'],
-    ['budget', 'Budget'],
-    ['decision-process', 'Decision process'],
-    ['next-step', 'Next step agreed'],
-  ],
-  demo: [
-    ['agenda-agreed', 'Agenda agreed'],
-    ['tied-to-pain', 'Tied to pain'],
-    ['questions-handled', 'Questions handled'],
-    ['next-step', 'Next step agreed'],
-  ],
-  negotiation: [
-    ['preparation', 'Preparation'],
-    ['value-before-price', 'Value before price'],
-    ['concessions-traded', 'Concessions traded'],
-    ['close-attempted', 'Close attempted'],
-  ],
-  'one-on-one': [
-    ['prepared', 'Came prepared'],
-    ['owns-numbers', 'Owns the numbers'],
-    ['commitments-kept', 'Commitments kept'],
-    ['open-to-coaching', 'Open to coaching'],
-  ],
-};
+/** An interaction type's default criteria (empty for a team's own type). */
+export function defaultCriteria(interaction: string): string[] {
+  return vocabulary.interactions.find((i) => i.interaction.key === interaction)?.criteria.map((c) => c.key) ?? [];
+}
 
 export function criterionLabel(key: string): string {
-  for (const list of Object.values(CRITERIA)) {
-    const hit = list.find(([k]) => k === key);
-    if (hit) return hit[1];
+  for (const i of vocabulary.interactions) {
+    const hit = i.criteria.find((c) => c.key === key);
+    if (hit) return hit.label;
   }
   return humanize(key);
 }
 
 export function interactionLabel(key: string): string {
-  return INTERACTIONS.find((i) => i.key === key)?.label ?? humanize(key);
+  return vocabulary.interactions.find((i) => i.interaction.key === key)?.interaction.label ?? humanize(key);
 }
 
-export const MEETING_KINDS: { key: MeetingKind; label: string }[] = [
-  { key: 'one-on-one', label: '1-on-1' },
-  { key: 'deal-review', label: 'Deal review' },
-  { key: 'pipeline-review', label: 'Pipeline review' },
-  { key: 'forecast-review', label: 'Forecast review' },
-  { key: 'weekly-scrum', label: 'Weekly scrum' },
-];
+/** The built-in meeting types, labelled. */
+export function meetingKinds(): Labelled[] {
+  return vocabulary.meeting_types;
+}
 
 export function meetingLabel(key: string): string {
-  return MEETING_KINDS.find((m) => m.key === key)?.label ?? humanize(key);
+  return vocabulary.meeting_types.find((m) => m.key === key)?.label ?? humanize(key);
 }
 
 /** Severity in words, with a shape that does not depend on colour. */
@@ -130,7 +102,8 @@ export function groupSigns(signs: Sign[]): SignGroup[] {
   );
 }
 
-export const COMMITMENT_STATE: Record<CommitmentState, string> = {
+/** A commitment's state (`CommitmentStatus.state`) in words. */
+export const COMMITMENT_STATE: Record<string, string> = {
   open: 'Open',
   kept: 'Kept',
   missed: 'Missed',
@@ -148,7 +121,7 @@ export const STAGE_LABEL: Record<string, string> = {
   call: 'Calls',
 };
 
-export const RATIO_LABEL: Record<RatioKey, string> = {
+export const RATIO_LABEL: Record<keyof Ratios, string> = {
   connect: 'Calls → conversations',
   meeting: 'Conversations → meetings',
   proposal: 'Meetings → proposals',
@@ -169,11 +142,6 @@ export function csvFileName(what: string, day: string): string {
   return `kept-${what}-${day}.csv`;
 }
 
-/** Twelve week labels ending at `week` (oldest first), for trend charts. */
-export function weekLabels(week: string, n: number, shift: (w: string, d: number) => string): string[] {
-  return Array.from({ length: n }, (_, i) => shift(week, i - (n - 1)));
-}
-
 /** Commission typed as a percentage ("10", "12,5 %") → share (0.1, 0.125); null if not 0 < p ≤ 100. */
 export function parseCommission(v: string | number): number | null {
   const n = typeof v === 'number' ? v : Number(String(v).replace('%', '').replace(',', '.').trim());
@@ -181,6 +149,7 @@ export function parseCommission(v: string | number): number | null {
   return n / 100;
 }
 
+/** A key nobody labelled ("cold-call" → "Cold call"); kept-core's `humanize` for display. */
 function humanize(key: string): string {
   const s = key.replace(/[-_]+/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -22,6 +22,8 @@ const meeting = (id: string, date: string, rep_rating: number | null = null): Me
   notes: '',
   created_by: 'm',
   rep_rating,
+  rep_comment: null,
+  manager_rating: null,
 });
 
 describe('ratings', () => {

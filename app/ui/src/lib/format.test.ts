@@ -4,9 +4,7 @@ import {
   countOfTarget,
   deriveSyncState,
   fromLocalInput,
-  isoWeekOf,
   needsInsecureConsent,
-  shiftWeek,
   toRfc3339,
 } from './format';
 import { toApiError } from './api';
@@ -18,22 +16,12 @@ const st = (p: Partial<SyncStatus>): SyncStatus => ({
   last_sync: null,
   last_error: null,
   cursor: 0,
+  quarantined: [],
   reachable: null,
   ...p,
 });
 
 describe('weeks', () => {
-  it('computes ISO weeks', () => {
-    expect(isoWeekOf(new Date(Date.UTC(2026, 10, 26)))).toBe('2026-W48');
-    expect(isoWeekOf(new Date(Date.UTC(2021, 0, 1)))).toBe('2020-W53');
-    expect(isoWeekOf(new Date(Date.UTC(2024, 11, 30)))).toBe('2025-W01');
-  });
-  it('shifts across years', () => {
-    expect(shiftWeek('2026-W48', -1)).toBe('2026-W47');
-    expect(shiftWeek('2021-W01', -1)).toBe('2020-W53');
-    expect(shiftWeek('2020-W53', 1)).toBe('2021-W01');
-    expect(shiftWeek('nonsense', 1)).toBe('nonsense');
-  });
   it('adds days', () => {
     expect(addDays('2026-02-27', 2)).toBe('2026-03-01');
   });

@@ -114,29 +114,6 @@ export function fromLocalInput(v: string): string | null {
   return Number.isNaN(d.getTime()) ? null : toRfc3339(d);
 }
 
-/** ISO week label arithmetic: shiftWeek("2026-W01", -1) → "2025-W53"|"2025-W52". */
-export function shiftWeek(week: string, delta: number): string {
-  const m = /^(\d{4})-W(\d{1,2})$/.exec(week);
-  if (!m) return week;
-  const year = Number(m[1]);
-  const wk = Number(m[2]);
-  // Monday of ISO week 1 is the Monday of the week containing Jan 4th.
-  const jan4 = new Date(Date.UTC(year, 0, 4));
-  const mon1 = new Date(jan4);
-  mon1.setUTCDate(jan4.getUTCDate() - ((jan4.getUTCDay() + 6) % 7));
-  const target = new Date(mon1);
-  target.setUTCDate(mon1.getUTCDate() + (wk - 1 + delta) * 7);
-  return isoWeekOf(target);
-}
-
-export function isoWeekOf(dateUtc: Date): string {
-  const d = new Date(Date.UTC(dateUtc.getUTCFullYear(), dateUtc.getUTCMonth(), dateUtc.getUTCDate()));
-  d.setUTCDate(d.getUTCDate() + 4 - (d.getUTCDay() || 7)); // Thursday of this ISO week
-  const yearStart = Date.UTC(d.getUTCFullYear(), 0, 1);
-  const week = Math.ceil(((d.getTime() - yearStart) / 86400000 + 1) / 7);
-  return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
-}
-
 export const PACE_LABEL: Record<Pace, string> = {
   green: 'On pace',
   amber: 'Behind',

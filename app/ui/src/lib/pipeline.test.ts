@@ -22,6 +22,7 @@ const deal = (name: string, stage: string, amount: number, status: Deal['status'
   expected_close: null,
   status,
   closed_at: null,
+  created_at: null,
 });
 
 const STAGES = ['prospect', 'qualified', 'proposal', 'negotiation', 'commit'];

@@ -1,6 +1,6 @@
 // Pipeline vocabulary and pure helpers (no DOM): stages, money, deal totals, expected-close
 // state, the KARE split of effort vs results, and benchmarks beside the team median.
-import type { Deal, Kare, KareEffortResults } from './api';
+import type { Deal, Kare, KareSplit } from './api';
 import { locale } from './format';
 
 /** KARE categories in display order, with "not tagged" last. */
@@ -95,7 +95,7 @@ export interface KareRow {
 }
 
 /** Effort and results per KARE category with their shares; "Not set" only when it has any. */
-export function kareRows(split: Pick<KareEffortResults, 'effort' | 'results' | 'won'>): KareRow[] {
+export function kareRows(split: Pick<KareSplit, 'effort' | 'results' | 'won'>): KareRow[] {
   const sum = (m: Record<string, number>) => Object.values(m).reduce((s, n) => s + (n || 0), 0);
   const te = sum(split.effort);
   const tr = sum(split.results);

@@ -1,5 +1,6 @@
 // App-wide reactive state (Svelte 5 runes): status, current tab, sync, toasts, errors.
-import { api, type AppStatus, type SyncState, type SyncStatus } from './api';
+import { api, isErrorKind, type AppStatus, type SyncState, type SyncStatus } from './api';
+import { setVocabulary } from './coaching';
 import { deriveSyncState, errMessage } from './format';
 
 export type Tab = 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
@@ -38,6 +39,8 @@ export const isManager = (): boolean => app.status?.me?.role === 'manager';
 
 export function showError(e: unknown): void {
   app.error = errMessage(e);
+  // The store is gone (signed out elsewhere): show the set-up screen again.
+  if (isErrorKind(e, 'no_store') && app.status?.has_store) void loadStatus();
 }
 
 export function clearError(): void {
@@ -82,7 +85,8 @@ export async function write<T>(fn: () => Promise<T>): Promise<T | undefined> {
 
 export async function loadStatus(): Promise<void> {
   try {
-    const s = await api.status();
+    const [s, v] = await Promise.all([api.status(), api.vocabulary()]);
+    setVocabulary(v);
     setStatus(s);
   } catch (e) {
     showError(e);
@@ -98,7 +102,7 @@ export function setStatus(s: AppStatus): void {
   if (first) app.tab = s.me?.role === 'manager' ? 'board' : 'today';
 }
 
-let lastCursor: string | undefined;
+let lastCursor: number | undefined;
 
 /** Take a new SyncStatus (from a poll or an event); refresh screens if the cursor moved. */
 export function applySyncStatus(status: SyncStatus | null, state: SyncState | null, pulled = 0): void {
@@ -109,7 +113,7 @@ export function applySyncStatus(status: SyncStatus | null, state: SyncState | nu
   } else if (Date.now() - app.sync.lastEventAt > 6000) {
     app.sync.state = deriveSyncState(status);
   }
-  const cursor = status ? JSON.stringify(status.cursor ?? null) : undefined;
+  const cursor = status?.cursor;
   const moved = lastCursor !== undefined && cursor !== undefined && cursor !== lastCursor;
   lastCursor = cursor;
   if (pulled > 0 || moved) bumpRefresh();

@@ -7,16 +7,16 @@ export type DealEdit = {
 /**
  * New name.
  */
-name: string | null, 
+name?: string | null, 
 /**
  * New amount.
  */
-amount: number | null, 
+amount?: number | null, 
 /**
  * New stage.
  */
-stage: string | null, 
+stage?: string | null, 
 /**
  * New expected close (YYYY-MM-DD; empty clears it).
  */
-expected_close: string | null, };
+expected_close?: string | null, };
