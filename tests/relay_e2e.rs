@@ -187,7 +187,29 @@ fn reps_log_offline_sync_and_the_manager_sees_the_board() {
     let devices = kept_json(&mia, &["devices"]);
     let bob_device = meta(&bob, "device_id");
     assert!(devices.as_array().expect("devices").iter().any(|d| d["id"] == bob_device.as_str()));
+    // Bob's device watches; revoking it ends the watch by itself (no retrying for ever).
+    let mut bob_watch = Command::new(kept_tests::bin_dir().join("kept"))
+        .arg("--home")
+        .arg(&bob)
+        .args(["sync", "--watch", "--json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    std::thread::sleep(Duration::from_millis(1500)); // its first sync and live channel
     kept_ok(&mia, &["devices", "--revoke", &bob_device]);
+    let gave_up = (0..200).find_map(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        bob_watch.try_wait().expect("wait")
+    });
+    let Some(status) = gave_up else {
+        let _ = bob_watch.kill();
+        panic!("the watch of a revoked device kept running");
+    };
+    assert!(!status.success());
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut bob_watch.stderr.take().expect("stderr"), &mut err).expect("stderr");
+    assert!(err.contains("401"), "{err}");
     kept_ok(&bob, &["log", "call"]);
     let refused = kept(&bob, &["sync"]);
     assert!(!refused.status.success());

@@ -12,9 +12,9 @@ use args::{
 };
 use clap::Parser;
 use kept_core::import::{ColumnMap, ImportMode};
-use kept_core::model::{parse_weekday, ActivityInput, Kare, Role};
+use kept_core::input::RawActivity;
+use kept_core::model::{parse_weekday, ActivityInput, Role};
 use kept_core::service::ActionFilter;
-use kept_core::sync::backoff::Backoff;
 use kept_core::sync::JoinOptions;
 use kept_core::{CoreError, IdSource, InitOptions, Kept, SystemClock, Week};
 use std::path::{Path, PathBuf};
@@ -54,27 +54,21 @@ fn open(home: &Path) -> anyhow::Result<Kept> {
 }
 
 fn week(w: Option<String>) -> Result<Option<Week>, CoreError> {
-    Ok(w.map(|w| w.parse()).transpose()?)
+    kept_core::input::week(w.as_deref())
 }
 
 fn input(f: ActivityFields, kind: Option<String>) -> Result<ActivityInput, CoreError> {
-    let text = |v: Option<String>| v.map(|s| if s.is_empty() { None } else { Some(s) });
-    let kare = match f.kare.as_deref() {
-        None => None,
-        Some("none") | Some("") => Some(None),
-        Some(k) => Some(Some(k.parse::<Kare>()?)),
-    };
-    Ok(ActivityInput {
-        kind,
-        kare,
-        occurred_at: f.at,
+    RawActivity {
         count: f.count,
-        duration_min: f.duration.map(Some),
-        outcome: text(f.outcome),
-        account: text(f.account),
-        deal: text(f.deal),
-        note: text(f.note),
-    })
+        kare: f.kare,
+        account: f.account,
+        outcome: f.outcome,
+        note: f.note,
+        deal: f.deal,
+        duration_min: f.duration,
+        occurred_at: f.at,
+    }
+    .into_input(kind)
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -238,11 +232,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Sync { watch, json } => {
-            let mut k = open(&home)?;
             if watch {
-                watch_loop(&mut k, json)?;
+                watch_loop(&home, json)?;
             } else {
-                output::synced(&k.sync()?, json)?;
+                output::synced(&open(&home)?.sync()?, json)?;
             }
         }
         Command::Status { json } => output::status(&open(&home)?.sync_status(true)?, json)?,
@@ -457,31 +450,26 @@ fn action(home: &Path, command: ActionCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `kept sync --watch`: sync, then follow the live channel and sync whenever
-/// the team's sequence passes ours; reconnect with backoff when the relay is away.
-fn watch_loop(k: &mut Kept, json: bool) -> anyhow::Result<()> {
+/// `kept sync --watch`: the core's watch loop, printing each sync; it ends
+/// (with the relay's refusal) when this device is revoked or removed.
+fn watch_loop(home: &Path, json: bool) -> anyhow::Result<()> {
+    use kept_core::sync::watch::{Event, Watch};
     use rand::Rng;
-    let mut backoff = Backoff::new(std::time::Duration::from_millis(500), std::time::Duration::from_secs(30));
-    loop {
-        let attempt = (|| -> Result<(), CoreError> {
-            output::synced(&k.sync()?, json).map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
-            let mut live = k.relay()?.live()?;
-            backoff.reset();
-            while let Some(ev) = live.next_event()? {
-                if ev.seq > k.synced_seq()? {
-                    output::synced(&k.sync()?, json)
-                        .map_err(|e| CoreError::Io(std::io::Error::other(e.to_string())))?;
+    Watch::default().run(
+        || Kept::open(home, Arc::new(SystemClock), IdSource::random()),
+        || rand::rng().random::<f64>(),
+        |_, ev| match ev {
+            Event::Synced(report) => {
+                if let Err(e) = output::synced(report, json) {
+                    eprintln!("kept: {e}");
                 }
             }
-            Ok(())
-        })();
-        match attempt {
-            Err(e @ CoreError::Relay { status: 401 | 403, .. }) => return Err(e.into()),
-            Err(e) => eprintln!("kept: {e}; retrying"),
-            Ok(()) => eprintln!("kept: the relay closed the live channel; reconnecting"),
-        }
-        std::thread::sleep(backoff.next_delay(rand::rng().random::<f64>()));
-    }
+            Event::Offline(e) => eprintln!("kept: {e}; retrying"),
+            Event::Local => eprintln!("kept: this home does not sync with a relay (kept join URL INVITE)"),
+            Event::Syncing | Event::Idle => {}
+        },
+    )?;
+    Ok(())
 }
 
 fn meeting(home: &Path, command: MeetingCommand) -> anyhow::Result<()> {

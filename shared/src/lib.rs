@@ -4,6 +4,7 @@
 //! - [`week`]: team weeks in the team's time zone
 //! - [`docs`]: the Automerge documents and their records
 //! - [`records`]: the registry of record kinds (one definition per kind)
+//! - [`input`]: raw fields as typed (CLI flags, app forms) → checked core values
 //! - [`store`]: the local SQLite store (documents, outbox, materialised views)
 //! - [`metrics`]: a rep's week, pace, the Thursday-Afternoon check, the board
 //! - [`service`]: [`Kept`], the API the CLI and the app call
@@ -20,6 +21,7 @@ pub mod error;
 pub mod export;
 pub mod funnel;
 pub mod import;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod records;

@@ -21,6 +21,7 @@
 pub mod adopt;
 pub mod backoff;
 pub mod client;
+pub mod watch;
 
 use crate::clock::{Clock, IdSource};
 use crate::docs::DocId;
