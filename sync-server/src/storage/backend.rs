@@ -20,7 +20,7 @@ pub enum Mode {
     /// A read-only transaction seeing one state of the database (SQLite: a
     /// read transaction on a reader connection; PostgreSQL: `REPEATABLE READ`).
     Snapshot,
-    /// No transaction: one statement on a reader connection.
+    /// No transaction: one read-only statement on a reader connection.
     Single,
 }
 

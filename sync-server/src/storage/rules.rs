@@ -324,7 +324,7 @@ impl<B: Backend> Storage for B {
     }
 
     async fn insert_invite(&self, invite: NewInvite) -> StorageResult<()> {
-        self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.insert_invite(&invite).await }))).await
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { ops.insert_invite(&invite).await }))).await
     }
 
     async fn redeem_invite(&self, plan: JoinPlan) -> StorageResult<Joined> {
