@@ -1,5 +1,5 @@
 //! Helpers for Kept's cross-crate end-to-end tests: run the real `kept` and
-//! `kept-relay` binaries (built by `cargo build --bins` before `cargo test`)
+//! `kept-relay` binaries (built by the harness itself, once per test process)
 //! against real SQLite files and a real relay on 127.0.0.1.
 
 use std::io::{BufRead, BufReader};
@@ -9,20 +9,50 @@ use std::time::{Duration, Instant};
 
 /// The folder holding the workspace's binaries (next to the test executable's `deps/`).
 pub fn bin_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
+    static BUILT: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    match BUILT.get_or_init(build_bins) {
+        Ok(dir) => dir.clone(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Builds `kept` and `kept-relay` into the target directory this test runs
+/// from (same profile), once per test process: `cargo test` on a fresh
+/// checkout runs the real, current binaries (cargo holds no lock while tests run).
+fn build_bins() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("test executable path: {e}"))?;
     // Tests run from target/<profile>/deps/, binaries (the bench) from target/<profile>/.
-    let mut dir = exe.parent().expect("target dir").to_path_buf();
+    let mut dir = exe.parent().ok_or("test executable has no folder")?.to_path_buf();
     if dir.ends_with("deps") {
         dir.pop();
     }
-    for b in ["kept", "kept-relay"] {
-        assert!(
-            dir.join(b).is_file(),
-            "{} is missing: run `cargo build --bins` before `cargo test` (the README's test command does)",
-            dir.join(b).display()
-        );
+    let target = dir.parent().ok_or("no target directory")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(&cargo);
+    // Exactly the README's `cargo build --bins` (the same features), so the
+    // two never rebuild each other's artifacts.
+    cmd.args(["build", "-q", "--bins", "--target-dir"]).arg(target);
+    if dir.ends_with("release") {
+        cmd.arg("--release");
     }
-    dir
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    match cmd.output() {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => {
+            return Err(format!(
+                "building kept and kept-relay for the end-to-end tests failed (`cargo build --bins` shows why): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+        // No cargo here (the bench run as a plain binary): use what was built.
+        Err(_) => {}
+    }
+    for b in ["kept", "kept-relay"] {
+        if !dir.join(b).is_file() {
+            return Err(format!("{} is missing: run `cargo build --bins`", dir.join(b).display()));
+        }
+    }
+    Ok(dir)
 }
 
 /// Runs `kept --home HOME args…` and returns its output.
