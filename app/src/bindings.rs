@@ -26,7 +26,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
     // The app's own types.
     export!(
         crate::commands::AppStatus,
-        crate::commands::Details,
+        kept_core::input::RawActivity,
         crate::coaching::WeakCriterion,
         crate::error::UiError,
         crate::worker::SyncEvent,

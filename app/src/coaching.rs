@@ -19,9 +19,7 @@ use ts_rs::TS;
 
 type R<T> = Result<T, UiError>;
 
-fn week(w: Option<String>) -> kept_core::Result<Option<kept_core::Week>> {
-    Ok(w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?)
-}
+use crate::commands::week;
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn signs(state: State<'_, AppState>, rep: Option<String>) -> R<Vec<Sign>> {

@@ -4,13 +4,14 @@
 
 use crate::error::{ErrorKind, UiError};
 use crate::state::{AppState, Nudge};
+use kept_core::input::RawActivity;
 use kept_core::metrics::{Board, Trends, WeekSummary};
-use kept_core::model::{parse_weekday, ActionItem, Activity, ActivityInput, ActivityType, Member, Role, TeamSettings};
+use kept_core::model::{parse_weekday, ActionItem, Activity, ActivityType, Member, Role, TeamSettings};
 use kept_core::protocol::InviteResponse;
 use kept_core::service::ActionFilter;
 use kept_core::sync::{JoinOptions, SyncReport, SyncStatus};
 use kept_core::{IdSource, InitOptions, Kept, SystemClock, Week};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tauri::State;
@@ -35,45 +36,8 @@ pub struct AppStatus {
     pub sync: Option<SyncStatus>,
 }
 
-/// Optional details of an activity; for edits, "" clears a field (`kare`:
-/// a KARE category, or "" / "none" for none).
-#[derive(Debug, Clone, Default, Deserialize, TS)]
-#[serde(default)]
-#[ts(rename = "ActivityDetails", optional_fields)]
-pub struct Details {
-    count: Option<i64>,
-    kare: Option<String>,
-    account: Option<String>,
-    outcome: Option<String>,
-    note: Option<String>,
-    duration_min: Option<i64>,
-    occurred_at: Option<String>,
-}
-
-impl Details {
-    fn into_input(self) -> kept_core::Result<ActivityInput> {
-        let text = |v: Option<String>| v.map(|s| if s.trim().is_empty() { None } else { Some(s) });
-        let kare = match self.kare.as_deref() {
-            None => None,
-            Some("") | Some("none") => Some(None),
-            Some(k) => Some(Some(k.parse()?)),
-        };
-        Ok(ActivityInput {
-            kind: None,
-            kare,
-            occurred_at: self.occurred_at.filter(|s| !s.is_empty()),
-            count: self.count,
-            duration_min: self.duration_min.map(Some),
-            outcome: text(self.outcome),
-            account: text(self.account),
-            deal: None,
-            note: text(self.note),
-        })
-    }
-}
-
-fn week(w: Option<String>) -> kept_core::Result<Option<Week>> {
-    Ok(w.filter(|s| !s.is_empty()).map(|s| s.parse()).transpose()?)
+pub(crate) fn week(w: Option<String>) -> kept_core::Result<Option<Week>> {
+    kept_core::input::week(w.as_deref())
 }
 
 /// The week `by` weeks after `week` (before, if negative).
@@ -143,16 +107,12 @@ pub async fn join_relay(
 ) -> R<AppStatus> {
     let st = state.inner().clone();
     // A home used on this device only is closed here and carried over by the join.
-    let had_store = state.0.kept.lock().unwrap_or_else(|p| p.into_inner()).take().is_some();
+    drop(state.0.kept.lock().unwrap_or_else(|p| p.into_inner()).take());
     let joined = tauri::async_runtime::spawn_blocking(move || -> kept_core::Result<Kept> {
         let device_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "Kept app".into());
         let opts =
             JoinOptions { url, invite, name: name.filter(|n| !n.trim().is_empty()), device_name, allow_insecure };
-        if had_store {
-            Ok(Kept::join_existing(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
-        } else {
-            Ok(Kept::join(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
-        }
+        Ok(Kept::join_home(&st.0.home, &opts, Arc::new(SystemClock), IdSource::random())?.0)
     })
     .await
     .map_err(|e| UiError::new(ErrorKind::Internal, e.to_string()))?;
@@ -172,13 +132,13 @@ pub async fn join_relay(
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn log_activity(state: State<'_, AppState>, kind: String, details: Option<Details>) -> R<Activity> {
-    state.write(move |k| k.log_activity(&kind, details.unwrap_or_default().into_input()?, None)).await
+pub async fn log_activity(state: State<'_, AppState>, kind: String, details: Option<RawActivity>) -> R<Activity> {
+    state.write(move |k| k.log_activity(&kind, details.unwrap_or_default().into_input(None)?, None)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn edit_activity(state: State<'_, AppState>, id: String, details: Details) -> R<Activity> {
-    state.write(move |k| k.edit_activity(&id, details.into_input()?)).await
+pub async fn edit_activity(state: State<'_, AppState>, id: String, details: RawActivity) -> R<Activity> {
+    state.write(move |k| k.edit_activity(&id, details.into_input(None)?)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -263,12 +223,12 @@ pub async fn targets(
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn invite(state: State<'_, AppState>, role: String, name: Option<String>) -> R<InviteResponse> {
-    state.with(move |k| k.invite(role.parse()?, name.as_deref().filter(|n| !n.trim().is_empty()))).await
+    state.network(move |k| k.invite(role.parse()?, name.as_deref().filter(|n| !n.trim().is_empty()))).await
 }
 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sync_now(state: State<'_, AppState>) -> R<SyncReport> {
-    let out = state.with(|k| k.sync()).await;
+    let out = state.network(|k| k.sync()).await;
     state.nudge(Nudge::Reconfigured);
     out
 }

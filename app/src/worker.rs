@@ -1,17 +1,17 @@
-//! The background sync worker: a thread with its own connection to the
-//! store (so a slow network never holds the UI's store lock) that syncs when
-//! the app starts, after local writes, when the relay's live channel says the
-//! team moved, and every minute; with exponential backoff and jitter while
-//! the relay is away. It tells the UI through the `sync-status` event.
+//! The background sync worker: kept-core's watch loop (`sync::watch`) on a
+//! thread with its own connection to the store (so a slow network never
+//! holds the UI's store lock): it syncs when the app starts, after local
+//! writes, when the relay's live channel says the team moved, and every
+//! minute, backing off while the relay is away. When the relay revokes this
+//! device the loop stops and waits until the device joins again. It tells
+//! the UI through the `sync-status` event and shows due reminders.
 
-use crate::state::{AppState, Nudge};
-use kept_core::sync::backoff::Backoff;
+use crate::state::AppState;
+use kept_core::sync::watch::{revoked, Event, Watch};
 use kept_core::sync::SyncStatus;
 use kept_core::{IdSource, Kept, SystemClock};
 use serde::Serialize;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
-use std::time::Duration;
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use ts_rs::TS;
@@ -28,6 +28,8 @@ pub enum SyncState {
     Synced,
     /// The relay could not be reached.
     Offline,
+    /// The relay refused this device (revoked or removed): join again.
+    Revoked,
 }
 
 /// Payload of the `sync-status` event.
@@ -43,11 +45,9 @@ pub struct SyncEvent {
 
 /// Starts the worker thread.
 pub fn spawn(app: AppHandle, state: AppState) {
-    let (tx, rx) = channel();
-    *state.0.nudge.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx.clone());
     std::thread::Builder::new()
         .name("kept-sync".into())
-        .spawn(move || run(app, state, tx, rx))
+        .spawn(move || run(app, state))
         .map(|_| ())
         .unwrap_or_else(|e| eprintln!("kept: cannot start the sync worker: {e}"));
 }
@@ -56,76 +56,41 @@ fn emit(app: &AppHandle, state: SyncState, status: SyncStatus, pulled: usize) {
     let _ = app.emit("sync-status", SyncEvent { state, status, pulled });
 }
 
-fn run(app: AppHandle, state: AppState, tx: Sender<Nudge>, rx: Receiver<Nudge>) {
-    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
-    let mut live_up = false;
-    let mut k: Option<Kept> = None;
+fn run(app: AppHandle, state: AppState) {
     loop {
-        if k.is_none() {
-            k = Kept::open(&state.0.home, Arc::new(SystemClock), IdSource::random()).ok();
-        }
-        let wait = match k.as_mut() {
-            None => Duration::from_secs(5),
-            Some(kept) => match kept.is_joined() {
-                Ok(false) | Err(_) => {
-                    if let Ok(s) = kept.sync_status(false) {
-                        emit(&app, SyncState::Local, s, 0);
+        let watch = Watch::default();
+        *state.0.nudge.lock().unwrap_or_else(|p| p.into_inner()) = Some(watch.sender());
+        let home = state.0.home.clone();
+        let ended = watch.run(
+            || Kept::open(&home, Arc::new(SystemClock), IdSource::random()),
+            rand_unit,
+            |kept, ev| {
+                let (s, pulled) = match ev {
+                    Event::Local => (SyncState::Local, 0),
+                    Event::Syncing => (SyncState::Syncing, 0),
+                    Event::Synced(r) => (SyncState::Synced, r.pulled),
+                    Event::Offline(e) if revoked(e) => (SyncState::Revoked, 0),
+                    Event::Offline(_) => (SyncState::Offline, 0),
+                    Event::Idle => {
+                        remind(&app, kept);
+                        return;
                     }
-                    Duration::from_secs(30)
-                }
-                Ok(true) => {
-                    if let Ok(s) = kept.sync_status(false) {
-                        emit(&app, SyncState::Syncing, s, 0);
-                    }
-                    match kept.sync() {
-                        Ok(report) => {
-                            backoff.reset();
-                            if let Ok(s) = kept.sync_status(false) {
-                                emit(&app, SyncState::Synced, s, report.pulled);
-                            }
-                            if !live_up {
-                                live_up = start_live(kept, tx.clone());
-                            }
-                            Duration::from_secs(60)
-                        }
-                        Err(_) => {
-                            if let Ok(s) = kept.sync_status(false) {
-                                emit(&app, SyncState::Offline, s, 0);
-                            }
-                            backoff.next_delay(rand_unit())
-                        }
-                    }
+                };
+                if let Ok(status) = kept.sync_status(false) {
+                    emit(&app, s, status, pulled);
                 }
             },
-        };
-        if let Some(kept) = k.as_mut() {
-            remind(&app, kept);
-        }
-        match rx.recv_timeout(wait.min(Duration::from_secs(300))) {
-            Ok(Nudge::LocalWrite) => std::thread::sleep(Duration::from_millis(300)), // let a burst of taps settle
-            Ok(Nudge::Live(seq)) => {
-                if k.as_ref().and_then(|kept| kept.synced_seq().ok()).is_some_and(|s| s >= seq) {
-                    // Already have it (our own push, most likely): wait for the next nudge.
-                    continue;
+        );
+        match ended {
+            Ok(()) => return,
+            // Revoked: nothing to do until the device joins again (a
+            // `Reconfigured` nudge on the next loop's channel).
+            Err(_) => {
+                let hold = Watch::default();
+                *state.0.nudge.lock().unwrap_or_else(|p| p.into_inner()) = Some(hold.sender());
+                if !hold.wait_for_reconfigure() {
+                    return;
                 }
-            }
-            Ok(Nudge::LiveDown) => live_up = false,
-            Ok(Nudge::Reconfigured) => {
-                k = None;
-                live_up = false;
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
-        }
-        // Drain what else arrived meanwhile: one sync covers them all.
-        while let Ok(n) = rx.try_recv() {
-            match n {
-                Nudge::LiveDown => live_up = false,
-                Nudge::Reconfigured => {
-                    k = None;
-                    live_up = false;
-                }
-                _ => {}
             }
         }
     }
@@ -150,22 +115,4 @@ fn rand_unit() -> f64 {
     let mut b = [0u8; 8];
     IdSource::random().fill(&mut b);
     (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Opens the live channel on its own thread; it forwards each event as a
-/// nudge and says `LiveDown` when the channel ends.
-fn start_live(k: &Kept, tx: Sender<Nudge>) -> bool {
-    let Ok(relay) = k.relay() else { return false };
-    let Ok(mut live) = relay.live() else { return false };
-    std::thread::Builder::new()
-        .name("kept-live".into())
-        .spawn(move || {
-            while let Ok(Some(ev)) = live.next_event() {
-                if tx.send(Nudge::Live(ev.seq)).is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send(Nudge::LiveDown);
-        })
-        .is_ok()
 }

@@ -15,6 +15,7 @@ use kept_core::import::{ColumnMap, ImportMode};
 use kept_core::input::RawActivity;
 use kept_core::model::{parse_weekday, ActivityInput, Role};
 use kept_core::service::ActionFilter;
+use kept_core::sync::adopt::Joined;
 use kept_core::sync::JoinOptions;
 use kept_core::{CoreError, IdSource, InitOptions, Kept, SystemClock, Week};
 use std::path::{Path, PathBuf};
@@ -206,29 +207,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         },
         Command::Join { url, invite, name, device, insecure_http, json } => {
             let opts = JoinOptions { url, invite, name, device_name: device, allow_insecure: insecure_http };
-            if home.join(kept_core::store::DB_FILE).exists() {
-                // A home used on this device only: carry its records over to the team.
-                let (k, adopted) = Kept::join_existing(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::to_string_pretty(&serde_json::json!({"member": k.me(), "carried_over": adopted}))?
-                    );
-                } else {
-                    println!(
-                        "Joined team {} as {}; carried over {} (old home kept at {})",
-                        k.team()?.name,
-                        k.me().name,
-                        adopted.summary(),
-                        adopted.backup
-                    );
-                    for l in &adopted.left_behind {
-                        println!("  left in the old home: {} {}: {}", l.count, l.kind.replace('_', " "), l.reason);
+            match Kept::join_home(&home, &opts, Arc::new(SystemClock), IdSource::random())? {
+                // A home used on this device only: its records were carried over to the team.
+                (k, Joined::CarriedOver(adopted)) => {
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::to_string_pretty(
+                                &serde_json::json!({"member": k.me(), "carried_over": adopted})
+                            )?
+                        );
+                    } else {
+                        println!(
+                            "Joined team {} as {}; carried over {} (old home kept at {})",
+                            k.team()?.name,
+                            k.me().name,
+                            adopted.summary(),
+                            adopted.backup
+                        );
+                        for l in &adopted.left_behind {
+                            println!("  left in the old home: {} {}: {}", l.count, l.kind.replace('_', " "), l.reason);
+                        }
                     }
                 }
-            } else {
-                let (k, report) = Kept::join(&home, &opts, Arc::new(SystemClock), IdSource::random())?;
-                output::joined(&k, &report, json)?;
+                (k, Joined::Fresh(report)) => output::joined(&k, &report, json)?,
             }
         }
         Command::Sync { watch, json } => {

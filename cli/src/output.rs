@@ -203,6 +203,9 @@ pub fn status(s: &SyncStatus, json: bool) -> anyhow::Result<()> {
             if let Some(e) = &s.last_error {
                 println!("Last error: {e}");
             }
+            if s.revoked {
+                println!("The relay no longer accepts this device (revoked or removed): ask for a new invite and join again.");
+            }
         }
     }
     if !s.quarantined.is_empty() {

@@ -72,7 +72,30 @@ impl Adopted {
     }
 }
 
+/// How a home joined its team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Joined {
+    /// A new home: everything came from the relay.
+    Fresh(super::SyncReport),
+    /// A home used on this device only: its records were carried over.
+    CarriedOver(Adopted),
+}
+
 impl Kept {
+    /// Joins a relay: into a new home, or — when `home` already holds a store
+    /// used on this device only — carrying its records over. The one decision
+    /// every adapter uses.
+    pub fn join_home(home: &Path, opts: &JoinOptions, clock: Arc<dyn Clock>, ids: IdSource) -> Result<(Kept, Joined)> {
+        if home.join(crate::store::DB_FILE).exists() {
+            let (k, adopted) = Kept::join_existing(home, opts, clock, ids)?;
+            Ok((k, Joined::CarriedOver(adopted)))
+        } else {
+            let (k, report) = Kept::join(home, opts, clock, ids)?;
+            Ok((k, Joined::Fresh(report)))
+        }
+    }
+
     /// Joins a relay from a home that was used on this device only, carrying
     /// its records over. Returns the joined home (at the same path) and a report.
     pub fn join_existing(

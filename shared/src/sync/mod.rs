@@ -74,6 +74,10 @@ pub struct SyncStatus {
     /// Changes set aside so everything else keeps syncing.
     #[serde(default)]
     pub quarantined: Vec<crate::store::quarantine::Quarantined>,
+    /// The relay refused this device at the last sync (revoked or removed):
+    /// it will not sync again until it joins again.
+    #[serde(default)]
+    pub revoked: bool,
 }
 
 /// Options for joining a relay.
@@ -152,11 +156,17 @@ impl Kept {
             Ok(_) => {
                 self.store.set_meta("last_sync", &now)?;
                 self.store.set_meta("last_error", "")?;
+                self.store.set_meta("revoked", "")?;
                 // Housekeeping after each sync, never inside a tap. Best effort:
                 // a document that cannot be compacted is what `kept doctor` reports.
                 let _ = self.store.maintain();
             }
-            Err(e) => self.store.set_meta("last_error", &format!("{now}: {e}"))?,
+            Err(e) => {
+                self.store.set_meta("last_error", &format!("{now}: {e}"))?;
+                if watch::revoked(e) {
+                    self.store.set_meta("revoked", "1")?;
+                }
+            }
         }
         result
     }
@@ -438,6 +448,7 @@ impl Kept {
             cursor: self.cursor()?,
             reachable,
             quarantined: self.store.quarantined()?,
+            revoked: self.store.meta("revoked")?.is_some_and(|v| v == "1"),
         })
     }
 

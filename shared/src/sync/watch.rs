@@ -98,6 +98,18 @@ impl Watch {
         self.tx.clone()
     }
 
+    /// Blocks until the store is reconfigured (joined again, signed out):
+    /// true, or false when told to stop. For after a revocation.
+    pub fn wait_for_reconfigure(&self) -> bool {
+        loop {
+            match self.rx.recv() {
+                Ok(Nudge::Reconfigured) => return true,
+                Ok(Nudge::Stop) | Err(_) => return false,
+                Ok(_) => {}
+            }
+        }
+    }
+
     /// Runs until told to stop (`Ok`) or until the relay refuses this device
     /// (the 401/403 error). `open` opens the store; `jitter` gives a number in
     /// [0, 1) for the backoff; `on` hears every event.

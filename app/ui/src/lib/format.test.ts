@@ -17,6 +17,7 @@ const st = (p: Partial<SyncStatus>): SyncStatus => ({
   last_error: null,
   cursor: 0,
   quarantined: [],
+  revoked: false,
   reachable: null,
   ...p,
 });
@@ -46,6 +47,7 @@ describe('sync state', () => {
     expect(deriveSyncState(st({ reachable: false, pending: 3 }))).toBe('offline');
     expect(deriveSyncState(st({ reachable: true, last_sync: '2026-11-26T10:00:00Z' }))).toBe('synced');
     expect(deriveSyncState(st({ reachable: true, pending: 2, last_sync: '2026-11-26T10:00:00Z' }))).toBe('syncing');
+    expect(deriveSyncState(st({ reachable: true, revoked: true, last_error: '401' }))).toBe('revoked');
   });
 });
 

@@ -126,11 +126,13 @@ export const SYNC_LABEL: Record<SyncState, string> = {
   syncing: 'Syncing…',
   synced: 'Synced',
   local: 'This device only',
+  revoked: 'Removed from the team',
 };
 
 /** The indicator's state from a polled SyncStatus (events carry their own). */
 export function deriveSyncState(s: SyncStatus | null | undefined): SyncState {
   if (!s || !s.relay) return 'local';
+  if (s.revoked) return 'revoked';
   if (s.reachable === false) return 'offline';
   if (s.pending === 0 && s.last_sync && !s.last_error) return 'synced';
   if (s.last_error && s.reachable !== true) return 'offline';

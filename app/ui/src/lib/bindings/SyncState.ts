@@ -3,4 +3,4 @@
 /**
  * Where syncing stands, as the indicator shows it.
  */
-export type SyncState = "local" | "syncing" | "synced" | "offline";
+export type SyncState = "local" | "syncing" | "synced" | "offline" | "revoked";

@@ -32,4 +32,9 @@ reachable: boolean | null,
 /**
  * Changes set aside so everything else keeps syncing.
  */
-quarantined: Array<Quarantined>, };
+quarantined: Array<Quarantined>, 
+/**
+ * The relay refused this device at the last sync (revoked or removed):
+ * it will not sync again until it joins again.
+ */
+revoked: boolean, };
