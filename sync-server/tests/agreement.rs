@@ -16,6 +16,9 @@ use common::*;
 use kept_core::model::Role;
 use kept_core::protocol::{InviteRequest, JoinResponse};
 use kept_relay::auth::hash_secret;
+use kept_relay::storage::backend::{work, Backend as _, Inserted, Mode, NewMember, Ops};
+use kept_relay::storage::{name_key, JoinPlan, NewInvite, StorageError};
+use kept_relay::{PostgresStorage, SqliteStorage, Storage};
 use serde_json::{json, Value};
 
 /// (a member of the team, removed since?, the name a newcomer asks for, may they take it?)
@@ -263,7 +266,189 @@ fn an_older_database_gets_name_keys_and_keeps_its_members(backend: Backend) {
     assert!(r.unwrap().healthy(), "{backend:?}");
 }
 
+/// A store of `backend` used directly (no HTTP, no handler pre-checks), on its own runtime.
+struct Direct {
+    rt: tokio::runtime::Runtime,
+    sqlite: Option<SqliteStorage>,
+    pg: Option<PostgresStorage>,
+    _dir: tempfile::TempDir,
+    _db: Option<std::sync::Arc<TestDb>>,
+}
+
+impl Direct {
+    fn open(backend: Backend) -> Direct {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        match backend {
+            Backend::Sqlite => {
+                let sqlite = Some(SqliteStorage::open(&dir.path().join("relay.sqlite3")).unwrap());
+                Direct { rt, sqlite, pg: None, _dir: dir, _db: None }
+            }
+            Backend::Postgres => {
+                let db = TestDb::create();
+                let pg = Some(rt.block_on(PostgresStorage::connect(&db.url)).unwrap());
+                Direct { rt, sqlite: None, pg, _dir: dir, _db: Some(db) }
+            }
+        }
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => s,
+            (_, Some(p)) => p,
+            _ => unreachable!(),
+        }
+    }
+
+    fn insert_member(&self, id: &'static str, name: &'static str) -> Inserted {
+        let run = || {
+            work(move |ops: &mut dyn Ops| {
+                Box::pin(async move {
+                    let key = name_key(name);
+                    let m = NewMember { id, team_id: "t", name, name_key: &key, role: "rep", now: 0 };
+                    ops.insert_member(&m).await
+                })
+            })
+        };
+        match (&self.sqlite, &self.pg) {
+            (Some(s), _) => self.rt.block_on(s.run(Mode::Write, run())),
+            (_, Some(p)) => self.rt.block_on(p.run(Mode::Write, run())),
+            _ => unreachable!(),
+        }
+        .unwrap()
+    }
+}
+
+fn invite(code: &str, name: Option<&str>, member: Option<&str>, expires_at: i64) -> NewInvite {
+    NewInvite {
+        code_hash: hash_secret(code),
+        team_id: "t".into(),
+        role: Role::Rep,
+        name: name.map(str::to_string),
+        member_id: member.map(str::to_string),
+        expires_at,
+        created_at: 0,
+    }
+}
+
+fn join_plan(code: &str, member: &str, name: Option<&str>) -> JoinPlan {
+    JoinPlan {
+        code_hash: hash_secret(code),
+        device_id: format!("d-{member}-{code}"),
+        token_hash: hash_secret(&format!("token-{member}-{code}")),
+        device_name: "phone".into(),
+        new_member_id: member.into(),
+        name: name.map(str::to_string),
+        now: 100,
+    }
+}
+
+/// The variant of a storage outcome.
+fn outcome<T>(r: Result<T, StorageError>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("{e:?}").split(['(', ' ']).next().unwrap_or_default().to_string(),
+    }
+}
+
+/// The storage rules themselves (under the handlers' own checks) refuse alike.
+fn the_storage_rules_refuse_alike(backend: Backend) {
+    let d = Direct::open(backend);
+    let s = d.storage();
+    let block = |f: futures_util::future::BoxFuture<'_, String>| d.rt.block_on(f);
+    let mut manager = invite("c-maria", Some("Maria"), None, 1000);
+    manager.role = Role::Manager;
+    d.rt.block_on(s.create_team("t", "T", 0, manager)).unwrap();
+    for inv in [
+        invite("c-ann", Some("Ann"), None, 1000),
+        invite("c-old", Some("Old"), None, 50),
+        invite("c-free", None, None, 1000),
+        invite("c-bob", Some("Bob"), None, 1000),
+    ] {
+        d.rt.block_on(s.insert_invite(inv)).unwrap();
+    }
+    for (code, member) in [("c-maria", "maria"), ("c-ann", "ann"), ("c-bob", "bob")] {
+        d.rt.block_on(s.redeem_invite(join_plan(code, member, None))).unwrap();
+    }
+    d.rt.block_on(s.insert_invite(invite("c-bob2", None, Some("bob"), 1000))).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "the only manager removed",
+            block(Box::pin(async { outcome(s.remove_member("t", "maria").await) })),
+            "Conflict",
+        ),
+        (
+            "an unknown member removed",
+            block(Box::pin(async { outcome(s.remove_member("t", "zed").await) })),
+            "NotFound",
+        ),
+        (
+            "another team's member removed",
+            block(Box::pin(async { outcome(s.remove_member("u", "ann").await) })),
+            "NotFound",
+        ),
+        ("a rep removed", block(Box::pin(async { outcome(s.remove_member("t", "bob").await) })), "ok"),
+        (
+            "a removed member's device joins",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-bob2", "x1", None)).await) })),
+            "InvalidInvite",
+        ),
+        (
+            "an unknown device revoked",
+            block(Box::pin(async { outcome(s.revoke_device("t", "nope").await) })),
+            "NotFound",
+        ),
+        (
+            "an invite used twice",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-ann", "x2", None)).await) })),
+            "InvalidInvite",
+        ),
+        (
+            "an expired invite",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-old", "x3", None)).await) })),
+            "InvalidInvite",
+        ),
+        (
+            "an unknown code",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-none", "x4", None)).await) })),
+            "InvalidInvite",
+        ),
+        (
+            "no name at all",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x5", None)).await) })),
+            "Invalid",
+        ),
+        (
+            "a taken name given",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x6", Some("ANN"))).await) })),
+            "NameTaken",
+        ),
+        (
+            "a free name given",
+            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x7", Some("Bob"))).await) })),
+            "ok",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(_, got, want)| got != want)
+        .map(|(what, got, want)| format!("{what}: {got}, expected {want}"))
+        .collect();
+    assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+}
+
+/// Past the rule's own check (two joins racing on two relays), the unique
+/// index on name keys refuses a twin on both backends, and says so.
+fn the_name_index_refuses_a_twin_past_the_check(backend: Backend) {
+    let d = Direct::open(backend);
+    d.rt.block_on(d.storage().create_team("t", "T", 0, invite("c", None, None, 1000))).unwrap();
+    let got = [d.insert_member("m1", "Émile"), d.insert_member("m2", "émile"), d.insert_member("m3", "Emile")];
+    assert_eq!(got, [Inserted::Done, Inserted::NameTaken, Inserted::Done], "{backend:?}");
+}
+
 on_both_backends!(
+    the_storage_rules_refuse_alike,
+    the_name_index_refuses_a_twin_past_the_check,
     member_names_are_unique_by_their_unicode_lowercase,
     an_actor_sequence_number_is_used_once_per_document,
     pull_pages_are_cut_by_count_and_bytes_alike,

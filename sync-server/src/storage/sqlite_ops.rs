@@ -22,8 +22,10 @@ pub(crate) fn actor_key(actor: &[u8]) -> i64 {
     i64::from_be_bytes(b)
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+/// True when `e` is the unique index on active members' name keys refusing a row.
+fn is_name_taken(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && msg.contains("members.name_key"))
 }
 
 fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
@@ -116,7 +118,7 @@ impl Ops for SqliteOps<'_> {
             .execute(params![m.id, m.team_id, m.name, m.name_key, m.role, m.now]);
         match done {
             Ok(_) => Ok(Inserted::Done),
-            Err(e) if is_unique_violation(&e) => Ok(Inserted::NameTaken),
+            Err(e) if is_name_taken(&e) => Ok(Inserted::NameTaken),
             Err(e) => Err(e.into()),
         }
     }
