@@ -343,6 +343,11 @@ fn join_plan(code: &str, member: &str, name: Option<&str>) -> JoinPlan {
     }
 }
 
+/// The variant of a storage call's outcome.
+fn on<T>(rt: &tokio::runtime::Runtime, call: impl std::future::Future<Output = Result<T, StorageError>>) -> String {
+    outcome(rt.block_on(call))
+}
+
 /// The variant of a storage outcome.
 fn outcome<T>(r: Result<T, StorageError>) -> String {
     match r {
@@ -355,7 +360,6 @@ fn outcome<T>(r: Result<T, StorageError>) -> String {
 fn the_storage_rules_refuse_alike(backend: Backend) {
     let d = Direct::open(backend);
     let s = d.storage();
-    let block = |f: futures_util::future::BoxFuture<'_, String>| d.rt.block_on(f);
     let mut manager = invite("c-maria", Some("Maria"), None, 1000);
     manager.role = Role::Manager;
     d.rt.block_on(s.create_team("t", "T", 0, manager)).unwrap();
@@ -371,63 +375,21 @@ fn the_storage_rules_refuse_alike(backend: Backend) {
         d.rt.block_on(s.redeem_invite(join_plan(code, member, None))).unwrap();
     }
     d.rt.block_on(s.insert_invite(invite("c-bob2", None, Some("bob"), 1000))).unwrap();
-    let cases: Vec<(&str, String, &str)> = vec![
-        (
-            "the only manager removed",
-            block(Box::pin(async { outcome(s.remove_member("t", "maria").await) })),
-            "Conflict",
-        ),
-        (
-            "an unknown member removed",
-            block(Box::pin(async { outcome(s.remove_member("t", "zed").await) })),
-            "NotFound",
-        ),
-        (
-            "another team's member removed",
-            block(Box::pin(async { outcome(s.remove_member("u", "ann").await) })),
-            "NotFound",
-        ),
-        ("a rep removed", block(Box::pin(async { outcome(s.remove_member("t", "bob").await) })), "ok"),
-        (
-            "a removed member's device joins",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-bob2", "x1", None)).await) })),
-            "InvalidInvite",
-        ),
-        (
-            "an unknown device revoked",
-            block(Box::pin(async { outcome(s.revoke_device("t", "nope").await) })),
-            "NotFound",
-        ),
-        (
-            "an invite used twice",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-ann", "x2", None)).await) })),
-            "InvalidInvite",
-        ),
-        (
-            "an expired invite",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-old", "x3", None)).await) })),
-            "InvalidInvite",
-        ),
-        (
-            "an unknown code",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-none", "x4", None)).await) })),
-            "InvalidInvite",
-        ),
-        (
-            "no name at all",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x5", None)).await) })),
-            "Invalid",
-        ),
-        (
-            "a taken name given",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x6", Some("ANN"))).await) })),
-            "NameTaken",
-        ),
-        (
-            "a free name given",
-            block(Box::pin(async { outcome(s.redeem_invite(join_plan("c-free", "x7", Some("Bob"))).await) })),
-            "ok",
-        ),
+    let rt = &d.rt;
+    let redeem = |code, member, name| on(rt, s.redeem_invite(join_plan(code, member, name)));
+    let cases = [
+        ("the only manager removed", on(rt, s.remove_member("t", "maria")), "Conflict"),
+        ("an unknown member removed", on(rt, s.remove_member("t", "zed")), "NotFound"),
+        ("another team's member removed", on(rt, s.remove_member("u", "ann")), "NotFound"),
+        ("a rep removed", on(rt, s.remove_member("t", "bob")), "ok"),
+        ("a removed member's device joins", redeem("c-bob2", "x1", None), "InvalidInvite"),
+        ("an unknown device revoked", on(rt, s.revoke_device("t", "nope")), "NotFound"),
+        ("an invite used twice", redeem("c-ann", "x2", None), "InvalidInvite"),
+        ("an expired invite", redeem("c-old", "x3", None), "InvalidInvite"),
+        ("an unknown code", redeem("c-none", "x4", None), "InvalidInvite"),
+        ("no name at all", redeem("c-free", "x5", None), "Invalid"),
+        ("a taken name given", redeem("c-free", "x6", Some("ANN")), "NameTaken"),
+        ("a free name given", redeem("c-free", "x7", Some("Bob")), "ok"),
     ];
     let wrong: Vec<String> = cases
         .iter()
