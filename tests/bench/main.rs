@@ -6,13 +6,15 @@
 //! 3. bootstrap of a manager's new device, 50 reps × 52 weeks, vs automerge-repo's sync server;
 //! 4. live delay rep push → manager's board vs a loopback round trip;
 //! 5. team board + 12-week trends vs a plain SQL GROUP BY;
-//! 6. relay RSS with 1,000 idle live connections vs with none.
+//! 6. relay RSS with 1,000 idle live connections vs with none;
+//! 7. a rep's store aged through two years of taps and daily syncs: the last weeks vs the first.
 //!
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
 //! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
-//! `--only log,ingest,bootstrap,live,board,memory` (a subset, e.g. under perf).
+//! `--only log,ingest,bootstrap,live,board,memory,aging` (a subset, e.g. under perf).
 
+mod aging;
 mod board;
 mod bootstrap;
 mod ingest;
@@ -25,7 +27,7 @@ mod team;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-fn pct(v: &[f64], p: f64) -> f64 {
+pub(crate) fn pct(v: &[f64], p: f64) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(f64::NAN)
@@ -247,6 +249,32 @@ fn main() {
         if m.sockets < m.conns {
             notes.push(format!("relay memory: only {} sockets open in the relay at the measurement", m.sockets));
         }
+    }
+
+    if want("aging") {
+        // 7. A store aged through two years of a rep's taps and daily syncs.
+        let (weeks, per_day) = if quick { (3, 4) } else { (104, 12) };
+        let a = step("store aging", || aging::run(weeks, per_day));
+        let mb = |b: u64| b as f64 / 1e6;
+        let (s, e) = (a.start, a.end);
+        rows.push(row(
+            format!(
+                "aged store: tap p50 ms after {} weeks ({} taps, {} syncs) [ref: after 2 weeks]",
+                a.weeks, a.taps, a.syncs
+            ),
+            e.tap_p50_ms,
+            Some(s.tap_p50_ms),
+            "",
+        ));
+        rows.push(row("aged store: tap p99 ms [ref: after 2 weeks]", e.tap_p99_ms, Some(s.tap_p99_ms), ""));
+        rows.push(row(
+            format!("aged store: file MB, {} activities [ref: after 2 weeks, {}]", e.activities, s.activities),
+            mb(e.db_bytes),
+            Some(mb(s.db_bytes)),
+            "",
+        ));
+        rows.push(row("aged store: WAL MB [ref: after 2 weeks]", mb(e.wal_bytes), Some(mb(s.wal_bytes)), ""));
+        rows.push(row("aged store: open ms, median of 5 [ref: after 2 weeks]", e.open_ms, Some(s.open_ms), ""));
     }
 
     println!(
