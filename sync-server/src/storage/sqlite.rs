@@ -188,7 +188,13 @@ fn run_on<T>(
     if begin.is_some() {
         match &out {
             Ok(_) => conn.execute_batch("COMMIT")?,
-            Err(_) => conn.execute_batch("ROLLBACK")?,
+            // The work's error is the one to report; a transaction this leaves
+            // open is rolled back before the connection's next work.
+            Err(_) => {
+                if let Err(e) = conn.execute_batch("ROLLBACK") {
+                    tracing::warn!(error = %super::chain(&e), "rollback failed");
+                }
+            }
         }
     }
     out
