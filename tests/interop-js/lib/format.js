@@ -293,14 +293,22 @@ export function readActivities(doc) {
     if (!o) continue;
     const del = typed(doc, o, "deleted");
     if (del && del.type === "boolean" && del.value === true) continue;
-    out.push({
+    const rec = {
       id,
       type: getStr(doc, o, "type") ?? "",
       occurred_at: getStr(doc, o, "occurred_at") ?? "",
       count: getInt(doc, o, "count") ?? 1,
       logged_by: getStr(doc, o, "logged_by") ?? "",
       note: getStr(doc, o, "note"),
-    });
+    };
+    // Optional fields (§7.2): absent key = absent value.
+    for (const k of ["kare", "outcome", "account", "deal"]) {
+      const v = getStr(doc, o, k);
+      if (v !== undefined) rec[k] = v;
+    }
+    const d = getInt(doc, o, "duration_min");
+    if (d !== undefined) rec.duration_min = d;
+    out.push(rec);
   }
   return out;
 }

@@ -41,6 +41,27 @@ export class Relay {
     return this.call("POST", "/v1/push", body);
   }
 
+  /** GET /v1/pull?<query> (cursor, limit, seen): one page, as the relay answers it. */
+  async pullPage(query) {
+    const r = await this.call("GET", `/v1/pull?${query}`);
+    if (r.status !== 200) throw new Error(`pull: ${r.status} ${r.text}`);
+    return r.json;
+  }
+
+  /** POST /v1/invites: a one-time code (a manager's, or any member's for a device of their own with `member_id`). */
+  async invite(body) {
+    const r = await this.call("POST", "/v1/invites", body);
+    if (r.status !== 200) throw new Error(`invite: ${r.status} ${r.text}`);
+    return r.json;
+  }
+
+  /** GET /v1/devices: the team's devices (a manager) or the caller's own (a rep). */
+  async devices() {
+    const r = await this.call("GET", "/v1/devices");
+    if (r.status !== 200) throw new Error(`devices: ${r.status} ${r.text}`);
+    return r.json;
+  }
+
   /**
    * GET /v1/pull from `cursor` until `more` is false. Returns snapshots and
    * changes per document (bytes), in sequence order, and the next cursor.

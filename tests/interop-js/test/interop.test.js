@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import * as F from "../lib/format.js";
 import { Relay } from "../lib/relay.js";
+import { Device } from "../lib/client.js";
 
 const A = F.A;
 const KEPT = process.env.KEPT_BIN;
@@ -41,23 +42,28 @@ function buildDocs(pulled) {
 
 const note = (t, msg) => t.diagnostic(msg);
 
+/** Starts `kept-relay serve` on a free port with database `dbPath`; resolves to {proc, url}. */
+async function startRelay(dbPath) {
+  const proc = spawn(RELAY, ["serve", "--listen", "127.0.0.1:0", "--db", dbPath], { stdio: ["ignore", "pipe", "pipe"] });
+  proc.stderr.resume();
+  const first = await new Promise((resolve, reject) => {
+    const rl = createInterface({ input: proc.stdout });
+    rl.once("line", resolve);
+    proc.once("exit", (c) => reject(new Error(`kept-relay exited (${c}) before listening`)));
+  });
+  proc.stdout.resume();
+  const m = /kept-relay listening on (http:\/\/\S+)/.exec(first);
+  assert.ok(m, `unexpected first line from kept-relay: ${first}`);
+  return { proc, url: m[1] };
+}
+
 describe("Kept interop: a second client on @automerge/automerge", () => {
   before(async () => {
     assert.ok(KEPT && RELAY, "set KEPT_BIN and KEPT_RELAY_BIN to the built kept and kept-relay binaries");
     tmp = process.env.KEPT_INTEROP_TMP || mkdtempSync(join(tmpdir(), "kept-interop-"));
     mkdirSync(tmp, { recursive: true });
     db = join(tmp, "relay.sqlite3");
-    relayProc = spawn(RELAY, ["serve", "--listen", "127.0.0.1:0", "--db", db], { stdio: ["ignore", "pipe", "pipe"] });
-    relayProc.stderr.resume();
-    const first = await new Promise((resolve, reject) => {
-      const rl = createInterface({ input: relayProc.stdout });
-      rl.once("line", resolve);
-      relayProc.once("exit", (c) => reject(new Error(`kept-relay exited (${c}) before listening`)));
-    });
-    relayProc.stdout.resume();
-    const m = /kept-relay listening on (http:\/\/\S+)/.exec(first);
-    assert.ok(m, `unexpected first line from kept-relay: ${first}`);
-    url = m[1];
+    ({ proc: relayProc, url } = await startRelay(db));
   });
 
   after(() => {
@@ -316,5 +322,228 @@ describe("Kept interop: a second client on @automerge/automerge", () => {
       n++;
     }
     note(t, `${n} canonical fixtures (fixtures/canonical.json) reproduced byte for byte`);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Jo's second device. Jo joins with the real `kept` CLI (her first device);
+// the JS client (lib/client.js) joins as another device of the same member
+// with a code from `kept invite --me`, pulls, logs, edits and deletes, creates
+// a week's document offline while Jo's Kept device does the same, and a fresh
+// JS device bootstraps from compacted snapshots. At each step the JS client's
+// own reading, Jo's Kept device and the manager Mia's board agree.
+
+describe("Kept interop: the JS client as a second device of the rep Jo (a Kept CLI user)", () => {
+  const TZ = "America/Los_Angeles";
+  let dir, proc, relayUrl, relayDb, MIA, JO, jo, miaId, js, joKeptDevice;
+  const byKept = {}; // activity ids Jo's Kept device logged, by name
+  let thisWeek, lastWeek, pastWeek, jsNewId, pastIds;
+
+  const keptAt = (home, ...args) => execFileSync(KEPT, ["--home", home, ...args], { encoding: "utf8" });
+  const keptAtJson = (home, ...args) => JSON.parse(keptAt(home, ...args, "--json"));
+  /** [id, type, count] of Kept's `activities --json`, sorted by id. */
+  const keptList = (home, week, ...more) =>
+    keptAtJson(home, "activities", "--week", week, ...more)
+      .map((a) => [a.id, a.kind, a.count])
+      .sort((x, y) => (x[0] < y[0] ? -1 : 1));
+  /** The same triple of the JS device's reading, for one week. */
+  const jsList = (device, week) =>
+    device
+      .activities()
+      .filter((a) => a.week === week)
+      .map((a) => [a.id, a.type, a.count]);
+  /** Mia's board for `week`: Jo's row as {kind: count}, non-zero cells only. */
+  const boardOfJo = (week) => {
+    const board = keptAtJson(MIA, "board", "--week", week);
+    const row = board.rows.find((r) => r.rep === jo.id);
+    assert.ok(row, `Jo has a row on Mia's board of ${week}: ${JSON.stringify(board.rows.map((r) => r.rep))}`);
+    return Object.fromEntries(row.cells.filter((c) => c.count).map((c) => [c.kind, c.count]));
+  };
+  /** The JS device's reading of a week summed per type, as the board shows it. */
+  const sums = (device, week) => {
+    const out = {};
+    for (const a of device.activities().filter((x) => x.week === week)) out[a.type] = (out[a.type] ?? 0) + a.count;
+    return out;
+  };
+  const sorted = (o) => Object.fromEntries(Object.entries(o).sort());
+  const agreeOn = (week, what) => {
+    assert.deepEqual(jsList(js, week), keptList(JO, week), `${what}: the JS device and Jo's Kept device list the same activities of ${week} (id, type, count)`);
+    assert.deepEqual(sorted(boardOfJo(week)), sorted(sums(js, week)), `${what}: Mia's board of ${week} shows Jo's numbers as the JS device reads them`);
+  };
+
+  before(async () => {
+    dir = join(tmp ?? mkdtempSync(join(tmpdir(), "kept-interop-")), "second-device");
+    mkdirSync(dir, { recursive: true });
+    relayDb = join(dir, "relay.sqlite3");
+    ({ proc, url: relayUrl } = await startRelay(relayDb));
+    MIA = join(dir, "mia");
+    JO = join(dir, "jo");
+  });
+
+  after(() => {
+    if (proc && proc.exitCode === null) proc.kill("SIGTERM");
+  });
+
+  it("Kept: Mia (manager) and Jo (rep) join with the kept CLI; Jo logs activities on her first device and syncs", (t) => {
+    const team = JSON.parse(
+      execFileSync(RELAY, ["team", "create", "--name", "Initech", "--manager", "Mia", "--db", relayDb, "--json"], { encoding: "utf8" }),
+    );
+    miaId = keptAtJson(MIA, "join", relayUrl, team.invite).member.id;
+    keptAt(MIA, "team", "set", "--tz", TZ);
+    keptAt(MIA, "sync");
+    const code = keptAtJson(MIA, "invite", "--role", "rep", "--name", "Jo").code;
+    jo = keptAtJson(JO, "join", relayUrl, code, "--device", "jo laptop").member;
+    assert.equal(jo.role, "rep");
+    const now = new Date();
+    thisWeek = F.logWeekOf(now, TZ);
+    lastWeek = F.logWeekOf(new Date(now.getTime() - 7 * 86400000), TZ);
+    byKept.call = keptAtJson(JO, "log", "call", "--count", "2", "--account", "Globex").id;
+    byKept.email = keptAtJson(JO, "log", "email", "--note", "sent the deck").id;
+    byKept.proposal = keptAtJson(JO, "log", "proposal", "--kare", "attain").id;
+    byKept.lastWeek = keptAtJson(JO, "log", "conversation", "--duration", "15", "--at", F.rfc3339(new Date(now.getTime() - 7 * 86400000), TZ)).id;
+    keptAt(JO, "sync");
+    keptAt(MIA, "sync");
+    [joKeptDevice] = keptAtJson(JO, "devices");
+    assert.equal(joKeptDevice.member_id, jo.id, "Jo's own device list names her Kept device");
+    assert.deepEqual(boardOfJo(thisWeek), { call: 2, email: 1, proposal: 1 }, "Mia's board before the JS client");
+    note(t, `relay ${relayUrl}, team zone ${TZ}; Jo (${jo.id}) joined with kept (device ${joKeptDevice.id}), logged 3 activities in ${thisWeek} and 1 in ${lastWeek}, synced`);
+  });
+
+  it("PROTOCOL multi-device: the JS client joins with Jo's `kept invite --me` code as her second device, with its own device id", async (t) => {
+    const inv = keptAtJson(JO, "invite", "--me");
+    assert.equal(inv.role, "rep", "an invite for another device of Jo carries her role");
+    js = new Device(relayUrl, "interop-js (Jo's 2nd device)");
+    const r = await js.join(inv.code);
+    assert.equal(r.member_id, jo.id, "the join answer names Jo's existing member id (same member, not a new one)");
+    assert.equal(r.member_name, "Jo");
+    assert.equal(r.role, "rep");
+    assert.ok(r.device_id, "the join answer carries a device id");
+    assert.notEqual(r.device_id, joKeptDevice.id, "the relay gives the JS device its own device id, not the Kept device's");
+    const mine = await js.relay.devices();
+    assert.deepEqual(
+      mine.map((d) => d.id).sort(),
+      [joKeptDevice.id, r.device_id].sort(),
+      "GET /v1/devices (as Jo's JS device) lists Jo's two devices",
+    );
+    const team = keptAtJson(MIA, "devices").filter((d) => d.member_id === jo.id);
+    assert.deepEqual(
+      team.map((d) => d.id).sort(),
+      [joKeptDevice.id, r.device_id].sort(),
+      "`kept devices` on Mia's home lists both of Jo's devices",
+    );
+    assert.ok(team.every((d) => !d.revoked));
+    note(t, `JS device ${r.device_id} joined as Jo (member ${r.member_id}); Mia's kept devices lists Jo's: ${team.map((d) => `${d.name} (${d.id.slice(-6)})`).join(", ")}`);
+  });
+
+  it("PROTOCOL pull: the JS device pulls page by page (cursor, more) and lists the same activities as Jo's Kept device", async (t) => {
+    const got = await js.pull({ limit: 2 });
+    assert.ok(got.pages.length > 1, `several pages of 2 changes: ${JSON.stringify(got.pages)}`);
+    for (const [i, p] of got.pages.entries()) {
+      assert.ok(p.changes <= 2, `page ${i} holds at most limit=2 changes`);
+      assert.equal(p.more, i < got.pages.length - 1, `page ${i}: 'more' is true on every page but the last`);
+      if (i) assert.equal(p.cursor, got.pages[i - 1].next, `page ${i} asks from the previous page's 'next'`);
+    }
+    assert.equal(got.snapshots.length, 0, "nothing is compacted yet: no snapshots, only changes");
+    const seqs = got.changes.map((c) => c.seq);
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "changes come in sequence order");
+    const ids = [...js.docs.keys()].sort();
+    for (const id of ids) assert.ok(id === "team" || id.split("/")[1] === jo.id, `Jo may read ${id}`);
+    assert.ok(js.docs.has(F.docId("log", jo.id, thisWeek)) && js.docs.has(F.docId("log", jo.id, lastWeek)), `Jo's log documents of ${thisWeek} and ${lastWeek}: ${ids}`);
+    assert.equal(js.timeZone(), TZ, "the team's zone read from the team document");
+    for (const w of [thisWeek, lastWeek]) {
+      assert.deepEqual(jsList(js, w), keptList(JO, w), `activities of ${w}: the JS device's reading equals \`kept activities\` on Jo's Kept device`);
+    }
+    const call = js.activities().find((a) => a.id === byKept.call);
+    assert.equal(call.account, "Globex", "a scalar str written by Kept reads as a string (FORMAT §1, §7.2)");
+    const again = await js.pull({ limit: 2 });
+    assert.equal(again.changes.length, 0, "a second pull from the cursor brings nothing new");
+    note(t, `${got.changes.length} changes in ${got.pages.length} pages (limit 2), cursor now ${js.cursor}; ${ids.length} documents: ${ids.join(", ")}; ${js.activities().length} activities agree with Jo's kept`);
+  });
+
+  it("FORMAT §7.2: the JS device logs one activity, edits one field of a Kept activity, deletes another; Kept and the board agree", async (t) => {
+    const added = js.logActivity({ type: "meeting-set", occurred_at: F.rfc3339(new Date(), TZ), count: 1, account: "Initrode" });
+    jsNewId = added.id;
+    assert.equal(added.doc, F.docId("log", jo.id, thisWeek), "the new activity goes in this week's document (held already: no genesis)");
+    const edit = A.decodeChange(js.editActivity(byKept.call, { count: 4, account: "Globex" }));
+    assert.equal(edit.ops.length, 1, `editing writes only the changed field (count; account is unchanged): ${JSON.stringify(edit.ops)}`);
+    assert.equal(edit.ops[0].key, "count");
+    assert.equal(edit.ops[0].action, "set");
+    const del = A.decodeChange(js.deleteActivity(byKept.email));
+    assert.equal(del.ops.length, 1, `a delete writes one op: ${JSON.stringify(del.ops)}`);
+    assert.deepEqual([del.ops[0].action, del.ops[0].key, del.ops[0].value], ["set", "deleted", true], "deleted = true (bool), the key stays");
+    assert.equal(js.outbox.length, 3, "three changes of the JS device's own actor, no genesis");
+    const r = await js.push();
+    assert.equal(r.json.acked.length, 3);
+    keptAt(JO, "sync");
+    keptAt(MIA, "sync");
+    const mine = js.activities();
+    assert.ok(mine.some((a) => a.id === jsNewId), "the JS device lists its new activity");
+    assert.ok(!mine.some((a) => a.id === byKept.email), "the JS device skips the deleted one");
+    assert.equal(mine.find((a) => a.id === byKept.call).count, 4);
+    agreeOn(thisWeek, "after the JS device's log, edit and delete");
+    const viaMia = keptAtJson(MIA, "activities", "--week", thisWeek, "--rep", "Jo");
+    assert.deepEqual(viaMia.map((a) => a.id).sort(), jsList(js, thisWeek).map((a) => a[0]), "Mia's kept lists the same activities of Jo");
+    const call = viaMia.find((a) => a.id === byKept.call);
+    assert.equal(call.account, "Globex", "the field the JS device did not touch is unchanged");
+    // The JS device pulls its own changes back: nothing changes in its reading.
+    const before = JSON.stringify(js.activities());
+    await js.pull();
+    assert.equal(JSON.stringify(js.activities()), before, "pulling back its own changes leaves the JS device's reading as it was");
+    note(t, `edit = 1 op (count 2→4), delete = 1 op (deleted=true); Mia's board ${thisWeek} for Jo: ${JSON.stringify(boardOfJo(thisWeek))}`);
+  });
+
+  it("FORMAT §4/§6: the JS device and Jo's Kept device create the same past week's document offline; both activities survive", async (t) => {
+    const tenWeeksAgo = new Date(Date.now() - 70 * 86400000);
+    pastWeek = F.logWeekOf(tenWeeksAgo, TZ);
+    const id = F.docId("log", jo.id, pastWeek);
+    assert.ok(!js.docs.has(id), `no document of ${pastWeek} yet`);
+    assert.deepEqual(keptList(JO, pastWeek), [], `Jo's Kept device has nothing in ${pastWeek}`);
+    // Both log before either syncs.
+    const mine = js.logActivity({ type: "referral-asked", occurred_at: F.rfc3339(tenWeeksAgo, TZ), count: 2 });
+    assert.equal(mine.doc, id);
+    assert.equal(F.hex(js.outbox[0][1]), F.hex(F.genesisChange(id)), "a new document's genesis is queued before its first change");
+    const theirs = keptAtJson(JO, "log", "conversation", "--at", F.rfc3339(new Date(tenWeeksAgo.getTime() + 3600000), TZ)).id;
+    pastIds = [mine.id, theirs].sort();
+    const r = await js.push();
+    assert.equal(r.json.acked.length, 2, "genesis + the JS device's activity");
+    keptAt(JO, "sync"); // pushes the same genesis (acknowledged again) and its own activity, pulls the JS one
+    await js.pull();
+    keptAt(MIA, "sync");
+    const doc = js.docs.get(id);
+    const roots = A.getBackend(doc).getAll("_root", "activities");
+    assert.equal(roots.length, 1, `one 'activities' map at the root, no rival: ${JSON.stringify(roots)}`);
+    const coll = F.getMap(doc, "_root", "activities");
+    assert.ok(coll.endsWith(`@${F.genesisActor(id)}`), `the activities map is the genesis's object (${coll})`);
+    assert.deepEqual(jsList(js, pastWeek).map((a) => a[0]), pastIds, `the JS device lists both activities of ${pastWeek}`);
+    agreeOn(pastWeek, "the week created offline by both");
+    assert.deepEqual(sorted(boardOfJo(pastWeek)), { conversation: 1, "referral-asked": 2 }, `Mia's numbers for ${pastWeek} include both devices' activities`);
+    note(t, `${id}: both devices made it offline; after push/pull both list ${pastIds.length} activities; Mia's board ${pastWeek}: ${JSON.stringify(boardOfJo(pastWeek))}`);
+  });
+
+  it("PROTOCOL pull snapshots: after `kept-relay compact` a fresh JS device of Jo bootstraps from snapshots and lists the same", async (t) => {
+    const out = execFileSync(RELAY, ["compact", "--db", relayDb], { encoding: "utf8" });
+    assert.match(out, /compacted 1 team/, out);
+    const fresh = new Device(relayUrl, "interop-js (Jo's 3rd device)");
+    const r = await fresh.join(keptAtJson(JO, "invite", "--me").code);
+    assert.equal(r.member_id, jo.id);
+    const got = await fresh.pull({ limit: 2 });
+    assert.ok(got.snapshots.length > 0, `the first page of cursor 0 carries snapshots: ${JSON.stringify(got.pages)}`);
+    assert.equal(got.pages[0].snapshots, got.snapshots.length, "snapshots come on the first page only");
+    const upto = new Set(got.snapshots.map((s) => s.upto));
+    assert.equal(upto.size, 1, "every snapshot of the page covers up to the same 'upto'");
+    for (const c of got.changes) assert.ok(c.seq > [...upto][0], `change ${c.seq} comes after upto`);
+    const snapDocs = got.snapshots.map((s) => s.doc).sort();
+    for (const id of snapDocs) assert.ok(id === "team" || id.split("/")[1] === jo.id, `a snapshot of a document Jo may read (${id})`);
+    for (const w of [thisWeek, lastWeek, pastWeek]) {
+      assert.ok(snapDocs.includes(F.docId("log", jo.id, w)), `a snapshot of Jo's ${w}`);
+    }
+    await js.pull();
+    assert.equal(js.lastPull.snapshots.length, 0, "a device past cursor 0 gets changes, never snapshots");
+    assert.deepEqual(fresh.activities(), js.activities(), "the bootstrapped JS device reads what the first JS device reads");
+    for (const w of [thisWeek, lastWeek, pastWeek]) agreeOn(w, `after compaction (${w})`);
+    assert.deepEqual(jsList(fresh, pastWeek).map((a) => a[0]), pastIds);
+    const devices = keptAtJson(MIA, "devices").filter((d) => d.member_id === jo.id);
+    assert.equal(devices.length, 3, "Mia's kept devices lists Jo's three devices");
+    note(t, `fresh JS device got ${got.snapshots.length} snapshots (upto ${[...upto][0]}: ${snapDocs.join(", ")}) and ${got.changes.length} changes; ${fresh.activities().length} activities, the same as the other JS device and Jo's kept`);
   });
 });
