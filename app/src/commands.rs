@@ -4,10 +4,12 @@
 
 use crate::error::{ErrorKind, UiError};
 use crate::state::{AppState, Nudge};
+use kept_core::agenda::Labelled;
 use kept_core::input::RawActivity;
 use kept_core::metrics::{Board, Trends, WeekSummary};
 use kept_core::model::{parse_weekday, ActionItem, Activity, ActivityType, Member, Role, TeamSettings};
 use kept_core::protocol::InviteResponse;
+use kept_core::records::RecordKind;
 use kept_core::service::ActionFilter;
 use kept_core::sync::{JoinOptions, SyncReport, SyncStatus};
 use kept_core::{IdSource, InitOptions, Kept, SystemClock, Week};
@@ -226,6 +228,65 @@ pub async fn invite(state: State<'_, AppState>, role: String, name: Option<Strin
     state.network(move |k| k.invite(role.parse()?, name.as_deref().filter(|n| !n.trim().is_empty()))).await
 }
 
+/// A one-time invite for another device of my own (same member, its own
+/// actor id). Network: on its own store connection, never the UI's.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn invite_my_device(state: State<'_, AppState>) -> R<InviteResponse> {
+    state.network(|k| k.invite_my_device()).await
+}
+
+/// Puts a set-aside change back (into the outbox, or applied again); the
+/// worker then syncs. Returns how many changes left the quarantine.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn retry_quarantined(state: State<'_, AppState>, id: i64) -> R<usize> {
+    state.write(move |k| k.retry_quarantined(id)).await
+}
+
+/// Forgets a set-aside change for good (the UI asks first).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn discard_quarantined(state: State<'_, AppState>, id: i64) -> R<()> {
+    state.with(move |k| k.discard_quarantined(id)).await
+}
+
+/// The raw bytes of a set-aside change (an Automerge change or snapshot),
+/// for the user to save and hand to someone who can look at it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn quarantined_bytes(state: State<'_, AppState>, id: i64) -> R<Vec<u8>> {
+    state.with(move |k| k.quarantined_bytes(id)).await
+}
+
+/// The tables `export_csv` writes, in core's order, each with a label.
+#[tauri::command(rename_all = "snake_case")]
+pub fn export_tables() -> Vec<Labelled> {
+    RecordKind::export_tables()
+        .map(|(key, kind)| Labelled { key: key.into(), label: table_label(kind).into() })
+        .collect()
+}
+
+/// What people read for a record kind's export table. Exhaustive on
+/// purpose: a new record kind does not compile here until it has a label.
+fn table_label(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Activity => "Activities",
+        RecordKind::ActionItem => "Action items",
+        RecordKind::Target => "Targets",
+        RecordKind::Commitment => "Commitments",
+        RecordKind::Goal => "Goals",
+        RecordKind::Deal => "Deals",
+        RecordKind::Meeting => "Meetings",
+        RecordKind::SelfAssessment => "Assessments",
+        RecordKind::DevEntry => "Development plans",
+        RecordKind::Kudos => "Kudos",
+        // Not tables of their own (configuration, or columns of another table).
+        RecordKind::Settings => "Team settings",
+        RecordKind::ActivityType => "Activity types",
+        RecordKind::Agenda => "Agendas",
+        RecordKind::Criteria => "Criteria",
+        RecordKind::ManagerAssessment => "Manager assessments",
+        RecordKind::MeetingRating => "Meeting ratings",
+    }
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn sync_now(state: State<'_, AppState>) -> R<SyncReport> {
     let out = state.network(|k| k.sync()).await;
@@ -300,5 +361,15 @@ mod tests {
         assert_eq!(shift_week("nonsense".into(), 1).expect_err("bad week").kind, ErrorKind::Invalid);
         assert_eq!(weeks_ending("2026-W02".into(), 3).expect("weeks"), ["2025-W52", "2026-W01", "2026-W02"]);
         assert!(weeks_ending("2026-W02".into(), 0).expect("weeks").is_empty());
+    }
+
+    #[test]
+    fn export_tables_are_cores_with_labels() {
+        let tables = export_tables();
+        let keys: Vec<&str> = tables.iter().map(|t| t.key.as_str()).collect();
+        let core: Vec<&str> = RecordKind::export_tables().map(|(n, _)| n).collect();
+        assert_eq!(keys, core);
+        assert!(keys.contains(&"activities") && keys.contains(&"development"), "{keys:?}");
+        assert!(tables.iter().all(|t| !t.label.is_empty() && t.label != t.key), "{tables:?}");
     }
 }

@@ -31,6 +31,7 @@ import type {
   Kare,
   KareSplit,
   Kudos,
+  Labelled,
   Meeting,
   Member,
   OpenedMeeting,
@@ -107,17 +108,6 @@ async function call<T>(cmd: string, args: Record<string, unknown> = {}): Promise
   }
 }
 
-/** The tables `export_csv` writes. */
-export type ExportWhat =
-  | 'activities'
-  | 'actions'
-  | 'targets'
-  | 'commitments'
-  | 'deals'
-  | 'meetings'
-  | 'assessments'
-  | 'kudos';
-
 export const api = {
   status: () => call<AppStatus>('status'),
   initLocal: (a: { team: string; me: string; role: Role; time_zone: string | null }) =>
@@ -150,6 +140,13 @@ export const api = {
     call<Record<string, number>>('targets', { rep, week }),
 
   invite: (role: Role, name: string | null) => call<InviteResponse>('invite', { role, name }),
+  /** A one-time code for another device of my own (same member). */
+  inviteMyDevice: () => call<InviteResponse>('invite_my_device', {}),
+  /** Put a set-aside change back; how many left the quarantine. */
+  retryQuarantined: (id: number) => call<number>('retry_quarantined', { id }),
+  discardQuarantined: (id: number) => call<null>('discard_quarantined', { id }),
+  /** The raw bytes of a set-aside change (to save as a file). */
+  quarantinedBytes: (id: number) => call<number[]>('quarantined_bytes', { id }),
   syncNow: () => call<SyncReport>('sync_now'),
   syncStatus: () => call<SyncStatus>('sync_status'),
   members: () => call<Member[]>('members'),
@@ -203,7 +200,9 @@ export const api = {
     columns?: string[];
     types?: string[];
   }) => call<ImportReport>('import_csv', a),
-  exportCsv: (a: { what: ExportWhat }) => call<string>('export_csv', a),
+  /** The tables `export_csv` writes (key and label), as kept-core lists them. */
+  exportTables: () => call<Labelled[]>('export_tables', {}),
+  exportCsv: (a: { what: string }) => call<string>('export_csv', a),
 
   // pipeline
   dealStages: () => call<string[]>('deal_stages', {}),

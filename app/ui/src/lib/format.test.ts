@@ -3,6 +3,7 @@ import {
   addDays,
   countOfTarget,
   deriveSyncState,
+  docLabel,
   fromLocalInput,
   needsInsecureConsent,
   toRfc3339,
@@ -68,5 +69,15 @@ describe('misc', () => {
     expect(toApiError('boom').message).toBe('boom');
     expect(toApiError(new TypeError('x')).message).toBe('x');
     expect(toApiError(undefined).message).toMatch(/went wrong/);
+  });
+});
+
+describe('document labels', () => {
+  const names = (id: string) => (id === 'a1' ? 'Anna' : undefined);
+  it('names the kind, the member and the week', () => {
+    expect(docLabel('team', names)).toBe('Team settings');
+    expect(docLabel('log/a1/2026-W10', names)).toBe('Activity log of Anna, 2026-W10');
+    expect(docLabel('pipeline/0190e2a4-aaaa-bbbb', names)).toBe('Pipeline of member 0190e2a4');
+    expect(docLabel('strange/thing', names)).toBe('strange/thing');
   });
 });

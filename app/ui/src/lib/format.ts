@@ -171,3 +171,22 @@ export function errMessage(e: unknown): string {
 export function labelFor(catalog: { key: string; label: string }[] | undefined, key: string): string {
   return catalog?.find((t) => t.key === key)?.label ?? key;
 }
+
+const DOC_KINDS: Record<string, string> = {
+  team: 'Team settings',
+  log: 'Activity log',
+  plan: 'Plan',
+  pipeline: 'Pipeline',
+  coaching: 'Coaching',
+  review: 'Review',
+};
+
+/** A document id (`log/<member>/2026-W10`, `team`, …) in words, naming the member when known. */
+export function docLabel(doc: string, nameOf: (memberId: string) => string | undefined): string {
+  const [kind, member, period] = doc.split('/');
+  const what = DOC_KINDS[kind];
+  if (!what) return doc;
+  if (!member) return what;
+  const who = nameOf(member) ?? `member ${member.slice(0, 8)}`;
+  return period ? `${what} of ${who}, ${period}` : `${what} of ${who}`;
+}
