@@ -520,9 +520,32 @@ describe("Kept interop: the JS client as a second device of the rep Jo (a Kept C
     note(t, `${id}: both devices made it offline; after push/pull both list ${pastIds.length} activities; Mia's board ${pastWeek}: ${JSON.stringify(boardOfJo(pastWeek))}`);
   });
 
+  it("FORMAT §6: the same, Kept pushing first: the JS device's genesis of a document the relay holds is acknowledged again", async (t) => {
+    const elevenWeeksAgo = new Date(Date.now() - 77 * 86400000);
+    const week = F.logWeekOf(elevenWeeksAgo, TZ);
+    const id = F.docId("log", jo.id, week);
+    assert.ok(!js.docs.has(id) && week !== pastWeek);
+    const mine = js.logActivity({ type: "call", occurred_at: F.rfc3339(elevenWeeksAgo, TZ), count: 5 });
+    const theirs = keptAtJson(JO, "log", "email", "--at", F.rfc3339(new Date(elevenWeeksAgo.getTime() + 7200000), TZ)).id;
+    keptAt(JO, "sync"); // Kept's genesis and activity reach the relay first
+    const r = await js.push();
+    assert.deepEqual(r.json.acked, [A.decodeChange(F.genesisChange(id)).hash, A.decodeChange(mine.change).hash], "genesis (held already) and activity acknowledged");
+    await js.pull();
+    keptAt(JO, "sync");
+    keptAt(MIA, "sync");
+    assert.deepEqual(jsList(js, week).map((a) => a[0]), [mine.id, theirs].sort(), `the JS device lists both activities of ${week}`);
+    agreeOn(week, "the week created offline by both, Kept first");
+    assert.deepEqual(sorted(boardOfJo(week)), { call: 5, email: 1 });
+    note(t, `${week}: Kept pushed first, the JS genesis was acknowledged again; Mia's board ${week}: ${JSON.stringify(boardOfJo(week))}`);
+  });
+
   it("PROTOCOL pull snapshots: after `kept-relay compact` a fresh JS device of Jo bootstraps from snapshots and lists the same", async (t) => {
     const out = execFileSync(RELAY, ["compact", "--db", relayDb], { encoding: "utf8" });
     assert.match(out, /compacted 1 team/, out);
+    // One change after the compaction, so the fresh device gets snapshots *and* changes after `upto`.
+    const later = keptAtJson(JO, "log", "conversation", "--count", "3").id;
+    keptAt(JO, "sync");
+    keptAt(MIA, "sync");
     const fresh = new Device(relayUrl, "interop-js (Jo's 3rd device)");
     const r = await fresh.join(keptAtJson(JO, "invite", "--me").code);
     assert.equal(r.member_id, jo.id);
@@ -531,7 +554,9 @@ describe("Kept interop: the JS client as a second device of the rep Jo (a Kept C
     assert.equal(got.pages[0].snapshots, got.snapshots.length, "snapshots come on the first page only");
     const upto = new Set(got.snapshots.map((s) => s.upto));
     assert.equal(upto.size, 1, "every snapshot of the page covers up to the same 'upto'");
+    assert.ok(got.changes.length >= 1, "the change logged after the compaction comes as a change");
     for (const c of got.changes) assert.ok(c.seq > [...upto][0], `change ${c.seq} comes after upto`);
+    assert.ok(fresh.activities().some((a) => a.id === later), "the activity logged after the compaction is read (snapshot + change)");
     const snapDocs = got.snapshots.map((s) => s.doc).sort();
     for (const id of snapDocs) assert.ok(id === "team" || id.split("/")[1] === jo.id, `a snapshot of a document Jo may read (${id})`);
     for (const w of [thisWeek, lastWeek, pastWeek]) {
