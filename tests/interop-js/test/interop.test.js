@@ -492,6 +492,24 @@ describe("Kept interop: the JS client as a second device of the rep Jo (a Kept C
     note(t, `edit = 1 op (count 2→4), delete = 1 op (deleted=true); Mia's board ${thisWeek} for Jo: ${JSON.stringify(boardOfJo(thisWeek))}`);
   });
 
+  it("FORMAT §7.2: the JS device and Jo's Kept device edit different fields of one activity concurrently; both edits survive", async (t) => {
+    const before = js.activities().find((a) => a.id === byKept.proposal);
+    js.editActivity(byKept.proposal, { count: 3 });
+    keptAt(JO, "edit", byKept.proposal, "--note", "sent v2"); // offline: neither has synced
+    await js.push();
+    keptAt(JO, "sync");
+    await js.pull();
+    keptAt(MIA, "sync");
+    const mine = js.activities().find((a) => a.id === byKept.proposal);
+    assert.equal(mine.count, 3, "the JS device's count survives Kept's concurrent edit of the note");
+    assert.equal(mine.note, "sent v2", "Kept's note survives the JS device's concurrent edit of the count");
+    assert.equal(mine.occurred_at, before.occurred_at, "occurred_at is not rewritten by an edit of other fields");
+    const k = keptAtJson(JO, "activities", "--week", thisWeek).find((a) => a.id === byKept.proposal);
+    assert.deepEqual([k.count, k.note, k.kare], [3, "sent v2", "attain"], "Jo's Kept device reads both edits, and the kare it wrote");
+    agreeOn(thisWeek, "after concurrent edits of one activity");
+    note(t, `proposal ${byKept.proposal.slice(0, 13)}…: JS count 1→3 ∥ Kept note → 'sent v2': both survive on every side; board ${JSON.stringify(boardOfJo(thisWeek))}`);
+  });
+
   it("FORMAT §4/§6: the JS device and Jo's Kept device create the same past week's document offline; both activities survive", async (t) => {
     const tenWeeksAgo = new Date(Date.now() - 70 * 86400000);
     pastWeek = F.logWeekOf(tenWeeksAgo, TZ);
