@@ -245,6 +245,7 @@ impl RecordKind {
                 opt("deal", Ty::Str),
                 opt("note", Ty::Str),
                 opt("deleted", Ty::Bool),
+                opt("import_key", Ty::Str),
             ],
             RecordKind::Target => {
                 fields![req("count", Ty::Int(0, 10_000)), opt("set_by", Ty::Str), opt("set_at", Ty::Str)]
