@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Io,
     /// The relay could not be reached.
     Network,
+    /// The relay speaks another protocol version.
+    Incompatible,
     /// The relay refused the request.
     Relay,
     /// There is no store on this device yet (set up or join first).
@@ -52,6 +54,7 @@ impl ErrorKind {
             CoreError::Document(..) => ErrorKind::Document,
             CoreError::Io(..) => ErrorKind::Io,
             CoreError::Network(..) => ErrorKind::Network,
+            CoreError::Incompatible(..) => ErrorKind::Incompatible,
             CoreError::Relay { .. } => ErrorKind::Relay,
         }
     }
@@ -114,6 +117,7 @@ mod tests {
             CoreError::Document("x".into()),
             CoreError::Io(std::io::Error::other("x")),
             CoreError::Network("x".into()),
+            CoreError::Incompatible("x".into()),
             CoreError::Relay { status: 400, message: "x".into() },
         ];
         for e in errors {

@@ -34,6 +34,9 @@ pub enum CoreError {
     /// The relay could not be reached or answered with an error.
     #[error("{0}")]
     Network(String),
+    /// The relay speaks another protocol version (update the relay or this app).
+    #[error("{0}")]
+    Incompatible(String),
     /// The relay refused us (HTTP status and its message).
     #[error("relay refused the request ({status}): {message}")]
     Relay { status: u16, message: String },
@@ -57,6 +60,7 @@ impl CoreError {
             CoreError::Document(_) => "document",
             CoreError::Io(_) => "io",
             CoreError::Network(_) => "network",
+            CoreError::Incompatible(_) => "incompatible",
             CoreError::Relay { .. } => "relay",
         }
     }

@@ -68,7 +68,25 @@ impl AppState {
 /// The relay's router.
 pub fn router(state: AppState) -> axum::Router {
     let limit = state.limits.request;
-    api::routes(state).layer(axum::middleware::from_fn_with_state(limit, request_timeout))
+    api::routes(state)
+        .layer(axum::middleware::from_fn(protocol_version))
+        .layer(axum::middleware::from_fn_with_state(limit, request_timeout))
+}
+
+/// Refuses a client of a protocol version this relay does not speak, before
+/// anything else (`GET /health` always answers: it is how a client learns
+/// the relay's version).
+async fn protocol_version(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use kept_protocol::wire::{check_version, ErrorBody, ErrorDetail, UNSUPPORTED_VERSION, VERSION_HEADER};
+    if req.uri().path() != "/health" {
+        let header = req.headers().get(VERSION_HEADER).map(|v| v.to_str().unwrap_or("(not text)"));
+        if let Err(message) = check_version(header) {
+            use axum::response::IntoResponse;
+            let body = ErrorBody { error: ErrorDetail { kind: UNSUPPORTED_VERSION.into(), message } };
+            return (axum::http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Bounds how long a request may take, reading its body included.

@@ -239,7 +239,32 @@ fn a_change_reusing_an_actors_seq_is_409_and_stores_nothing(backend: Backend) {
     assert_eq!(st, 200, "{v}");
 }
 
+fn a_client_of_a_newer_protocol_is_refused_before_anything_else(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    let token = Some(team.manager.join.token.clone());
+    let newer = relay.client(token.as_deref()).with_version("2");
+    let body = json!({"changes": [entry(&plan(team.manager.id()), &change_b64())]});
+    for (st, v) in [newer.post("/v1/push", &body), newer.get("/v1/pull?cursor=0"), newer.get("/v1/members")] {
+        let msg = error_message(st, &v, 400, "unsupported_version");
+        assert!(msg.contains("protocol 2") && msg.contains("update the relay"), "{msg}");
+    }
+    let (st, v) = relay.client(None).with_version("2").post("/v1/join", &json!({"invite": "x"}));
+    error_message(st, &v, 400, "unsupported_version");
+    let (st, v) = relay.client(None).with_version("two").get("/health");
+    assert_eq!((st, v["protocol"].as_u64()), (200, Some(1)), "health always answers, with the relay's version");
+    let (st, v) = relay.client(token.as_deref()).with_version("two").get("/v1/members");
+    assert!(error_message(st, &v, 400, "unsupported_version").contains("whole number"));
+    assert_nothing_stored(&team);
+    // The current version, and no header at all (clients before versioning), are served.
+    let (st, _) = relay.client(token.as_deref()).with_version("1").get("/v1/members");
+    assert_eq!(st, 200);
+    let (st, _) = relay.client(token.as_deref()).get("/v1/members");
+    assert_eq!(st, 200);
+}
+
 on_both_backends!(
+    a_client_of_a_newer_protocol_is_refused_before_anything_else,
     a_damaged_change_is_400_naming_its_checksum,
     a_change_reusing_an_actors_seq_is_409_and_stores_nothing,
     malformed_json_is_400_naming_the_problem,

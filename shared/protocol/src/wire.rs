@@ -26,6 +26,29 @@
 use crate::ids::{DocKind, Role};
 use serde::{Deserialize, Serialize};
 
+/// The protocol version this code speaks (docs/PROTOCOL.md "Versions").
+/// Bumped only for a change an older peer would misread; additions that old
+/// peers ignore (a new optional field, a new call) keep the version.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The request header that carries the client's protocol version (absent: 1).
+pub const VERSION_HEADER: &str = "kept-protocol";
+/// The error `kind` of a refused protocol version.
+pub const UNSUPPORTED_VERSION: &str = "unsupported_version";
+
+/// Why a request whose version header says `header` cannot be served by a
+/// relay of [`PROTOCOL_VERSION`], if it cannot.
+pub fn check_version(header: Option<&str>) -> Result<(), String> {
+    let Some(raw) = header else { return Ok(()) };
+    match raw.trim().parse::<u32>() {
+        Ok(v) if (1..=PROTOCOL_VERSION).contains(&v) => Ok(()),
+        Ok(v) => Err(format!(
+            "this relay speaks Kept protocol {PROTOCOL_VERSION} and the client speaks protocol {v}: \
+             update the relay (or use a client of protocol {PROTOCOL_VERSION})"
+        )),
+        Err(_) => Err(format!("bad {VERSION_HEADER} header '{}': expected a whole number like 1", raw.escape_debug())),
+    }
+}
+
 /// Most changes one push may carry.
 pub const MAX_PUSH_CHANGES: usize = 1000;
 /// Largest request body the relay accepts, in bytes.
@@ -47,6 +70,13 @@ pub struct Health {
     pub ok: bool,
     /// Relay version.
     pub version: String,
+    /// The protocol version the relay speaks (absent from relays before versioning: 1).
+    #[serde(default = "protocol_one")]
+    pub protocol: u32,
+}
+
+fn protocol_one() -> u32 {
+    1
 }
 
 /// `POST /v1/join`: redeem an invite for a device token.
@@ -227,4 +257,20 @@ pub struct ErrorDetail {
     pub kind: String,
     /// What was wrong, for a person.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_up_to_ours_pass_and_newer_or_garbage_are_refused_with_why() {
+        assert!(check_version(None).is_ok(), "no header: protocol 1");
+        assert!(check_version(Some("1")).is_ok());
+        let newer = check_version(Some("2")).expect_err("newer");
+        assert!(newer.contains("protocol 2") && newer.contains("update the relay"), "{newer}");
+        assert!(check_version(Some("0")).is_err());
+        let bad = check_version(Some("one\u{1b}[31m")).expect_err("garbage");
+        assert!(bad.contains("whole number") && !bad.contains('\u{1b}'), "{bad}");
+    }
 }

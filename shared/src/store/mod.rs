@@ -369,6 +369,23 @@ impl Store {
     }
 }
 
+/// The format schema this version reads and writes (FORMAT.md §11).
+const SCHEMA: i64 = 1;
+
+/// The document's `schema`, when it is newer than this version's: such a
+/// document is read as far as its known fields go and never written.
+fn newer_schema(doc: &AutoCommit) -> Option<i64> {
+    use automerge::ReadDoc;
+    match doc.get(automerge::ROOT, "schema") {
+        Ok(Some((automerge::Value::Scalar(s), _))) => match s.as_ref() {
+            automerge::ScalarValue::Int(v) if *v > SCHEMA => Some(*v),
+            automerge::ScalarValue::Uint(v) if *v > SCHEMA as u64 => Some(i64::try_from(*v).unwrap_or(i64::MAX)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Empties every view and fills it again from the documents, the team
 /// document first (it sets the week basis activity rows are filed under).
 fn rebuild(conn: &Connection) -> Result<()> {
@@ -596,6 +613,12 @@ impl Tx<'_> {
             }
             None => (genesis(id)?, Vec::new()),
         };
+        if let Some(schema) = newer_schema(&doc) {
+            return Err(CoreError::Incompatible(format!(
+                "document {id} was written by a newer Kept (format schema {schema}; this version knows {SCHEMA}): \
+                 it is read-only on this device until Kept is updated"
+            )));
+        }
         doc.set_actor(self.actor.clone());
         let out = f(&mut doc)?;
         let hash = doc.commit_with(CommitOptions::default().with_time(time));
@@ -814,5 +837,19 @@ mod tests {
         let e = r.expect_err("a panic is an error").to_string();
         assert!(e.contains("Automerge could not apply") && e.contains("nothing was changed"), "{e}");
         assert_eq!(guarded(&id, || Ok::<_, automerge::AutomergeError>(7)).ok(), Some(7));
+    }
+
+    #[test]
+    fn a_document_of_a_newer_schema_is_read_only() {
+        use automerge::transaction::Transactable;
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = Store::create(dir.path(), ActorId::random(), &[]).expect("store");
+        let id = DocId::plan("01900000-0000-7000-8000-00000000000a");
+        store
+            .write(|tx| tx.edit(&id, 1, |d| Ok(d.put(automerge::ROOT, "schema", 2i64)?)))
+            .expect("a newer Kept wrote it");
+        let e = store.write(|tx| tx.edit(&id, 2, |d| Ok(d.put(automerge::ROOT, "note", "x")?))).expect_err("read-only");
+        assert!(matches!(e, CoreError::Incompatible(_)) && e.to_string().contains("schema 2"), "{e}");
+        assert!(store.load(&id).expect("load").is_some(), "still readable");
     }
 }

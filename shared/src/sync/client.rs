@@ -80,9 +80,14 @@ impl RelayClient {
         let status = resp.status().as_u16();
         let body = resp.body_mut().with_config().limit(MAX_RESPONSE).read_to_vec().map_err(|e| net(&self.base, e))?;
         if !(200..300).contains(&status) {
-            let message = serde_json::from_slice::<ErrorBody>(&body)
-                .map(|b| b.error.message)
-                .unwrap_or_else(|_| String::from_utf8_lossy(&body).chars().take(200).collect());
+            let (kind, message) = match serde_json::from_slice::<ErrorBody>(&body) {
+                Ok(b) => (b.error.kind, b.error.message),
+                Err(_) => (String::new(), String::from_utf8_lossy(&body).chars().take(200).collect()),
+            };
+            if kind == UNSUPPORTED_VERSION {
+                // Not about any change: nothing is set aside, the sync stops here.
+                return Err(CoreError::Incompatible(format!("relay {}: {message}", self.base)));
+            }
             return Err(CoreError::Relay { status, message });
         }
         let body = if body.is_empty() { b"null".to_vec() } else { body };
@@ -99,7 +104,13 @@ impl RelayClient {
 
     fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let auth = self.auth()?;
-        let call = || self.agent.get(format!("{}{path}", self.base)).header("Authorization", &auth).call();
+        let call = || {
+            self.agent
+                .get(format!("{}{path}", self.base))
+                .header("Authorization", &auth)
+                .header(VERSION_HEADER, PROTOCOL_VERSION.to_string())
+                .call()
+        };
         // A GET is safe to repeat: retry once when a pooled connection turns out
         // to have been closed by the relay in the meantime.
         let resp = call().or_else(|_| call()).map_err(|e| net(&self.base, e))?;
@@ -107,7 +118,8 @@ impl RelayClient {
     }
 
     fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B, auth: bool) -> Result<T> {
-        let mut req = self.agent.post(format!("{}{path}", self.base));
+        let mut req =
+            self.agent.post(format!("{}{path}", self.base)).header(VERSION_HEADER, PROTOCOL_VERSION.to_string());
         if auth {
             req = req.header("Authorization", self.auth()?);
         }
@@ -120,6 +132,7 @@ impl RelayClient {
             .agent
             .delete(format!("{}{path}", self.base))
             .header("Authorization", self.auth()?)
+            .header(VERSION_HEADER, PROTOCOL_VERSION.to_string())
             .call()
             .map_err(|e| net(&self.base, e))?;
         let _: serde_json::Value = self.finish(resp)?;
@@ -194,6 +207,7 @@ impl RelayClient {
             "Authorization",
             auth.parse().map_err(|_| CoreError::invalid("the stored device token is not valid header text"))?,
         );
+        req.headers_mut().insert(VERSION_HEADER, tungstenite::http::HeaderValue::from(PROTOCOL_VERSION));
         let (ws, _) = tungstenite::connect(req).map_err(|e| match e {
             tungstenite::Error::Http(resp) => CoreError::Relay {
                 status: resp.status().as_u16(),

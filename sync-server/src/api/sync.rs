@@ -24,7 +24,11 @@ pub const DEFAULT_PULL_LIMIT: u32 = 1000;
 
 /// `GET /health`.
 pub async fn health() -> Json<Health> {
-    Json(Health { ok: true, version: env!("CARGO_PKG_VERSION").to_string() })
+    Json(Health {
+        ok: true,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        protocol: kept_protocol::wire::PROTOCOL_VERSION,
+    })
 }
 
 pub use kept_protocol::change::checksum_ok;

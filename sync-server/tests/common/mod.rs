@@ -308,6 +308,8 @@ pub struct Client {
     agent: ureq::Agent,
     base: String,
     token: Option<String>,
+    /// The `kept-protocol` header sent, if any.
+    version: Option<String>,
 }
 
 impl Client {
@@ -316,7 +318,23 @@ impl Client {
         // closes that connection, and a pooled reuse would race its close.
         let agent =
             ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).build().new_agent();
-        Client { agent, base: base.to_string(), token: token.map(str::to_string) }
+        Client { agent, base: base.to_string(), token: token.map(str::to_string), version: None }
+    }
+
+    /// The same client, sending `kept-protocol: V` with every request.
+    pub fn with_version(mut self, v: &str) -> Client {
+        self.version = Some(v.to_string());
+        self
+    }
+
+    fn headers<B>(&self, mut r: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        if let Some(t) = &self.token {
+            r = r.header("Authorization", format!("Bearer {t}"));
+        }
+        if let Some(v) = &self.version {
+            r = r.header(kept_core::protocol::VERSION_HEADER, v);
+        }
+        r
     }
 
     fn finish(resp: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, Value) {
@@ -327,27 +345,16 @@ impl Client {
     }
 
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let mut r = self.agent.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            r = r.header("Authorization", format!("Bearer {t}"));
-        }
-        Self::finish(r.call())
+        Self::finish(self.headers(self.agent.get(format!("{}{path}", self.base))).call())
     }
 
     pub fn delete(&self, path: &str) -> (u16, Value) {
-        let mut r = self.agent.delete(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            r = r.header("Authorization", format!("Bearer {t}"));
-        }
-        Self::finish(r.call())
+        Self::finish(self.headers(self.agent.delete(format!("{}{path}", self.base))).call())
     }
 
     pub fn post_raw(&self, path: &str, body: &[u8]) -> (u16, Value) {
-        let mut r = self.agent.post(format!("{}{path}", self.base)).header("Content-Type", "application/json");
-        if let Some(t) = &self.token {
-            r = r.header("Authorization", format!("Bearer {t}"));
-        }
-        Self::finish(r.send(body))
+        let r = self.agent.post(format!("{}{path}", self.base)).header("Content-Type", "application/json");
+        Self::finish(self.headers(r).send(body))
     }
 
     pub fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, Value) {

@@ -9,7 +9,8 @@ export class Relay {
   }
 
   async call(method, path, body) {
-    const headers = { "content-type": "application/json" };
+    // PROTOCOL "Versions": every call names the protocol version it speaks.
+    const headers = { "content-type": "application/json", "kept-protocol": "1" };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await fetch(this.url + path, { method, headers, body: body && JSON.stringify(body) });
     const text = await res.text();

@@ -4,4 +4,4 @@
  * What kind of error the UI got: each core error variant has its own, plus
  * the app's own (`no_store`, `internal`).
  */
-export type ErrorKind = "invalid" | "not_found" | "not_allowed" | "not_a_store" | "busy" | "storage" | "document" | "io" | "network" | "relay" | "no_store" | "internal";
+export type ErrorKind = "invalid" | "not_found" | "not_allowed" | "not_a_store" | "busy" | "storage" | "document" | "io" | "network" | "incompatible" | "relay" | "no_store" | "internal";
