@@ -221,7 +221,7 @@ fn a_ten_thousand_row_import_reports_bad_rows_precisely() {
     let before = anna.store().view_dump().expect("dump");
     let dry = anna.import_csv_with(csv.as_bytes(), None, ImportMode::DryRun).expect("dry run");
     assert_eq!(dry.rejected.iter().map(|r| r.line).collect::<Vec<_>>(), bad);
-    assert!(dry.rejected[0].reason.contains("unknown activity type 'dance'"), "{:?}", dry.rejected[0]);
+    assert!(dry.rejected[0].reason.contains("unknown activity type 'Dance'"), "{:?}", dry.rejected[0]);
     assert!(dry.rejected[1].reason.contains("bad date 'yesterday'"));
     assert!(dry.rejected[2].reason.contains("bad count -4"));
     assert_eq!((dry.good, dry.imported), (9_997, 0));

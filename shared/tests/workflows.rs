@@ -367,7 +367,7 @@ fn csv_import_with_an_explicit_column_mapping() {
     let dry = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::DryRun, &map).expect("dry run");
     assert_eq!((dry.good, dry.imported, dry.rejected.len()), (3, 0, 1));
     assert_eq!(dry.rejected[0].line, 5);
-    assert!(dry.rejected[0].reason.contains("unknown activity type 'fax'"), "{}", dry.rejected[0].reason);
+    assert!(dry.rejected[0].reason.contains("unknown activity type 'Fax'"), "{}", dry.rejected[0].reason);
     let err = anna.import_csv_mapped(csv.as_bytes(), None, ImportMode::AllOrNothing, &map).expect_err("one bad row");
     assert!(err.to_string().contains("line 5"), "{err}");
     assert_eq!(fingerprint(anna), before, "nothing written");

@@ -375,6 +375,9 @@ impl Kept {
             .collect();
         let mut rows: Vec<(usize, csv::StringRecord)> = Vec::new();
         let mut rec = csv::StringRecord::new();
+        // Lines are counted from the bytes: the reader's own line count runs
+        // one behind after a CRLF (it counts the '\n' as the next record's).
+        let (mut counted_to, mut counted_line) = (0usize, 1usize);
         loop {
             match r.read_record(&mut rec) {
                 Ok(true) => {}
@@ -387,7 +390,14 @@ impl Kept {
             if rows.len() >= MAX_ROWS {
                 return Err(CoreError::invalid(format!("too many rows: at most {MAX_ROWS} per import; split the file")));
             }
-            let line = rec.position().map_or(0, |p| p.line() as usize) + skip;
+            let mut start = rec.position().map_or(0, |p| p.byte() as usize);
+            while body.as_bytes().get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+                start += 1;
+            }
+            let between = body.as_bytes().get(counted_to..start).unwrap_or(&[]);
+            counted_line += between.iter().filter(|b| **b == b'\n').count();
+            counted_to = counted_to.max(start);
+            let line = counted_line + skip;
             rows.push((line, rec.clone()));
         }
         let team = self.team()?;
