@@ -223,6 +223,9 @@ pub enum Command {
         /// Only this rep.
         #[arg(long)]
         rep: Option<String>,
+        /// Every sign (default: at most three per rep, the most serious first).
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },

@@ -288,7 +288,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Signs { rep, json } => output::signs(&open(&home)?.signs(rep.as_deref())?, json)?,
+        Command::Signs { rep, all, json } => {
+            let k = open(&home)?;
+            let list = if all { k.signs(rep.as_deref())? } else { k.top_signs(rep.as_deref())? };
+            output::signs(&list, json)?
+        }
         Command::Commit { command } => match command {
             CommitCommand::Add { text, kind, count, week: w, rep } => {
                 let mut k = open(&home)?;

@@ -177,6 +177,9 @@ pub struct Thresholds {
     /// The team's 1-on-1 cadence: one every this many days.
     #[serde(default = "d_cadence")]
     pub cadence_days: i64,
+    /// A week within this many percent of its target is a near miss, not a miss.
+    #[serde(default = "d_near_miss")]
+    pub near_miss_pct: i64,
 }
 
 fn d_win_rate() -> i64 {
@@ -187,6 +190,9 @@ fn d_cycle() -> i64 {
 }
 fn d_cadence() -> i64 {
     7
+}
+fn d_near_miss() -> i64 {
+    10
 }
 
 impl Default for Thresholds {
@@ -200,13 +206,14 @@ impl Default for Thresholds {
             win_rate_drop_pts: d_win_rate(),
             cycle_rise_pct: d_cycle(),
             cadence_days: d_cadence(),
+            near_miss_pct: d_near_miss(),
         }
     }
 }
 
 impl Thresholds {
     /// The keys under which the team document stores each threshold.
-    pub const KEYS: [&'static str; 8] = [
+    pub const KEYS: [&'static str; 9] = [
         "activity_drop_pct",
         "missed_weeks",
         "missed_window",
@@ -215,6 +222,7 @@ impl Thresholds {
         "win_rate_drop_pts",
         "cycle_rise_pct",
         "cadence_days",
+        "near_miss_pct",
     ];
 
     /// The value for a key of [`Thresholds::KEYS`].
@@ -228,6 +236,7 @@ impl Thresholds {
             "win_rate_drop_pts" => self.win_rate_drop_pts,
             "cycle_rise_pct" => self.cycle_rise_pct,
             "cadence_days" => self.cadence_days,
+            "near_miss_pct" => self.near_miss_pct,
             _ => return None,
         })
     }
@@ -240,6 +249,7 @@ impl Thresholds {
             "missed_weeks" | "missed_window" => (1, 12),
             "silence_days" => (1, 30),
             "cadence_days" => (1, 90),
+            "near_miss_pct" => (0, 50),
             _ => {
                 return Err(CoreError::invalid(format!(
                     "unknown threshold '{key}': expected one of {}",
@@ -258,6 +268,7 @@ impl Thresholds {
             "win_rate_drop_pts" => self.win_rate_drop_pts = v,
             "cycle_rise_pct" => self.cycle_rise_pct = v,
             "cadence_days" => self.cadence_days = v,
+            "near_miss_pct" => self.near_miss_pct = v,
             _ => self.conversion_drop_pct = v,
         }
         if self.missed_weeks > self.missed_window {

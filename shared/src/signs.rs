@@ -35,8 +35,8 @@ pub struct Sign {
     pub rep: String,
     /// Rep name.
     pub name: String,
-    /// `activity-drop`, `missed-pattern`, `missed-once`, `overdue-actions`, `silence`, `conversion-drop`,
-    /// `win-rate-drop`, `cycle-rise`.
+    /// `activity-drop`, `missed-pattern`, `missed-once`, `near-miss`, `overdue-actions`, `silence`,
+    /// `conversion-drop`, `win-rate-drop`, `cycle-rise`.
     pub kind: String,
     /// How much it matters.
     pub severity: Severity,
@@ -85,8 +85,11 @@ pub fn signs(store: &Store, team: &TeamSettings, rep: &(String, String), now: Da
         }
     }
 
-    // Missed targets: a pattern vs a single miss, over the last complete weeks.
+    // Missed targets: a pattern vs a single miss, over the last complete
+    // weeks, grouped into one sign per rep. A week within the team's
+    // near-miss tolerance of its target is a near miss, not a miss.
     let window = t.missed_window as usize;
+    let (mut patterns, mut once, mut near) = (Vec::new(), Vec::new(), Vec::new());
     for ty in team.catalog.iter().filter(|c| !c.retired) {
         let mut misses = Vec::new();
         let mut last_missed = false;
@@ -94,35 +97,64 @@ pub fn signs(store: &Store, team: &TeamSettings, rep: &(String, String), now: Da
             let w = this.plus(-(back as i64));
             let Some(target) = store.targets_for(&rep.0, w)?.get(&ty.key).copied().filter(|x| *x > 0) else { continue };
             let count = series[&ty.key][n - 1 - back];
-            if count < target {
-                misses.push(format!("{count}/{target} in {w}"));
-                if back == 1 {
-                    last_missed = true;
-                }
+            if count >= target {
+                continue;
+            }
+            if count * 100 >= target * (100 - t.near_miss_pct) {
+                near.push(format!("{} {count}/{target} in {w}", label(&ty.key)));
+                continue;
+            }
+            misses.push(format!("{count}/{target} in {w}"));
+            if back == 1 {
+                last_missed = true;
             }
         }
         if misses.len() as i64 >= t.missed_weeks {
-            out.push(sign(
-                rep,
-                "missed-pattern",
-                Severity::Alert,
-                format!(
-                    "Missed the {} target in {} of the last {window} weeks ({})",
-                    label(&ty.key),
-                    misses.len(),
-                    misses.join(", ")
-                ),
-                &[("misses", misses.len() as f64), ("window", window as f64)],
-            ));
+            patterns.push((label(&ty.key), misses));
         } else if last_missed {
-            out.push(sign(
-                rep,
-                "missed-once",
-                Severity::Info,
-                format!("Missed the {} target last week ({}); a single miss, not a pattern", label(&ty.key), misses[0]),
-                &[("misses", misses.len() as f64), ("window", window as f64)],
-            ));
+            once.push(format!("{} {}", label(&ty.key), misses[0]));
         }
+    }
+    if !patterns.is_empty() {
+        let worst = patterns.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        let message = match patterns.as_slice() {
+            [(what, misses)] => format!(
+                "Missed the {what} target in {} of the last {window} weeks ({})",
+                misses.len(),
+                misses.join(", ")
+            ),
+            many => format!(
+                "Missed targets in the last {window} weeks: {}",
+                many.iter()
+                    .map(|(what, m)| format!("{what} {} of {window} ({})", m.len(), m.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        out.push(sign(
+            rep,
+            "missed-pattern",
+            Severity::Alert,
+            message,
+            &[("misses", worst as f64), ("window", window as f64), ("activities", patterns.len() as f64)],
+        ));
+    } else if !once.is_empty() {
+        out.push(sign(
+            rep,
+            "missed-once",
+            Severity::Info,
+            format!("Missed last week's target: {}; a single miss, not a pattern", once.join(", ")),
+            &[("activities", once.len() as f64), ("window", window as f64)],
+        ));
+    }
+    if !near.is_empty() && patterns.is_empty() {
+        out.push(sign(
+            rep,
+            "near-miss",
+            Severity::Info,
+            format!("Within {}% of target, not counted as missed: {}", t.near_miss_pct, near.join(", ")),
+            &[("near_misses", near.len() as f64), ("tolerance_pct", t.near_miss_pct as f64)],
+        ));
     }
 
     // Overdue action items.
@@ -196,6 +228,38 @@ pub fn signs(store: &Store, team: &TeamSettings, rep: &(String, String), now: Da
     out.extend(deal_signs(store, &t, rep, now)?);
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.kind.cmp(&b.kind)));
     Ok(out)
+}
+
+/// How many signs per rep the default view shows.
+pub const TOP_PER_REP: usize = 3;
+
+/// The signs a manager reads first: per rep at most [`TOP_PER_REP`], the most
+/// serious first and, among equals, in the order a conversation needs them
+/// (falling activity and missed targets before overdue items and silence,
+/// pipeline trends last); near misses only when nothing else is there.
+/// `signs` must be one rep's list or several reps' lists in any order.
+pub fn top(mut signs: Vec<Sign>) -> Vec<Sign> {
+    let rank = |s: &Sign| match s.kind.as_str() {
+        "missed-pattern" => 0,
+        "activity-drop" => 1,
+        "silence" => 2,
+        "overdue-actions" => 3,
+        "conversion-drop" => 4,
+        "win-rate-drop" => 5,
+        "cycle-rise" => 6,
+        "missed-once" => 7,
+        _ => 8,
+    };
+    signs.sort_by(|a, b| a.rep.cmp(&b.rep).then(b.severity.cmp(&a.severity)).then(rank(a).cmp(&rank(b))));
+    let mut out: Vec<Sign> = Vec::new();
+    for s in signs {
+        let shown = out.iter().filter(|o| o.rep == s.rep).count();
+        if shown < TOP_PER_REP && (s.kind != "near-miss" || shown == 0) {
+            out.push(s);
+        }
+    }
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.name.cmp(&b.name)).then(rank(a).cmp(&rank(b))));
+    out
 }
 
 /// A rep's deals closed in a window.

@@ -75,6 +75,76 @@ fn silence_and_missed_patterns_follow_the_thresholds() {
     assert!(mia.set_thresholds(&[("nonsense".into(), 1)]).is_err());
 }
 
+#[test]
+fn near_misses_are_not_alerts_missed_targets_are_one_sign_and_the_default_view_shows_three() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let mia_id = Identity {
+        team_id: "t".into(),
+        member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(),
+        name: "Mia".into(),
+        role: Role::Manager,
+    };
+    let mut mia = Kept::create_device(&dir.path().join("mia"), &mia_id, Arc::new(clock.clone()), IdSource::seeded(5))
+        .expect("mia");
+    let anna = Member { id: "0190f0a0-0000-7000-8000-0000000000bb".into(), name: "Anna".into(), role: Role::Rep };
+    mia.set_members(std::slice::from_ref(&anna)).expect("roster");
+    let from: kept_core::Week = "2026-W43".parse().expect("week");
+    mia.set_standing_target("call", 60, Some("Anna"), from).expect("target");
+    let log = |k: &mut Kept, kind: &str, day: &str, n: i64| {
+        let input = kept_core::model::ActivityInput {
+            count: Some(n),
+            occurred_at: Some(format!("{day}T10:00:00+00:00")),
+            ..Default::default()
+        };
+        k.log_activity(kind, input, Some("Anna")).expect("log");
+    };
+    // The example: 50/60, 59/60, 59/60 calls. 59 is within the 10% tolerance.
+    for (day, n) in [("2026-11-03", 50), ("2026-11-10", 59), ("2026-11-17", 59)] {
+        log(&mut mia, "call", day, n);
+    }
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    assert!(signs.iter().all(|s| s.kind != "missed-pattern"), "one real miss in three weeks: {signs:#?}");
+    let near = signs.iter().find(|s| s.kind == "near-miss").expect("near misses are named");
+    assert_eq!(near.severity, Severity::Info);
+    assert!(near.message.contains("calls 59/60") && near.message.contains("Within 10%"), "{}", near.message);
+    // A team with no tolerance sees the pattern again.
+    mia.set_thresholds(&[("near_miss_pct".into(), 0)]).expect("no tolerance");
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    assert!(signs.iter().any(|s| s.kind == "missed-pattern" && s.message.contains("3 of the last 3")), "{signs:#?}");
+    mia.set_thresholds(&[("near_miss_pct".into(), 10)]).expect("back");
+    // Meetings missed by far in every week too.
+    mia.set_standing_target("meeting-set", 5, Some("Anna"), from).expect("target");
+    for day in ["2026-11-04", "2026-11-11", "2026-11-18"] {
+        log(&mut mia, "meeting-set", day, 1);
+    }
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    let missed: Vec<_> = signs.iter().filter(|s| s.kind == "missed-pattern").collect();
+    assert_eq!(missed.len(), 1, "{signs:#?}");
+    assert!(
+        missed[0].message.starts_with("Missed the meetings set target in 3 of the last 3"),
+        "{}",
+        missed[0].message
+    );
+    // With no tolerance the calls are a pattern too: still ONE sign, naming both.
+    mia.set_thresholds(&[("near_miss_pct".into(), 0)]).expect("no tolerance");
+    let signs = mia.signs(Some("Anna")).expect("signs");
+    let missed: Vec<_> = signs.iter().filter(|s| s.kind == "missed-pattern").collect();
+    assert_eq!(missed.len(), 1, "{signs:#?}");
+    assert!(
+        missed[0].message.contains("calls 3 of 3") && missed[0].message.contains("meetings set 3 of 3"),
+        "{}",
+        missed[0].message
+    );
+    assert_eq!(missed[0].numbers["activities"], 2.0);
+    // The default view: at most three per rep, the most serious first.
+    let top = mia.top_signs(Some("Anna")).expect("top");
+    assert!(top.len() <= 3 && !top.is_empty(), "{top:#?}");
+    assert!(top.windows(2).all(|w| w[0].severity >= w[1].severity));
+    assert_eq!(top[0].kind, "missed-pattern");
+    assert!(signs.len() >= top.len());
+}
+
 fn team_of_two(dir: &std::path::Path, clock: &FixedClock) -> (Kept, Kept) {
     let opts =
         InitOptions { team: "Acme".into(), me: "Mia".into(), role: Role::Manager, time_zone: None, week_start: None };

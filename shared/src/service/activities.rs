@@ -208,6 +208,12 @@ impl Kept {
         Ok(out)
     }
 
+    /// The signs to read first: at most three per rep, the most serious
+    /// first ([`crate::signs::top`]); [`Kept::signs`] is the full list.
+    pub fn top_signs(&self, rep: Option<&str>) -> Result<Vec<crate::signs::Sign>> {
+        Ok(crate::signs::top(self.signs(rep)?))
+    }
+
     /// Sets warning-sign thresholds (managers): `key=value` pairs.
     pub fn set_thresholds(&mut self, pairs: &[(String, i64)]) -> Result<crate::model::Thresholds> {
         self.require_manager("change warning-sign thresholds")?;

@@ -14,8 +14,8 @@ rep: string,
  */
 name: string, 
 /**
- * `activity-drop`, `missed-pattern`, `missed-once`, `overdue-actions`, `silence`, `conversion-drop`,
- * `win-rate-drop`, `cycle-rise`.
+ * `activity-drop`, `missed-pattern`, `missed-once`, `near-miss`, `overdue-actions`, `silence`,
+ * `conversion-drop`, `win-rate-drop`, `cycle-rise`.
  */
 kind: string, 
 /**

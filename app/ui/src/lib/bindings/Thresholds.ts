@@ -35,4 +35,8 @@ cycle_rise_pct: number,
 /**
  * The team's 1-on-1 cadence: one every this many days.
  */
-cadence_days: number, };
+cadence_days: number, 
+/**
+ * A week within this many percent of its target is a near miss, not a miss.
+ */
+near_miss_pct: number, };
