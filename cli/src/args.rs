@@ -258,6 +258,11 @@ pub enum Command {
         json: bool,
     },
     /// Import activities from a CSV file (a header row; type and date columns required).
+    ///
+    /// Salesforce activity reports, HubSpot and Pipedrive activity exports and
+    /// Kept's own export are recognised from their header row. A manager's file
+    /// with an owner column (Assigned, Owner, ...) goes to each row's rep. Rows
+    /// imported before are not imported again. Try --dry-run first.
     Import {
         /// The CSV file.
         file: PathBuf,
@@ -280,6 +285,18 @@ pub enum Command {
         /// Activity-name mapping, repeatable: CRM NAME=TYPE, e.g. --map-type "Logged call=call".
         #[arg(long = "map-type")]
         map_type: Vec<String>,
+        /// Rep mapping, repeatable: CRM NAME=MEMBER, e.g. --map-rep "J. Alvarez=Julia Álvarez"
+        /// (names are otherwise matched without case or accents).
+        #[arg(long = "map-rep")]
+        map_rep: Vec<String>,
+        /// The order of dates like 03/04/2026: us (MM/DD/YYYY), eu (DD/MM/YYYY) or iso;
+        /// default: from the whole column (asked for when every day is 12 or less).
+        #[arg(long)]
+        date_format: Option<String>,
+        /// The unit of plain-number durations: sec, min, hours or ms; default: from the
+        /// header ("Duration (sec)"), the CRM or the values.
+        #[arg(long)]
+        duration_unit: Option<String>,
         #[arg(long)]
         json: bool,
     },

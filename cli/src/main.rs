@@ -312,7 +312,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             output::plan(&plan, agree, json)?;
         }
-        Command::Import { file, format, rep, dry_run, skip_bad, map, map_type, json } => {
+        Command::Import {
+            file,
+            format,
+            rep,
+            dry_run,
+            skip_bad,
+            map,
+            map_type,
+            map_rep,
+            date_format,
+            duration_unit,
+            json,
+        } => {
             if format != "csv" {
                 return Err(CoreError::invalid(format!("unknown format '{format}': expected csv")).into());
             }
@@ -322,20 +334,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 (_, true) => ImportMode::SkipBad,
                 _ => ImportMode::AllOrNothing,
             };
-            let map = ColumnMap::parse(&map, &map_type)?;
+            let map = ColumnMap::parse(&map, &map_type)?
+                .with_reps(&map_rep)?
+                .with_date_format(date_format.as_deref())?
+                .with_duration_unit(duration_unit.as_deref())?;
             let r = open(&home)?.import_csv_mapped(f, rep.as_deref(), mode, &map)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                for x in &r.rejected {
-                    println!("rejected line {}: {}", x.line, x.reason);
-                }
-                if r.dry_run {
-                    println!("Dry run: {} rows would be imported, {} rejected", r.good, r.rejected.len());
-                } else {
-                    println!("Imported {} activities ({} rows rejected)", r.imported, r.rejected.len());
-                }
-            }
+            print_import(&r, json)?;
         }
         Command::Meeting { command } => meeting(&home, command)?,
         Command::Prep { rep, kind, json } => output::prep(&open(&home)?.prep(rep.as_deref(), Some(&kind))?, json)?,
@@ -506,6 +510,42 @@ fn meeting(home: &Path, command: MeetingCommand) -> anyhow::Result<()> {
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// `kept import`'s report: what was recognised and how the file was read,
+/// each rejected row (line, column, reason), the totals and the rows per rep.
+fn print_import(r: &kept_core::import::ImportReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    println!("recognised: {}", r.recognised.as_deref().unwrap_or("no CRM preset (generic column names)"));
+    let cols: Vec<String> = r.columns.iter().map(|(f, h)| format!("{f}={h}")).collect();
+    println!("columns: {}", cols.join(", "));
+    for n in &r.notes {
+        println!("note: {n}");
+    }
+    for x in &r.rejected {
+        match &x.column {
+            Some(c) => println!("rejected line {}, column '{c}': {}", x.line, x.reason),
+            None => println!("rejected line {}: {}", x.line, x.reason),
+        }
+    }
+    let new = r.good - r.already;
+    if r.dry_run {
+        println!("Dry run: {new} rows would be imported, {} already there, {} rejected", r.already, r.rejected.len());
+    } else {
+        println!(
+            "Imported {} activities ({} already there, {} rows rejected)",
+            r.imported,
+            r.already,
+            r.rejected.len()
+        );
+    }
+    for (rep, n) in &r.per_rep {
+        println!("  {rep}: {n}");
     }
     Ok(())
 }

@@ -87,7 +87,12 @@ fn printed(r: &ImportReport) -> String {
         out.push_str(&format!("note: {n}\n"));
     }
     for x in &r.rejected {
-        out.push_str(&format!("rejected line {}, column '{}': {}\n", x.line, x.column.as_deref().unwrap_or("-"), x.reason));
+        out.push_str(&format!(
+            "rejected line {}, column '{}': {}\n",
+            x.line,
+            x.column.as_deref().unwrap_or("-"),
+            x.reason
+        ));
     }
     out.push_str(&format!("good {} (already there {}), rejected {}\n", r.good, r.already, r.rejected.len()));
     for (rep, n) in &r.per_rep {
@@ -202,9 +207,8 @@ fn hubspot_pipedrive_and_kept_exports_are_recognised() {
     let dir = tempfile::tempdir().expect("tmp");
     let clock = clock();
     let (mut mia, _reps) = team(dir.path(), &clock, &REPS);
-    let hub = mia
-        .import_csv_with(fixture("hubspot_activities.csv").as_slice(), None, ImportMode::SkipBad)
-        .expect("hubspot");
+    let hub =
+        mia.import_csv_with(fixture("hubspot_activities.csv").as_slice(), None, ImportMode::SkipBad).expect("hubspot");
     assert_eq!(hub.recognised.as_deref(), Some("HubSpot activities"));
     assert_eq!((hub.imported, hub.rejected.len()), (3, 1));
     check(&hub.rejected[0], 5, "Activity type", "unknown activity type 'NOTE'");
@@ -255,7 +259,13 @@ fn an_overlapping_export_without_row_ids_adds_only_the_new_rows() {
     let clock = clock();
     let (mut mia, _reps) = team(dir.path(), &clock, &["Anna", "Ben"]);
     let rows: Vec<String> = (1..=15)
-        .map(|d| format!("{},Call,11/{}/2026 9:00 AM,Account {d},Call about {d}", if d % 2 == 0 { "anna" } else { "BEN" }, d + 9))
+        .map(|d| {
+            format!(
+                "{},Call,11/{}/2026 9:00 AM,Account {d},Call about {d}",
+                if d % 2 == 0 { "anna" } else { "BEN" },
+                d + 9
+            )
+        })
         .collect();
     let file = |r: &[String]| format!("Owner,Activity Type,Date,Company,Subject\n{}\n", r.join("\n"));
     let first = mia.import_csv(file(&rows[..10]).as_bytes(), None).expect("first");
@@ -293,17 +303,42 @@ fn ten_thousand_rows_with_bad_rows_of_each_kind() {
     let mut line = 2;
     let mut bad: Vec<(usize, &str, &str)> = Vec::new();
     for i in 0..10_000usize {
-        let (mut rep, mut date, mut ty, mut dur) =
-            (names[i % 5].to_string(), format!("{}/{}/2026 {}:{:02} PM", 9 + i % 3, 1 + i % 24, 1 + i % 12, i % 60), "Call", format!("{}", i % 3600));
+        let (mut rep, mut date, mut ty, mut dur) = (
+            names[i % 5].to_string(),
+            format!("{}/{}/2026 {}:{:02} PM", 9 + i % 3, 1 + i % 24, 1 + i % 12, i % 60),
+            "Call",
+            format!("{}", i % 3600),
+        );
         let subject = if i % 7 == 0 { format!("\"Call {i}, part 1\nand part 2\"") } else { format!("Call {i}") };
         let expect = match i {
-            101 => { date = "13/45/2026".into(); Some(("Date", "impossible date")) }
-            2_002 => { date = String::new(); Some(("Date", "missing date")) }
-            3_003 => { ty = "Fax"; Some(("Type", "unknown activity type 'Fax'")) }
-            4_004 => { rep = "Nobody Known".into(); Some(("Assigned", "unknown rep 'Nobody Known'")) }
-            5_005 => { rep = String::new(); Some(("Assigned", "missing rep")) }
-            6_006 => { dur = "-1".into(); Some(("Duration (sec)", "negative duration")) }
-            7_007 => { dur = "lots".into(); Some(("Duration (sec)", "bad duration 'lots'")) }
+            101 => {
+                date = "13/45/2026".into();
+                Some(("Date", "impossible date"))
+            }
+            2_002 => {
+                date = String::new();
+                Some(("Date", "missing date"))
+            }
+            3_003 => {
+                ty = "Fax";
+                Some(("Type", "unknown activity type 'Fax'"))
+            }
+            4_004 => {
+                rep = "Nobody Known".into();
+                Some(("Assigned", "unknown rep 'Nobody Known'"))
+            }
+            5_005 => {
+                rep = String::new();
+                Some(("Assigned", "missing rep"))
+            }
+            6_006 => {
+                dur = "-1".into();
+                Some(("Duration (sec)", "negative duration"))
+            }
+            7_007 => {
+                dur = "lots".into();
+                Some(("Duration (sec)", "bad duration 'lots'"))
+            }
             _ => None,
         };
         if let Some((col, why)) = expect {

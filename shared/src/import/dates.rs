@@ -87,7 +87,9 @@ fn shape(v: &str) -> Result<Shape, String> {
     if let Ok(x) = DateTime::parse_from_rfc3339(t) {
         return Ok(Shape::Instant(x));
     }
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') && t.bytes().filter(|b| *b == b'.').count() <= 1
+    if !t.is_empty()
+        && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && t.bytes().filter(|b| *b == b'.').count() <= 1
     {
         if t.len() == 8 && !t.contains('.') {
             // 20261123
@@ -219,8 +221,10 @@ pub fn detect<'a>(
     if given.is_some() {
         return Ok(given);
     }
-    let (mut us, mut eu, mut amb): (Option<(usize, &str)>, Option<(usize, &str)>, Option<(usize, &str)>) =
-        (None, None, None);
+    // The first value (line, text) proving each order, and the first that could be either.
+    let mut us: Option<(usize, &str)> = None;
+    let mut eu: Option<(usize, &str)> = None;
+    let mut amb: Option<(usize, &str)> = None;
     for (line, v) in values {
         match evidence(v) {
             Some(DateFormat::Us) => us = us.or(Some((line, v))),
@@ -274,9 +278,8 @@ fn ymd(y: i32, m: u32, d: u32, how: &str, t: &str) -> Result<NaiveDate, String> 
     if !(1..=12).contains(&m) {
         return Err(format!("impossible date '{t}': there is no month {m} (read as {how})"));
     }
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
-        format!("impossible date '{t}': {} {y} has no day {d} (read as {how})", month_name(m))
-    })
+    NaiveDate::from_ymd_opt(y, m, d)
+        .ok_or_else(|| format!("impossible date '{t}': {} {y} has no day {d} (read as {how})", month_name(m)))
 }
 
 /// Noon: the time given to a date without one.
@@ -300,10 +303,9 @@ pub fn parse(v: &str, order: Option<DateFormat>, tz: Tz) -> Result<DateTime<Fixe
     let with_clock = |date: NaiveDate, c: Clock| match c {
         Clock::None => local(tz, date.and_time(noon())),
         Clock::Local(time) => local(tz, date.and_time(time)),
-        Clock::Zoned(time, off) => off
-            .from_local_datetime(&date.and_time(time))
-            .single()
-            .ok_or_else(|| format!("bad date '{t}'")),
+        Clock::Zoned(time, off) => {
+            off.from_local_datetime(&date.and_time(time)).single().ok_or_else(|| format!("bad date '{t}'"))
+        }
     };
     match shape(t)? {
         Shape::Instant(x) => Ok(x),
@@ -328,7 +330,9 @@ pub fn parse(v: &str, order: Option<DateFormat>, tz: Tz) -> Result<DateTime<Fixe
                 DateFormat::Us => ymd(y, a, b, "MM/DD/YYYY", t)?,
                 DateFormat::Eu => ymd(y, b, a, "DD/MM/YYYY", t)?,
                 DateFormat::Iso => {
-                    return Err(format!("bad date '{t}': the file's dates are ISO (YYYY-MM-DD) as --date-format iso says"))
+                    return Err(format!(
+                        "bad date '{t}': the file's dates are ISO (YYYY-MM-DD) as --date-format iso says"
+                    ))
                 }
             };
             with_clock(date, c)

@@ -362,11 +362,8 @@ impl Kept {
         let (text, encoding) = decode(bytes);
         let (delim, skip) = delimiter(&text);
         let body = text.splitn(skip + 1, '\n').last().unwrap_or("");
-        let mut r = csv::ReaderBuilder::new()
-            .delimiter(delim)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(body.as_bytes());
+        let mut r =
+            csv::ReaderBuilder::new().delimiter(delim).flexible(true).trim(csv::Trim::All).from_reader(body.as_bytes());
         let headers: Vec<String> = r
             .headers()
             .map_err(|e| CoreError::invalid(format!("not a CSV file with a header row: {e}")))?
@@ -388,7 +385,9 @@ impl Kept {
                 continue; // a spreadsheet's empty trailing row
             }
             if rows.len() >= MAX_ROWS {
-                return Err(CoreError::invalid(format!("too many rows: at most {MAX_ROWS} per import; split the file")));
+                return Err(CoreError::invalid(format!(
+                    "too many rows: at most {MAX_ROWS} per import; split the file"
+                )));
             }
             let mut start = rec.position().map_or(0, |p| p.byte() as usize);
             while body.as_bytes().get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
@@ -465,7 +464,8 @@ impl Kept {
                 _ if g.key.starts_with("row:") => false,
                 _ => {
                     let kept_id = g.key.strip_prefix("kept:");
-                    !seen_ids.insert(g.key.clone()) || kept_id.map_or(Ok(false), |i| self.store.activity(i).map(|a| a.is_some()))?
+                    !seen_ids.insert(g.key.clone())
+                        || kept_id.map_or(Ok(false), |i| self.store.activity(i).map(|a| a.is_some()))?
                 }
             };
             if !there {
@@ -757,7 +757,9 @@ impl Plan {
         let at = dates::parse(&value, order, tz).map_err(|r| self.bad(self.at, r))?;
         let utc = at.with_timezone(&Utc);
         if utc > now + chrono::Duration::days(1) {
-            return Err(self.bad(self.at, format!("date '{value}' is in the future: an activity is logged once it happened")));
+            return Err(
+                self.bad(self.at, format!("date '{value}' is in the future: an activity is logged once it happened"))
+            );
         }
         if chrono::Datelike::year(&utc) < 2000 {
             return Err(self.bad(self.at, format!("date '{value}' is before 2000: Kept keeps activities from 2000 on")));
@@ -800,7 +802,10 @@ impl Plan {
         let input = k.check_input(&input).map_err(|e| {
             let msg = e.to_string();
             let field = ["outcome", "account", "note"].into_iter().find(|f| msg.starts_with(f));
-            Bad { column: field.and_then(|f| self.columns.get(f)).and_then(|c| self.headers.get(*c)).cloned(), reason: msg }
+            Bad {
+                column: field.and_then(|f| self.columns.get(f)).and_then(|c| self.headers.get(*c)).cloned(),
+                reason: msg,
+            }
         })?;
         let id = given("id");
         let key = row_key(source, id, &rep.id, &utc, &kind, &input);

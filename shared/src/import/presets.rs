@@ -16,11 +16,24 @@ pub const ALIASES: &[(&str, &[&str])] = &[
     ("type", &["type", "activity", "activity type", "activity_type", "kind", "task subtype", "event type"]),
     (
         "occurred_at",
-        &["occurred_at", "date", "time", "timestamp", "activity date", "start", "date/time", "due date", "created date"],
+        &[
+            "occurred_at",
+            "date",
+            "time",
+            "timestamp",
+            "activity date",
+            "start",
+            "date/time",
+            "due date",
+            "created date",
+        ],
     ),
     ("count", &["count", "quantity", "qty"]),
     ("kare", &["kare", "kare category"]),
-    ("account", &["account", "company", "account name", "contact", "company / account", "organization", "company name"]),
+    (
+        "account",
+        &["account", "company", "account name", "contact", "company / account", "organization", "company name"],
+    ),
     ("outcome", &["outcome", "result", "status", "call result", "call outcome"]),
     ("note", &["note", "notes", "description", "comments", "subject"]),
     ("duration_min", &["duration_min", "duration", "minutes", "call duration", "talk time"]),
@@ -222,9 +235,13 @@ mod tests {
             name(&["Activity ID", "Assigned", "Subject", "Date", "Type", "Call Duration"]),
             Some("Salesforce activity report")
         );
-        assert_eq!(name(&["Record ID", "Activity date", "Activity type", "Activity assigned to"]), Some("HubSpot activities"));
+        assert_eq!(
+            name(&["Record ID", "Activity date", "Activity type", "Activity assigned to"]),
+            Some("HubSpot activities")
+        );
         assert_eq!(name(&["Activity - Type", "Activity - Due date"]), Some("Pipedrive activities"));
-        let kept = ["id", "rep", "type", "kare", "occurred_at", "count", "duration_min", "outcome", "account", "deal", "note"];
+        let kept =
+            ["id", "rep", "type", "kare", "occurred_at", "count", "duration_min", "outcome", "account", "deal", "note"];
         assert_eq!(name(&kept), Some("Kept export"));
         assert_eq!(name(&["Date", "Type"]), None);
         for p in PRESETS {
