@@ -4,14 +4,23 @@
 //!
 //! A rep on a phone-sized window joins with an invite, logs calls with one
 //! tap (and undoes one), keeps logging while the relay is down, syncs when it
-//! is back; the manager's laptop-sized window shows the counts on the board.
+//! is back; the manager's laptop-sized window shows the counts on the board,
+//! and makes a code for another device of her own (text and QR code) that a
+//! new device joins with.
+//!
+//! A second test points a device at a relay that never answers: while "sync
+//! now" hangs, a tap on Today is counted at once and the sync panel names the
+//! changes set aside, discards one and retries the other.
 
 mod webdriver;
 
+use kept_core::model::Role;
+use kept_core::{IdSource, InitOptions, Kept, SystemClock};
 use kept_tests::{bin_dir, kept_json, kept_ok, Relay};
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use webdriver::Session;
 
@@ -101,7 +110,7 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
     let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
     kept_ok(&mia, &["join", &url, team["invite"].as_str().expect("invite")]);
-    kept_ok(&mia, &["target", "set", "call", "20"]).len(); // the manager's own plan: harmless
+    kept_ok(&mia, &["target", "set", "call", "20"]); // the manager's own plan: harmless
     let code =
         kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"])["code"].as_str().expect("code").to_string();
 
@@ -216,5 +225,145 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
         assert!(t0.elapsed() < Duration::from_secs(60), "the board never showed Anna's rating 4 beside 5: {row:?}");
     }
     mgr.screenshot(&shots.join("manager-coaching-habit.png"));
+
+    // Settings → Add a device: a one-time code for the manager's own phone,
+    // as text and as a QR code; the phone joins with it as the same member.
+    mgr.click("[data-testid=nav-settings]");
+    mgr.click("[data-testid=device-invite-create]");
+    let code = mgr.wait_text("[data-testid=device-invite-code]", |t| !t.trim().is_empty()).trim().to_string();
+    mgr.wait("[data-testid=device-invite-qr] svg");
+    let relay_shown = mgr.find("[data-testid=device-invite-relay]").map(|e| mgr.text(&e)).unwrap_or_default();
+    assert_eq!(relay_shown.trim(), url, "the panel names the relay the QR code points to");
+    mgr.exec("document.querySelector('[data-testid=add-device]').scrollIntoView({block: 'start'})");
+    mgr.screenshot(&shots.join("add-a-device.png"));
+    // The same panel on the rep's phone: nothing sticks out at 360 px.
+    rep.click("[data-testid=nav-settings]");
+    rep.click("[data-testid=device-invite-create]");
+    rep.wait("[data-testid=device-invite-qr] svg");
+    assert_no_overflow(&rep, "Add a device at 360 px");
+    rep.exec("document.querySelector('[data-testid=add-device]').scrollIntoView({block: 'start'})");
+    rep.screenshot(&shots.join("rep-add-a-device.png"));
+    let phone = dir.path().join("mia-phone");
+    kept_ok(&phone, &["join", &url, &code]);
+    let members = kept_json(&mia, &["members"]);
+    let mia_id = members.as_array().expect("members").iter().find(|m| m["name"] == "Mia").expect("Mia")["id"].clone();
+    let devices = kept_json(&phone, &["devices"]);
+    let hers = devices.as_array().expect("devices").iter().filter(|d| d["member_id"] == mia_id).count();
+    assert_eq!(hers, 2, "Mia's laptop and her phone, one member: {devices}");
     drop(relay);
+}
+
+/// A device whose relay accepts connections and never answers (the kernel
+/// queues them in the listen backlog): every request waits for its timeout.
+#[test]
+fn a_tap_is_counted_while_a_sync_hangs_on_a_silent_relay() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots");
+    let _ = std::fs::create_dir_all(&shots);
+    let silent = TcpListener::bind("127.0.0.1:0").expect("listen");
+    let url = format!("http://{}", silent.local_addr().expect("addr"));
+    let home = dir.path().join("ann");
+    let opts =
+        InitOptions { team: "Acme".into(), me: "Ann".into(), role: Role::Rep, time_zone: None, week_start: None };
+    let mut k = Kept::init(&home, opts, Arc::new(SystemClock), IdSource::random()).expect("init");
+    k.log_activity("call", Default::default(), None).expect("log a call");
+    let pipeline = format!("pipeline/{}", k.me().id);
+    k.store_mut().set_meta("relay_url", &url).expect("relay");
+    k.store_mut().set_meta("token", "t").expect("token");
+    drop(k);
+    set_aside(&home, &pipeline);
+
+    let driver = Driver::start(&home);
+    let s = Session::start(driver.port, &app());
+    s.resize(360, 740);
+    s.wait_text("[data-testid=log-count-call]", |t| t.trim() == "1");
+
+    // "Sync now": it waits on the silent relay (up to the client's 60 s timeout).
+    s.click("[data-testid=sync-indicator]");
+    let t0 = Instant::now();
+    while s.attr("[data-testid=sync-indicator]", "aria-busy").as_deref() != Some("true") {
+        assert!(t0.elapsed() < Duration::from_secs(5), "sync now never started: {}", s.page_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // the sync is on the wire now
+
+    // A tap on Today is counted at once, while the sync still hangs.
+    let tap = Instant::now();
+    s.click("[data-testid=log-call]");
+    s.wait_text("[data-testid=log-count-call]", |t| t.trim() == "2");
+    let took = tap.elapsed();
+    assert!(took < Duration::from_secs(3), "the tap took {took:?} while a sync waited on the relay");
+    assert_eq!(
+        s.attr("[data-testid=sync-indicator]", "aria-busy").as_deref(),
+        Some("true"),
+        "the sync should still be waiting on the silent relay"
+    );
+    eprintln!("tap counted in {took:?} while sync now hung");
+
+    // The sync panel names what is set aside, still while the sync hangs.
+    s.click("[data-testid=nav-settings]");
+    s.wait_text("[data-testid=quarantine-count]", |t| t.trim() == "2");
+    let panel = s.find("[data-testid=quarantine]").map(|e| s.text(&e)).unwrap_or_default();
+    for want in ["refused by the relay", "could not be applied", "Activity log of Ann", "Pipeline of Ann", "409"] {
+        assert!(panel.contains(want), "the panel does not say {want:?}: {panel}");
+    }
+    assert_no_overflow(&s, "the sync panel at 360 px");
+    let t0 = Instant::now();
+    while s.find("[data-testid=toast]").is_some() && t0.elapsed() < Duration::from_secs(8) {
+        std::thread::sleep(Duration::from_millis(200)); // the "Calls logged" toast, out of the picture
+    }
+    s.exec(
+        "document.querySelector('[data-testid=quarantine]').scrollIntoView({block: 'start'}); window.scrollBy(0, -60);",
+    );
+    s.screenshot(&shots.join("sync-panel-quarantine.png"));
+    // Discard asks first; then the received change is gone.
+    let ids = s.exec(
+        "return [...document.querySelectorAll('[data-testid^=quarantine-reason-]')].map(e => e.dataset.testid.split('-').pop());",
+    );
+    let ids: Vec<String> = ids.as_array().expect("ids").iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    let (push, pull) = (&ids[0], &ids[1]);
+    s.click(&format!("[data-testid=quarantine-discard-{pull}]"));
+    s.wait(&format!("[data-testid=quarantine-discard-confirm-{pull}]"));
+    assert_no_overflow(&s, "the discard confirmation at 360 px");
+    s.click(&format!("[data-testid=quarantine-discard-confirm-{pull}]"));
+    s.wait_text("[data-testid=quarantine-count]", |t| t.trim() == "1");
+    // Retry puts the refused change back in the outbox.
+    let pending: u64 =
+        s.wait_text("[data-testid=pending-count]", |t| t.trim().parse::<u64>().is_ok()).trim().parse().unwrap_or(0);
+    s.click(&format!("[data-testid=quarantine-retry-{push}]"));
+    let t0 = Instant::now();
+    while s.find("[data-testid=quarantine]").is_some() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "retry left it set aside: {}", s.page_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s.wait_text("[data-testid=pending-count]", |t| t.trim() == (pending + 1).to_string());
+    drop(silent);
+}
+
+/// Sets two changes aside in `home`'s store, as a sync would have: the
+/// call logged (its change leaves the outbox) refused by the relay, and a
+/// received change of `pipeline` this device could not apply.
+fn set_aside(home: &Path, pipeline: &str) {
+    let db = rusqlite::Connection::open(home.join(kept_core::store::DB_FILE)).expect("open the store");
+    let at = chrono::Utc::now().to_rfc3339();
+    db.execute(
+        "INSERT INTO quarantine (direction, doc_id, hash, bytes, reason, at) \
+         SELECT 'push', doc_id, hash, bytes, ?1, ?2 FROM outbox WHERE doc_id LIKE 'log/%' ORDER BY seq LIMIT 1",
+        rusqlite::params!["the relay refused it (409): this change's actor sequence number is already used", at],
+    )
+    .expect("set the call aside");
+    db.execute("DELETE FROM outbox WHERE seq = (SELECT min(seq) FROM outbox WHERE doc_id LIKE 'log/%')", [])
+        .expect("leave the outbox");
+    db.execute(
+        "INSERT INTO quarantine (direction, doc_id, hash, bytes, reason, at) VALUES ('pull', ?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![
+            pipeline,
+            "5e".repeat(32),
+            b"not an automerge change".to_vec(),
+            "this device could not apply it: missing dependency 9c1f…",
+            at
+        ],
+    )
+    .expect("set a received change aside");
 }
