@@ -36,20 +36,25 @@ fn a_slumping_rep_shows_the_signs_with_their_numbers() {
     assert!(signs.windows(2).all(|w| w[0].severity >= w[1].severity), "most serious first");
 }
 
-#[test]
-fn silence_and_missed_patterns_follow_the_thresholds() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let clock = clock();
+/// Mia (manager) on her own device with the rep Anna on the roster.
+fn mia_with_anna(dir: &std::path::Path, seed: u64) -> Kept {
     let mia_id = Identity {
         team_id: "t".into(),
         member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(),
         name: "Mia".into(),
         role: Role::Manager,
     };
-    let mut mia = Kept::create_device(&dir.path().join("mia"), &mia_id, Arc::new(clock.clone()), IdSource::seeded(4))
-        .expect("mia");
+    let mut mia =
+        Kept::create_device(&dir.join("mia"), &mia_id, Arc::new(clock()), IdSource::seeded(seed)).expect("mia");
     let anna = Member { id: "0190f0a0-0000-7000-8000-0000000000bb".into(), name: "Anna".into(), role: Role::Rep };
     mia.set_members(std::slice::from_ref(&anna)).expect("roster");
+    mia
+}
+
+#[test]
+fn silence_and_missed_patterns_follow_the_thresholds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut mia = mia_with_anna(dir.path(), 4);
     // A target of 10 calls from five weeks ago; Anna made 4, 12, 3 calls in the last three weeks, then nothing.
     mia.set_standing_target("call", 10, Some("Anna"), "2026-W43".parse().expect("week")).expect("target");
     for (day, n) in [("2026-11-03", 4), ("2026-11-10", 12), ("2026-11-17", 3)] {
@@ -78,17 +83,7 @@ fn silence_and_missed_patterns_follow_the_thresholds() {
 #[test]
 fn near_misses_are_not_alerts_missed_targets_are_one_sign_and_the_default_view_shows_three() {
     let dir = tempfile::tempdir().expect("tmp");
-    let clock = clock();
-    let mia_id = Identity {
-        team_id: "t".into(),
-        member_id: "0190f0a0-0000-7000-8000-0000000000aa".into(),
-        name: "Mia".into(),
-        role: Role::Manager,
-    };
-    let mut mia = Kept::create_device(&dir.path().join("mia"), &mia_id, Arc::new(clock.clone()), IdSource::seeded(5))
-        .expect("mia");
-    let anna = Member { id: "0190f0a0-0000-7000-8000-0000000000bb".into(), name: "Anna".into(), role: Role::Rep };
-    mia.set_members(std::slice::from_ref(&anna)).expect("roster");
+    let mut mia = mia_with_anna(dir.path(), 5);
     let from: kept_core::Week = "2026-W43".parse().expect("week");
     mia.set_standing_target("call", 60, Some("Anna"), from).expect("target");
     let log = |k: &mut Kept, kind: &str, day: &str, n: i64| {

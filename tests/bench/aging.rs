@@ -7,7 +7,6 @@
 use crate::relay::RelayProc;
 use chrono::{Datelike, Duration, TimeZone, Utc, Weekday};
 use kept_core::model::{ActivityInput, Role};
-use kept_core::sync::JoinOptions;
 use kept_core::{Clock, FixedClock, IdSource, Kept};
 use std::path::Path;
 use std::sync::Arc;
@@ -68,14 +67,7 @@ pub fn run(weeks: i64, per_day: usize) -> Aging {
     let team = relay.admin(&["team", "create", "--name", "Aging", "--manager", "Mia"]);
     let clock = FixedClock::new(Utc.with_ymd_and_hms(2024, 12, 2, 8, 0, 0).single().expect("valid"));
     let join = |invite: &str, home: &Path, seed: u64| {
-        let opts = JoinOptions {
-            url: relay.url.clone(),
-            invite: invite.into(),
-            name: None,
-            device_name: "bench".into(),
-            allow_insecure: false,
-        };
-        Kept::join(home, &opts, Arc::new(clock.clone()), IdSource::seeded(seed)).expect("join").0
+        relay.join(invite, home, Arc::new(clock.clone()), IdSource::seeded(seed))
     };
     let mia = join(team["invite"].as_str().expect("invite"), &dir.path().join("mia"), 1);
     let code = mia.invite(Role::Rep, Some("Anna")).expect("invite").code;

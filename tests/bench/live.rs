@@ -3,8 +3,7 @@
 
 use crate::relay::RelayProc;
 use kept_core::sync::client::RelayClient;
-use kept_core::sync::JoinOptions;
-use kept_core::{IdSource, Kept, SystemClock};
+use kept_core::{IdSource, SystemClock};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,16 +11,8 @@ pub fn run(samples: usize) -> (Vec<f64>, Vec<f64>) {
     let dir = tempfile::tempdir().expect("tmp");
     let relay = RelayProc::start(dir.path().join("relay.sqlite3").to_str().expect("utf-8"));
     let team = relay.admin(&["team", "create", "--name", "Live", "--manager", "Mia"]);
-    let join = |invite: &str, home: &std::path::Path| {
-        let opts = JoinOptions {
-            url: relay.url.clone(),
-            invite: invite.into(),
-            name: None,
-            device_name: "bench".into(),
-            allow_insecure: false,
-        };
-        Kept::join(home, &opts, Arc::new(SystemClock), IdSource::random()).expect("join").0
-    };
+    let join =
+        |invite: &str, home: &std::path::Path| relay.join(invite, home, Arc::new(SystemClock), IdSource::random());
     let mut mia = join(team["invite"].as_str().expect("invite"), &dir.path().join("mia"));
     let inv = mia.invite(kept_core::model::Role::Rep, Some("Anna")).expect("invite");
     let mut anna = join(&inv.code, &dir.path().join("anna"));

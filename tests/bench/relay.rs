@@ -61,6 +61,24 @@ impl RelayProc {
         self.child.id()
     }
 
+    /// Joins a new home at `home` with `invite`, on `clock`.
+    pub fn join(
+        &self,
+        invite: &str,
+        home: &std::path::Path,
+        clock: std::sync::Arc<dyn kept_core::Clock>,
+        ids: kept_core::IdSource,
+    ) -> kept_core::Kept {
+        let opts = kept_core::sync::JoinOptions {
+            url: self.url.clone(),
+            invite: invite.into(),
+            name: None,
+            device_name: "bench".into(),
+            allow_insecure: false,
+        };
+        kept_core::Kept::join(home, &opts, clock, ids).expect("join").0
+    }
+
     /// Runs a `kept-relay` admin command against this relay's database.
     pub fn admin(&self, args: &[&str]) -> serde_json::Value {
         admin(&self.db, args)
