@@ -364,3 +364,23 @@ fn ten_thousand_rows_with_bad_rows_of_each_kind() {
     assert_eq!((again.imported, again.already), (0, 9_993));
     assert!(mia.store_mut().check().expect("check").is_empty());
 }
+
+/// Lines end with LF, CRLF or a lone CR (old Mac exports); an Excel `sep=;`
+/// line counts too; a Windows-1252 file is read as such.
+#[test]
+fn line_numbers_count_every_kind_of_line_end() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (_mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let anna = &mut reps[0];
+    for (csv, line) in [
+        ("Type,Date\rCall,2026-11-23\rFax,2026-11-23\r".as_bytes().to_vec(), 3),
+        ("Type,Date\r\n\r\nCall,2026-11-23\nFax,2026-11-23\r\n".as_bytes().to_vec(), 4),
+        ("sep=;\nType;Date;Note\nCall;2026-11-23;\"a\r\nb\"\nFax;2026-11-23;\n".as_bytes().to_vec(), 5),
+        (b"Type,Date,Account\nCall,2026-11-23,M\xf8ller\nFax,2026-11-23,\n".to_vec(), 3),
+    ] {
+        let r = anna.import_csv_with(csv.as_slice(), None, ImportMode::DryRun).expect("dry run");
+        assert_eq!((r.good, r.rejected.len()), (1, 1), "{r:?}");
+        check(&r.rejected[0], line, "Type", "unknown activity type 'Fax'");
+    }
+}

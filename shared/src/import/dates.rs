@@ -291,7 +291,7 @@ fn noon() -> NaiveTime {
 fn local(tz: Tz, at: NaiveDateTime) -> Result<DateTime<FixedOffset>, String> {
     tz.from_local_datetime(&at)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(at + Duration::hours(1))).earliest())
+        .or_else(|| tz.from_local_datetime(&at.checked_add_signed(Duration::hours(1))?).earliest())
         .map(|x| x.fixed_offset())
         .ok_or_else(|| format!("'{at}' does not exist in the time zone {tz}"))
 }
@@ -313,7 +313,10 @@ pub fn parse(v: &str, order: Option<DateFormat>, tz: Tz) -> Result<DateTime<Fixe
             let base = NaiveDate::from_ymd_opt(1899, 12, 30).ok_or("no base date")?;
             let days = n.floor() as i64;
             let secs = ((n - n.floor()) * 86_400.0).round() as i64;
-            let at = base.and_time(NaiveTime::MIN) + Duration::days(days) + Duration::seconds(secs);
+            let at = base
+                .and_time(NaiveTime::MIN)
+                .checked_add_signed(Duration::days(days) + Duration::seconds(secs))
+                .ok_or_else(|| format!("bad date '{t}': a serial date too large"))?;
             if secs == 0 {
                 return local(tz, at.date().and_time(noon()));
             }

@@ -393,8 +393,11 @@ impl Kept {
             while body.as_bytes().get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
                 start += 1;
             }
-            let between = body.as_bytes().get(counted_to..start).unwrap_or(&[]);
-            counted_line += between.iter().filter(|b| **b == b'\n').count();
+            // A line ends with '\n', '\r\n' or a lone '\r' (as the reader sees it).
+            let b = body.as_bytes();
+            counted_line += (counted_to..start.min(b.len()))
+                .filter(|&i| b[i] == b'\n' || (b[i] == b'\r' && b.get(i + 1) != Some(&b'\n')))
+                .count();
             counted_to = counted_to.max(start);
             let line = counted_line + skip;
             rows.push((line, rec.clone()));
