@@ -22,8 +22,9 @@ type R<T> = Result<T, UiError>;
 use crate::commands::week;
 
 #[tauri::command(rename_all = "snake_case")]
-pub async fn signs(state: State<'_, AppState>, rep: Option<String>) -> R<Vec<Sign>> {
-    state.with(move |k| k.signs(rep.as_deref())).await
+pub async fn signs(state: State<'_, AppState>, rep: Option<String>, all: Option<bool>) -> R<Vec<Sign>> {
+    // By default the three most serious per rep; `all` for the full list.
+    state.with(move |k| if all.unwrap_or(false) { k.signs(rep.as_deref()) } else { k.top_signs(rep.as_deref()) }).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -164,7 +164,7 @@ export const api = {
   signOut: () => call<AppStatus>('sign_out'),
 
   // coaching
-  signs: (a: { rep: string | null }) => call<Sign[]>('signs', a),
+  signs: (a: { rep: string | null; all?: boolean }) => call<Sign[]>('signs', a),
   commitments: (a: { week: string | null; rep: string | null }) => call<CommitmentStatus[]>('commitments', a),
   addCommitment: (a: { text: string; kind: string | null; count: number | null; week: string | null; rep: string | null }) =>
     call<Commitment>('add_commitment', a),

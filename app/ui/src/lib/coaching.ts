@@ -72,6 +72,7 @@ export const SIGN_LABEL: Record<string, string> = {
   'activity-drop': 'Activity dropping',
   'missed-pattern': 'Missed targets, repeatedly',
   'missed-once': 'Missed target once',
+  'near-miss': 'Near misses',
   'overdue-actions': 'Overdue action items',
   silence: 'Nothing logged',
   'conversion-drop': 'Conversion falling',
