@@ -443,3 +443,38 @@ fn every_table_exports_as_csv_and_a_rep_exports_only_their_own() {
     let unknown = kept_core::export::table("nonsense").expect_err("unknown").to_string();
     assert!(unknown.contains("deals") && unknown.contains("meetings") && unknown.contains("development"), "{unknown}");
 }
+
+#[test]
+fn prep_lists_every_open_item_this_weeks_commitments_and_what_changed_since_the_last_one_on_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock(); // Wednesday 2026-11-25
+    let (mut mia, _reps) = team(dir.path(), &clock, &["Anna"]);
+    assert_eq!(mia.prep(Some("Anna"), None).expect("prep").since_last, None, "no 1-on-1 yet");
+    let last = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-18")).expect("meeting").meeting;
+    let from_meeting =
+        mia.meeting_action(&last.id, "Send the Globex proposal", "2026-11-20", Some("Anna")).expect("item");
+    mia.action_done(&from_meeting.id, "sent").expect("done");
+    mia.add_action("Book two demos", "2026-12-04", Some("Anna"), Some("Anna")).expect("later item");
+    mia.add_action("Call Initech back", "2026-11-23", Some("Anna"), Some("Anna")).expect("overdue item");
+    mia.add_action("Sweep the CRM", "2026-12-30", Some("Anna"), Some("Anna")).expect("far item");
+    mia.add_commitment("6 meetings", Some("meeting-set"), Some(6), None, Some("Anna")).expect("commit");
+    for (kind, n) in [("call", 12), ("meeting-set", 2)] {
+        let input = ActivityInput {
+            count: Some(n),
+            occurred_at: Some("2026-11-24T10:00:00+00:00".into()),
+            ..Default::default()
+        };
+        mia.log_activity(kind, input, Some("Anna")).expect("log");
+    }
+    let prep = mia.prep(Some("Anna"), None).expect("prep");
+    // Every open item, overdue first, then by due date; the done one is not open.
+    let open: Vec<&str> = prep.open_items.iter().map(|a| a.text.as_str()).collect();
+    assert_eq!(open, ["Call Initech back", "Book two demos", "Sweep the CRM"]);
+    assert_eq!(prep.commitments.len(), 1);
+    assert_eq!(prep.commitments[0].commitment.text, "6 meetings");
+    let since = prep.since_last.expect("since the 18th");
+    assert_eq!(since.date, "2026-11-18");
+    assert_eq!((since.activities["call"], since.activities["meeting-set"]), (12, 2));
+    assert_eq!((since.items_added, since.items_done), (4, 1));
+    assert!(prep.signs.len() <= 3, "what to talk about first: {:?}", prep.signs);
+}

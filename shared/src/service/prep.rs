@@ -8,7 +8,7 @@ use super::{Cadence, CriterionView, DevPlan, Kept};
 use crate::agenda::Agenda;
 use crate::error::Result;
 use crate::metrics::{TrendRow, WeekSummary};
-use crate::model::{ActionItem, Member};
+use crate::model::{ActionItem, ActionStatus, Member};
 use crate::signs::Sign;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -47,6 +47,30 @@ pub struct Prep {
     pub cadence: Option<Cadence>,
     /// Open deals, by expected close.
     pub deals: Vec<crate::model::Deal>,
+    /// Every open action item of the rep, overdue first, then by due date.
+    pub open_items: Vec<ActionItem>,
+    /// This week's commitments and where they stand.
+    pub commitments: Vec<super::CommitmentStatus>,
+    /// What changed since the last 1-on-1 (none yet: `None`).
+    pub since_last: Option<SinceLast>,
+}
+
+/// What changed since the last 1-on-1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SinceLast {
+    /// The last 1-on-1's date (YYYY-MM-DD).
+    pub date: String,
+    /// Activities logged since, per type.
+    pub activities: BTreeMap<String, i64>,
+    /// Action items added since.
+    pub items_added: usize,
+    /// Action items of the last 1-on-1 now done.
+    pub items_done: usize,
+    /// Deals won since.
+    pub deals_won: usize,
+    /// Deals lost since.
+    pub deals_lost: usize,
 }
 
 /// The assessment map of the interaction type a manager assessed last.
@@ -108,7 +132,17 @@ impl Kept {
             })
             .collect();
         let cadence = self.coaching_habit()?.reps.into_iter().find(|c| c.rep.id == who.id);
+        let filter = super::ActionFilter { status: Some(ActionStatus::Open), rep: Some(who.id.clone()) };
+        let mut open_items: Vec<ActionItem> = if self.me().role == crate::model::Role::Manager {
+            self.action_items(&filter)?
+        } else {
+            self.action_items(&super::ActionFilter { rep: None, ..filter })?
+        };
+        open_items.sort_by(|a, b| a.due.cmp(&b.due).then(a.created_at.cmp(&b.created_at)));
         Ok(Prep {
+            since_last: self.since_last(&who)?,
+            commitments: self.commitments(None, Some(&who.id))?,
+            open_items,
             benchmarks,
             development: self.dev_plan(Some(&who.id))?,
             cadence,
@@ -120,10 +154,46 @@ impl Kept {
             kare_closed,
             commitments_kept: self.commitments_kept_ratio(Some(&who.id), 4)?,
             reconcile: self.reconciliation(Some(&who.id))?,
-            signs: self.signs(Some(&who.id))?,
+            // What to talk about first: at most three signs, the most serious first.
+            signs: self.top_signs(Some(&who.id))?,
             assessment,
             agenda: self.agenda(kind.unwrap_or("one-on-one"))?,
             rep: who,
         })
+    }
+}
+
+impl Kept {
+    /// What changed for `who` since their last 1-on-1 before today.
+    fn since_last(&self, who: &Member) -> Result<Option<SinceLast>> {
+        let today = self.clock.now().with_timezone(&self.team()?.tz()).date_naive().to_string();
+        let Some(last) = self
+            .meetings(Some(&who.id))?
+            .into_iter()
+            .filter(|m| m.kind == "one-on-one" && m.date < today)
+            .max_by(|a, b| a.date.cmp(&b.date))
+        else {
+            return Ok(None);
+        };
+        let team = self.team()?;
+        let since = crate::model::parse_date("meeting date", &last.date)?
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(team.tz()).earliest())
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|| self.clock.now());
+        let activities = self.store.counts(&who.id, since, self.clock.now() + chrono::Duration::days(1))?;
+        let items = self.action_items(&super::ActionFilter { status: None, rep: Some(who.id.clone()) })?;
+        let since_text = since.to_rfc3339();
+        let items_added = items.iter().filter(|a| a.created_at >= since_text).count();
+        let items_done = items.iter().filter(|a| a.source == last.id && a.status == ActionStatus::Done).count();
+        let closed = self.store.closed_deals(&who.id, since, self.clock.now() + chrono::Duration::days(1))?;
+        Ok(Some(SinceLast {
+            date: last.date,
+            activities,
+            items_added,
+            items_done,
+            deals_won: closed.iter().filter(|d| d.won).count(),
+            deals_lost: closed.iter().filter(|d| !d.won).count(),
+        }))
     }
 }

@@ -6,18 +6,42 @@ import type { Rejected } from "./Rejected";
  */
 export type ImportReport = { 
 /**
- * Activities imported (0 in a dry run).
+ * Activities written (0 in a dry run).
  */
 imported: number, 
 /**
- * Rows that are good.
+ * Rows that pass every check (new ones and those already there).
  */
 good: number, 
 /**
- * Every rejected row, with its line and reason.
+ * Good rows already in Kept (an earlier import of the same rows), not written again.
+ */
+already: number, 
+/**
+ * Every rejected row, in file order.
  */
 rejected: Array<Rejected>, 
 /**
  * True for a dry run.
  */
-dry_run: boolean, };
+dry_run: boolean, 
+/**
+ * The CRM export recognised from the header row, if any ("Salesforce activity report").
+ */
+recognised: string | null, 
+/**
+ * Field → the header it was read from.
+ */
+columns: { [key in string]: string }, 
+/**
+ * How the file, dates and durations were read.
+ */
+notes: Array<string>, 
+/**
+ * New activities per rep (by name).
+ */
+per_rep: { [key in string]: number }, 
+/**
+ * New activities per type.
+ */
+per_type: { [key in string]: number }, };

@@ -3,11 +3,13 @@ import type { ActionItem } from "./ActionItem";
 import type { Agenda } from "./Agenda";
 import type { BenchmarkLine } from "./BenchmarkLine";
 import type { Cadence } from "./Cadence";
+import type { CommitmentStatus } from "./CommitmentStatus";
 import type { Deal } from "./Deal";
 import type { DevPlan } from "./DevPlan";
 import type { LatestAssessment } from "./LatestAssessment";
 import type { Member } from "./Member";
 import type { Sign } from "./Sign";
+import type { SinceLast } from "./SinceLast";
 import type { TrendRow } from "./TrendRow";
 import type { WeekSummary } from "./WeekSummary";
 
@@ -74,4 +76,16 @@ cadence: Cadence | null,
 /**
  * Open deals, by expected close.
  */
-deals: Array<Deal>, };
+deals: Array<Deal>, 
+/**
+ * Every open action item of the rep, overdue first, then by due date.
+ */
+open_items: Array<ActionItem>, 
+/**
+ * This week's commitments and where they stand.
+ */
+commitments: Array<CommitmentStatus>, 
+/**
+ * What changed since the last 1-on-1 (none yet: `None`).
+ */
+since_last: SinceLast | null, };

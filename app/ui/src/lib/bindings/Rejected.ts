@@ -5,10 +5,15 @@
  */
 export type Rejected = { 
 /**
- * Line number in the file (the header is line 1).
+ * Line in the file where the row starts (the header is line 1; a
+ * newline inside a quoted field counts).
  */
 line: number, 
 /**
- * Why.
+ * The header of the column at fault (none when the row as a whole is).
+ */
+column: string | null, 
+/**
+ * Why, and what to do about it.
  */
 reason: string, };

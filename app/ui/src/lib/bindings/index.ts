@@ -51,6 +51,7 @@ export type { Rejected } from './Rejected';
 export type { Role } from './Role';
 export type { Severity } from './Severity';
 export type { Sign } from './Sign';
+export type { SinceLast } from './SinceLast';
 export type { SkillView } from './SkillView';
 export type { Stage } from './Stage';
 export type { SuggestedSkill } from './SuggestedSkill';
