@@ -28,11 +28,10 @@ pub use presets::fold;
 
 use crate::docs::{self, DocId, DocKind};
 use crate::error::{CoreError, Result};
-use crate::model::{parse_instant, Activity, ActivityInput, Kare, Member, Role, TeamSettings, MAX_COUNT};
+use crate::model::{Activity, ActivityInput, Kare, Member, Role, TeamSettings, MAX_COUNT};
 use crate::service::Kept;
-use crate::week::Week;
 use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
-use chrono::{DateTime, Utc, Weekday};
+use chrono::{DateTime, Utc};
 use presets::{Preset, ALIASES, FIELDS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -529,34 +528,13 @@ impl Kept {
     /// Writes the rows, each in its rep's log of its week (logged by me), in
     /// ONE transaction, with its `import_key`.
     fn write_imported(&mut self, team: &TeamSettings, rows: Vec<Good>) -> Result<()> {
-        let tz = team.tz();
         let now = self.clock.now();
-        let me = self.me().id.clone();
         let mut by_doc: BTreeMap<String, (DocId, Vec<(Activity, String)>)> = BTreeMap::new();
         for g in rows {
-            let occurred_at =
-                g.input.occurred_at.clone().ok_or_else(|| CoreError::invalid("an imported row has no date"))?;
-            let at = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
-            let kare = match g.input.kare {
-                Some(k) => k,
-                None => team.activity_type(&g.kind)?.default_kare,
-            };
-            let a = Activity {
-                id: self.ids.uuid_at(now).to_string(),
-                rep: g.rep.id.clone(),
-                kind: g.kind,
-                kare,
-                occurred_at,
-                count: g.input.count.unwrap_or(1),
-                duration_min: g.input.duration_min.flatten(),
-                outcome: g.input.outcome.flatten(),
-                account: g.input.account.flatten(),
-                deal: None,
-                note: g.input.note.flatten(),
-                logged_by: me.clone(),
-            };
-            // The log document is the ISO week of the activity's time, in the team's zone (as `log_many`).
-            let doc = DocId::log(&g.rep.id, Week::of_instant(at, tz, Weekday::Mon));
+            if g.input.occurred_at.is_none() {
+                return Err(CoreError::invalid("an imported row has no date"));
+            }
+            let (doc, a) = self.new_activity(team, &g.rep.id, g.kind, g.input)?;
             by_doc.entry(doc.to_string()).or_insert_with(|| (doc, Vec::new())).1.push((a, g.key));
         }
         let time = now.timestamp();

@@ -76,28 +76,11 @@ impl Kept {
         let mut planned = Vec::with_capacity(entries.len());
         for (kind, input) in entries {
             let input = self.check_input(&ActivityInput { kind: Some(kind.clone()), ..input })?;
-            let occurred_at = input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339());
-            let at: DateTime<Utc> = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
-            let kare = match input.kare {
-                Some(k) => k,
-                None => team.activity_type(&kind)?.default_kare,
+            let input = ActivityInput {
+                occurred_at: Some(input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339())),
+                ..input
             };
-            let a = Activity {
-                id: self.ids.uuid_at(now).to_string(),
-                rep: rep.id.clone(),
-                kind,
-                kare,
-                occurred_at,
-                count: input.count.unwrap_or(1),
-                duration_min: input.duration_min.flatten(),
-                outcome: input.outcome.flatten(),
-                account: input.account.flatten(),
-                deal: input.deal.flatten(),
-                note: input.note.flatten(),
-                logged_by: self.me().id.clone(),
-            };
-            // The log document is the ISO week of the activity's time, in the team's zone.
-            planned.push((DocId::log(&rep.id, Week::of_instant(at, tz, Weekday::Mon)), a));
+            planned.push(self.new_activity(&team, &rep.id, kind, input)?);
         }
         let time = now.timestamp();
         self.store.write(|tx| {
@@ -107,6 +90,39 @@ impl Kept {
             Ok(())
         })?;
         Ok(planned.into_iter().map(|(_, a)| a).collect())
+    }
+
+    /// The record of a checked activity of `kind` for `rep` (its time given)
+    /// and the log document it goes in: the ISO week of its time in the team's
+    /// zone. Logging and import both build activities here.
+    pub(crate) fn new_activity(
+        &self,
+        team: &crate::model::TeamSettings,
+        rep: &str,
+        kind: String,
+        input: ActivityInput,
+    ) -> Result<(DocId, Activity)> {
+        let occurred_at = input.occurred_at.ok_or_else(|| CoreError::invalid("an activity needs its time"))?;
+        let at: DateTime<Utc> = parse_instant("time", &occurred_at)?.with_timezone(&Utc);
+        let kare = match input.kare {
+            Some(k) => k,
+            None => team.activity_type(&kind)?.default_kare,
+        };
+        let a = Activity {
+            id: self.ids.uuid_at(self.clock.now()).to_string(),
+            rep: rep.to_string(),
+            kind,
+            kare,
+            occurred_at,
+            count: input.count.unwrap_or(1),
+            duration_min: input.duration_min.flatten(),
+            outcome: input.outcome.flatten(),
+            account: input.account.flatten(),
+            deal: input.deal.flatten(),
+            note: input.note.flatten(),
+            logged_by: self.me().id.clone(),
+        };
+        Ok((DocId::log(rep, Week::of_instant(at, team.tz(), Weekday::Mon)), a))
     }
 
     /// One activity by id (must be visible to me).
