@@ -478,3 +478,23 @@ fn prep_lists_every_open_item_this_weeks_commitments_and_what_changed_since_the_
     assert_eq!((since.items_added, since.items_done), (4, 1));
     assert!(prep.signs.len() <= 3, "what to talk about first: {:?}", prep.signs);
 }
+
+#[test]
+fn meeting_notes_typed_on_two_devices_at_once_keep_both_texts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let m = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-25")).expect("meeting").meeting;
+    mia.meeting_notes(&m.id, "Agenda agreed.\n").expect("notes");
+    reps[0].merge_from(&dir.path().join("mia")).expect("anna gets the meeting");
+    // Offline, at the same time: Mia adds at the end, Anna at the start.
+    mia.meeting_notes(&m.id, "Agenda agreed.\nMia: send Globex pricing by Friday.\n").expect("mia types");
+    reps[0].meeting_notes(&m.id, "Anna: the demo went well.\nAgenda agreed.\n").expect("anna types");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge both ways");
+    for k in [&mia, &reps[0]] {
+        let notes = k.meetings(Some("Anna")).expect("meetings").into_iter().find(|x| x.id == m.id).expect("m").notes;
+        assert!(notes.contains("Mia: send Globex pricing by Friday."), "{notes}");
+        assert!(notes.contains("Anna: the demo went well."), "{notes}");
+        assert_eq!(notes.matches("Agenda agreed.").count(), 1, "the shared line once: {notes}");
+    }
+}

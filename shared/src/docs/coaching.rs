@@ -138,16 +138,31 @@ pub fn add_meeting(doc: &mut AutoCommit, m: &Meeting) -> Result<()> {
     doc.put(&o, "type", m.kind.as_str())?;
     doc.put(&o, "date", m.date.as_str())?;
     doc.put(&o, "agenda", m.agenda.as_str())?;
-    doc.put(&o, "notes", m.notes.as_str())?;
+    // Collaborative text from the start: the creator's change makes the one
+    // Text object, and both sides only splice into it afterwards.
+    let notes = doc.put_object(&o, "notes", ObjType::Text)?;
+    doc.splice_text(&notes, 0, 0, m.notes.as_str())?;
     doc.put(&o, "created_by", m.created_by.as_str())?;
     Ok(())
 }
 
-/// Replaces a meeting's notes.
+/// Changes a meeting's notes to `notes` by the smallest edits of its
+/// collaborative text (the rep and the manager typing at once both keep
+/// what they wrote). Notes stored as a plain string by an older version are
+/// turned into text first (FORMAT.md §7.5).
 pub fn set_meeting_notes(doc: &mut AutoCommit, id: &str, notes: &str) -> Result<()> {
     let coll = map(doc, &ROOT, "meetings")?;
     let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
-    doc.put(&o, "notes", notes)?;
+    let text = match doc.get(&o, "notes")? {
+        Some((automerge::Value::Object(ObjType::Text), t)) => t,
+        _ => {
+            let legacy = get_str(doc, &o, "notes").unwrap_or_default();
+            let t = doc.put_object(&o, "notes", ObjType::Text)?;
+            doc.splice_text(&t, 0, 0, &legacy)?;
+            t
+        }
+    };
+    doc.update_text(&text, notes)?;
     Ok(())
 }
 
@@ -332,4 +347,23 @@ pub fn carry_into_review(coaching: &impl ReadDoc, review: &mut AutoCommit, rep: 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_stored_as_a_plain_string_become_text_on_the_next_edit_and_keep_their_words() {
+        let mut doc = crate::docs::genesis(&crate::docs::DocId::coaching("01900000-0000-7000-8000-00000000000a"))
+            .expect("genesis");
+        let coll = map(&doc, &ROOT, "meetings").expect("meetings");
+        let o = doc.put_object(&coll, "m1", ObjType::Map).expect("meeting");
+        doc.put(&o, "type", "one-on-one").expect("type");
+        doc.put(&o, "date", "2026-11-18").expect("date");
+        doc.put(&o, "notes", "Old notes.").expect("legacy string");
+        set_meeting_notes(&mut doc, "m1", "Old notes. New line.").expect("edit");
+        assert!(matches!(doc.get(&o, "notes"), Ok(Some((automerge::Value::Object(ObjType::Text), _)))));
+        assert_eq!(meetings(&doc, "r").expect("read")[0].notes, "Old notes. New line.");
+    }
 }
