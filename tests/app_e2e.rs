@@ -226,6 +226,21 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     }
     mgr.screenshot(&shots.join("manager-coaching-habit.png"));
 
+    // A 1-on-1 with Anna: the notes save as the manager types (no Save click)
+    // into the meeting's collaborative text.
+    mgr.click("[data-testid=nav-board]");
+    mgr.click("[data-testid=board-row-Anna] button.rep");
+    mgr.click("[data-testid=rep-tab-meeting]");
+    mgr.click("[data-testid=meeting-start-here]");
+    mgr.type_in("[data-testid=meeting-notes]", "Agreed: two referral asks a day.");
+    mgr.wait_text("[data-testid=notes-state]", |t| t.trim() == "Saved");
+    let meetings = kept_json(&mia, &["meeting", "list", "--rep", "Anna"]);
+    assert!(
+        meetings.as_array().expect("meetings").iter().any(|m| m["notes"] == "Agreed: two referral asks a day."),
+        "the typed notes are in the store: {meetings}"
+    );
+    mgr.click("[data-testid=rep-back]");
+
     // Settings → Add a device: a one-time code for the manager's own phone,
     // as text and as a QR code; the phone joins with it as the same member.
     mgr.click("[data-testid=nav-settings]");
