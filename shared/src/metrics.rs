@@ -179,8 +179,35 @@ fn fmt_num(x: f64) -> String {
     }
 }
 
-/// Builds one row: pace and the Thursday-Afternoon check.
-pub fn week_row(kind: &str, label: &str, count: i64, target: Option<i64>, p: Progress, team: &TeamSettings) -> WeekRow {
+/// Whose week a summary speaks of: the rep reading their own ("your usual")
+/// or someone else reading the rep's ("Ben's usual").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader<'a> {
+    /// The rep.
+    Rep,
+    /// A manager, about the rep of this name.
+    About(&'a str),
+}
+
+impl Reader<'_> {
+    fn whose(self) -> String {
+        match self {
+            Reader::Rep => "your".into(),
+            Reader::About(name) => format!("{name}'s"),
+        }
+    }
+}
+
+/// Builds one row: pace and the Thursday-Afternoon check, in words for `reader`.
+pub fn week_row(
+    kind: &str,
+    label: &str,
+    count: i64,
+    target: Option<i64>,
+    p: Progress,
+    team: &TeamSettings,
+    reader: Reader<'_>,
+) -> WeekRow {
     let t = target.filter(|t| *t > 0);
     let remaining = t.map(|t| (t - count).max(0)).unwrap_or(0);
     let left = p.left();
@@ -203,8 +230,9 @@ pub fn week_row(kind: &str, label: &str, count: i64, target: Option<i64>, p: Pro
                 format!("{remaining} more {what} by {by} (about {} a day)", fmt_num(need.max(0.1)))
             } else {
                 format!(
-                    "{remaining} more {what} by {by}: {} a day against your usual {} — a stretch",
+                    "{remaining} more {what} by {by}: {} a day against {} usual {} — a stretch",
                     fmt_num(need),
+                    reader.whose(),
                     fmt_num(usual.unwrap_or(0.0))
                 )
             }
@@ -232,6 +260,7 @@ pub fn week_summary(
     rep_name: &str,
     week: Week,
     now: DateTime<Utc>,
+    reader: Reader<'_>,
 ) -> Result<WeekSummary> {
     let (from, to) = week.bounds(team.tz(), team.week_start);
     let p = progress(week, team, now);
@@ -242,12 +271,13 @@ pub fn week_summary(
         .iter()
         .filter(|t| !t.retired || counts.contains_key(&t.key))
         .map(|t| {
-            week_row(&t.key, &t.label, counts.get(&t.key).copied().unwrap_or(0), targets.get(&t.key).copied(), p, team)
+            let count = counts.get(&t.key).copied().unwrap_or(0);
+            week_row(&t.key, &t.label, count, targets.get(&t.key).copied(), p, team, reader)
         })
         .collect();
     for (k, c) in &counts {
         if !rows.iter().any(|r| &r.kind == k) {
-            rows.push(week_row(k, k, *c, targets.get(k).copied(), p, team));
+            rows.push(week_row(k, k, *c, targets.get(k).copied(), p, team, reader));
         }
     }
     let mut kare = BTreeMap::new();
@@ -424,14 +454,18 @@ mod tests {
     fn thursday_afternoon_line() {
         let t = team();
         let p = progress(w48(), &t, at(26, 15, 0)); // 1.25 days left
-        let row = week_row("meeting-set", "Meetings set", 4, Some(6), p, &t);
+        let row = week_row("meeting-set", "Meetings set", 4, Some(6), p, &t, Reader::Rep);
         assert_eq!(row.remaining, 2);
         assert_eq!(row.reachable, Some(true));
         assert_eq!(row.advice.as_deref(), Some("2 more meetings set by Friday (about 1.6 a day)"));
-        let row = week_row("call", "Calls", 10, Some(50), p, &t);
+        let row = week_row("call", "Calls", 10, Some(50), p, &t, Reader::Rep);
         assert_eq!(row.reachable, Some(false), "40 calls in 1.25 days vs 10 a day");
         assert!(row.advice.as_deref().unwrap_or_default().contains("a stretch"));
-        let done = week_row("call", "Calls", 51, Some(50), p, &t);
+        assert!(row.advice.as_deref().unwrap_or_default().contains("against your usual 10"));
+        // A manager reading the rep's week: about the rep, not to them.
+        let about = week_row("call", "Calls", 10, Some(50), p, &t, Reader::About("Ben"));
+        assert!(about.advice.as_deref().unwrap_or_default().contains("against Ben's usual 10"), "{about:?}");
+        let done = week_row("call", "Calls", 51, Some(50), p, &t, Reader::Rep);
         assert_eq!(done.advice.as_deref(), Some("Target met: 51 of 50 calls"));
     }
 }

@@ -183,7 +183,8 @@ impl Kept {
             Some(w) => w,
             None => self.current_week()?,
         };
-        metrics::week_summary(&self.store, &self.team()?, &rep.id, &rep.name, week, self.clock.now())
+        let reader = if rep.id == self.me().id { metrics::Reader::Rep } else { metrics::Reader::About(&rep.name) };
+        metrics::week_summary(&self.store, &self.team()?, &rep.id, &rep.name, week, self.clock.now(), reader)
     }
 
     /// The manager's board: every rep × activity type for a week.

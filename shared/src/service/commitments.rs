@@ -76,7 +76,8 @@ impl Kept {
             None => self.current_week()?,
         };
         let team = self.team()?;
-        let summary = metrics::week_summary(&self.store, &team, &rep.id, &rep.name, week, self.clock.now())?;
+        let reader = if rep.id == self.me().id { metrics::Reader::Rep } else { metrics::Reader::About(&rep.name) };
+        let summary = metrics::week_summary(&self.store, &team, &rep.id, &rep.name, week, self.clock.now(), reader)?;
         let over = summary.progress.over() || week < self.current_week()?;
         let mut out = Vec::new();
         for c in self.store.commitments(Some((&rep.id, week)))? {
