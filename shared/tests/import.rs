@@ -6,14 +6,13 @@
 //! report is the contract: each bad row's line in the file, its column and a
 //! reason a person can act on.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
 use kept_core::import::{ColumnMap, ImportMode, ImportReport, Rejected};
-use kept_core::model::{Member, Role};
 use kept_core::records::RecordKind;
-use kept_core::service::Identity;
-use kept_core::{FixedClock, IdSource, InitOptions, Kept};
+use kept_core::{FixedClock, Kept};
 use std::path::Path;
-use std::sync::Arc;
 
 const REPS: [&str; 5] = ["Julia Álvarez", "Søren Møller", "林美玲", "Ben Carter", "Priya Nair"];
 
@@ -22,42 +21,9 @@ fn clock() -> FixedClock {
     FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"))
 }
 
-/// Mia (manager, team in Chicago time) and the reps, each on their own device.
-fn team(dir: &Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<Kept>) {
-    let opts = InitOptions {
-        team: "Acme".into(),
-        me: "Mia".into(),
-        role: Role::Manager,
-        time_zone: Some("America/Chicago".into()),
-        week_start: None,
-    };
-    let mut mia = Kept::init(&dir.join("mia"), opts, Arc::new(clock.clone()), IdSource::seeded(31)).expect("mia");
-    let mut roster = vec![mia.me().clone()];
-    let ids: Vec<Identity> = reps
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Identity {
-            team_id: mia.team_id().into(),
-            member_id: format!("0190f0a0-0000-7000-8000-0000000001{i:02}"),
-            name: name.to_string(),
-            role: Role::Rep,
-        })
-        .collect();
-    roster.extend(ids.iter().map(|i| Member { id: i.member_id.clone(), name: i.name.clone(), role: Role::Rep }));
-    mia.set_members(&roster).expect("roster");
-    let devices = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let home = dir.join(format!("rep{i}"));
-            let mut k = Kept::create_device(&home, id, Arc::new(clock.clone()), IdSource::seeded(40 + i as u64))
-                .expect("rep device");
-            k.set_members(&roster).expect("roster");
-            k.merge_from(&dir.join("mia")).expect("team doc");
-            k
-        })
-        .collect();
-    (mia, devices)
+/// The team of these tests (see `common::team_in`).
+fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<Kept>) {
+    common::team_in(dir, clock, reps, Some("America/Chicago"))
 }
 
 fn fixture(name: &str) -> Vec<u8> {

@@ -4,12 +4,13 @@
 //! sides' ratings, the team's own agendas and criteria, and CSV import with
 //! an explicit column mapping.
 
+mod common;
+
 use chrono::{TimeZone, Utc};
 use kept_core::import::{ColumnMap, ImportMode};
-use kept_core::model::{ActivityInput, Kare, Member, Role};
-use kept_core::service::{DealEdit, Identity};
-use kept_core::{CoreError, FixedClock, IdSource, InitOptions, Kept};
-use std::sync::Arc;
+use kept_core::model::{ActivityInput, Kare};
+use kept_core::service::DealEdit;
+use kept_core::{CoreError, FixedClock, Kept};
 
 fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).single().expect("valid")
@@ -20,37 +21,9 @@ fn clock() -> FixedClock {
     FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"))
 }
 
-/// Mia (manager) and reps on one team, each on their own device.
+/// The team of these tests (see `common::team_in`).
 fn team(dir: &std::path::Path, clock: &FixedClock, reps: &[&str]) -> (Kept, Vec<Kept>) {
-    let opts =
-        InitOptions { team: "Acme".into(), me: "Mia".into(), role: Role::Manager, time_zone: None, week_start: None };
-    let mut mia = Kept::init(&dir.join("mia"), opts, Arc::new(clock.clone()), IdSource::seeded(31)).expect("mia");
-    let mut roster = vec![mia.me().clone()];
-    let ids: Vec<Identity> = reps
-        .iter()
-        .enumerate()
-        .map(|(i, name)| Identity {
-            team_id: mia.team_id().into(),
-            member_id: format!("0190f0a0-0000-7000-8000-0000000001{i:02}"),
-            name: name.to_string(),
-            role: Role::Rep,
-        })
-        .collect();
-    roster.extend(ids.iter().map(|i| Member { id: i.member_id.clone(), name: i.name.clone(), role: Role::Rep }));
-    mia.set_members(&roster).expect("roster");
-    let devices = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            let home = dir.join(id.name.to_lowercase());
-            let mut k = Kept::create_device(&home, id, Arc::new(clock.clone()), IdSource::seeded(40 + i as u64))
-                .expect("rep device");
-            k.set_members(&roster).expect("roster");
-            k.merge_from(&dir.join("mia")).expect("team doc");
-            k
-        })
-        .collect();
-    (mia, devices)
+    common::team_in(dir, clock, reps, None)
 }
 
 fn fingerprint(k: &Kept) -> (Vec<String>, i64, Vec<String>) {
