@@ -263,3 +263,39 @@ fn a_home_used_on_this_device_only_joins_a_team_later_without_losing_anything() 
     });
     assert_eq!(backups.count(), 1);
 }
+
+#[test]
+fn a_managers_crm_export_reaches_every_rep_through_the_relay_and_importing_again_adds_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme", "--manager", "Mia"]);
+    let mia = dir.path().join("mia");
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite")]);
+    let reps = ["Julia Álvarez", "Søren Møller", "林美玲", "Ben Carter", "Priya Nair"];
+    let homes: Vec<_> = (0..reps.len()).map(|i| dir.path().join(format!("rep{i}"))).collect();
+    for (name, home) in reps.iter().zip(&homes) {
+        let code =
+            kept_json(&mia, &["invite", "--role", "rep", "--name", name])["code"].as_str().expect("code").to_string();
+        kept_ok(home, &["join", &relay.url, &code]);
+    }
+    kept_ok(&mia, &["sync"]);
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/fixtures/salesforce_team.csv");
+    let file = file.to_str().expect("utf-8 path");
+    let dry = kept_json(&mia, &["import", file, "--dry-run"]);
+    assert_eq!(dry["rejected"].as_array().map(Vec::len), Some(7), "{dry}");
+    let done = kept_json(&mia, &["import", file, "--skip-bad"]);
+    assert_eq!(done["imported"], 193, "{done}");
+    kept_ok(&mia, &["sync"]);
+    // Each rep's device, after a sync, holds exactly the rows the file gave that rep.
+    for (name, home) in reps.iter().zip(&homes) {
+        kept_ok(home, &["sync"]);
+        let out = dir.path().join("export.csv");
+        kept_ok(home, &["export", "--what", "activities", "--out", out.to_str().expect("utf-8")]);
+        // Records, not lines: imported comments may hold newlines.
+        let rows = csv::Reader::from_path(&out).expect("csv").records().count();
+        assert_eq!(Some(rows as u64), done["per_rep"][*name].as_u64(), "{name}: {done}");
+    }
+    // Again, from the manager's device: nothing new.
+    let again = kept_json(&mia, &["import", file, "--skip-bad"]);
+    assert_eq!((again["imported"].as_u64(), again["already"].as_u64()), (Some(0), Some(193)), "{again}");
+}
