@@ -226,6 +226,20 @@ fn a_rep_logs_offline_on_a_phone_and_the_manager_sees_it_on_the_board() {
     }
     mgr.screenshot(&shots.join("manager-coaching-habit.png"));
 
+    // The manager's Actions list names each item's rep and owner, never a raw id.
+    let item =
+        kept_json(&mia, &["action", "add", "Ask Initech for two referrals", "--due", "2030-01-15", "--owner", "Anna"]);
+    let item_id = item["id"].as_str().expect("item id").to_string();
+    mgr.click("[data-testid=nav-week]");
+    mgr.click("[data-testid=nav-actions]");
+    let who = mgr.wait_text(&format!("[data-testid=action-who-{item_id}]"), |t| t.contains("Owner: Anna"));
+    assert!(who.contains("For Anna"), "{who}");
+    let page = mgr.page_text();
+    let raw_id = page
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .any(|w| w.len() == 36 && w.matches('-').count() == 4);
+    assert!(!raw_id, "a member id shows on the Actions screen: {page}");
+
     // A 1-on-1 with Anna: the notes save as the manager types (no Save click)
     // into the meeting's collaborative text.
     mgr.click("[data-testid=nav-board]");
