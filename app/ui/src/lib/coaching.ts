@@ -3,7 +3,6 @@
 // types, interaction types, default criteria and the score scale come from kept-core
 // (the `vocabulary` command, loaded once at start by `loadStatus`).
 import type { Labelled, Ratios, Severity, Sign, Vocabulary } from './api';
-import { locale } from './format';
 
 let vocabulary: Vocabulary = { meeting_types: [], interactions: [], scale: [] };
 
@@ -128,15 +127,6 @@ export const RATIO_LABEL: Record<keyof Ratios, string> = {
   proposal: 'Meetings → proposals',
   win: 'Proposals → wins',
 };
-
-export function fmtPct(share: number | null | undefined): string {
-  if (share == null || !Number.isFinite(share)) return '–';
-  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(share);
-}
-
-export function fmtWhole(n: number): string {
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n);
-}
 
 /** "kept-activities-2026-11-26.csv" */
 export function csvFileName(what: string, day: string): string {

@@ -1,7 +1,7 @@
 // Pure helpers (no DOM) for 1-on-1 ratings, the coaching habit, development plans, team
 // templates (agendas, criteria), CSV column mappings and what a kudos is for.
 import type { Activity, Cadence, CommitmentStatus, Deal, Meeting } from './api';
-import { locale } from './format';
+import { fmtPct, locale } from './format';
 
 /** 1 (a waste of time) … 5 (very useful), each with words. */
 export const RATINGS: { n: number; label: string }[] = [
@@ -25,7 +25,7 @@ export function fmtRating(avg: number | null | undefined): string {
 /** A percentage already in 0–100: "55 %". */
 export function fmtPct100(p: number | null | undefined): string {
   if (p == null || !Number.isFinite(p)) return '–';
-  return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(p / 100);
+  return fmtPct(p / 100);
 }
 
 /**

@@ -3,10 +3,23 @@ import {
   addDays,
   countOfTarget,
   deriveSyncState,
+  byCount,
   docLabel,
+  fmtCount,
+  fmtDateTime,
+  fmtDay,
+  fmtMoney,
+  fmtNum,
+  fmtPct,
+  fmtTime,
+  fmtWeek,
   fromLocalInput,
   needsInsecureConsent,
+  plural,
+  setFormatPrefs,
+  singularLabel,
   toRfc3339,
+  weekFirstDay,
 } from './format';
 import { toApiError } from './api';
 import type { SyncStatus } from './api';
@@ -21,6 +34,65 @@ const st = (p: Partial<SyncStatus>): SyncStatus => ({
   revoked: false,
   reachable: null,
   ...p,
+});
+
+// Spaces in Intl output differ between ICU versions (narrow no-break, thin): compare with plain ones.
+const plain = (s: string) => s.replace(/[\u00a0\u202f\u2009]/g, ' ');
+const NOW = new Date(2026, 11, 2, 9, 0);
+
+describe('numbers and money (en-US, USD by default)', () => {
+  setFormatPrefs({ locale: 'en-US', currency: 'USD' });
+  it('groups and rounds for reading', () => {
+    expect(fmtNum(297000)).toBe('297,000');
+    expect(fmtNum(4.3)).toBe('4.3');
+    expect(fmtNum(42.7)).toBe('43');
+    expect(fmtNum(null)).toBe('–');
+    expect(fmtCount(4.3)).toBe('4');
+    expect(fmtPct(0.254)).toBe('25%');
+  });
+  it('shows money in the currency, whole units', () => {
+    expect(fmtMoney(297000)).toBe('$297,000');
+    expect(fmtMoney(5000)).toBe('$5,000');
+    expect(fmtMoney(undefined)).toBe('–');
+  });
+  it('follows another locale and currency', () => {
+    setFormatPrefs({ locale: 'de-DE', currency: 'EUR' });
+    expect(plain(fmtMoney(297000))).toBe('297.000 €');
+    expect(fmtNum(4.3)).toBe('4,3');
+    setFormatPrefs({ locale: 'en-US', currency: 'USD' });
+  });
+  it('says one call, three calls', () => {
+    expect(plural(1, 'call')).toBe('1 call');
+    expect(plural(3, 'call')).toBe('3 calls');
+    expect(plural(2, 'opportunity', 'opportunities')).toBe('2 opportunities');
+    expect(`${byCount(1, 'Call')} logged`).toBe('Call logged');
+    expect(`${byCount(2, 'Call')} logged`).toBe('Calls logged');
+  });
+});
+
+describe('dates, times and weeks (one style)', () => {
+  setFormatPrefs({ locale: 'en-US', currency: 'USD' });
+  it('shows days the same way everywhere, with the year only when it differs', () => {
+    expect(fmtDay('2026-11-26', NOW)).toBe('Thu, Nov 26');
+    expect(fmtDay('2025-11-26', NOW)).toBe('Wed, Nov 26, 2025');
+  });
+  it('shows times in one clock', () => {
+    expect(plain(fmtTime(new Date(2026, 10, 26, 14, 5).toISOString()))).toBe('2:05 PM');
+    expect(plain(fmtDateTime(new Date(2026, 10, 26, 14, 5).toISOString(), NOW))).toBe('Thu, Nov 26, 2:05 PM');
+  });
+  it('finds the first day of a team week', () => {
+    expect(weekFirstDay('2026-W49')).toBe('2026-11-30');
+    expect(weekFirstDay('2026-W49', 'Sun')).toBe('2026-11-29');
+    expect(weekFirstDay('2026-W01')).toBe('2025-12-29');
+    expect(weekFirstDay('2020-W53')).toBe('2020-12-28');
+    expect(weekFirstDay('nonsense')).toBeNull();
+  });
+  it('shows weeks as date ranges', () => {
+    expect(plain(fmtWeek('2026-W49', 'Mon', NOW))).toBe('Nov 30 – Dec 6');
+    expect(plain(fmtWeek('2026-W48', 'Mon', NOW))).toBe('Nov 23 – 29');
+    expect(plain(fmtWeek('2026-W01', 'Mon', NOW))).toMatch(/^Dec 29, 2025 – Jan 4, 2026$/);
+    expect(fmtWeek('x')).toBe('x');
+  });
 });
 
 describe('weeks', () => {
@@ -79,5 +151,16 @@ describe('document labels', () => {
     expect(docLabel('log/a1/2026-W10', names)).toBe('Activity log of Anna, 2026-W10');
     expect(docLabel('pipeline/0190e2a4-aaaa-bbbb', names)).toBe('Pipeline of member 0190e2a4');
     expect(docLabel('strange/thing', names)).toBe('strange/thing');
+  });
+});
+
+describe('activity labels', () => {
+  it('names one of a plural catalog label', () => {
+    expect(singularLabel('Calls')).toBe('Call');
+    expect(singularLabel('Meetings set')).toBe('Meeting set');
+    expect(singularLabel('Discovery calls')).toBe('Discovery call');
+    expect(singularLabel('Referrals asked')).toBe('Referral asked');
+    expect(singularLabel('Business')).toBe('Business');
+    expect(singularLabel('Demo')).toBe('Demo');
   });
 });

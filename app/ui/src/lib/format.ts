@@ -1,7 +1,27 @@
-// Locale-aware formatting and small pure helpers (unit-testable, no DOM).
-import type { Pace, SyncState, SyncStatus } from './api';
+// Formatting for people, in one place: money, numbers, dates, times, weeks and plurals, all
+// through `Intl` with one locale and one currency (plus small pure helpers; no DOM).
+//
+// The locale is the device's (navigator), the currency USD: the team document has no locale or
+// currency setting yet, so `setFormatPrefs` is the one place a future team setting plugs in.
+import type { Pace, SyncState, SyncStatus, Weekday } from './api';
 
 let cachedLocale: string | undefined | null = null;
+let currency = 'USD';
+
+/** Override the locale and/or currency (a team setting, or a test). `null` locale: the device's. */
+export function setFormatPrefs(p: { locale?: string | null; currency?: string }): void {
+  if (p.locale !== undefined) cachedLocale = p.locale === null ? null : canonical(p.locale) ?? null;
+  if (p.currency) currency = p.currency.toUpperCase();
+  cache.clear();
+}
+
+function canonical(tag: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(tag.replace('_', '-').split('.')[0])[0];
+  } catch {
+    return undefined; // not a valid tag (some webviews report "C")
+  }
+}
 
 /** The user's locale, if the webview reports a valid BCP 47 tag (some report "C"). */
 export function locale(): string | undefined {
@@ -9,23 +29,72 @@ export function locale(): string | undefined {
   cachedLocale = undefined;
   const langs = typeof navigator !== 'undefined' ? [...(navigator.languages ?? []), navigator.language] : [];
   for (const l of langs) {
-    if (!l) continue;
-    try {
-      const [canon] = Intl.getCanonicalLocales(l.replace('_', '-').split('.')[0]);
-      if (canon) {
-        cachedLocale = canon;
-        break;
-      }
-    } catch {
-      /* not a valid tag */
+    const canon = l ? canonical(l) : undefined;
+    if (canon) {
+      cachedLocale = canon;
+      break;
     }
   }
   return cachedLocale;
 }
 
+/** The currency amounts are shown in (ISO 4217). */
+export function currencyCode(): string {
+  return currency;
+}
+
+const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function numberFormat(key: string, opts: Intl.NumberFormatOptions): Intl.NumberFormat {
+  let f = cache.get(`n:${key}`) as Intl.NumberFormat | undefined;
+  if (!f) cache.set(`n:${key}`, (f = new Intl.NumberFormat(locale(), opts)));
+  return f;
+}
+function dateFormat(key: string, opts: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  let f = cache.get(`d:${key}`) as Intl.DateTimeFormat | undefined;
+  if (!f) cache.set(`d:${key}`, (f = new Intl.DateTimeFormat(locale(), opts)));
+  return f;
+}
+
+/**
+ * A number rounded sensibly for reading: whole from 10 up, one decimal below
+ * ("4.3" stays, "42.7" → "43"), grouped ("297,000").
+ */
 export function fmtNum(n: number | null | undefined): string {
-  if (n == null || Number.isNaN(n)) return '–';
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(n);
+  if (n == null || !Number.isFinite(n)) return '–';
+  return numberFormat(Math.abs(n) >= 10 ? 'n0' : 'n1', { maximumFractionDigits: Math.abs(n) >= 10 ? 0 : 1 }).format(n);
+}
+
+/** A count of things that happen whole (calls expected by now): rounded to a whole number. */
+export function fmtCount(n: number | null | undefined): string {
+  if (n == null || !Number.isFinite(n)) return '–';
+  return numberFormat('n0', { maximumFractionDigits: 0 }).format(Math.round(n));
+}
+
+/** Whole units of money in the team's currency: 297000 → "$297,000". */
+export function fmtMoney(n: number | null | undefined): string {
+  if (n == null || !Number.isFinite(n)) return '–';
+  return numberFormat(`money:${currency}`, {
+    style: 'currency',
+    currency,
+    maximumFractionDigits: 0,
+    minimumFractionDigits: 0,
+  }).format(n);
+}
+
+/** A share in 0–1 as a percentage: 0.25 → "25%". */
+export function fmtPct(share: number | null | undefined): string {
+  if (share == null || !Number.isFinite(share)) return '–';
+  return numberFormat('pct', { style: 'percent', maximumFractionDigits: 0 }).format(share);
+}
+
+/** "1 call", "3 calls"; `plural` defaults to `one` + "s". The count is formatted. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${fmtNum(n)} ${n === 1 ? one : many}`;
+}
+
+/** The word alone, by count: "Call logged" / "Calls logged" → pick(n, 'Call', 'Calls'). */
+export function byCount(n: number, one: string, many = `${one}s`): string {
+  return n === 1 ? one : many;
 }
 
 /** "YYYY-MM-DD" → a local calendar date (no time-zone shift). */
@@ -34,22 +103,79 @@ export function parseDay(day: string): Date {
   return new Date(y, (m || 1) - 1, d || 1);
 }
 
-export function fmtDay(day: string): string {
-  return new Intl.DateTimeFormat(locale(), { weekday: 'short', day: 'numeric', month: 'short' }).format(
-    parseDay(day),
-  );
+const thisYear = (d: Date, now: Date) => d.getFullYear() === now.getFullYear();
+
+/**
+ * THE date style of the app: "Thu, Nov 26" (with the year when it is not this year:
+ * "Thu, Nov 26, 2025"). `day` is "YYYY-MM-DD" (or an RFC 3339 instant's date part).
+ */
+export function fmtDay(day: string, now: Date = new Date()): string {
+  const d = parseDay(day);
+  return thisYear(d, now)
+    ? dateFormat('day', { weekday: 'short', day: 'numeric', month: 'short' }).format(d)
+    : dateFormat('dayY', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' }).format(d);
 }
 
+/** An instant's local date in the app's date style. */
+export function fmtDate(iso: string, now: Date = new Date()): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return fmtDay(dayStr(d), now);
+}
+
+/** A time of day in the locale's clock (12- or 24-hour, never both): "2:05 PM". */
 export function fmtTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale(), { hour: 'numeric', minute: '2-digit' }).format(d);
+  return dateFormat('time', { hour: 'numeric', minute: '2-digit' }).format(d);
 }
 
-export function fmtDateTime(iso: string): string {
+/** Date and time: "Thu, Nov 26, 2:05 PM" (the date in the app's one style). */
+export function fmtDateTime(iso: string, now: Date = new Date()): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return `${fmtDay(dayStr(d), now)}, ${fmtTime(iso)}`;
+}
+
+const WEEKDAYS: Weekday[] = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+/**
+ * The first local day ("YYYY-MM-DD") of team week `label` ("2026-W49"): the team's
+ * week-start day on or before the ISO week's Monday (as kept-core's `Week::first_day`).
+ */
+export function weekFirstDay(label: string, start: Weekday = 'Mon'): string | null {
+  const m = /^(\d{4})-W(\d{2})$/.exec(label);
+  if (!m) return null;
+  const [year, week] = [Number(m[1]), Number(m[2])];
+  const jan4 = new Date(year, 0, 4);
+  const monday = new Date(year, 0, 4 - ((jan4.getDay() + 6) % 7) + (week - 1) * 7);
+  const back = (7 - WEEKDAYS.indexOf(start)) % 7;
+  monday.setDate(monday.getDate() - back);
+  return dayStr(monday);
+}
+
+/** A team week as a date range: "Nov 30 – Dec 6" (the year added when it is not this year). */
+export function fmtWeek(label: string, start: Weekday = 'Mon', now: Date = new Date()): string {
+  const first = weekFirstDay(label, start);
+  if (!first) return label;
+  const a = parseDay(first);
+  const b = parseDay(addDays(first, 6));
+  const f = thisYear(a, now) && thisYear(b, now)
+    ? dateFormat('range', { day: 'numeric', month: 'short' })
+    : dateFormat('rangeY', { day: 'numeric', month: 'short', year: 'numeric' });
+  return f.formatRange(a, b);
+}
+
+/** A team week by its first day, short: "Nov 30" (chart axes). */
+export function fmtWeekStart(label: string, start: Weekday = 'Mon'): string {
+  const first = weekFirstDay(label, start);
+  return first ? dateFormat('short', { day: 'numeric', month: 'short' }).format(parseDay(first)) : label;
+}
+
+/** "2026-W49" → "Week 49" (the ISO label, shown second to the date range). */
+export function isoWeekShort(label: string): string {
+  const m = /^\d{4}-W(\d{2})$/.exec(label);
+  return m ? `Week ${Number(m[1])}` : label;
 }
 
 /** "3 min ago" style, falling back to a date after a day. */
@@ -63,7 +189,7 @@ export function fmtAgo(iso: string | null, now: Date = new Date()): string {
   if (abs < 45) return rtf.format(0, 'second');
   if (abs < 3600) return rtf.format(Math.round(secs / 60), 'minute');
   if (abs < 86400) return rtf.format(Math.round(secs / 3600), 'hour');
-  return fmtDateTime(iso);
+  return fmtDateTime(iso, now);
 }
 
 /** Today's local date as "YYYY-MM-DD". */
@@ -165,6 +291,19 @@ export function errMessage(e: unknown): string {
   }
   if (typeof e === 'string' && e) return e;
   return 'Something went wrong. Please try again.';
+}
+
+/**
+ * One of a catalog label ("Calls" → "Call", "Meetings set" → "Meeting set", "Discovery calls" →
+ * "Discovery call"): the first word ending in a plural "s" loses it. Catalog labels are plural
+ * and the catalog has no singular form, so this is the English rule of thumb.
+ */
+export function singularLabel(label: string): string {
+  const words = label.split(' ');
+  const i = words.findIndex((w) => /[^su]s$/i.test(w) && w.length > 2);
+  if (i < 0) return label;
+  words[i] = words[i].slice(0, -1);
+  return words.join(' ');
 }
 
 /** Activity label for a key, from the catalog. */

@@ -1,7 +1,7 @@
 // Pipeline vocabulary and pure helpers (no DOM): stages, money, deal totals, expected-close
 // state, the KARE split of effort vs results, and benchmarks beside the team median.
 import type { Deal, Kare, KareSplit } from './api';
-import { locale } from './format';
+import { fmtCount, fmtMoney, fmtNum, fmtPct } from './format';
 
 /** KARE categories in display order, with "not tagged" last. */
 export const KARE_KEYS: { key: Kare | 'none'; label: string }[] = [
@@ -31,12 +31,6 @@ export function stageOptions(stages: string[], current?: string | null): string[
 export function nextStage(stages: string[], current: string): string | null {
   const i = stages.indexOf(current);
   return i >= 0 && i < stages.length - 1 ? stages[i + 1] : null;
-}
-
-/** Whole units in the team's currency, grouped: 25000 → "25,000". */
-export function fmtMoney(n: number | null | undefined): string {
-  if (n == null || !Number.isFinite(n)) return '–';
-  return new Intl.NumberFormat(locale(), { maximumFractionDigits: 0 }).format(n);
 }
 
 /** An amount typed by a person ("25 000", "25,000", "25000.50") → whole units, or null. */
@@ -120,13 +114,10 @@ const SHARE_METRICS = new Set(['conversations-per-call', 'meetings-per-conversat
 /** A benchmark value in words: "4.5", "35 %", "12,000", "23" (days: the label says so). */
 export function fmtBench(key: string, v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return '–';
-  const nf = (max: number) => new Intl.NumberFormat(locale(), { maximumFractionDigits: max });
-  if (SHARE_METRICS.has(key)) {
-    return new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(v);
-  }
+  if (SHARE_METRICS.has(key)) return fmtPct(v);
   if (key === 'average-won-deal') return fmtMoney(v);
-  if (key === 'cycle-days') return nf(0).format(v);
-  return nf(1).format(v);
+  if (key === 'cycle-days') return fmtCount(v);
+  return fmtNum(v);
 }
 
 export type BenchSide = 'better' | 'worse' | 'level' | 'none';

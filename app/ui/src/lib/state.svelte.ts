@@ -1,7 +1,7 @@
 // App-wide reactive state (Svelte 5 runes): status, current tab, sync, toasts, errors.
 import { api, isErrorKind, type AppStatus, type SyncState, type SyncStatus } from './api';
 import { setVocabulary } from './coaching';
-import { deriveSyncState, errMessage } from './format';
+import { deriveSyncState, errMessage, fmtWeek, fmtWeekStart } from './format';
 
 export type Tab = 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
 
@@ -36,6 +36,12 @@ export const app = $state({
 });
 
 export const isManager = (): boolean => app.status?.me?.role === 'manager';
+
+/** A team week ("2026-W49") as its date range in the team's week start: "Nov 30 – Dec 6". */
+export const weekRange = (label: string): string => fmtWeek(label, app.status?.team?.week_start ?? 'Mon');
+
+/** A team week by its first day: "Nov 30" (chart axes). */
+export const weekStartLabel = (label: string): string => fmtWeekStart(label, app.status?.team?.week_start ?? 'Mon');
 
 export function showError(e: unknown): void {
   app.error = errMessage(e);
