@@ -3,6 +3,7 @@ import {
   addDays,
   countOfTarget,
   deriveSyncState,
+  describeSyncProblem,
   byCount,
   docLabel,
   fmtCount,
@@ -162,5 +163,19 @@ describe('activity labels', () => {
     expect(singularLabel('Referrals asked')).toBe('Referral asked');
     expect(singularLabel('Business')).toBe('Business');
     expect(singularLabel('Demo')).toBe('Demo');
+  });
+});
+
+describe('sync problems in plain words', () => {
+  it('never shows only the socket error', () => {
+    const p = describeSyncProblem('2026-12-02T01:00:00Z: relay http://127.0.0.1:9 unreachable: io: Connection refused (os error 111)');
+    expect(p.text).toBe("Can't reach the team relay — your taps are saved on this device and will sync when it's back.");
+    expect(p.detail).toMatch(/os error 111/);
+    expect(describeSyncProblem('x', 'network').text).toMatch(/^Can't reach the team relay/);
+  });
+  it('names a version mismatch and a refused device', () => {
+    expect(describeSyncProblem('relay speaks protocol version 3', 'incompatible').text).toMatch(/another version/);
+    expect(describeSyncProblem('relay said 401: device revoked', 'relay').text).toMatch(/did not accept this device/);
+    expect(describeSyncProblem('relay said 500', 'relay').text).toMatch(/could not take this sync/);
   });
 });

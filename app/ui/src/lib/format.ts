@@ -285,6 +285,37 @@ export function needsInsecureConsent(url: string): boolean {
   return /^http:\/\//i.test(url.trim()) && !isLoopbackUrl(url);
 }
 
+/** A problem in plain words, with the technical detail kept for a "Details" toggle. */
+export interface Problem {
+  text: string;
+  detail: string | null;
+}
+
+const KEPT_SAFE = 'your taps are saved on this device';
+
+/**
+ * A sync failure (a command error's kind and message, or a status's `last_error`) in plain
+ * words: never "io: Connection refused (os error 111)" on its own.
+ */
+export function describeSyncProblem(raw: string, kind?: string | null): Problem {
+  const detail = raw.trim() || null;
+  const r = raw.toLowerCase();
+  let text: string;
+  if (kind === 'incompatible' || /incompatible|protocol version|upgrade required/.test(r)) {
+    text = `The team relay runs another version of Kept: update this app. Meanwhile ${KEPT_SAFE}.`;
+  } else if (/revoked|\b401\b|\b403\b|unauthori[sz]ed|forbidden|not a member/.test(r)) {
+    text = `The team relay did not accept this device — ${KEPT_SAFE}. Ask your manager to check your access.`;
+  } else if (kind === 'relay' && !/unreachable|timed out|timeout|connect/.test(r)) {
+    text = `The team relay could not take this sync — ${KEPT_SAFE} and Kept tries again shortly.`;
+  } else {
+    text = `Can't reach the team relay — ${KEPT_SAFE} and will sync when it's back.`;
+  }
+  return { text, detail };
+}
+
+/** Error kinds that mean "the relay could not be reached or refused", not "you typed something wrong". */
+export const SYNC_ERROR_KINDS = new Set(['network', 'relay', 'incompatible']);
+
 export function errMessage(e: unknown): string {
   if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') {
     return (e as { message: string }).message || 'Something went wrong.';

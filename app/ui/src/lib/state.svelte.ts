@@ -1,7 +1,15 @@
 // App-wide reactive state (Svelte 5 runes): status, current tab, sync, toasts, errors.
-import { api, isErrorKind, type AppStatus, type SyncState, type SyncStatus } from './api';
+import { api, isErrorKind, toApiError, type AppStatus, type SyncState, type SyncStatus } from './api';
 import { setVocabulary } from './coaching';
-import { deriveSyncState, errMessage, fmtWeek, fmtWeekStart } from './format';
+import {
+  SYNC_ERROR_KINDS,
+  describeSyncProblem,
+  deriveSyncState,
+  errMessage,
+  fmtWeek,
+  fmtWeekStart,
+  type Problem,
+} from './format';
 
 export type Tab = 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
 
@@ -26,6 +34,10 @@ export const app = $state({
   /** Bumped after every write or pulled sync: screens reload when it changes. */
   refresh: 0,
   error: null as string | null,
+  /** Technical detail of `error`, behind a "Details" toggle (for support). */
+  errorDetail: null as string | null,
+  /** Why sync is not working, in plain words; cleared as soon as a sync succeeds. */
+  syncProblem: null as Problem | null,
   toast: null as Toast | null,
   sync: {
     state: 'local' as SyncState,
@@ -43,14 +55,30 @@ export const weekRange = (label: string): string => fmtWeek(label, app.status?.t
 /** A team week by its first day: "Nov 30" (chart axes). */
 export const weekStartLabel = (label: string): string => fmtWeekStart(label, app.status?.team?.week_start ?? 'Mon');
 
+/** Whether the error banner shows a relay problem (cleared with the sync banner). */
+let syncErrorShown = false;
+
 export function showError(e: unknown): void {
-  app.error = errMessage(e);
+  const err = toApiError(e);
+  if (SYNC_ERROR_KINDS.has(err.kind)) {
+    // A relay that cannot be reached is a sync condition, not a mistake: plain words, detail behind a toggle.
+    const p = describeSyncProblem(err.message, err.kind);
+    app.error = p.text;
+    app.errorDetail = p.detail;
+    syncErrorShown = true;
+  } else {
+    app.error = errMessage(e);
+    app.errorDetail = null;
+    syncErrorShown = false;
+  }
   // The store is gone (signed out elsewhere): show the set-up screen again.
   if (isErrorKind(e, 'no_store') && app.status?.has_store) void loadStatus();
 }
 
 export function clearError(): void {
   app.error = null;
+  app.errorDetail = null;
+  syncErrorShown = false;
 }
 
 let toastSeq = 0;
@@ -119,10 +147,26 @@ export function applySyncStatus(status: SyncStatus | null, state: SyncState | nu
   } else if (Date.now() - app.sync.lastEventAt > 6000) {
     app.sync.state = deriveSyncState(status);
   }
+  updateSyncProblem(status);
   const cursor = status?.cursor;
   const moved = lastCursor !== undefined && cursor !== undefined && cursor !== lastCursor;
   lastCursor = cursor;
   if (pulled > 0 || moved) bumpRefresh();
+}
+
+/**
+ * The sync banner follows the sync state: set while offline with an error, cleared the moment a
+ * sync succeeds (the pill says "Synced") — together with a sync error shown by a command.
+ */
+function updateSyncProblem(status: SyncStatus | null): void {
+  const st = app.sync.state;
+  const fine = st === 'synced' || st === 'local' || (!!status && !status.last_error && status.reachable !== false);
+  if (fine) {
+    app.syncProblem = null;
+    if (syncErrorShown) clearError();
+  } else if (st === 'offline' && status?.last_error) {
+    app.syncProblem = describeSyncProblem(status.last_error);
+  }
 }
 
 export async function pollSync(): Promise<void> {
@@ -149,8 +193,15 @@ export async function syncNow(): Promise<void> {
     if (r.pulled > 0) bumpRefresh();
     app.sync.lastEventAt = 0;
   } catch (e) {
-    showError(e);
-    app.sync.lastEventAt = 0;
+    const err = toApiError(e);
+    if (SYNC_ERROR_KINDS.has(err.kind)) {
+      app.syncProblem = describeSyncProblem(err.message, err.kind);
+      app.sync.state = 'offline';
+      app.sync.lastEventAt = Date.now();
+    } else {
+      showError(e);
+      app.sync.lastEventAt = 0;
+    }
   } finally {
     app.sync.busy = false;
     await pollSync();
