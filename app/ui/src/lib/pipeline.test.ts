@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  accountSuggestions,
   benchSide,
   closeState,
   dealTotals,
@@ -114,5 +115,18 @@ describe('benchmarks', () => {
     expect(benchSide('cycle-days', 20, 30)).toBe('better');
     expect(benchSide('cycle-days', 40, 30)).toBe('worse');
     expect(benchSide('win-rate', null, 0.3)).toBe('none');
+  });
+});
+
+describe('account suggestions', () => {
+  it('puts the rep’s most used accounts first, then open deals, each once', () => {
+    const acts = [{ account: 'Initech' }, { account: 'Globex' }, { account: 'initech' }, { account: null }, { account: ' ' }];
+    const deals = [
+      { name: 'Globex', status: 'open' },
+      { name: 'Umbrella renewal', status: 'open' },
+      { name: 'Lost one', status: 'lost' },
+    ];
+    expect(accountSuggestions(acts, deals)).toEqual(['Initech', 'Globex', 'Umbrella renewal']);
+    expect(accountSuggestions(acts, deals, 1)).toEqual(['Initech']);
   });
 });

@@ -137,3 +137,34 @@ export const BENCH_SIDE_LABEL: Record<BenchSide, string> = {
   level: '● about the median',
   none: '',
 };
+
+/**
+ * Accounts to suggest when logging: the rep's own accounts (most used first) and then the
+ * names of their open deals, each once (case-insensitively), at most `max`.
+ */
+export function accountSuggestions(
+  activities: { account: string | null }[],
+  deals: { name: string; status: string }[],
+  max = 30,
+): string[] {
+  const uses = new Map<string, { name: string; n: number }>();
+  for (const a of activities) {
+    const name = a.account?.trim();
+    if (!name) continue;
+    const e = uses.get(name.toLowerCase()) ?? { name, n: 0 };
+    e.n++;
+    uses.set(name.toLowerCase(), e);
+  }
+  const out = [...uses.values()].sort((a, b) => b.n - a.n || a.name.localeCompare(b.name)).map((e) => e.name);
+  const seen = new Set(out.map((n) => n.toLowerCase()));
+  for (const d of deals) {
+    const name = d.name.trim();
+    if (d.status !== 'open' || !name || seen.has(name.toLowerCase())) continue;
+    seen.add(name.toLowerCase());
+    out.push(name);
+  }
+  return out.slice(0, max);
+}
+
+/** Outcomes a rep picks with one tap (the field stays free text). */
+export const OUTCOME_PICKS = ['Connected', 'Voicemail', 'No answer', 'Booked meeting', 'Call back'];
