@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  groupByRep,
   criterionLabel,
   csvFileName,
   groupSigns,
@@ -70,5 +71,29 @@ describe('parseCommission', () => {
 describe('csvFileName', () => {
   it('names CSV files', () => {
     expect(csvFileName('activities', '2026-11-26')).toBe('kept-activities-2026-11-26.csv');
+  });
+});
+
+describe('action items by rep', () => {
+  it('groups under the rep’s name, the viewer’s own last', () => {
+    const items = [
+      { id: '1', rep: 'b', status: 'open' },
+      { id: '2', rep: 'a', status: 'done' },
+      { id: '3', rep: 'me', status: 'open' },
+      { id: '4', rep: 'b', status: 'open' },
+      { id: '5', rep: 'gone', status: 'open' },
+    ];
+    const members = [
+      { id: 'a', name: 'Anna' },
+      { id: 'b', name: 'Ben' },
+      { id: 'me', name: 'Mia' },
+    ];
+    const g = groupByRep(items, members, 'me');
+    expect(g.map((x) => [x.name, x.open, x.items.length])).toEqual([
+      ['Anna', 0, 1],
+      ['Ben', 2, 2],
+      ['Former member', 1, 1],
+      ['You', 1, 1],
+    ]);
   });
 });

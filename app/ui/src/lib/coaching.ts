@@ -145,3 +145,31 @@ function humanize(key: string): string {
   const s = key.replace(/[-_]+/g, ' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+export interface RepGroup<T> {
+  /** Member id of the rep the items are about. */
+  rep: string;
+  /** Their name ("You" for the viewer's own items, "Former member" when unknown). */
+  name: string;
+  open: number;
+  items: T[];
+}
+
+/** Action items grouped by the rep they are about: reps by name, the viewer's own group last. */
+export function groupByRep<T extends { rep: string; status: string }>(
+  items: T[],
+  members: { id: string; name: string }[],
+  me: string | null,
+): RepGroup<T>[] {
+  const names = new Map(members.map((m) => [m.id, m.name]));
+  const by = new Map<string, T[]>();
+  for (const i of items) by.set(i.rep, [...(by.get(i.rep) ?? []), i]);
+  return [...by.entries()]
+    .map(([rep, its]) => ({
+      rep,
+      name: rep === me ? 'You' : (names.get(rep) ?? 'Former member'),
+      open: its.filter((i) => i.status === 'open').length,
+      items: its,
+    }))
+    .sort((a, b) => Number(a.rep === me) - Number(b.rep === me) || a.name.localeCompare(b.name));
+}
