@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  meetingSummary,
   groupByRep,
   criterionLabel,
   csvFileName,
@@ -94,6 +95,30 @@ describe('action items by rep', () => {
       ['Ben', 2, 2],
       ['Former member', 1, 1],
       ['You', 1, 1],
+    ]);
+  });
+});
+
+describe('closing a meeting', () => {
+  it('sums up what the meeting leaves behind', () => {
+    const lines = meetingSummary({
+      agendaDone: 3,
+      agendaTotal: 5,
+      created: [{ text: 'Call Acme', owner: 'Anna', due: 'Tue, Dec 8' }],
+      reconciled: [{ status: 'done' }, { status: 'open' }],
+      notesWritten: true,
+      myRating: 4,
+      repRating: null,
+      repName: 'Anna',
+      next: null,
+    });
+    expect(lines).toEqual([
+      'Agenda: 3 of 5 points covered',
+      '1 action item created: Call Acme (Anna, due Tue, Dec 8)',
+      "Last meeting's items: 1 done, 0 dropped, 1 still open",
+      'Notes saved',
+      "Ratings: yours 4 of 5, Anna's not yet",
+      'No next meeting planned yet',
     ]);
   });
 });

@@ -173,3 +173,41 @@ export function groupByRep<T extends { rep: string; status: string }>(
     }))
     .sort((a, b) => Number(a.rep === me) - Number(b.rep === me) || a.name.localeCompare(b.name));
 }
+
+export interface MeetingSummaryInput {
+  agendaDone: number;
+  agendaTotal: number;
+  /** Action items created in this meeting, with their owner's name and due day (already formatted). */
+  created: { text: string; owner: string; due: string }[];
+  /** Last meeting's items as they are now. */
+  reconciled: { status: string }[];
+  notesWritten: boolean;
+  myRating: number | null;
+  repRating: number | null;
+  repName: string;
+  /** The next meeting's day (formatted), if one is planned. */
+  next: string | null;
+}
+
+/** What closing a meeting leaves behind, one line each, for the confirmation before closing. */
+export function meetingSummary(m: MeetingSummaryInput): string[] {
+  const n = (k: number, one: string, many = `${one}s`) => `${k} ${k === 1 ? one : many}`;
+  const lines: string[] = [];
+  lines.push(m.agendaTotal ? `Agenda: ${m.agendaDone} of ${n(m.agendaTotal, 'point')} covered` : 'No agenda');
+  lines.push(
+    m.created.length
+      ? `${n(m.created.length, 'action item')} created: ${m.created.map((c) => `${c.text} (${c.owner}, due ${c.due})`).join('; ')}`
+      : 'No action items created',
+  );
+  if (m.reconciled.length) {
+    const done = m.reconciled.filter((i) => i.status === 'done').length;
+    const dropped = m.reconciled.filter((i) => i.status === 'dropped').length;
+    const open = m.reconciled.length - done - dropped;
+    lines.push(`Last meeting's items: ${done} done, ${dropped} dropped, ${open} still open`);
+  }
+  lines.push(m.notesWritten ? 'Notes saved' : 'No notes written');
+  const rating = (r: number | null) => (r == null ? 'not yet' : `${r} of 5`);
+  lines.push(`Ratings: yours ${rating(m.myRating)}, ${m.repName}'s ${rating(m.repRating)}`);
+  lines.push(m.next ? `Next meeting: ${m.next}` : 'No next meeting planned yet');
+  return lines;
+}
