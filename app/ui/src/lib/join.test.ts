@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { joinLink, parseJoinLink, qrSvg } from './join';
+import { codeGroups, joinLink, parseJoinLink, qrSvg } from './join';
 
 describe('join links', () => {
   it('round-trips a relay and a code', () => {
@@ -18,5 +18,13 @@ describe('join links', () => {
   });
   it('draws an SVG', async () => {
     expect(await qrSvg(joinLink('https://r', 'c'))).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
+  });
+});
+
+describe('invite codes on screen', () => {
+  it('are read in groups of four', () => {
+    expect(codeGroups('abcdefghij')).toEqual(['abcd', 'efgh', 'ij']);
+    expect(codeGroups('')).toEqual([]);
+    expect(codeGroups('x'.repeat(27)).length).toBe(7);
   });
 });

@@ -26,3 +26,10 @@ export function parseJoinLink(text: string): { relay: string; code: string } | n
 export function qrSvg(text: string): Promise<string> {
   return QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
 }
+
+/** A code cut into groups of `size` for reading aloud and copying by eye ("AbC1 dEf2 …"). */
+export function codeGroups(code: string, size = 4): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < code.length; i += size) out.push(code.slice(i, i + size));
+  return out;
+}
