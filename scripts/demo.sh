@@ -19,22 +19,35 @@ for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
   sleep 0.1
 done
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 if [ ! -d demo/homes/manager ]; then
-  invite=$("$bin/kept-relay" team create --name "Demo Sales" --manager Mia --db demo/relay.sqlite3 --json |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["invite"])')
-  "$bin/kept" demo --relay "http://127.0.0.1:$port" --invite "$invite" --dir demo/homes --reps 6 --weeks 12
+  # An organisation (leader Dana) with three teams whose managers coach differently.
+  org=$("$bin/kept-relay" org create --name "Demo Org" --leader Dana --db demo/relay.sqlite3 --json)
+  org_id=$(echo "$org" | field org_id)
+  team() { "$bin/kept-relay" team create --name "$1" --manager "$2" --org "$org_id" --db demo/relay.sqlite3 --json | field invite; }
+  url="http://127.0.0.1:$port"
+  "$bin/kept" demo --relay "$url" --invite "$(team "Demo Sales" Mia)" --dir demo/homes --reps 6 --weeks 12
+  "$bin/kept" demo --relay "$url" --invite "$(team "North" Omar)" --dir demo/north --reps 5 --weeks 12 \
+    --first-rep 6 --seed 7 --coaching status-reports
+  "$bin/kept" demo --relay "$url" --invite "$(team "South" Sofia)" --dir demo/south --reps 5 --weeks 12 \
+    --first-rep 11 --seed 9 --coaching strong
+  "$bin/kept" --home demo/homes/leader join "$url" "$(echo "$org" | field invite)" --device "Dana's laptop" >/dev/null
 fi
 "$bin/kept" --home demo/homes/manager sync >/dev/null
+"$bin/kept" --home demo/homes/leader org sync >/dev/null
 echo
 "$bin/kept" --home demo/homes/manager board
 echo
 "$bin/kept" --home demo/homes/ben week
+echo
+"$bin/kept" --home demo/homes/leader org
 cat <<TXT
 
 The relay runs at http://127.0.0.1:$port with a demo team (manager Mia, reps in demo/homes/).
 The app opens as Mia (the team board). Log as a rep from another terminal and watch the board:
       $bin/kept --home demo/homes/anna log call && $bin/kept --home demo/homes/anna sync
 A rep's app:  KEPT_HOME=demo/homes/anna $bin/kept-app
+The leader's view (Dana, three teams):  $bin/kept --home demo/homes/leader org
 Ctrl-C stops the relay and the app.
 TXT
 if [ -n "${DISPLAY:-}" ]; then

@@ -299,3 +299,63 @@ fn a_managers_crm_export_reaches_every_rep_through_the_relay_and_importing_again
     let again = kept_json(&mia, &["import", file, "--skip-bad"]);
     assert_eq!((again["imported"].as_u64(), again["already"].as_u64()), (Some(0), Some(193)), "{again}");
 }
+
+/// A leader's organisation through the real relay and the `kept` CLI: the
+/// leader's device joins every team read-only, sees them side by side and
+/// finds the manager whose reps rate their 1-on-1s lowest; a write in a
+/// team home is refused on the device; a team's manager is refused the
+/// organisation by the relay.
+#[test]
+fn a_leader_sees_every_team_of_the_organisation_and_managers_only_their_own() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let org = relay.admin(&["org", "create", "--name", "Acme", "--leader", "Dana"]);
+    let org_id = org["org_id"].as_str().expect("org id");
+    let demo = |name: &str, manager: &str, folder: &str, first: &str, coaching: &str| {
+        let team = relay.admin(&["team", "create", "--name", name, "--manager", manager, "--org", org_id]);
+        let homes = dir.path().join(folder);
+        let out = Command::new(kept_tests::bin_dir().join("kept"))
+            .args(["demo", "--relay", &relay.url, "--invite", team["invite"].as_str().expect("invite")])
+            .args(["--reps", "2", "--weeks", "3", "--first-rep", first, "--coaching", coaching, "--dir"])
+            .arg(&homes)
+            .output()
+            .expect("kept demo");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        homes.join("manager")
+    };
+    let east = demo("East", "Mia", "east", "0", "strong");
+    demo("West", "Omar", "west", "2", "status-reports");
+    let dana = dir.path().join("dana");
+    kept_ok(&dana, &["join", &relay.url, org["invite"].as_str().expect("invite"), "--device", "laptop"]);
+
+    let synced = kept_json(&dana, &["org", "sync"]);
+    let rows = synced.as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{synced}");
+    assert!(rows.iter().all(|r| r["new"] == true && r["error"].is_null() && r["pulled"].as_u64() > Some(0)));
+    let view = kept_json(&dana, &["org"]);
+    let teams = view["teams"].as_array().expect("teams");
+    let names: Vec<_> = teams.iter().map(|t| t["name"].as_str().unwrap_or_default()).collect();
+    assert_eq!(names, ["East", "West"]);
+    let west = teams.iter().find(|t| t["name"] == "West").expect("West");
+    assert_eq!(west["managers"], serde_json::json!(["Omar"]));
+    assert_eq!(west["reps"], 2);
+    assert_eq!(view["lowest_rated"], west["team_id"], "Omar's reps rate their 1-on-1s lowest: {view}");
+    let gap = |t: &serde_json::Value| t["rating_gap"].as_f64().expect("gap");
+    assert!(gap(west) > gap(teams.iter().find(|t| t["name"] == "East").expect("East")), "{view}");
+
+    // Drill down: a team's home reads like the manager's, and writes nothing.
+    let homes = kept_ok(&dana, &["org", "homes"]);
+    let east_home = homes.lines().find(|l| l.starts_with("East\t")).and_then(|l| l.split('\t').nth(1)).expect("home");
+    let board = kept_json(Path::new(east_home), &["board"]);
+    let mia_board = kept_json(&east, &["board"]);
+    assert_eq!(board["rows"], mia_board["rows"], "the leader sees the team's board as its manager does");
+    let out = kept(Path::new(east_home), &["log", "call"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leader"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A team's manager is refused the organisation by the relay.
+    let out = kept(&east, &["org", "sync"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only a leader"), "{err}");
+}

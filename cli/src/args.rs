@@ -215,6 +215,19 @@ pub enum Command {
         /// Random seed (same seed, same team).
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The first demo rep name to use (0 = Anna), so several teams differ.
+        #[arg(long, default_value_t = 0)]
+        first_rep: usize,
+        /// How the manager coaches: steady, status-reports (reps rate the 1-on-1s low) or strong.
+        #[arg(long, default_value = "steady")]
+        coaching: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A leader's organisation: its teams side by side (run in the leadership team's home).
+    Org {
+        #[command(subcommand)]
+        command: Option<OrgCommand>,
         #[arg(long)]
         json: bool,
     },
@@ -676,4 +689,19 @@ pub enum QuarantineCmd {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+}
+
+/// `kept org …`.
+#[derive(Subcommand, Debug)]
+pub enum OrgCommand {
+    /// Join every team of the organisation not held yet (read-only) and sync them all.
+    Sync {
+        /// A label for this device in each team.
+        #[arg(long, default_value = "leader's device")]
+        device: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Where each team's read-only home is: any `kept --home DIR` command reads it (board, signs, week --rep …).
+    Homes,
 }

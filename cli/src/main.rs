@@ -7,8 +7,8 @@ mod output;
 
 use anyhow::Context;
 use args::{
-    ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, QuarantineCmd, TargetCommand,
-    TeamCommand,
+    ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, OrgCommand, QuarantineCmd,
+    TargetCommand, TeamCommand,
 };
 use clap::Parser;
 use kept_core::import::{ColumnMap, ImportMode};
@@ -275,8 +275,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 output::devices(&relay.devices()?, json)?;
             }
         }
-        Command::Demo { relay, invite, dir, reps, weeks, seed, json } => {
-            let t = kept_core::demo::seed_team(&relay, &invite, &dir, reps, weeks, seed, Arc::new(SystemClock))?;
+        Command::Demo { relay, invite, dir, reps, weeks, seed, first_rep, coaching, json } => {
+            let style = kept_core::demo::TeamStyle { first_rep, coaching: coaching.parse()? };
+            let size = (reps, weeks, seed);
+            let t = kept_core::demo::seed_team_styled(&relay, &invite, &dir, size, style, Arc::new(SystemClock))?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&t)?);
             } else {
@@ -288,6 +290,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Org { command, json } => match command {
+            None => output::org(&open(&home)?.org_overview()?, json)?,
+            Some(OrgCommand::Sync { device, json }) => {
+                let rows = open(&home)?.org_sync(&device)?;
+                output::org_sync(&rows, json)?
+            }
+            Some(OrgCommand::Homes) => {
+                for k in open(&home)?.org_teams()? {
+                    println!("{}\t{}", k.team()?.name, k.home_dir().display());
+                }
+            }
+        },
         Command::Signs { rep, all, json } => {
             let k = open(&home)?;
             let list = if all { k.signs(rep.as_deref())? } else { k.top_signs(rep.as_deref())? };

@@ -499,6 +499,84 @@ pub fn agenda(a: &kept_core::agenda::Agenda, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn pct(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| format!("{v:.0}%"))
+}
+
+/// `kept org`: the teams side by side, then the coaching habit per manager.
+pub fn org(o: &kept_core::org::overview::OrgOverview, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(o);
+    }
+    if o.teams.is_empty() {
+        println!("{}: no teams held on this device yet; run `kept org sync`.", o.org);
+        return Ok(());
+    }
+    println!("{} — {} teams, week {}", o.org, o.teams.len(), o.teams[0].week);
+    println!();
+    println!(
+        "{:<16} {:<14} {:>4} {:>12} {:>6} {:>9} {:>6} {:>9}",
+        "team", "manager", "reps", "logged", "pace", "on pace", "signs", "kept"
+    );
+    for t in &o.teams {
+        println!(
+            "{:<16} {:<14} {:>4} {:>12} {:>6} {:>9} {:>6} {:>9}",
+            t.name,
+            t.managers.join(", "),
+            t.reps,
+            format!("{} of {}", t.logged, t.target),
+            pct(t.pace_pct),
+            format!("{}/{}", t.reps_on_pace, t.reps),
+            format!("{} ({}!)", t.signs, t.alerts),
+            pct(t.commitments_kept_pct),
+        );
+    }
+    println!();
+    println!("Coaching habit (1-on-1s of the last 90 days; useful = rated 4 or 5)");
+    println!(
+        "{:<16} {:<14} {:>12} {:>5} {:>12} {:>14} {:>6} {:>11}",
+        "team", "manager", "1-on-1s 30d", "due", "reps: useful", "manager: useful", "gap", "assessment"
+    );
+    for t in &o.teams {
+        let low = if o.lowest_rated.as_deref() == Some(t.team_id.as_str()) { "  ← reps rate lowest" } else { "" };
+        let trend = match (t.assessment_avg, t.assessment_prev) {
+            (Some(a), Some(b)) => format!("{a:.1} ({:+.1})", a - b),
+            (Some(a), None) => format!("{a:.1}"),
+            _ => "—".into(),
+        };
+        println!(
+            "{:<16} {:<14} {:>12} {:>5} {:>12} {:>14} {:>6} {:>11}{low}",
+            t.name,
+            t.managers.join(", "),
+            format!("{} of {:.0}", t.one_on_ones_30d, t.expected_30d),
+            t.reps_due,
+            pct(t.rep_useful_pct),
+            pct(t.manager_useful_pct),
+            t.rating_gap.map_or("—".into(), |g| format!("{g:+.0}")),
+            trend,
+        );
+    }
+    Ok(())
+}
+
+/// `kept org sync`: one line per team.
+pub fn org_sync(rows: &[kept_core::org::OrgTeamSync], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(rows);
+    }
+    for r in rows {
+        match &r.error {
+            Some(e) => println!("{}: not synced: {e}", r.name),
+            None if r.new => println!("{}: joined (read-only), {} changes", r.name, r.pulled),
+            None => println!("{}: synced, {} new changes", r.name, r.pulled),
+        }
+    }
+    if rows.is_empty() {
+        println!("The organisation has no teams yet (`kept-relay team create --org …` adds one).");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

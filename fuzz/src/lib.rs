@@ -174,6 +174,7 @@ impl Relay {
             new_member_id: member.into(),
             name: None,
             now: t,
+            parent: None,
         };
         self.storage.redeem_invite(join(&code, MARIA, MARIA_TOKEN)).await.expect("join Maria");
         for (name, id, token) in [("Ann", ANN, ANN_TOKEN), ("Bob", BOB, "fuzz-token-bob")] {

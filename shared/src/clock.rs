@@ -69,6 +69,13 @@ impl IdSource {
         let millis = u64::try_from(at.timestamp_millis()).unwrap_or(0);
         uuid::Builder::from_unix_timestamp_millis(millis, &tail).into_uuid()
     }
+    /// A new source seeded from this one: for another home opened alongside
+    /// (deterministic when this one is seeded).
+    pub fn fork(&self) -> IdSource {
+        let mut seed = [0u8; 8];
+        self.fill(&mut seed);
+        IdSource::seeded(u64::from_le_bytes(seed))
+    }
     /// Fill `buf` with random bytes.
     pub fn fill(&self, buf: &mut [u8]) {
         self.rng.lock().unwrap_or_else(|p| p.into_inner()).fill_bytes(buf);

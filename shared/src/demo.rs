@@ -55,10 +55,15 @@ pub struct RepProfile {
 
 /// `n` rep profiles drawn from `seed`: most steady, one slumping, one new star.
 pub fn profiles(n: usize, seed: u64) -> Vec<RepProfile> {
+    profiles_from(0, n, seed)
+}
+
+/// [`profiles`] named from the `first`-th demo name on (so several demo teams have different reps).
+pub fn profiles_from(first: usize, n: usize, seed: u64) -> Vec<RepProfile> {
     let mut rng = StdRng::seed_from_u64(seed);
     (0..n)
         .map(|i| RepProfile {
-            name: REP_NAMES.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("Rep {}", i + 1)),
+            name: REP_NAMES.get(first + i).map(|s| s.to_string()).unwrap_or_else(|| format!("Rep {}", first + i + 1)),
             calls_per_day: rng.random_range(8.0..16.0),
             connect_rate: rng.random_range(0.18..0.35),
             meeting_rate: rng.random_range(0.15..0.35),
@@ -229,6 +234,53 @@ pub struct SeededTeam {
     pub activities: usize,
 }
 
+/// How a demo team's manager coaches (what the leader's view shows of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coaching {
+    /// Weekly 1-on-1s the reps find useful more often than not.
+    #[default]
+    Steady,
+    /// 1-on-1s that feel like status reports: the manager rates them well, the reps low.
+    StatusReports,
+    /// Regular 1-on-1s the reps rate highly.
+    Strong,
+}
+
+impl Coaching {
+    /// The range reps draw their ratings of 1-on-1s from.
+    fn rep_ratings(self) -> std::ops::Range<i64> {
+        match self {
+            Coaching::Steady => 2..6,
+            Coaching::StatusReports => 1..4,
+            Coaching::Strong => 4..6,
+        }
+    }
+}
+
+impl std::str::FromStr for Coaching {
+    type Err = crate::error::CoreError;
+    fn from_str(s: &str) -> Result<Coaching> {
+        match s {
+            "steady" => Ok(Coaching::Steady),
+            "status-reports" => Ok(Coaching::StatusReports),
+            "strong" => Ok(Coaching::Strong),
+            other => Err(crate::error::CoreError::invalid(format!(
+                "unknown coaching style '{other}': expected steady, status-reports or strong"
+            ))),
+        }
+    }
+}
+
+/// A demo team's shape beyond its size: who its reps are and how its manager coaches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TeamStyle {
+    /// The first demo name its reps take ([`REP_NAMES`]).
+    pub first_rep: usize,
+    /// How the manager coaches.
+    pub coaching: Coaching,
+}
+
 /// Joins a relay as the team's manager (with the manager invite) into
 /// `dir/manager`, invites and joins `reps` demo reps into `dir/<name>`, writes
 /// `weeks` weeks of history for each, and syncs everyone.
@@ -239,6 +291,18 @@ pub fn seed_team(
     reps: usize,
     weeks: i64,
     seed: u64,
+    clock: std::sync::Arc<dyn crate::Clock>,
+) -> Result<SeededTeam> {
+    seed_team_styled(url, manager_invite, dir, (reps, weeks, seed), TeamStyle::default(), clock)
+}
+
+/// [`seed_team`] with a [`TeamStyle`]; `size` is (reps, weeks, seed).
+pub fn seed_team_styled(
+    url: &str,
+    manager_invite: &str,
+    dir: &std::path::Path,
+    (reps, weeks, seed): (usize, i64, u64),
+    style: TeamStyle,
     clock: std::sync::Arc<dyn crate::Clock>,
 ) -> Result<SeededTeam> {
     use crate::sync::JoinOptions;
@@ -257,7 +321,7 @@ pub fn seed_team(
     let mut manager = join(manager_invite, &manager_home)?;
     let now = clock.now();
     let mut out = SeededTeam { manager_home: manager_home.clone(), reps: Vec::new(), activities: 0 };
-    for (i, p) in profiles(reps, seed).iter().enumerate() {
+    for (i, p) in profiles_from(style.first_rep, reps, seed).iter().enumerate() {
         let invite = manager.invite(crate::model::Role::Rep, Some(&p.name))?;
         let home = dir.join(p.name.to_lowercase().replace(' ', "-"));
         let mut k = join(&invite.code, &home)?;
@@ -266,7 +330,7 @@ pub fn seed_team(
         out.reps.push((p.name.clone(), home));
     }
     manager.sync()?;
-    coaching_history(&mut manager, &out.reps, seed, &clock)?;
+    coaching_history(&mut manager, &out.reps, seed, style.coaching, &clock)?;
     Ok(out)
 }
 
@@ -277,6 +341,7 @@ fn coaching_history(
     manager: &mut Kept,
     reps: &[(String, std::path::PathBuf)],
     seed: u64,
+    coaching: Coaching,
     clock: &std::sync::Arc<dyn crate::Clock>,
 ) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x0c0a_c400);
@@ -285,7 +350,7 @@ fn coaching_history(
     let day = |back: i64| (today - Duration::days(back)).format("%Y-%m-%d").to_string();
     const CRITERIA: &[&str] = &["rapport", "upfront-contract", "pain", "budget", "decision-process", "next-step"];
     for (i, (name, _)) in reps.iter().enumerate() {
-        let gap = i % 5 == 1;
+        let gap = i % 5 == 1 || (coaching == Coaching::StatusReports && i % 2 == 0);
         let (first, count) = if gap { (24, 3) } else { (3, 6) };
         for j in 0..count {
             let m = manager.open_meeting(Some(name), "one-on-one", Some(&day(first + 7 * j)))?;
@@ -312,7 +377,7 @@ fn coaching_history(
         let mut k = Kept::open(home, clock.clone(), crate::IdSource::random())?;
         k.sync()?;
         for m in k.meetings(None)?.into_iter().take(4) {
-            let r = rng.random_range(2..6);
+            let r = rng.random_range(coaching.rep_ratings());
             let comment = match r {
                 2 => Some("Felt like a status report; I'd like help with real calls"),
                 5 => Some("The role-play helped"),

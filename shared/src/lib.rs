@@ -24,6 +24,7 @@ pub mod import;
 pub mod input;
 pub mod metrics;
 pub mod model;
+pub mod org;
 pub mod records;
 /// The relay's wire types (kept-protocol).
 pub use kept_protocol::wire as protocol;

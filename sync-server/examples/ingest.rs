@@ -52,7 +52,7 @@ where
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     rt.spawn(serve(listener, AppState::new(storage.clone()), std::future::pending()));
-    let team = rt.block_on(admin::create_team(storage.as_ref(), "Bench", "Boss")).unwrap();
+    let team = rt.block_on(admin::create_team(storage.as_ref(), "Bench", "Boss", None)).unwrap();
     let agent = ureq::Agent::new_with_defaults();
     let boss = post(&agent, &format!("{base}/v1/join"), None, &json!({"invite": team.invite}));
     let boss_token = boss["token"].as_str().unwrap().to_string();

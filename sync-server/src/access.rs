@@ -10,7 +10,7 @@ use kept_protocol::Role;
 /// The pull scope of a caller (the SQL form of [`may_read`]).
 pub fn read_scope(caller: &Caller) -> ReadScope {
     match caller.role {
-        Role::Manager => ReadScope::All,
+        Role::Manager | Role::Leader => ReadScope::All,
         Role::Rep => ReadScope::Member(caller.member_id.clone()),
     }
 }

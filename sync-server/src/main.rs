@@ -65,6 +65,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: TeamCmd,
     },
+    /// Organisations: teams under leaders.
+    Org {
+        #[command(subcommand)]
+        cmd: OrgCmd,
+    },
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -98,9 +103,41 @@ enum TeamCmd {
         /// The manager's name.
         #[arg(long)]
         manager: String,
+        /// Put the team in this organisation (its id, from `kept-relay org create`).
+        #[arg(long)]
+        org: Option<String>,
         /// Print JSON: {"team_id","invite","expires_at"}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCmd {
+    /// Create an organisation (with its leadership team) and print a one-time invite for its leader.
+    Create {
+        /// Organisation name.
+        #[arg(long)]
+        name: String,
+        /// The leader's name (a director, VP or enablement lead).
+        #[arg(long)]
+        leader: String,
+        /// Print JSON: {"org_id","leadership_team_id","invite","expires_at"}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Put an existing team into an organisation.
+    AddTeam {
+        /// Organisation id.
+        #[arg(long)]
+        org: String,
+        /// Team id.
+        #[arg(long)]
+        team: String,
         #[command(flatten)]
         db: DbArg,
     },
@@ -169,9 +206,27 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             serve(listener, state, shutdown).await?;
             tracing::info!("stopped");
         }
-        Cmd::Team { cmd: TeamCmd::Create { name, manager, json, db } } => {
+        Cmd::Org { cmd: OrgCmd::Create { name, leader, json, db } } => {
             let storage = open(&db).await?;
-            let t = admin::create_team(storage.as_ref(), &name, &manager).await?;
+            let o = admin::create_org(storage.as_ref(), &name, &leader).await?;
+            if json {
+                println!("{}", serde_json::to_string(&o)?);
+            } else {
+                println!("Organisation '{name}' created, with its leadership team '{name} leadership'.");
+                println!("organisation id: {}", o.org_id);
+                println!("leader invite:   {}  (for {leader}; single use; expires {})", o.invite, o.expires_at);
+                println!("Add teams with: kept-relay team create --org {} ...", o.org_id);
+                println!("The leader joins with: kept join <relay URL> {}", o.invite);
+            }
+        }
+        Cmd::Org { cmd: OrgCmd::AddTeam { org, team, db } } => {
+            let storage = open(&db).await?;
+            storage.set_team_org(&team, &org).await?;
+            println!("team {team} is now in organisation {org}");
+        }
+        Cmd::Team { cmd: TeamCmd::Create { name, manager, org, json, db } } => {
+            let storage = open(&db).await?;
+            let t = admin::create_team(storage.as_ref(), &name, &manager, org.as_deref()).await?;
             if json {
                 println!("{}", serde_json::to_string(&t)?);
             } else {

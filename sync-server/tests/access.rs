@@ -200,7 +200,84 @@ fn a_new_device_bootstraps_from_snapshots_plus_the_tail(backend: Backend) {
     relay.invite(&team.manager, Role::Rep, Some("Cleo"));
 }
 
+/// An organisation with a leader, two of its teams and one team outside it.
+fn leaders_read_every_team_of_their_organisation_and_write_none(backend: Backend) {
+    let relay = Relay::start(backend);
+    let org = relay.rt.block_on(kept_relay::admin::create_org(relay.storage.as_ref(), "Acme", "Dana")).unwrap();
+    let (st, j) = relay.client(None).post("/v1/join", &json!({"invite": org.invite, "device_name": "laptop"}));
+    assert_eq!(st, 200, "{j}");
+    assert_eq!((j["role"].as_str(), j["team_name"].as_str()), (Some("manager"), Some("Acme leadership")));
+    let dana = relay.client(j["token"].as_str());
+    let dana_device = j["device_id"].as_str().unwrap().to_string();
+    let a = relay.team_in_org("East", Some(&org.org_id));
+    let b = relay.team_in_org("West", Some(&org.org_id));
+    let outside = relay.team("Elsewhere");
+    assert_eq!(push(&a.ann, &[&log(a.ann.id()), &plan(a.ann.id())]).0, 200);
+    assert_eq!(push(&a.manager, &["team", &plan(a.bob.id())]).0, 200);
+
+    // The leader lists the organisation's teams (not the leadership team, not a stranger's).
+    let (st, teams) = dana.get("/v1/org/teams");
+    assert_eq!(st, 200, "{teams}");
+    let names: Vec<_> = teams["teams"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["East", "West"]);
+    // A device in East: role leader, reads every document, writes none.
+    let device = |team: &str| dana.post(&format!("/v1/org/teams/{team}/device"), &json!({"device_name": "laptop"}));
+    let (st, east) = device(&a.team_id);
+    assert_eq!(st, 200, "{east}");
+    assert_eq!((east["role"].as_str(), east["member_name"].as_str()), (Some("leader"), Some("Dana")));
+    let dana_east = relay.client(east["token"].as_str());
+    let (st, pulled) = dana_east.get("/v1/pull?cursor=0");
+    assert_eq!(st, 200, "{pulled}");
+    assert_eq!(pulled["changes"].as_array().unwrap().len(), 4, "every document of East: {pulled}");
+    let (st, v) = dana_east.post("/v1/push", &json!({"changes": [entry("team", &change_b64())]}));
+    let msg = error_message(st, &v, 403, "forbidden");
+    assert!(msg.contains("leader"), "{msg}");
+    let (st, v) = dana_east.post("/v1/invites", &json!({"role": "rep", "name": "Zed"}));
+    error_message(st, &v, 403, "forbidden");
+    // Asking again gives another device for the same member: one leader row per team.
+    let (_, again) = device(&a.team_id);
+    assert_eq!(again["member_id"], east["member_id"]);
+    // East's roster names the leader (who can read the team is never hidden).
+    let (_, members) = a.manager.client.get("/v1/members");
+    let leaders: Vec<_> = members.as_array().unwrap().iter().filter(|m| m["role"] == "leader").collect();
+    assert_eq!(leaders.len(), 1);
+    assert_eq!(leaders[0]["name"], "Dana");
+    // The manager can neither remove the leader nor invite one.
+    let (st, v) = a.manager.client.delete(&format!("/v1/members/{}", east["member_id"].as_str().unwrap()));
+    error_message(st, &v, 403, "forbidden");
+    let (st, v) = a.manager.client.post("/v1/invites", &json!({"role": "leader", "name": "Eve"}));
+    error_message(st, &v, 400, "bad_request");
+    // A team outside the organisation is refused.
+    let (st, v) = device(&outside.team_id);
+    error_message(st, &v, 403, "forbidden");
+
+    // Managers keep to their own team: no organisation list, no device in another team.
+    let (st, v) = a.manager.client.get("/v1/org/teams");
+    error_message(st, &v, 403, "forbidden");
+    let (st, v) = a.manager.client.post(&format!("/v1/org/teams/{}/device", b.team_id), &json!({"device_name": "x"}));
+    error_message(st, &v, 403, "forbidden");
+    // Nor does a manager who is a coachee in the leadership team (a rep there).
+    let inv = relay.client(j["token"].as_str()).post("/v1/invites", &json!({"role": "rep", "name": "Maria"}));
+    assert_eq!(inv.0, 200, "{}", inv.1);
+    let (st, coachee) = relay.client(None).post("/v1/join", &json!({"invite": inv.1["code"], "device_name": "phone"}));
+    assert_eq!(st, 200, "{coachee}");
+    let coachee = relay.client(coachee["token"].as_str());
+    let (st, v) = coachee.get("/v1/org/teams");
+    error_message(st, &v, 403, "forbidden");
+    let (st, v) = coachee.post(&format!("/v1/org/teams/{}/device", b.team_id), &json!({"device_name": "x"}));
+    error_message(st, &v, 403, "forbidden");
+    // A rep of East still reads only her own documents.
+    assert!(a.ann.pull_all(0).0.iter().all(|c| c.doc == "team" || c.doc.contains(a.ann.id())));
+
+    // Revoking the leader's own device revokes the devices derived from it.
+    let (st, _) = dana.delete(&format!("/v1/devices/{dana_device}"));
+    assert_eq!(st, 204);
+    let (st, v) = dana_east.get("/v1/pull?cursor=0");
+    error_message(st, &v, 401, "unauthorized");
+}
+
 on_both_backends!(
+    leaders_read_every_team_of_their_organisation_and_write_none,
     a_rep_cannot_write_another_reps_doc_or_the_team_doc,
     a_rep_never_pulls_another_reps_changes_and_a_manager_pulls_all,
     pull_pages_by_limit,

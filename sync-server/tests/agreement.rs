@@ -305,7 +305,7 @@ impl Direct {
             work(move |ops: &mut dyn Ops| {
                 Box::pin(async move {
                     let key = name_key(name);
-                    let m = NewMember { id, team_id: "t", name, name_key: &key, role: "rep", now: 0 };
+                    let m = NewMember { id, team_id: "t", name, name_key: &key, role: "rep", now: 0, via: None };
                     ops.insert_member(&m).await
                 })
             })
@@ -340,6 +340,7 @@ fn join_plan(code: &str, member: &str, name: Option<&str>) -> JoinPlan {
         new_member_id: member.into(),
         name: name.map(str::to_string),
         now: 100,
+        parent: None,
     }
 }
 

@@ -20,21 +20,27 @@ pub enum WriteDenied {
     /// What managers write about a rep (their scores and ratings).
     #[error("only managers write a review document (a manager's assessment scores and ratings of a rep)")]
     ManagersOnly,
+    /// A leader reads a team and writes nothing in it.
+    #[error("a leader reads this team and writes nothing in it; its manager makes the changes")]
+    LeaderReadsOnly,
 }
 
-/// May `member` (with `role`) read document `id`? A manager reads every
-/// document of the team; a rep reads the team document and their own.
+/// May `member` (with `role`) read document `id`? A manager or a leader
+/// reads every document of the team; a rep reads the team document and their own.
 pub fn may_read(member: &str, role: Role, id: &DocId) -> bool {
-    role == Role::Manager || id.kind() == DocKind::Team || id.subject() == Some(member)
+    role.reads_team() || id.kind() == DocKind::Team || id.subject() == Some(member)
 }
 
 /// May `member` (with `role`) write document `id`? `subject_active` says
 /// whether the document's subject is an active member of the team.
 pub fn may_write(member: &str, role: Role, id: &DocId, subject_active: bool) -> Result<(), WriteDenied> {
+    if role == Role::Leader {
+        return Err(WriteDenied::LeaderReadsOnly);
+    }
     if id.kind() == DocKind::Team {
         return match role {
             Role::Manager => Ok(()),
-            Role::Rep => Err(WriteDenied::TeamDocument),
+            Role::Rep | Role::Leader => Err(WriteDenied::TeamDocument),
         };
     }
     let subject = id.subject().unwrap_or_default();
@@ -46,6 +52,7 @@ pub fn may_write(member: &str, role: Role, id: &DocId, subject_active: bool) -> 
         (Role::Rep, DocKind::Review) => Err(WriteDenied::ManagersOnly),
         (Role::Rep, _) if member == subject => Ok(()),
         (Role::Rep, _) => Err(WriteDenied::NotYours),
+        (Role::Leader, _) => Err(WriteDenied::LeaderReadsOnly),
     }
 }
 
@@ -71,5 +78,10 @@ mod tests {
         assert_eq!(may_write(A, Role::Rep, &DocId::review(A), true), Err(WriteDenied::ManagersOnly));
         assert!(may_write(BOSS, Role::Manager, &DocId::review(A), true).is_ok());
         assert!(may_read(A, Role::Rep, &DocId::review(A)) && !may_read(A, Role::Rep, &DocId::review(B)));
+        // A leader reads everything of the team and writes nothing.
+        assert!(may_read(BOSS, Role::Leader, &DocId::review(B)) && may_read(BOSS, Role::Leader, &DocId::plan(A)));
+        for id in [DocId::team(), DocId::plan(A), DocId::review(A)] {
+            assert_eq!(may_write(BOSS, Role::Leader, &id, true), Err(WriteDenied::LeaderReadsOnly));
+        }
     }
 }

@@ -15,17 +15,28 @@ pub enum Role {
     Rep,
     /// Reads and writes every document of the team.
     Manager,
+    /// Above the team's manager (a director, VP or enablement): reads every
+    /// document of the team and writes none. A leader is a manager of their
+    /// organisation's leadership team; the relay adds them to each team of
+    /// the organisation with this role (docs/PROTOCOL.md, "Organisations").
+    Leader,
 }
 
 impl Role {
     /// Every value, in display order.
-    pub const ALL: &'static [Role] = &[Role::Rep, Role::Manager];
+    pub const ALL: &'static [Role] = &[Role::Rep, Role::Manager, Role::Leader];
     /// The keyword used in documents, the CLI and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Rep => "rep",
             Role::Manager => "manager",
+            Role::Leader => "leader",
         }
+    }
+
+    /// True for the roles that read every document of the team (managers and leaders).
+    pub fn reads_team(self) -> bool {
+        matches!(self, Role::Manager | Role::Leader)
     }
 }
 
@@ -35,7 +46,10 @@ impl FromStr for Role {
         match s.trim().to_ascii_lowercase().as_str() {
             "rep" => Ok(Role::Rep),
             "manager" => Ok(Role::Manager),
-            other => Err(ProtocolError::invalid(format!("unknown role '{other}': expected one of rep, manager"))),
+            "leader" => Ok(Role::Leader),
+            other => {
+                Err(ProtocolError::invalid(format!("unknown role '{other}': expected one of rep, manager, leader")))
+            }
         }
     }
 }

@@ -111,6 +111,34 @@ pub struct JoinResponse {
     pub role: Role,
 }
 
+/// `GET /v1/org/teams` (a leader: a manager of an organisation's leadership team).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OrgTeams {
+    /// Organisation id.
+    pub org_id: String,
+    /// Organisation name.
+    pub org_name: String,
+    /// The organisation's teams (not its leadership team), by name.
+    pub teams: Vec<OrgTeam>,
+}
+
+/// One team of an organisation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OrgTeam {
+    /// Team id.
+    pub id: String,
+    /// Team name.
+    pub name: String,
+}
+
+/// `POST /v1/org/teams/{team}/device`: a leader's device for one team of
+/// their organisation; answered with a [`JoinResponse`] whose role is `leader`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LeaderDeviceRequest {
+    /// Device label.
+    pub device_name: String,
+}
+
 /// `POST /v1/invites`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct InviteRequest {

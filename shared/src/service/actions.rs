@@ -69,7 +69,7 @@ impl Kept {
         let item = self.store.action_item(id)?.ok_or_else(|| {
             CoreError::NotFound(format!("no action item with id {id}: `kept action list` lists the ids"))
         })?;
-        if self.me().role != Role::Manager && item.rep != self.me().id && item.owner != self.me().id {
+        if !self.me().role.reads_team() && item.rep != self.me().id && item.owner != self.me().id {
             return Err(CoreError::NotAllowed(format!("action item {id} is another rep's")));
         }
         Ok(item)
@@ -116,7 +116,7 @@ impl Kept {
     /// Action items visible to me: a rep's own (owned by or about them); for a
     /// manager, every rep's (or one rep's). Open first, by due date.
     pub fn action_items(&self, filter: &ActionFilter) -> Result<Vec<ActionItem>> {
-        let (mine, rep) = if self.me().role != Role::Manager {
+        let (mine, rep) = if !self.me().role.reads_team() {
             (Some(self.me().id.clone()), None)
         } else {
             (None, filter.rep.as_deref().map(|r| self.member_named(r)).transpose()?.map(|m| m.id))

@@ -4,7 +4,7 @@ use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
 use crate::metrics::{self, Board, Trends, WeekSummary};
-use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member, Role};
+use crate::model::{clean_text, parse_instant, Activity, ActivityInput, Member};
 use crate::week::Week;
 use chrono::Datelike;
 use chrono::{DateTime, Utc, Weekday};
@@ -131,7 +131,7 @@ impl Kept {
             .store
             .activity(id)?
             .ok_or_else(|| CoreError::NotFound(format!("no activity with id {id}: `kept activities` lists the ids")))?;
-        if self.me().role != Role::Manager && a.rep != self.me().id {
+        if !self.me().role.reads_team() && a.rep != self.me().id {
             return Err(CoreError::NotAllowed(format!("activity {id} is another rep's")));
         }
         Ok(a)
@@ -189,7 +189,7 @@ impl Kept {
 
     /// The manager's board: every rep × activity type for a week.
     pub fn board(&self, week: Option<Week>) -> Result<Board> {
-        self.require_manager("see the team board")?;
+        self.require_team_reader("see the team board")?;
         let week = match week {
             Some(w) => w,
             None => self.current_week()?,

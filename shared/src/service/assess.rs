@@ -140,7 +140,7 @@ impl Kept {
     /// The team's weakest criteria for an interaction: the average of each
     /// rep's latest manager score, lowest first (managers).
     pub fn weakest_criteria(&self, interaction: &str) -> Result<Vec<(String, f64, usize)>> {
-        self.require_manager("see the team's assessment maps")?;
+        self.require_team_reader("see the team's assessment maps")?;
         let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
         for r in self.reps()? {
             for c in self.assessment_map(Some(&r.id), interaction)? {

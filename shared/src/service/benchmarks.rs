@@ -100,7 +100,7 @@ impl Kept {
             );
             rows.push(BenchRow { rep: tr.rep, name: tr.name, values });
         }
-        let median = if self.me().role == crate::model::Role::Manager {
+        let median = if self.me().role.reads_team() {
             metrics
                 .iter()
                 .map(|c| (c.key.clone(), median(rows.iter().map(|r| r.values.get(&c.key).copied().flatten()))))

@@ -6,7 +6,7 @@
 
 use super::Kept;
 use crate::error::Result;
-use crate::model::{Member, Role};
+use crate::model::Member;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -127,7 +127,7 @@ impl Kept {
                 comments,
             });
         }
-        if self.me().role != Role::Manager {
+        if !self.me().role.reads_team() {
             // A rep sees their own ratings; the manager's self-rating stays with managers.
             for c in &mut reps {
                 c.manager_avg = None;

@@ -9,7 +9,7 @@ use super::Kept;
 use crate::docs::coaching::{self, DevEntry};
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
-use crate::model::{clean_text, ActionItem, ActionStatus, Member, Role};
+use crate::model::{clean_text, ActionItem, ActionStatus, Member};
 use crate::service::ActionFilter;
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +62,7 @@ pub struct DevPlan {
 impl Kept {
     fn plan_owner(&self, rep: Option<&str>) -> Result<Member> {
         let who = self.resolve_rep(rep)?;
-        if who.id != self.me().id && self.me().role != Role::Manager {
+        if who.id != self.me().id && !self.me().role.reads_team() {
             return Err(CoreError::NotAllowed("only the rep and their managers edit a development plan".into()));
         }
         Ok(who)
@@ -115,10 +115,8 @@ impl Kept {
             a.manager.cmp(&b.manager).then(a.interaction.cmp(&b.interaction)).then(a.criterion.cmp(&b.criterion))
         });
         let today = self.today()?;
-        let filter = ActionFilter {
-            status: None,
-            rep: if self.me().role == Role::Manager { Some(who.id.clone()) } else { None },
-        };
+        let filter =
+            ActionFilter { status: None, rep: if self.me().role.reads_team() { Some(who.id.clone()) } else { None } };
         let mut milestones: Vec<ActionItem> =
             self.action_items(&filter)?.into_iter().filter(|a| a.rep == who.id && a.source == MILESTONE).collect();
         milestones.sort_by(|a, b| {
@@ -184,7 +182,7 @@ impl Kept {
     }
 
     fn find_dev_entry(&self, id: &str) -> Result<(Member, DevEntry)> {
-        let reps = if self.me().role == Role::Manager { self.reps()? } else { vec![self.me().clone()] };
+        let reps = if self.me().role.reads_team() { self.reps()? } else { vec![self.me().clone()] };
         for r in reps {
             if let Some(d) = self.store.load(&DocId::coaching(&r.id))? {
                 if let Some(e) = coaching::dev_entries(&d)?.into_iter().find(|e| e.id == id) {

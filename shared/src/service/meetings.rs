@@ -48,7 +48,7 @@ impl Kept {
         let today = self.today()?;
         let last = self.meetings(Some(&who.id))?.into_iter().next().map(|m| m.id);
         let filter = ActionFilter { status: Some(ActionStatus::Open), rep: Some(who.id.clone()) };
-        let items = if self.me().role == Role::Manager {
+        let items = if self.me().role.reads_team() {
             self.action_items(&filter)?
         } else {
             self.action_items(&ActionFilter { status: Some(ActionStatus::Open), rep: None })?

@@ -139,6 +139,13 @@ impl Kept {
         };
         let me = Member { id: get("member_id")?, name: get("member_name")?, role: get("role")?.parse()? };
         let team_id = get("team_id")?;
+        let mut store = store;
+        if me.role == Role::Leader {
+            store.set_read_only(format!(
+                "{} reads this team as a leader and changes nothing in it; its manager makes the changes",
+                me.name
+            ));
+        }
         Ok(Kept { store, clock, ids, me, team_id })
     }
 
@@ -203,7 +210,7 @@ impl Kept {
         if name == self.me.name || name == self.me.id {
             return Ok(self.me.clone());
         }
-        if self.me.role != Role::Manager {
+        if !self.me.role.reads_team() {
             return Err(CoreError::NotAllowed(format!(
                 "only a manager can act for another rep; you are {} (a rep)",
                 self.me.name
@@ -229,10 +236,18 @@ impl Kept {
 
     /// The reps visible here (managers: the team; reps: themselves).
     pub fn reps(&self) -> Result<Vec<Member>> {
-        if self.me.role != Role::Manager {
+        if !self.me.role.reads_team() {
             return Ok(vec![self.me.clone()]);
         }
         Ok(self.members()?.into_iter().filter(|m| m.role == Role::Rep).collect())
+    }
+
+    /// Only those who read the whole team (managers, leaders) may see this.
+    pub(crate) fn require_team_reader(&self, what: &str) -> Result<()> {
+        if !self.me.role.reads_team() {
+            return Err(CoreError::NotAllowed(format!("only a manager can {what}")));
+        }
+        Ok(())
     }
 
     /// Only managers may do this.

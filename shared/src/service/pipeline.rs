@@ -6,7 +6,7 @@
 use super::Kept;
 use crate::docs::{self, DocId};
 use crate::error::{CoreError, Result};
-use crate::model::{clean_text, parse_date, Deal, DealStatus, Kare, Role};
+use crate::model::{clean_text, parse_date, Deal, DealStatus, Kare};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -94,7 +94,7 @@ impl Kept {
     /// One deal by id (mine, or any of the team's for a manager).
     pub fn deal(&self, id: &str) -> Result<Deal> {
         let rep = self.store.deal_rep(id)?.ok_or_else(|| CoreError::NotFound(format!("no deal with id {id}")))?;
-        if rep != self.me().id && self.me().role != Role::Manager {
+        if rep != self.me().id && !self.me().role.reads_team() {
             return Err(CoreError::NotFound(format!("no deal with id {id}")));
         }
         let doc = self
@@ -182,7 +182,7 @@ impl Kept {
     pub fn kare_split(&self, rep: Option<&str>, team: bool, weeks: i64) -> Result<KareSplit> {
         let weeks = weeks.clamp(1, 104);
         let who = if team {
-            self.require_manager("see the team's KARE split")?;
+            self.require_team_reader("see the team's KARE split")?;
             None
         } else {
             Some(self.resolve_rep(rep)?.id)

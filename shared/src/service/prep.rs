@@ -102,7 +102,7 @@ impl Kept {
     pub fn prep(&self, rep: Option<&str>, kind: Option<&str>) -> Result<Prep> {
         let who = self.resolve_rep(rep)?;
         let week = self.week_summary(None, Some(&who.id))?;
-        let team_median = if self.me().role == crate::model::Role::Manager {
+        let team_median = if self.me().role.reads_team() {
             let b = self.board(None)?;
             b.columns.iter().zip(b.median.iter()).map(|(c, m)| (c.key.clone(), *m)).collect()
         } else {
@@ -133,7 +133,7 @@ impl Kept {
             .collect();
         let cadence = self.coaching_habit()?.reps.into_iter().find(|c| c.rep.id == who.id);
         let filter = super::ActionFilter { status: Some(ActionStatus::Open), rep: Some(who.id.clone()) };
-        let mut open_items: Vec<ActionItem> = if self.me().role == crate::model::Role::Manager {
+        let mut open_items: Vec<ActionItem> = if self.me().role.reads_team() {
             self.action_items(&filter)?
         } else {
             self.action_items(&super::ActionFilter { rep: None, ..filter })?

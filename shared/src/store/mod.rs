@@ -40,6 +40,8 @@ pub struct Store {
     path: PathBuf,
     actor: ActorId,
     cache: DocCache,
+    /// Why this device writes no document (a leader's home of a team), if so.
+    read_only: Option<String>,
 }
 
 /// Documents kept in memory between writes. An entry is used only while its
@@ -104,7 +106,7 @@ impl Store {
             tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
         }
         tx.commit()?;
-        Ok(Store { conn, path, actor, cache: DocCache::new() })
+        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None })
     }
 
     /// Opens the store in `home`, with a clear error when there is none.
@@ -139,7 +141,7 @@ impl Store {
         let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         let actor = ActorId::try_from(actor_hex.as_str())
             .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;
-        Ok(Store { conn, path, actor, cache: DocCache::new() })
+        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None })
     }
 
     /// The database file.
@@ -163,11 +165,18 @@ impl Store {
         Ok(())
     }
 
+    /// Makes every document edit fail with `why` (applying changes from the
+    /// relay still works): the home of a team this device only reads.
+    pub fn set_read_only(&mut self, why: impl Into<String>) {
+        self.read_only = Some(why.into());
+    }
+
     /// Runs `f` in one immediate SQLite transaction; commits only if it succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let path = self.path.display().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| busy_or(e, &path))?;
-        let mut w = Tx { tx, actor: &self.actor, cache: &mut self.cache, touched: Vec::new() };
+        let read_only = self.read_only.as_deref();
+        let mut w = Tx { tx, actor: &self.actor, cache: &mut self.cache, touched: Vec::new(), read_only };
         let out = f(&mut w)?;
         let Tx { tx, cache, touched, .. } = w;
         tx.commit().map_err(|e| busy_or(e, &path))?;
@@ -520,6 +529,8 @@ pub struct Tx<'a> {
     cache: &'a mut DocCache,
     /// Documents changed in this transaction; cached only once it commits.
     touched: Vec<(DocId, AutoCommit)>,
+    /// Why edits are refused here, if they are ([`Store::set_read_only`]).
+    read_only: Option<&'a str>,
 }
 
 impl Tx<'_> {
@@ -606,6 +617,9 @@ impl Tx<'_> {
         records: Option<BTreeSet<String>>,
         f: impl FnOnce(&mut AutoCommit) -> Result<T>,
     ) -> Result<T> {
+        if let Some(why) = self.read_only {
+            return Err(CoreError::NotAllowed(why.to_string()));
+        }
         let (mut doc, before) = match self.checkout(id)? {
             Some(mut d) => {
                 let h = d.get_heads();

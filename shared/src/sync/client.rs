@@ -159,6 +159,15 @@ impl RelayClient {
     pub fn members(&self) -> Result<Vec<MemberInfo>> {
         self.get("/v1/members")
     }
+    /// The teams of the organisation this device's member leads.
+    pub fn org_teams(&self) -> Result<OrgTeams> {
+        self.get("/v1/org/teams")
+    }
+    /// A leader's read-only device in one team of their organisation.
+    pub fn leader_device(&self, team_id: &str, device_name: &str) -> Result<JoinResponse> {
+        let req = LeaderDeviceRequest { device_name: device_name.to_string() };
+        self.post(&format!("/v1/org/teams/{team_id}/device"), &req, true)
+    }
 
     /// `DELETE /v1/members/{id}`.
     pub fn remove_member(&self, id: &str) -> Result<()> {

@@ -111,6 +111,17 @@ impl Kept {
             name: opts.name.clone(),
             device_name: opts.device_name.clone(),
         })?;
+        Kept::joined(home, &url, resp, clock, ids)
+    }
+
+    /// A new home for the device the relay just issued (`resp`), synced once.
+    pub(crate) fn joined(
+        home: &Path,
+        url: &str,
+        resp: kept_protocol::wire::JoinResponse,
+        clock: Arc<dyn Clock>,
+        ids: IdSource,
+    ) -> Result<(Kept, SyncReport)> {
         let identity = Identity {
             team_id: resp.team_id.clone(),
             member_id: resp.member_id.clone(),
@@ -119,7 +130,7 @@ impl Kept {
         };
         let mut kept = Kept::create_device(home, &identity, clock, ids)?;
         kept.store.write(|tx| {
-            tx.set_meta("relay_url", &url)?;
+            tx.set_meta("relay_url", url)?;
             tx.set_meta("token", &resp.token)?;
             tx.set_meta("device_id", &resp.device_id)?;
             tx.set_meta("cursor", "0")

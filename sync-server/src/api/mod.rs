@@ -25,6 +25,8 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/members/{id}", delete(team::remove_member))
         .route("/v1/devices", get(team::devices))
         .route("/v1/devices/{id}", delete(team::revoke_device))
+        .route("/v1/org/teams", get(team::org_teams))
+        .route("/v1/org/teams/{team}/device", post(team::leader_device))
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", get(sync::pull))
         .route("/v1/live", get(crate::live::handler))

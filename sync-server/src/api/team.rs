@@ -1,14 +1,16 @@
-//! Join, invites, members and devices.
+//! Join, invites, members and devices; a leader's teams and their devices in them.
 
 use super::json::ApiJson;
 use crate::auth::{hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
 use crate::error::AppError;
-use crate::storage::{name_key, JoinPlan, NewInvite, StorageError};
+use crate::storage::{name_key, JoinPlan, LeaderPlan, NewInvite, StorageError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kept_protocol::wire::{DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, MemberInfo};
+use kept_protocol::wire::{
+    DeviceInfo, InviteRequest, InviteResponse, JoinRequest, JoinResponse, LeaderDeviceRequest, MemberInfo, OrgTeams,
+};
 use kept_protocol::Role;
 
 /// Longest member or device name.
@@ -35,6 +37,7 @@ fn require_manager(caller: &Caller, what: &str) -> Result<(), AppError> {
     match caller.role {
         Role::Manager => Ok(()),
         Role::Rep => Err(AppError::Forbidden(format!("only managers {what}"))),
+        Role::Leader => Err(AppError::Forbidden(format!("only managers {what}; a leader reads the team"))),
     }
 }
 
@@ -61,12 +64,7 @@ pub async fn join(
     ApiJson(req): ApiJson<JoinRequest>,
 ) -> Result<Json<JoinResponse>, AppError> {
     let name = req.name.as_deref().map(clean_name).transpose()?;
-    if req.device_name.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
-            "device_name may not contain control characters (line breaks, terminal escapes)".into(),
-        ));
-    }
-    let device_name = req.device_name.trim().chars().take(MAX_NAME).collect::<String>();
+    let device_name = device_label(&req.device_name)?;
     let token = new_token();
     let plan = JoinPlan {
         code_hash: hash_secret(req.invite.trim()),
@@ -76,6 +74,7 @@ pub async fn join(
         new_member_id: uuid::Uuid::now_v7().to_string(),
         name,
         now: now(),
+        parent: None,
     };
     match st.storage.redeem_invite(plan).await {
         Ok(j) => Ok(Json(JoinResponse {
@@ -116,6 +115,13 @@ pub async fn invite(
             &caller,
             "create invites (a rep may invite only another device of their own: `kept invite --me`)",
         )?;
+    }
+    if req.role == Role::Leader {
+        return Err(AppError::BadRequest(
+            "a leader is not invited into a team: they join their organisation's leadership team, and the relay \
+             gives them read access to each of its teams"
+                .into(),
+        ));
     }
     let members = st.storage.members(&caller.team_id).await?;
     let name = req.name.as_deref().map(clean_name).transpose()?;
@@ -160,6 +166,11 @@ pub async fn remove_member(
         .iter()
         .find(|m| m.id == id)
         .ok_or_else(|| AppError::NotFound(format!("no member '{id}' in your team")))?;
+    if target.role == Role::Leader {
+        return Err(AppError::Forbidden(
+            "a leader reads every team of their organisation; they are removed from its leadership team".into(),
+        ));
+    }
     let managers_left = members.iter().filter(|m| m.active && m.role == Role::Manager && m.id != id).count();
     if target.active && target.role == Role::Manager && managers_left == 0 {
         return Err(AppError::Conflict("cannot remove the team's last manager".into()));
@@ -173,7 +184,7 @@ pub async fn remove_member(
 pub async fn devices(caller: Caller, State(st): State<AppState>) -> Result<Json<Vec<DeviceInfo>>, AppError> {
     let only = match caller.role {
         Role::Manager => None,
-        Role::Rep => Some(caller.member_id.as_str()),
+        Role::Rep | Role::Leader => Some(caller.member_id.as_str()),
     };
     Ok(Json(st.storage.devices(&caller.team_id, only).await?))
 }
@@ -192,7 +203,59 @@ pub async fn revoke_device(
     if caller.role != Role::Manager && d.member_id != caller.member_id {
         return Err(AppError::Forbidden("a rep may revoke only their own devices".into()));
     }
-    st.storage.revoke_device(&caller.team_id, &id).await?;
-    st.live.revoke(vec![id]);
+    let revoked = st.storage.revoke_device(&caller.team_id, &id).await?;
+    st.live.revoke(revoked);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a device label (no control characters) and trims it.
+fn device_label(name: &str) -> Result<String, AppError> {
+    if name.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "device_name may not contain control characters (line breaks, terminal escapes)".into(),
+        ));
+    }
+    Ok(name.trim().chars().take(MAX_NAME).collect())
+}
+
+/// `GET /v1/org/teams`: the teams of the organisation the caller leads.
+pub async fn org_teams(caller: Caller, State(st): State<AppState>) -> Result<Json<OrgTeams>, AppError> {
+    let not_leader =
+        || AppError::Forbidden("only a leader (a manager of an organisation's leadership team) sees its teams".into());
+    if caller.role != Role::Manager {
+        return Err(not_leader());
+    }
+    st.storage.org_led_by(&caller.team_id).await?.map(Json).ok_or_else(not_leader)
+}
+
+/// `POST /v1/org/teams/{team}/device`: a leader's read-only device in one
+/// team of their organisation (revoked with the caller's device).
+pub async fn leader_device(
+    caller: Caller,
+    State(st): State<AppState>,
+    Path(team): Path<String>,
+    ApiJson(req): ApiJson<LeaderDeviceRequest>,
+) -> Result<Json<JoinResponse>, AppError> {
+    let device_name = device_label(&req.device_name)?;
+    let token = new_token();
+    let join = JoinPlan {
+        code_hash: String::new(),
+        device_id: uuid::Uuid::now_v7().to_string(),
+        token_hash: hash_secret(&token),
+        device_name,
+        new_member_id: uuid::Uuid::now_v7().to_string(),
+        name: None,
+        now: now(),
+        parent: Some(caller.device_id.clone()),
+    };
+    let j = st.storage.leader_device(LeaderPlan { leader: caller, team_id: team, join }).await?;
+    Ok(Json(JoinResponse {
+        token,
+        device_id: j.device_id,
+        team_id: j.team_id,
+        team_name: j.team_name,
+        member_id: j.member_id,
+        member_name: j.member_name,
+        role: j.role,
+    }))
 }

@@ -69,6 +69,8 @@ pub struct NewMember<'a> {
     pub role: &'a str,
     /// Unix seconds.
     pub now: i64,
+    /// For a leader's row: the leadership-team member it stands for.
+    pub via: Option<&'a str>,
 }
 
 /// A device as stored.
@@ -186,10 +188,26 @@ pub trait Ops: Send {
     async fn device_active(&mut self, device_id: &str) -> StorageResult<bool>;
     /// The team's devices, or one member's, oldest first.
     async fn devices(&mut self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceRow>>;
-    /// Revokes a member's devices not yet revoked; returns their ids.
+    /// Revokes a member's devices not yet revoked and the devices derived
+    /// from them; returns their ids.
     async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>>;
-    /// Revokes one device of the team; returns how many rows changed.
-    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<u64>;
+    /// Revokes one device of the team and the devices derived from it;
+    /// returns the ids revoked (empty: no such device in the team).
+    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<Vec<String>>;
+    /// Inserts an organisation.
+    async fn insert_org(&mut self, org_id: &str, name: &str, leadership_team: &str, now: i64) -> StorageResult<()>;
+    /// Sets a team's organisation; returns how many rows changed.
+    async fn set_team_org(&mut self, team_id: &str, org_id: &str) -> StorageResult<u64>;
+    /// True when the organisation exists.
+    async fn org_exists(&mut self, org_id: &str) -> StorageResult<bool>;
+    /// The organisation (id, name) whose leadership team this is.
+    async fn org_led_by(&mut self, team_id: &str) -> StorageResult<Option<(String, String)>>;
+    /// The organisation's teams (id, name), by name.
+    async fn org_teams(&mut self, org_id: &str) -> StorageResult<Vec<(String, String)>>;
+    /// The team's organisation.
+    async fn team_org(&mut self, team_id: &str) -> StorageResult<Option<String>>;
+    /// The active member of the team standing for member `via` of a leadership team.
+    async fn member_via(&mut self, team_id: &str, via: &str) -> StorageResult<Option<String>>;
     /// Tells other relay instances, on commit, that a device was revoked (nothing on a store that is not shared).
     async fn notify_revoked(&mut self, device_id: &str) -> StorageResult<()>;
     /// The team's (sequence, compacted) counter, locked until the transaction

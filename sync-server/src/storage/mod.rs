@@ -13,7 +13,7 @@ pub(crate) mod sqlite_ops;
 
 use async_trait::async_trait;
 use kept_protocol::ids::DocKind;
-use kept_protocol::wire::{DeviceInfo, MemberInfo};
+use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeams};
 use kept_protocol::Role;
 
 pub use error::{chain, StorageError, StorageResult};
@@ -101,6 +101,20 @@ pub struct JoinPlan {
     pub name: Option<String>,
     /// Unix seconds.
     pub now: i64,
+    /// The leadership-team device a leader's team device derives from (revoked with it).
+    pub parent: Option<String>,
+}
+
+/// A leader's request for a device in one team of their organisation.
+#[derive(Debug, Clone)]
+pub struct LeaderPlan {
+    /// The leader's device in the organisation's leadership team (the caller).
+    pub leader: Caller,
+    /// The team asked for.
+    pub team_id: String,
+    /// The new device (its `parent` is the leader's device) and the member
+    /// id to use if the leader is not yet in that team.
+    pub join: JoinPlan,
 }
 
 /// The outcome of a join.
@@ -209,8 +223,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn remove_member(&self, team_id: &str, member_id: &str) -> StorageResult<Vec<String>>;
     /// The team's devices, or one member's.
     async fn devices(&self, team_id: &str, member_id: Option<&str>) -> StorageResult<Vec<DeviceInfo>>;
-    /// Revokes one device of the team.
-    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()>;
+    /// Revokes one device of the team and the devices derived from it (a
+    /// leader's team devices); returns the ids revoked.
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<Vec<String>>;
     /// Admits and stores the new changes pushed by a device of member
     /// `author` (idempotent by document and hash): every actor bound to
     /// `author` or canonical, every change causally valid ([`crate::gate`]);
@@ -219,6 +234,24 @@ pub trait Storage: Send + Sync + 'static {
     async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
     /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
+    /// Creates an organisation with its leadership team (whose first
+    /// manager, the leader, redeems `invite`).
+    async fn create_org(
+        &self,
+        org_id: &str,
+        name: &str,
+        leadership_team: (&str, &str),
+        invite: NewInvite,
+    ) -> StorageResult<()>;
+    /// Puts a team into an organisation (or moves it).
+    async fn set_team_org(&self, team_id: &str, org_id: &str) -> StorageResult<()>;
+    /// The organisation `team_id` leads (it is its leadership team), with its teams.
+    async fn org_led_by(&self, team_id: &str) -> StorageResult<Option<OrgTeams>>;
+    /// A device for a leader in one team of their organisation: the leader
+    /// becomes a member of that team with the role `leader` (once) and gets a
+    /// device derived from `plan.leader`'s. Refused unless the caller is an
+    /// active manager of the leadership team of the team's organisation.
+    async fn leader_device(&self, plan: LeaderPlan) -> StorageResult<Joined>;
     /// The team's current sequence.
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64>;
     /// The hash of the change stored at sequence `seq` of the team, if any.

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("postgres_v2.sql")),
     (3, include_str!("postgres_v3.sql")),
     (4, include_str!("postgres_v4.sql")),
+    (5, include_str!("postgres_v5.sql")),
 ];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;

@@ -106,11 +106,11 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         let st = self
             .c
             .prepare_cached(
-                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, TRUE, $6)",
+                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at, via) \
+                 VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7)",
             )
             .await?;
-        match self.c.execute(&st, &[&m.id, &m.team_id, &m.name, &m.name_key, &m.role, &m.now]).await {
+        match self.c.execute(&st, &[&m.id, &m.team_id, &m.name, &m.name_key, &m.role, &m.now, &m.via]).await {
             Ok(_) => Ok(Inserted::Done),
             Err(e)
                 if e.code() == Some(&SqlState::UNIQUE_VIOLATION)
@@ -138,9 +138,9 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
 
     async fn insert_device(&mut self, team_id: &str, member_id: &str, p: &JoinPlan) -> StorageResult<()> {
         self.exec(
-            "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
-             VALUES ($1, $2, $3, $4, $5, $6, FALSE)",
-            &[&p.device_id, &team_id, &member_id, &p.device_name, &p.token_hash, &p.now],
+            "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked, parent) \
+             VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7)",
+            &[&p.device_id, &team_id, &member_id, &p.device_name, &p.token_hash, &p.now, &p.parent],
         )
         .await?;
         Ok(())
@@ -181,12 +181,55 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
     }
 
     async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>> {
-        let sql = "UPDATE devices SET revoked = TRUE WHERE member_id = $1 AND NOT revoked RETURNING id";
+        let sql = "UPDATE devices SET revoked = TRUE WHERE NOT revoked AND \
+                   (member_id = $1 OR parent IN (SELECT id FROM devices WHERE member_id = $1)) RETURNING id";
         Ok(self.rows(sql, &[&member_id]).await?.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<u64> {
-        self.exec("UPDATE devices SET revoked = TRUE WHERE id = $1 AND team_id = $2", &[&device_id, &team_id]).await
+    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<Vec<String>> {
+        if self.opt("SELECT 1 FROM devices WHERE id = $1 AND team_id = $2", &[&device_id, &team_id]).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let sql = "UPDATE devices SET revoked = TRUE WHERE (id = $1 OR (parent = $1 AND NOT revoked)) RETURNING id";
+        Ok(self.rows(sql, &[&device_id]).await?.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn insert_org(&mut self, org_id: &str, name: &str, leadership_team: &str, now: i64) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO orgs(id, name, leadership_team, created_at) VALUES ($1, $2, $3, $4)",
+            &[&org_id, &name, &leadership_team, &now],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_team_org(&mut self, team_id: &str, org_id: &str) -> StorageResult<u64> {
+        self.exec("UPDATE teams SET org_id = $2 WHERE id = $1", &[&team_id, &org_id]).await
+    }
+
+    async fn org_exists(&mut self, org_id: &str) -> StorageResult<bool> {
+        Ok(self.opt("SELECT 1 FROM orgs WHERE id = $1", &[&org_id]).await?.is_some())
+    }
+
+    async fn org_led_by(&mut self, team_id: &str) -> StorageResult<Option<(String, String)>> {
+        let row = self.opt("SELECT id, name FROM orgs WHERE leadership_team = $1", &[&team_id]).await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn org_teams(&mut self, org_id: &str) -> StorageResult<Vec<(String, String)>> {
+        let sql = "SELECT id, name FROM teams WHERE org_id = $1 ORDER BY name, id";
+        Ok(self.rows(sql, &[&org_id]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn team_org(&mut self, team_id: &str) -> StorageResult<Option<String>> {
+        let row = self.opt("SELECT org_id FROM teams WHERE id = $1", &[&team_id]).await?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    async fn member_via(&mut self, team_id: &str, via: &str) -> StorageResult<Option<String>> {
+        let row =
+            self.opt("SELECT id FROM members WHERE team_id = $1 AND via = $2 AND active", &[&team_id, &via]).await?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     async fn notify_revoked(&mut self, device_id: &str) -> StorageResult<()> {

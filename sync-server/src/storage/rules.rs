@@ -8,13 +8,13 @@
 
 use super::backend::{work, Backend, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
 use super::{
-    name_key, Caller, JoinPlan, Joined, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback, SeqCallback,
-    Storage, StorageError, StorageResult, StoredSnapshot,
+    name_key, Caller, JoinPlan, Joined, LeaderPlan, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback,
+    SeqCallback, Storage, StorageError, StorageResult, StoredSnapshot,
 };
 use crate::gate;
 use async_trait::async_trait;
 use kept_protocol::gate::DocState;
-use kept_protocol::wire::{DeviceInfo, MemberInfo, MAX_PULL_BYTES};
+use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeam, OrgTeams, MAX_PULL_BYTES};
 use kept_protocol::Role;
 use std::collections::HashMap;
 
@@ -77,6 +77,7 @@ async fn redeem_invite(ops: &mut dyn Ops, p: &JoinPlan) -> StorageResult<Joined>
                 name_key: &key,
                 role: &inv.role,
                 now: p.now,
+                via: None,
             };
             // The unique index decides a race with a join on another relay.
             if ops.insert_member(&member).await? == Inserted::NameTaken {
@@ -111,11 +112,98 @@ async fn remove_member(ops: &mut dyn Ops, team_id: &str, member_id: &str) -> Sto
     Ok(revoked)
 }
 
-async fn revoke_device(ops: &mut dyn Ops, team_id: &str, device_id: &str) -> StorageResult<()> {
-    if ops.revoke_device(team_id, device_id).await? == 0 {
+async fn revoke_device(ops: &mut dyn Ops, team_id: &str, device_id: &str) -> StorageResult<Vec<String>> {
+    let revoked = ops.revoke_device(team_id, device_id).await?;
+    if revoked.is_empty() {
         return Err(StorageError::NotFound(format!("no device '{device_id}' in your team")));
     }
-    ops.notify_revoked(device_id).await
+    for device in &revoked {
+        ops.notify_revoked(device).await?;
+    }
+    Ok(revoked)
+}
+
+async fn create_org(
+    ops: &mut dyn Ops,
+    org_id: &str,
+    name: &str,
+    (team_id, team_name): (&str, &str),
+    invite: &NewInvite,
+) -> StorageResult<()> {
+    ops.insert_team(team_id, team_name, invite.created_at).await?;
+    ops.insert_org(org_id, name, team_id, invite.created_at).await?;
+    ops.insert_invite(invite).await
+}
+
+async fn set_team_org(ops: &mut dyn Ops, team_id: &str, org_id: &str) -> StorageResult<()> {
+    if !ops.org_exists(org_id).await? {
+        return Err(StorageError::NotFound(format!("no organisation '{org_id}'")));
+    }
+    if ops.org_led_by(team_id).await?.is_some() {
+        return Err(StorageError::Invalid(format!(
+            "team '{team_id}' is an organisation's leadership team; it cannot also be one of its teams"
+        )));
+    }
+    if ops.set_team_org(team_id, org_id).await? == 0 {
+        return Err(no_team(team_id));
+    }
+    Ok(())
+}
+
+async fn org_led_by(ops: &mut dyn Ops, team_id: &str) -> StorageResult<Option<OrgTeams>> {
+    let Some((org_id, org_name)) = ops.org_led_by(team_id).await? else { return Ok(None) };
+    let teams = ops.org_teams(&org_id).await?.into_iter().map(|(id, name)| OrgTeam { id, name }).collect();
+    Ok(Some(OrgTeams { org_id, org_name, teams }))
+}
+
+/// A leader's device in one team: decided from the relay's tables only (the
+/// caller manages the leadership team of the organisation the team is in).
+async fn leader_device(ops: &mut dyn Ops, p: &LeaderPlan) -> StorageResult<Joined> {
+    let leader = &p.leader;
+    let refused = || {
+        StorageError::Forbidden(format!(
+            "team '{}' is not a team of an organisation you lead (a leader is a manager of the organisation's \
+             leadership team)",
+            p.team_id
+        ))
+    };
+    if leader.role != Role::Manager {
+        return Err(refused());
+    }
+    let (org_id, _) = ops.org_led_by(&leader.team_id).await?.ok_or_else(refused)?;
+    if ops.team_org(&p.team_id).await?.as_deref() != Some(org_id.as_str()) {
+        return Err(refused());
+    }
+    let me = ops.active_member(&leader.team_id, &leader.member_id).await?.ok_or_else(refused)?;
+    let member_id = match ops.member_via(&p.team_id, &leader.member_id).await? {
+        Some(id) => id,
+        None => {
+            // A key no typed name has (names hold no control characters), so
+            // a leader never takes a rep's name in the team.
+            let key = format!("{}\u{1}leader\u{1}{}", name_key(&me.name), leader.member_id);
+            let member = NewMember {
+                id: &p.join.new_member_id,
+                team_id: &p.team_id,
+                name: &me.name,
+                name_key: &key,
+                role: Role::Leader.as_str(),
+                now: p.join.now,
+                via: Some(&leader.member_id),
+            };
+            ops.insert_member(&member).await?;
+            p.join.new_member_id.clone()
+        }
+    };
+    ops.insert_device(&p.team_id, &member_id, &p.join).await?;
+    let team_name = ops.team_name(&p.team_id).await?.ok_or_else(|| no_team(&p.team_id))?;
+    Ok(Joined {
+        team_id: p.team_id.clone(),
+        team_name,
+        member_id,
+        member_name: me.name,
+        role: Role::Leader,
+        device_id: p.join.device_id.clone(),
+    })
 }
 
 /// What a push stored, and the documents it validated (for the cache, once committed).
@@ -375,7 +463,37 @@ impl<B: Backend> Storage for B {
             .collect())
     }
 
-    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<()> {
+    async fn create_org(
+        &self,
+        org_id: &str,
+        name: &str,
+        leadership_team: (&str, &str),
+        invite: NewInvite,
+    ) -> StorageResult<()> {
+        let (o, n, t, tn) =
+            (org_id.to_string(), name.to_string(), leadership_team.0.to_string(), leadership_team.1.to_string());
+        self.run(
+            Mode::Write,
+            work(move |ops| Box::pin(async move { create_org(ops, &o, &n, (&t, &tn), &invite).await })),
+        )
+        .await
+    }
+
+    async fn set_team_org(&self, team_id: &str, org_id: &str) -> StorageResult<()> {
+        let (t, o) = (team_id.to_string(), org_id.to_string());
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { set_team_org(ops, &t, &o).await }))).await
+    }
+
+    async fn org_led_by(&self, team_id: &str) -> StorageResult<Option<OrgTeams>> {
+        let t = team_id.to_string();
+        self.run(Mode::Snapshot, work(move |ops| Box::pin(async move { org_led_by(ops, &t).await }))).await
+    }
+
+    async fn leader_device(&self, plan: LeaderPlan) -> StorageResult<Joined> {
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { leader_device(ops, &plan).await }))).await
+    }
+
+    async fn revoke_device(&self, team_id: &str, device_id: &str) -> StorageResult<Vec<String>> {
         let (t, d) = (team_id.to_string(), device_id.to_string());
         self.run(Mode::Write, work(move |ops| Box::pin(async move { revoke_device(ops, &t, &d).await }))).await
     }

@@ -1,9 +1,20 @@
--- kept-relay SQLite schema (version 4: version 2 plus actors, docs.version and compaction_failures (3) and members.name_key (4); an older file gets docs.version and members.name_key at open). Applied by `kept-relay migrate` and at start.
+-- kept-relay SQLite schema (version 5: version 2 plus actors, docs.version and compaction_failures (3), members.name_key (4), and organisations: orgs, teams.org_id, members.via, devices.parent (5); an older file gets the added columns at open). Applied by `kept-relay migrate` and at start.
+-- `org_id`: the organisation the team belongs to (NULL: none). Last, as version 5 added it.
 CREATE TABLE IF NOT EXISTS teams (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    org_id      TEXT
 );
+-- An organisation of teams. Its leaders are the managers of its leadership
+-- team (a team of its own, where the teams' managers are the coachees).
+CREATE TABLE IF NOT EXISTS orgs (
+    id               TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    leadership_team  TEXT NOT NULL UNIQUE REFERENCES teams(id),
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS teams_org ON teams(org_id);
 -- The per-team sequence counter, bumped inside the transaction that stores changes.
 CREATE TABLE IF NOT EXISTS team_seq (
     team_id    TEXT PRIMARY KEY REFERENCES teams(id),
@@ -20,7 +31,10 @@ CREATE TABLE IF NOT EXISTS members (
     role        TEXT NOT NULL,
     active      INTEGER NOT NULL DEFAULT 1,
     created_at  INTEGER NOT NULL,
-    name_key    TEXT
+    name_key    TEXT,
+    -- A leader's row in a team of their organisation: the leadership-team
+    -- member it stands for (version 5).
+    via         TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS members_name_key ON members(team_id, name_key) WHERE active = 1;
 CREATE TABLE IF NOT EXISTS devices (
@@ -30,9 +44,13 @@ CREATE TABLE IF NOT EXISTS devices (
     name        TEXT NOT NULL,
     token_hash  TEXT NOT NULL UNIQUE,
     created_at  INTEGER NOT NULL,
-    revoked     INTEGER NOT NULL DEFAULT 0
+    revoked     INTEGER NOT NULL DEFAULT 0,
+    -- A leader's team device: the leadership-team device it derives from,
+    -- revoked with it (version 5).
+    parent      TEXT
 );
 CREATE INDEX IF NOT EXISTS devices_member ON devices(member_id);
+CREATE INDEX IF NOT EXISTS devices_parent ON devices(parent);
 CREATE TABLE IF NOT EXISTS invites (
     code_hash   TEXT PRIMARY KEY,
     team_id     TEXT NOT NULL REFERENCES teams(id),
@@ -109,4 +127,4 @@ CREATE TABLE IF NOT EXISTS compaction_failures (
     at       INTEGER NOT NULL,
     PRIMARY KEY (team_id, doc)
 );
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) const SCHEMA: &str = include_str!("schema.sql");
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// Tables every kept-relay database has.
 const RELAY_TABLES: &[&str] = &["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"];
 /// Reader connections kept open between calls.
@@ -35,6 +35,8 @@ pub struct SqliteStorage {
 /// - Version 4 added `members.name_key` (names unique by [`super::name_key`]
 ///   on every backend; version 3 compared them ASCII-only) and dropped the old
 ///   index; [`fill_name_keys`] fills the keys after the schema ran.
+/// - Version 5 added organisations: `teams.org_id`, `members.via` and
+///   `devices.parent` (the `orgs` table comes with the schema).
 const UPGRADES: &[(&str, &str, &str)] = &[
     (
         "docs",
@@ -43,6 +45,9 @@ const UPGRADES: &[(&str, &str, &str)] = &[
          UPDATE docs SET version = (SELECT count(*) FROM changes WHERE changes.doc_id = docs.id);",
     ),
     ("members", "name_key", "ALTER TABLE members ADD COLUMN name_key TEXT; DROP INDEX IF EXISTS members_name;"),
+    ("teams", "org_id", "ALTER TABLE teams ADD COLUMN org_id TEXT;"),
+    ("members", "via", "ALTER TABLE members ADD COLUMN via TEXT;"),
+    ("devices", "parent", "ALTER TABLE devices ADD COLUMN parent TEXT;"),
 ];
 
 fn upgrade(c: &Connection) -> StorageResult<()> {

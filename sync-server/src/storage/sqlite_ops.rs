@@ -112,10 +112,10 @@ impl Ops for SqliteOps<'_> {
         let done = self
             .conn
             .prepare_cached(
-                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6)",
+                "INSERT INTO members(id, team_id, name, name_key, role, active, created_at, via) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7)",
             )?
-            .execute(params![m.id, m.team_id, m.name, m.name_key, m.role, m.now]);
+            .execute(params![m.id, m.team_id, m.name, m.name_key, m.role, m.now, m.via]);
         match done {
             Ok(_) => Ok(Inserted::Done),
             Err(e) if is_name_taken(&e) => Ok(Inserted::NameTaken),
@@ -149,10 +149,10 @@ impl Ops for SqliteOps<'_> {
     async fn insert_device(&mut self, team_id: &str, member_id: &str, p: &JoinPlan) -> StorageResult<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+                "INSERT INTO devices(id, team_id, member_id, name, token_hash, created_at, revoked, parent) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
             )?
-            .execute(params![p.device_id, team_id, member_id, p.device_name, p.token_hash, p.now])?;
+            .execute(params![p.device_id, team_id, member_id, p.device_name, p.token_hash, p.now, p.parent])?;
         Ok(())
     }
 
@@ -197,19 +197,74 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn revoke_member_devices(&mut self, member_id: &str) -> StorageResult<Vec<String>> {
-        let mut st = self
-            .conn
-            .prepare_cached("UPDATE devices SET revoked = 1 WHERE member_id = ?1 AND revoked = 0 RETURNING id")?;
+        let mut st = self.conn.prepare_cached(
+            "UPDATE devices SET revoked = 1 WHERE revoked = 0 AND \
+             (member_id = ?1 OR parent IN (SELECT id FROM devices WHERE member_id = ?1)) RETURNING id",
+        )?;
         let rows = st.query_map(params![member_id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<u64> {
-        let n = self
+    async fn revoke_device(&mut self, team_id: &str, device_id: &str) -> StorageResult<Vec<String>> {
+        if !self
             .conn
-            .prepare_cached("UPDATE devices SET revoked = 1 WHERE id = ?1 AND team_id = ?2")?
-            .execute(params![device_id, team_id])?;
-        Ok(n as u64)
+            .prepare_cached("SELECT 1 FROM devices WHERE id = ?1 AND team_id = ?2")?
+            .exists(params![device_id, team_id])?
+        {
+            return Ok(Vec::new());
+        }
+        let mut st = self.conn.prepare_cached(
+            "UPDATE devices SET revoked = 1 WHERE (id = ?1 OR (parent = ?1 AND revoked = 0)) RETURNING id",
+        )?;
+        let rows = st.query_map(params![device_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn insert_org(&mut self, org_id: &str, name: &str, leadership_team: &str, now: i64) -> StorageResult<()> {
+        self.conn.execute(
+            "INSERT INTO orgs(id, name, leadership_team, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![org_id, name, leadership_team, now],
+        )?;
+        Ok(())
+    }
+
+    async fn set_team_org(&mut self, team_id: &str, org_id: &str) -> StorageResult<u64> {
+        Ok(self.conn.execute("UPDATE teams SET org_id = ?2 WHERE id = ?1", params![team_id, org_id])? as u64)
+    }
+
+    async fn org_exists(&mut self, org_id: &str) -> StorageResult<bool> {
+        Ok(self.conn.prepare_cached("SELECT 1 FROM orgs WHERE id = ?1")?.exists(params![org_id])?)
+    }
+
+    async fn org_led_by(&mut self, team_id: &str) -> StorageResult<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, name FROM orgs WHERE leadership_team = ?1")?
+            .query_row(params![team_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn org_teams(&mut self, org_id: &str) -> StorageResult<Vec<(String, String)>> {
+        let mut st = self.conn.prepare_cached("SELECT id, name FROM teams WHERE org_id = ?1 ORDER BY name, id")?;
+        let rows = st.query_map(params![org_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn team_org(&mut self, team_id: &str) -> StorageResult<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT org_id FROM teams WHERE id = ?1")?
+            .query_row(params![team_id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+
+    async fn member_via(&mut self, team_id: &str, via: &str) -> StorageResult<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id FROM members WHERE team_id = ?1 AND via = ?2 AND active = 1")?
+            .query_row(params![team_id, via], |r| r.get(0))
+            .optional()?)
     }
 
     async fn notify_revoked(&mut self, _device_id: &str) -> StorageResult<()> {

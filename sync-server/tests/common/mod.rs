@@ -223,7 +223,7 @@ impl Relay {
     }
 
     pub fn create_team(&self, name: &str, manager: &str) -> CreatedTeam {
-        self.rt.block_on(admin::create_team(self.storage.as_ref(), name, manager)).unwrap()
+        self.rt.block_on(admin::create_team(self.storage.as_ref(), name, manager, None)).unwrap()
     }
 
     pub fn compact(&self, team_id: &str) -> i64 {
@@ -236,7 +236,12 @@ impl Relay {
 
     /// A team with a manager and two reps, Ann and Bob, each joined with one device.
     pub fn team(&self, name: &str) -> Team {
-        let created = self.create_team(name, "Maria");
+        self.team_in_org(name, None)
+    }
+
+    /// [`Relay::team`], in organisation `org`.
+    pub fn team_in_org(&self, name: &str, org: Option<&str>) -> Team {
+        let created = self.rt.block_on(admin::create_team(self.storage.as_ref(), name, "Maria", org)).unwrap();
         let anon = self.client(None);
         let (st, m) = anon.post("/v1/join", &json!({"invite": created.invite, "device_name": "laptop"}));
         assert_eq!(st, 200, "{m}");
