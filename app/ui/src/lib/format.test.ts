@@ -179,3 +179,24 @@ describe('sync problems in plain words', () => {
     expect(describeSyncProblem('relay said 500', 'relay').text).toMatch(/could not take this sync/);
   });
 });
+
+describe('times stay on one line', () => {
+  it('has no breaking space', () => {
+    setFormatPrefs({ locale: 'en-US', currency: 'USD' });
+    expect(fmtTime(new Date(2026, 10, 26, 12, 11).toISOString())).not.toMatch(/ /);
+  });
+});
+
+describe("kept-core's text in the app's date style", () => {
+  it('turns week labels and ISO dates into words', async () => {
+    const { humanizeCoreText } = await import('./format');
+    setFormatPrefs({ locale: 'en-US', currency: 'USD' });
+    expect(humanizeCoreText('calls 3 of 3 (20/40 in 2026-W48, 18/40 in 2026-W47)', 'Mon', NOW)).toBe(
+      'calls 3 of 3 (20/40 in week of Nov 23, 18/40 in week of Nov 16)',
+    );
+    expect(humanizeCoreText('"Block Tuesday" (due 2026-12-01)', 'Mon', NOW)).toBe('"Block Tuesday" (due Tue, Dec 1)');
+    expect(humanizeCoreText('39% under the 4-week average of 33.0, not 2.05')).toBe(
+      '39% under the 4-week average of 33, not 2.05',
+    );
+  });
+});

@@ -123,11 +123,12 @@ export function fmtDate(iso: string, now: Date = new Date()): string {
   return fmtDay(dayStr(d), now);
 }
 
-/** A time of day in the locale's clock (12- or 24-hour, never both): "2:05 PM". */
+/** A time of day in the locale's clock (12- or 24-hour, never both): "2:05 PM", unbreakable. */
 export function fmtTime(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return dateFormat('time', { hour: 'numeric', minute: '2-digit' }).format(d);
+  // A time never breaks across lines ("12:11 / PM"): its spaces become no-break spaces.
+  return dateFormat('time', { hour: 'numeric', minute: '2-digit' }).format(d).replace(/\s/g, '\u00a0');
 }
 
 /** Date and time: "Thu, Nov 26, 2:05 PM" (the date in the app's one style). */
@@ -164,6 +165,18 @@ export function fmtWeek(label: string, start: Weekday = 'Mon', now: Date = new D
     ? dateFormat('range', { day: 'numeric', month: 'short' })
     : dateFormat('rangeY', { day: 'numeric', month: 'short', year: 'numeric' });
   return f.formatRange(a, b);
+}
+
+/**
+ * Text written by kept-core (warning signs, advice) in the app's style: week labels
+ * ("2026-W48") become "week of Nov 23", dates ("2026-12-01") "Tue, Dec 1", and a whole
+ * number loses its ".0" ("33.0" → "33").
+ */
+export function humanizeCoreText(text: string, start: Weekday = 'Mon', now: Date = new Date()): string {
+  return text
+    .replace(/\b\d{4}-W\d{2}\b/g, (w) => `week of ${fmtWeekStart(w, start)}`)
+    .replace(/\b\d{4}-\d{2}-\d{2}\b/g, (d) => fmtDay(d, now))
+    .replace(/\b(\d+)\.0\b/g, '$1');
 }
 
 /** A team week by its first day, short: "Nov 30" (chart axes). */

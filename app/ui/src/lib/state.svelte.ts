@@ -8,6 +8,7 @@ import {
   errMessage,
   fmtWeek,
   fmtWeekStart,
+  humanizeCoreText,
   type Problem,
 } from './format';
 
@@ -51,6 +52,9 @@ export const isManager = (): boolean => app.status?.me?.role === 'manager';
 
 /** A team week ("2026-W49") as its date range in the team's week start: "Nov 30 – Dec 6". */
 export const weekRange = (label: string): string => fmtWeek(label, app.status?.team?.week_start ?? 'Mon');
+
+/** Text written by kept-core (signs, advice) with dates in the app's style. */
+export const coreText = (text: string): string => humanizeCoreText(text, app.status?.team?.week_start ?? 'Mon');
 
 /** A team week by its first day: "Nov 30" (chart axes). */
 export const weekStartLabel = (label: string): string => fmtWeekStart(label, app.status?.team?.week_start ?? 'Mon');
