@@ -222,3 +222,29 @@ pub async fn export_csv(state: State<'_, AppState>, what: String) -> R<String> {
         })
         .await
 }
+
+/// Writes the export `what` to `path` (picked in the save dialog) and returns
+/// the path written. The file is written beside the target and renamed over
+/// it, so a failed export never leaves half a file under the chosen name.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn export_csv_to(state: State<'_, AppState>, what: String, path: String) -> R<String> {
+    state
+        .with(move |k| {
+            let kind = kept_core::export::table(&what)?;
+            let target = std::path::PathBuf::from(&path);
+            let tmp = target.with_extension("csv.part");
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let written = k.export_csv(kind, &mut out).and_then(|_| {
+                use std::io::Write;
+                out.flush()?;
+                Ok(())
+            });
+            drop(out);
+            if let Err(e) = written.and_then(|_| std::fs::rename(&tmp, &target).map_err(CoreError::from)) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+            Ok(target.display().to_string())
+        })
+        .await
+}

@@ -35,6 +35,7 @@ fn home(app: &tauri::App) -> PathBuf {
 pub fn run() {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let state = AppState::new(home(app));
             worker::spawn(app.handle().clone(), state.clone());
@@ -89,6 +90,7 @@ pub fn run() {
             coaching::kudos,
             coaching::import_csv,
             coaching::export_csv,
+            coaching::export_csv_to,
             pipeline::deal_stages,
             pipeline::add_deal,
             pipeline::edit_deal,

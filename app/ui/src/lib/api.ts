@@ -203,6 +203,8 @@ export const api = {
   /** The tables `export_csv` writes (key and label), as kept-core lists them. */
   exportTables: () => call<Labelled[]>('export_tables', {}),
   exportCsv: (a: { what: string }) => call<string>('export_csv', a),
+  /** Writes the export to `path` (from the save dialog); returns the path written. */
+  exportCsvTo: (a: { what: string; path: string }) => call<string>('export_csv_to', a),
 
   // pipeline
   dealStages: () => call<string[]>('deal_stages', {}),
