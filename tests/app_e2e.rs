@@ -11,6 +11,12 @@
 //! A second test points a device at a relay that never answers: while "sync
 //! now" hangs, a tap on Today is counted at once and the sync panel names the
 //! changes set aside, discards one and retries the other.
+//!
+//! A third is a screenshot tour of the demo team: every screen as the manager
+//! and as a rep, at 360×740 and 1440×900, saved under `e2e-screenshots/tour/`,
+//! each checked in the page (nothing wider than the window, no word split
+//! across lines in headings, labels, tiles and buttons, the screen opened at
+//! its top, no raw member id, money with its currency).
 
 mod webdriver;
 
@@ -18,6 +24,7 @@ use kept_core::model::Role;
 use kept_core::{IdSource, InitOptions, Kept, SystemClock};
 use kept_tests::{bin_dir, kept_json, kept_ok, Relay};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -45,6 +52,7 @@ impl Driver {
             .env("KEPT_HOME", home)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
+            .process_group(0) // its own group: dropping it ends WebKitWebDriver and the app too
             .spawn()
             .expect("start tauri-driver");
         let d = Driver { child, port };
@@ -59,6 +67,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The whole group: a WebKitWebDriver left behind (e.g. after a failed
+        // assertion) would keep holding whatever its parent inherited.
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -96,6 +108,162 @@ fn assert_no_overflow(s: &Session, what: &str) {
     assert!(scroll <= width, "{what}: the page scrolls sideways ({scroll} > {width})");
     let wide = v["wide"].as_array().map(Vec::len).unwrap_or(0);
     assert_eq!(wide, 0, "{what}: elements stick out of the viewport: {}", v["wide"]);
+}
+
+/// Words in headings, labels, tiles, buttons and table cells that the
+/// browser split across two lines ("Conversation / s", "2026- / W46"); a
+/// compound broken at its hyphen ("4- / week") is fine.
+fn split_words(s: &Session) -> Vec<String> {
+    let v = s.exec(
+        "const bad = []; \
+         for (const el of document.querySelectorAll('h1, h2, h3, h4, label, legend, th, td, dt, button, strong, .lbl, .wk, .name')) { \
+           if (el.closest('.sr-only')) continue; \
+           const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT); let n; \
+           while ((n = walk.nextNode())) { \
+             const re = /\\S+/g; let m; \
+             while ((m = re.exec(n.data))) { \
+               if (m[0].length < 3 || /^[\\w']+(-[a-z]+)+[,.;:)]*$/.test(m[0])) continue; \
+               const r = document.createRange(); r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length); \
+               const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top))); \
+               if (tops.size > 1) bad.push(m[0]); \
+             } \
+           } \
+         } \
+         return bad.slice(0, 10);",
+    );
+    v.as_array().map(|a| a.iter().filter_map(|w| w.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+/// A member id (a UUID) anywhere in the page's text.
+fn raw_id_in(text: &str) -> Option<&str> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-')).find(|w| w.len() == 36 && w.matches('-').count() == 4)
+}
+
+/// One screen of the tour, `name` (e.g. `rep-360x740-week`): opened from a
+/// scrolled page, it must start at the top; its screenshot is saved as
+/// `<shots>/<name>.png`, then what is wrong with it is added to `problems`
+/// (the tour reports every screen's problems at once).
+fn tour_stop(s: &Session, open: &str, ready: &str, shots: &Path, name: &str, problems: &mut Vec<String>) {
+    s.exec("window.scrollTo(0, 400)");
+    s.click(open);
+    s.wait(ready);
+    std::thread::sleep(Duration::from_millis(600)); // the screen's data loads
+    let y = s.exec("return window.scrollY").as_f64().unwrap_or(-1.0);
+    if y.abs() >= 1.0 {
+        problems.push(format!("{name}: opened at scroll position {y}, not at the top"));
+    }
+    tour_checks(s, shots, name, problems);
+}
+
+/// The checks every screen of the tour passes, after its screenshot.
+fn tour_checks(s: &Session, shots: &Path, name: &str, problems: &mut Vec<String>) {
+    s.screenshot(&shots.join(format!("{name}.png")));
+    let v = s.exec("return [document.documentElement.scrollWidth, window.innerWidth]");
+    let (scroll, width) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
+    if scroll > width {
+        problems.push(format!("{name}: the page scrolls sideways ({scroll} > {width})"));
+    }
+    let split = split_words(s);
+    if !split.is_empty() {
+        problems.push(format!("{name}: words split across lines: {split:?}"));
+    }
+    let text = s.exec("return document.body.innerText").as_str().unwrap_or_default().to_string();
+    if let Some(id) = raw_id_in(&text) {
+        problems.push(format!("{name}: a raw member id shows: {id}"));
+    }
+}
+
+#[test]
+fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots").join("tour");
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Demo Sales", "--manager", "Mia"]);
+    let homes = dir.path().join("homes");
+    let homes_arg = homes.to_string_lossy().into_owned();
+    let invite = team["invite"].as_str().expect("invite");
+    kept_json(
+        dir.path(),
+        &["demo", "--relay", &relay.url, "--invite", invite, "--dir", &homes_arg, "--reps", "3", "--weeks", "6"],
+    );
+    let (mia, anna) = (homes.join("manager"), homes.join("anna"));
+    kept_ok(&mia, &["action", "add", "Ask Initech for two referrals", "--due", "2030-01-15", "--owner", "Anna"]);
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&anna, &["sync"]);
+
+    let screens = ["today", "week", "pipeline", "actions", "settings"];
+    let mut problems = Vec::new();
+    for (who, home) in [("manager", &mia), ("rep", &anna)] {
+        let driver = Driver::start(home);
+        let s = Session::start(driver.port, &app());
+        s.wait("[data-testid=nav-today]");
+        for (w, h) in [(360, 740), (1440, 900)] {
+            s.resize(w, h);
+            let size = format!("{w}x{h}");
+            for screen in screens {
+                let nav = format!("[data-testid=nav-{screen}]");
+                tour_stop(&s, &nav, "main h1", &shots, &format!("{who}-{size}-{screen}"), &mut problems);
+            }
+            // Money carries its currency (the demo's reps have open deals).
+            s.click("[data-testid=nav-pipeline]");
+            let total = s.wait_text("[data-testid=pipeline-total]", |t| !t.trim().is_empty());
+            assert!(total.contains('$'), "{who} at {size}: the pipeline total is not formatted money: {total}");
+            if who == "rep" {
+                // One tap on Today, then its details: the sheet's Save and Cancel are on screen
+                // at once, and an outcome is one tap.
+                s.click("[data-testid=nav-today]");
+                s.click("[data-testid=log-call]");
+                s.click("[data-testid=toast-details]");
+                s.wait("[data-testid=details-save]");
+                std::thread::sleep(Duration::from_millis(400)); // the sheet slides in
+                s.click("[data-testid=outcome-pick-voicemail]");
+                let outcome = s.exec("return document.querySelector('[data-testid=details-outcome]').value");
+                assert_eq!(outcome.as_str(), Some("Voicemail"), "the quick pick fills the outcome");
+                let bottom = s.exec(
+                    "return document.querySelector('[data-testid=details-save]').getBoundingClientRect().bottom \
+                     <= window.innerHeight",
+                );
+                if bottom.as_bool() != Some(true) {
+                    problems.push(format!("details sheet at {size}: Save is below the window"));
+                }
+                tour_checks(&s, &shots, &format!("rep-{size}-details"), &mut problems);
+                s.click("[data-testid=details-save]");
+            }
+            if who == "manager" {
+                let row = "[data-testid=board-row-Anna]";
+                tour_stop(&s, "[data-testid=nav-board]", row, &shots, &format!("manager-{size}-board"), &mut problems);
+                let board = s.text(&s.wait("[data-testid=board-legend]"));
+                assert!(board.contains("triangle"), "the legend explains the shapes: {board}");
+                let name = "[data-testid=rep-detail-name]";
+                tour_stop(
+                    &s,
+                    &format!("{row} button.rep"),
+                    name,
+                    &shots,
+                    &format!("manager-{size}-rep"),
+                    &mut problems,
+                );
+                for (tab, ready) in [
+                    ("prep-open", "[data-testid=prep-talk]"),
+                    ("rep-tab-assess", "main h1"),
+                    ("rep-tab-meetings", "main h1"),
+                ] {
+                    s.click(&format!("[data-testid={tab}]"));
+                    s.wait(ready);
+                    std::thread::sleep(Duration::from_millis(600));
+                    tour_checks(&s, &shots, &format!("manager-{size}-{tab}"), &mut problems);
+                }
+                // Back to the board, then the Actions screen: grouped under each rep's name.
+                s.click("[data-testid=rep-back]");
+                s.click("[data-testid=nav-actions]");
+                let group = s.text(&s.wait("[data-testid=actions-group-Anna]"));
+                assert!(group.contains("Ask Initech for two referrals"), "Anna's group holds her item: {group}");
+            }
+        }
+    }
+    assert!(problems.is_empty(), "the tour found {} problems:\n{}", problems.len(), problems.join("\n"));
+    drop(relay);
 }
 
 #[test]
