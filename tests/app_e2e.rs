@@ -254,6 +254,17 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
                     std::thread::sleep(Duration::from_millis(600));
                     tour_checks(&s, &shots, &format!("manager-{size}-{tab}"), &mut problems);
                 }
+                if w == 1440 {
+                    // A 1-on-1 from the prep: closing it asks first and sums it up.
+                    s.click("[data-testid=prep-open]");
+                    s.click("[data-testid=meeting-start]");
+                    s.type_in("[data-testid=meeting-notes]", "Two call blocks a day.");
+                    s.click("[data-testid=meeting-close]");
+                    let summary = s.text(&s.wait("[data-testid=meeting-summary]"));
+                    assert!(summary.contains("Notes saved"), "the summary before closing: {summary}");
+                    tour_checks(&s, &shots, &format!("manager-{size}-meeting-close"), &mut problems);
+                    s.click("[data-testid=meeting-close-confirm]");
+                }
                 // Back to the board, then the Actions screen: grouped under each rep's name.
                 s.click("[data-testid=rep-back]");
                 s.click("[data-testid=nav-actions]");
