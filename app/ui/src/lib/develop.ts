@@ -151,3 +151,52 @@ export function kudosReasons(
     }));
   return [...won, ...kept, ...acts];
 }
+
+/** One thing a manager did for the rep, newest first in `newsFor`. */
+export interface NewsItem {
+  key: string;
+  kind: 'kudos' | 'meeting' | 'action';
+  /** RFC 3339 or YYYY-MM-DD: when it happened. */
+  at: string;
+  text: string;
+}
+
+/**
+ * What changed for the rep since `since` (RFC 3339; null: the last 7 days before `now`), from
+ * what the app already holds: kudos to them, meetings a manager opened with them, and action
+ * items owned by them that someone else created in a 1-on-1 (an item's `source` is the meeting).
+ * Target changes are not in it: the targets view does not say who set a target or when.
+ */
+export function newsFor(
+  me: string,
+  since: string | null,
+  data: {
+    kudos: { id: string; to: string; from: string; text: string; at: string }[];
+    meetings: { id: string; rep: string; created_by: string; date: string; kind: string }[];
+    actions: { id: string; rep: string; owner: string; text: string; source: string; created_at: string }[];
+    nameOf: (id: string) => string;
+    meetingLabel: (kind: string) => string;
+  },
+  now: Date = new Date(),
+): NewsItem[] {
+  const from = since ?? new Date(now.getTime() - 7 * 86400_000).toISOString();
+  const after = (at: string) => new Date(at).getTime() > new Date(from).getTime();
+  const meetingIds = new Set(data.meetings.map((m) => m.id));
+  const items: NewsItem[] = [
+    ...data.kudos
+      .filter((k) => k.to === me && k.from !== me && after(k.at))
+      .map((k) => ({ key: `k:${k.id}`, kind: 'kudos' as const, at: k.at, text: `Kudos from ${data.nameOf(k.from)}: ${k.text}` })),
+    ...data.meetings
+      .filter((m) => m.rep === me && m.created_by !== me && after(`${m.date}T23:59:59Z`))
+      .map((m) => ({
+        key: `m:${m.id}`,
+        kind: 'meeting' as const,
+        at: m.date,
+        text: `${data.meetingLabel(m.kind)} with ${data.nameOf(m.created_by)}`,
+      })),
+    ...data.actions
+      .filter((a) => a.rep === me && a.owner === me && meetingIds.has(a.source) && after(a.created_at))
+      .map((a) => ({ key: `a:${a.id}`, kind: 'action' as const, at: a.created_at, text: `New action item: ${a.text}` })),
+  ];
+  return items.sort((a, b) => b.at.localeCompare(a.at));
+}
