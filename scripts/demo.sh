@@ -32,6 +32,29 @@ if [ ! -d demo/homes/manager ]; then
   "$bin/kept" demo --relay "$url" --invite "$(team "South" Sofia)" --dir demo/south --reps 5 --weeks 12 \
     --first-rep 11 --seed 9 --coaching strong
   "$bin/kept" --home demo/homes/leader join "$url" "$(echo "$org" | field invite)" --device "Dana's laptop" >/dev/null
+  "$bin/kept" --home demo/homes/leader org sync >/dev/null
+  # The managers are Dana's coachees in the leadership team, and calibrate a discovery call together.
+  session=$("$bin/kept" --home demo/homes/leader calibrate start "Discovery call: Globex renewal" \
+    --interaction discovery-call --json \
+    --material "Rep opens with small talk, asks about current tooling, hears a budget freeze and books a demo without naming a decision maker." |
+    field id)
+  "$bin/kept" --home demo/homes/leader sync >/dev/null
+  scores_mia="rapport=good upfront-contract=fair pain=good budget=fair decision-process=poor next-step=good"
+  scores_omar="rapport=excellent upfront-contract=good pain=excellent budget=good decision-process=fair next-step=excellent"
+  scores_sofia="rapport=fair upfront-contract=poor pain=fair budget=poor decision-process=not-present next-step=fair"
+  for who in mia omar sofia; do
+    name=$(python3 -c "print('$who'.capitalize())")
+    code=$("$bin/kept" --home demo/homes/leader invite --role rep --name "$name" --json | field code)
+    "$bin/kept" --home "demo/coaching/$who" join "$url" "$code" --device "$name's laptop" >/dev/null
+    scores=scores_$who
+    # shellcheck disable=SC2086
+    "$bin/kept" --home "demo/coaching/$who" calibrate score "$session" ${!scores}
+    "$bin/kept" --home "demo/coaching/$who" sync >/dev/null
+  done
+  "$bin/kept" --home demo/homes/leader sync >/dev/null
+  "$bin/kept" --home demo/homes/leader calibrate reveal "$session" >/dev/null
+  "$bin/kept" --home demo/homes/leader calibrate agree "$session" \
+    rapport=good upfront-contract=fair pain=good budget=fair decision-process=poor next-step=fair >/dev/null
 fi
 "$bin/kept" --home demo/homes/manager sync >/dev/null
 "$bin/kept" --home demo/homes/leader org sync >/dev/null
@@ -41,6 +64,8 @@ echo
 "$bin/kept" --home demo/homes/ben week
 echo
 "$bin/kept" --home demo/homes/leader org
+echo
+"$bin/kept" --home demo/homes/leader calibrate list
 cat <<TXT
 
 The relay runs at http://127.0.0.1:$port with a demo team (manager Mia, reps in demo/homes/).

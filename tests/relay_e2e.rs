@@ -359,3 +359,54 @@ fn a_leader_sees_every_team_of_the_organisation_and_managers_only_their_own() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("only a leader"), "{err}");
 }
+
+/// Calibration in a leadership team through the real relay: two managers
+/// (the leader's coachees) score one interaction blind — neither device ever
+/// holds the other's scores — and the leader's reveal shows both the spread.
+#[test]
+fn calibration_scores_stay_blind_until_the_leader_reveals_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let org = relay.admin(&["org", "create", "--name", "Acme", "--leader", "Dana"]);
+    let dana = dir.path().join("dana");
+    kept_ok(&dana, &["join", &relay.url, org["invite"].as_str().expect("invite"), "--device", "laptop"]);
+    let coachee = |name: &str| {
+        let code = kept_json(&dana, &["invite", "--role", "rep", "--name", name]);
+        let home = dir.path().join(name.to_lowercase());
+        kept_ok(&home, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "laptop"]);
+        home
+    };
+    let (mia, omar) = (coachee("Mia"), coachee("Omar"));
+    let session = kept_json(&dana, &["calibrate", "start", "Globex discovery call", "--interaction", "discovery-call"]);
+    let id = session["id"].as_str().expect("id");
+    kept_ok(&dana, &["sync"]);
+    for (home, score) in [(&mia, "good"), (&omar, "excellent")] {
+        kept_ok(home, &["sync"]);
+        kept_ok(home, &["calibrate", "score", id, &format!("pain={score}"), "rapport=fair"]);
+        kept_ok(home, &["sync"]);
+    }
+    kept_ok(&mia, &["sync"]);
+    // Blind: Mia's device knows only her own scores, and holds no document of Omar's.
+    let seen = kept_json(&mia, &["calibrate", "list"]);
+    assert_eq!(seen[0]["submitted"], serde_json::json!(["Mia"]), "{seen}");
+    assert!(seen[0]["spread"].as_array().expect("spread").is_empty());
+    let omar_id = meta(&omar, "member_id");
+    let docs = Store::open(&mia).expect("store").doc_ids().expect("docs");
+    assert!(docs.iter().all(|d| !d.to_string().contains(&omar_id)), "{docs:?}");
+    // Only the leader reveals.
+    let out = kept(&mia, &["calibrate", "reveal", id]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("only a manager"));
+    kept_ok(&dana, &["sync"]);
+    let revealed = kept_json(&dana, &["calibrate", "reveal", id]);
+    assert_eq!(revealed[0]["submitted"], serde_json::json!(["Mia", "Omar"]), "{revealed}");
+    kept_ok(&dana, &["calibrate", "agree", id, "pain=good", "rapport=fair"]);
+    kept_ok(&dana, &["sync"]);
+    kept_ok(&mia, &["sync"]);
+    let seen = kept_json(&mia, &["calibrate", "list"]);
+    let pain = seen[0]["spread"].as_array().expect("spread").iter().find(|c| c["criterion"] == "pain").expect("pain");
+    assert_eq!(pain["spread"], 1);
+    assert_eq!(pain["agreed"], 3);
+    assert_eq!(seen[0]["leanings"][1]["name"], "Omar", "Omar scores more leniently: {seen}");
+    let history = kept_json(&dana, &["calibrate", "history", "--rep", "Omar"]);
+    assert_eq!(history[0]["distance"], 0.5, "{history}");
+}

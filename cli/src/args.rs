@@ -339,6 +339,11 @@ pub enum Command {
         #[arg(long)]
         rep: Option<String>,
     },
+    /// Calibration: one interaction scored blind by several people, then the spread revealed.
+    Calibrate {
+        #[command(subcommand)]
+        command: CalibrateCommand,
+    },
     /// A rep's assessment map (manager's and self-scores side by side), or the team's weakest criteria.
     Assessments {
         /// Interaction type.
@@ -704,4 +709,54 @@ pub enum OrgCommand {
     },
     /// Where each team's read-only home is: any `kept --home DIR` command reads it (board, signs, week --rep …).
     Homes,
+}
+
+/// `kept calibrate …`.
+#[derive(Subcommand, Debug)]
+pub enum CalibrateCommand {
+    /// Start a session on an assessment map (managers; in a leadership team, the leader).
+    Start {
+        /// What is assessed, in a few words.
+        title: String,
+        /// The assessment map's interaction type (discovery-call, demo, …).
+        #[arg(long)]
+        interaction: String,
+        /// The interaction: a description, a transcript or a link.
+        #[arg(long, default_value = "")]
+        material: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every session: mine scored or not, who scored, and the spread once revealed.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a session blind: criterion=score pairs (0–4 or not-present … excellent).
+    Score {
+        /// Session id (or its start).
+        session: String,
+        scores: Vec<String>,
+    },
+    /// Reveal a session's scores to everyone (managers).
+    Reveal {
+        session: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record the agreed score after the discussion (managers).
+    Agree {
+        session: String,
+        scores: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A scorer's distance from the agreed scores over time.
+    History {
+        /// Whose (managers; default: me).
+        #[arg(long)]
+        rep: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -7,8 +7,8 @@ mod output;
 
 use anyhow::Context;
 use args::{
-    ActionCommand, ActivityFields, Cli, Command, CommitCommand, MeetingCommand, OrgCommand, QuarantineCmd,
-    TargetCommand, TeamCommand,
+    ActionCommand, ActivityFields, CalibrateCommand, Cli, Command, CommitCommand, MeetingCommand, OrgCommand,
+    QuarantineCmd, TargetCommand, TeamCommand,
 };
 use clap::Parser;
 use kept_core::import::{ColumnMap, ImportMode};
@@ -357,15 +357,51 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Meeting { command } => meeting(&home, command)?,
         Command::Prep { rep, kind, json } => output::prep(&open(&home)?.prep(rep.as_deref(), Some(&kind))?, json)?,
+        Command::Calibrate { command } => match command {
+            CalibrateCommand::Start { title, interaction, material, json } => {
+                let c = open(&home)?.calibration_start(&title, &interaction, &material)?;
+                if json {
+                    output::print_json(&c)?
+                } else {
+                    println!(
+                        "Calibration session '{}' ({}) on {}: {}",
+                        c.title,
+                        c.id,
+                        c.interaction,
+                        c.criteria.join(", ")
+                    );
+                }
+            }
+            CalibrateCommand::List { json } => output::calibrations(&open(&home)?.calibrations()?, json)?,
+            CalibrateCommand::Score { session, scores } => {
+                let s = open(&home)?.calibration_score(&session, &score_pairs(&scores)?)?;
+                println!("Scored {} criteria (hidden from the others until the reveal)", s.scores.len());
+            }
+            CalibrateCommand::Reveal { session, json } => {
+                output::calibrations(&[open(&home)?.calibration_reveal(&session)?], json)?
+            }
+            CalibrateCommand::Agree { session, scores, json } => {
+                output::calibrations(&[open(&home)?.calibration_agree(&session, &score_pairs(&scores)?)?], json)?
+            }
+            CalibrateCommand::History { rep, json } => {
+                let h = open(&home)?.calibration_history(rep.as_deref())?;
+                if json {
+                    output::print_json(&h)?
+                } else {
+                    for p in h {
+                        println!(
+                            "{}  {:<30} {:.2} from agreed ({:+.2})",
+                            &p.at[..10.min(p.at.len())],
+                            p.title,
+                            p.distance,
+                            p.bias
+                        );
+                    }
+                }
+            }
+        },
         Command::Assess { interaction, scores, rep } => {
-            let pairs = scores
-                .iter()
-                .map(|p| {
-                    p.split_once('=')
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .ok_or_else(|| CoreError::invalid(format!("bad score '{p}': expected criterion=score")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let pairs = score_pairs(&scores)?;
             let a = open(&home)?.assess(rep.as_deref(), &interaction, &pairs)?;
             println!(
                 "Recorded {} assessment {} ({} criteria)",
@@ -562,4 +598,16 @@ fn print_import(r: &kept_core::import::ImportReport, json: bool) -> anyhow::Resu
         println!("  {rep}: {n}");
     }
     Ok(())
+}
+
+/// `criterion=score` arguments as pairs.
+fn score_pairs(scores: &[String]) -> Result<Vec<(String, String)>, CoreError> {
+    scores
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| CoreError::invalid(format!("bad score '{p}': expected criterion=score")))
+        })
+        .collect()
 }

@@ -577,6 +577,41 @@ pub fn org_sync(rows: &[kept_core::org::OrgTeamSync], json: bool) -> anyhow::Res
     Ok(())
 }
 
+/// `kept calibrate list`: each session, the spread per criterion once revealed.
+pub fn calibrations(list: &[kept_core::service::CalibrationView], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("No calibration sessions.");
+    }
+    for v in list {
+        let c = &v.session;
+        let state = if c.revealed { "revealed" } else { "scoring" };
+        println!(
+            "{}  {} — {} ({state}; scored by: {})",
+            &c.id[..8.min(c.id.len())],
+            c.title,
+            c.interaction,
+            v.submitted.join(", ")
+        );
+        if !c.revealed {
+            let mine = if v.mine.is_some() { "you have scored it" } else { "you have not scored it yet" };
+            println!("    {mine}; scores stay hidden until the reveal");
+            continue;
+        }
+        for s in &v.spread {
+            let all: Vec<String> = s.scores.iter().map(|x| format!("{} {}", x.name, x.score)).collect();
+            let agreed = s.agreed.map_or(String::new(), |a| format!("  agreed {a}"));
+            println!("    {:<20} spread {}  ({}){agreed}", s.criterion, s.spread, all.join(", "));
+        }
+        if let (Some(h), Some(l)) = (v.leanings.first(), v.leanings.last()) {
+            println!("    harshest: {} ({:+.2}); most lenient: {} ({:+.2})", h.name, h.bias, l.name, l.bias);
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

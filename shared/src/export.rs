@@ -236,8 +236,29 @@ impl Kept {
                 }
                 &["id", "from", "to", "text", "for", "at"]
             }
+            RecordKind::Calibration => {
+                // One row per scorer and criterion of each revealed session.
+                for v in self.calibrations()? {
+                    for c in &v.spread {
+                        for s in &c.scores {
+                            rows.push(vec![
+                                v.session.id.clone(),
+                                v.session.title.clone(),
+                                v.session.interaction.clone(),
+                                v.session.at.clone(),
+                                s.name.clone(),
+                                c.criterion.clone(),
+                                s.score.to_string(),
+                                opt(c.agreed),
+                            ]);
+                        }
+                    }
+                }
+                &["id", "title", "interaction", "at", "scorer", "criterion", "score", "agreed"]
+            }
             // Exported within another table or not at all (returned above).
-            RecordKind::Settings
+            RecordKind::CalibrationScore
+            | RecordKind::Settings
             | RecordKind::ActivityType
             | RecordKind::Agenda
             | RecordKind::Criteria

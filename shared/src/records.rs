@@ -76,6 +76,10 @@ record_kinds! {
     ManagerAssessment = "manager_assessments" in Review."assessments",
     /// Managers' ratings of meetings.
     MeetingRating = "meeting_ratings" in Review."ratings",
+    /// Calibration sessions: one interaction several managers score blind.
+    Calibration = "calibrations" in Team."calibrations",
+    /// One scorer's scores of a calibration session (in their own coaching document).
+    CalibrationScore = "calibration_scores" in Coaching."calibration_scores",
 }
 
 /// How a kind's records sit in their root map.
@@ -180,7 +184,9 @@ impl RecordKind {
             | RecordKind::SelfAssessment
             | RecordKind::DevEntry
             | RecordKind::ManagerAssessment
-            | RecordKind::MeetingRating => Shape::Collection,
+            | RecordKind::MeetingRating
+            | RecordKind::Calibration
+            | RecordKind::CalibrationScore => Shape::Collection,
         }
     }
 
@@ -202,6 +208,9 @@ impl RecordKind {
             RecordKind::Meeting => &["created_by"],
             RecordKind::SelfAssessment | RecordKind::DevEntry | RecordKind::ManagerAssessment => &["by"],
             RecordKind::MeetingRating => &["by"],
+            // The revealed `scores` are keyed by member id (map keys, not
+            // fields): sessions live in relay teams, never carried over.
+            RecordKind::Calibration | RecordKind::CalibrationScore => &["by"],
         }
     }
 
@@ -306,6 +315,18 @@ impl RecordKind {
                 opt("done", Ty::Bool),
             ],
             RecordKind::MeetingRating => fields![req("rating", RATING), opt("by", Ty::Str), opt("at", Ty::Str)],
+            RecordKind::Calibration => fields![
+                req("title", Ty::Str),
+                req("interaction", Ty::Str),
+                opt("material", Ty::Str),
+                req("criteria", Ty::Str),
+                req("by", Ty::Str),
+                req("at", Ty::Str),
+                opt("revealed", Ty::Bool),
+                opt("scores", Ty::Map),
+                opt("agreed", Ty::Map),
+            ],
+            RecordKind::CalibrationScore => fields![req("by", Ty::Str), req("at", Ty::Str), req("scores", Ty::Map)],
         }
     }
 
@@ -346,7 +367,9 @@ impl RecordKind {
             | RecordKind::SelfAssessment
             | RecordKind::DevEntry
             | RecordKind::ManagerAssessment
-            | RecordKind::MeetingRating => &[],
+            | RecordKind::MeetingRating
+            | RecordKind::Calibration
+            | RecordKind::CalibrationScore => &[],
         }
     }
 
@@ -368,6 +391,8 @@ impl RecordKind {
             RecordKind::SelfAssessment => Export::Table("assessments"),
             RecordKind::ManagerAssessment => Export::Within(RecordKind::SelfAssessment),
             RecordKind::DevEntry => Export::Table("development"),
+            RecordKind::Calibration => Export::Table("calibrations"),
+            RecordKind::CalibrationScore => Export::Within(RecordKind::Calibration),
         }
     }
 
@@ -388,7 +413,9 @@ impl RecordKind {
             | RecordKind::SelfAssessment
             | RecordKind::DevEntry
             | RecordKind::ManagerAssessment
-            | RecordKind::MeetingRating => View::Document,
+            | RecordKind::MeetingRating
+            | RecordKind::Calibration
+            | RecordKind::CalibrationScore => View::Document,
         }
     }
 

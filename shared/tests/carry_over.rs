@@ -27,7 +27,11 @@ struct Made {
     deal: String,
     meeting: String,
     activity: String,
+    session: String,
 }
+
+/// The calibration session a rep's score refers to (made on another device).
+const SESSION: &str = "0190f0a0-0000-7000-8000-00000000c001";
 
 /// Writes a record straight into one of my documents (what another device
 /// would have written, merged in offline).
@@ -46,7 +50,7 @@ fn raw(k: &mut Kept, doc: DocId, map: &str, id: &str, fields: &[(&str, automerge
                 for (f, v) in fields {
                     d.put(&o, *f, v.clone())?;
                 }
-                if map == "assessments" {
+                if map == "assessments" || map == "calibration_scores" {
                     let scores = d.put_object(&o, "scores", automerge::ObjType::Map)?;
                     d.put(&scores, "next-step", 3i64)?;
                 }
@@ -135,6 +139,19 @@ fn make(k: &mut Kept, kind: RecordKind, made: &mut Made) {
             &made.meeting.clone(),
             &[("rating", 4i64.into()), ("by", me.as_str().into()), ("at", "2026-11-24T12:00:00+00:00".into())],
         ),
+        RecordKind::Calibration => {
+            made.session = k.calibration_start("Discovery call", "demo", "The recording").expect("session").id;
+        }
+        RecordKind::CalibrationScore if made.session.is_empty() => {
+            let doc = DocId::coaching(&me);
+            k.store_mut().write(|tx| tx.ensure_root_map(&doc, "calibration_scores")).expect("root map");
+            made.session = SESSION.into();
+            let at = "2026-11-20T10:00:00+00:00";
+            raw(k, doc, "calibration_scores", SESSION, &[("by", me.as_str().into()), ("at", at.into())]);
+        }
+        RecordKind::CalibrationScore => {
+            k.calibration_score(&made.session.clone(), &[("next-step".into(), "good".into())]).expect("score");
+        }
     }
 }
 
@@ -179,6 +196,14 @@ fn found(k: &Kept, kind: RecordKind, made: &Made) -> bool {
         RecordKind::MeetingRating => {
             k.meetings(None).expect("meetings").iter().any(|m| m.id == made.meeting && m.manager_rating == Some(4))
         }
+        RecordKind::Calibration => {
+            k.calibrations().expect("calibrations").iter().any(|c| c.session.id == made.session && c.session.by == me)
+        }
+        RecordKind::CalibrationScore => k
+            .my_calibration_scores()
+            .expect("scores")
+            .iter()
+            .any(|s| s.session == made.session && s.by == me && s.scores.get("next-step") == Some(&3)),
     }
 }
 
@@ -186,7 +211,9 @@ fn found(k: &Kept, kind: RecordKind, made: &Made) -> bool {
 /// meeting), and the goal (its plan sets standing targets) before the target.
 fn in_making_order(kinds: &[RecordKind]) -> Vec<RecordKind> {
     let mut v = kinds.to_vec();
-    v.sort_by_key(|k| !matches!(k, RecordKind::Deal | RecordKind::Meeting | RecordKind::Goal));
+    v.sort_by_key(|k| {
+        !matches!(k, RecordKind::Deal | RecordKind::Meeting | RecordKind::Goal | RecordKind::Calibration)
+    });
     v
 }
 

@@ -61,8 +61,8 @@ pub fn root_maps(kind: DocKind) -> &'static [&'static str] {
 /// change ([`root_map_change`]).
 pub fn later_root_maps(kind: DocKind) -> &'static [&'static str] {
     match kind {
-        DocKind::Team => &["agendas", "criteria"],
-        DocKind::Coaching => &["development"],
+        DocKind::Team => &["agendas", "criteria", "calibrations"],
+        DocKind::Coaching => &["development", "calibration_scores"],
         DocKind::Log | DocKind::Plan | DocKind::Pipeline | DocKind::Review => &[],
     }
 }

@@ -9,6 +9,7 @@
 //! field is its own key, so concurrent edits of different fields both survive.
 //! Never change a genesis in place: it would fork the history of new documents.
 
+pub mod calibration;
 pub mod coaching;
 pub mod log;
 pub mod pipeline;

@@ -19,6 +19,20 @@ use std::sync::Arc;
 /// The folder of a leader's home that holds the teams' homes.
 pub const TEAMS_DIR: &str = "teams";
 
+/// The assessment map a leader coaches managers on (in the leadership team),
+/// written the first time the leader syncs the organisation unless the team
+/// already has its own.
+pub const COACHING_MAP: &str = "coaching-one-on-one";
+/// Its criteria: what a good coaching 1-on-1 looks like from the manager's side.
+pub const COACHING_SKILLS: &[&str] = &[
+    "asks-more-than-tells",
+    "follows-up-on-action-items",
+    "agrees-next-steps",
+    "uses-numbers-without-policing",
+    "one-skill-at-a-time",
+    "recognises-effort",
+];
+
 /// One team of the organisation as held on this device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -80,6 +94,11 @@ impl Kept {
         let org = client.org_teams()?;
         self.store.set_meta("org_id", &org.org_id)?;
         self.store.set_meta("org_name", &org.org_name)?;
+        if !self.interactions()?.iter().any(|i| i == COACHING_MAP) {
+            let skills: Vec<String> = COACHING_SKILLS.iter().map(|s| s.to_string()).collect();
+            self.set_criteria(COACHING_MAP, Some(&skills))?;
+            self.sync()?;
+        }
         let teams_dir = self.home_dir().join(TEAMS_DIR);
         let mut out = Vec::new();
         for team in &org.teams {

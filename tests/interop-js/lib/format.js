@@ -133,7 +133,10 @@ export const ROOT_MAPS = {
 };
 
 /** FORMAT.md §5: root maps added later, each by its own canonical change. */
-export const LATER_ROOT_MAPS = { team: ["agendas", "criteria"], coaching: ["development"] };
+export const LATER_ROOT_MAPS = {
+  team: ["agendas", "criteria", "calibrations"],
+  coaching: ["development", "calibration_scores"],
+};
 
 /** FORMAT.md §4: the team genesis's settings, in order. */
 export const GENESIS_SETTINGS = [
