@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   addDays,
   countOfTarget,
@@ -15,6 +15,8 @@ import {
   fmtTime,
   fmtWeek,
   fromLocalInput,
+  humanizeCoreText,
+  locale,
   needsInsecureConsent,
   plural,
   setFormatPrefs,
@@ -188,8 +190,7 @@ describe('times stay on one line', () => {
 });
 
 describe("kept-core's text in the app's date style", () => {
-  it('turns week labels and ISO dates into words', async () => {
-    const { humanizeCoreText } = await import('./format');
+  it('turns week labels and ISO dates into words', () => {
     setFormatPrefs({ locale: 'en-US', currency: 'USD' });
     expect(humanizeCoreText('calls 3 of 3 (20/40 in 2026-W48, 18/40 in 2026-W47)', 'Mon', NOW)).toBe(
       'calls 3 of 3 (20/40 in week of Nov 23, 18/40 in week of Nov 16)',
@@ -198,5 +199,19 @@ describe("kept-core's text in the app's date style", () => {
     expect(humanizeCoreText('39% under the 4-week average of 33.0, not 2.05')).toBe(
       '39% under the 4-week average of 33, not 2.05',
     );
+  });
+});
+
+describe('the locale', () => {
+  it('falls back to en-US when the webview reports none (LANG=C)', () => {
+    vi.stubGlobal('navigator', { languages: ['C'], language: 'C' });
+    setFormatPrefs({ locale: null });
+    expect(locale()).toBe('en-US');
+    expect(fmtMoney(277000)).toBe('$277,000');
+    vi.stubGlobal('navigator', { languages: ['de_DE.UTF-8'], language: 'de_DE.UTF-8' });
+    setFormatPrefs({ locale: null });
+    expect(locale()).toBe('de-DE');
+    vi.unstubAllGlobals();
+    setFormatPrefs({ locale: 'en-US' });
   });
 });

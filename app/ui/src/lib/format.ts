@@ -17,20 +17,26 @@ export function setFormatPrefs(p: { locale?: string | null; currency?: string })
 
 function canonical(tag: string): string | undefined {
   try {
-    return Intl.getCanonicalLocales(tag.replace('_', '-').split('.')[0])[0];
+    return Intl.getCanonicalLocales(tag.replace(/_/g, '-').split(/[.@]/)[0])[0];
   } catch {
     return undefined; // not a valid tag (some webviews report "C")
   }
 }
 
-/** The user's locale, if the webview reports a valid BCP 47 tag (some report "C"). */
-export function locale(): string | undefined {
-  if (cachedLocale !== null) return cachedLocale;
-  cachedLocale = undefined;
+/** Used when the webview reports no usable locale. */
+const FALLBACK_LOCALE = 'en-US';
+
+/**
+ * The user's locale: the webview's first valid BCP 47 tag, else en-US. Never the engine's
+ * default: under LANG=C (no locale) WebKit formats as en-US-POSIX, without grouping ("$ 277000").
+ */
+export function locale(): string {
+  if (cachedLocale) return cachedLocale;
+  cachedLocale = FALLBACK_LOCALE;
   const langs = typeof navigator !== 'undefined' ? [...(navigator.languages ?? []), navigator.language] : [];
   for (const l of langs) {
     const canon = l ? canonical(l) : undefined;
-    if (canon) {
+    if (canon && !/posix|^und\b/i.test(canon)) {
       cachedLocale = canon;
       break;
     }
