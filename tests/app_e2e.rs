@@ -581,3 +581,76 @@ fn set_aside(home: &Path, pipeline: &str) {
     )
     .expect("set a received change aside");
 }
+
+/// The leader's view of the demo's organisation (#17): three teams whose
+/// managers coach differently and a finished calibration session. At laptop
+/// size the leader sees the teams side by side, finds the manager whose reps
+/// rate their 1-on-1s lowest, opens a team's board read-only and sees the
+/// calibration's spread; at phone size the screen still fits.
+#[test]
+fn a_leader_sees_the_teams_the_lowest_rated_manager_and_the_calibration_spread() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots").join("leader");
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let org = relay.admin(&["org", "create", "--name", "Demo Org", "--leader", "Dana"]);
+    let org_id = org["org_id"].as_str().expect("org id");
+    for (name, manager, first, coaching) in
+        [("East", "Mia", "0", "steady"), ("North", "Omar", "2", "status-reports"), ("South", "Sofia", "4", "strong")]
+    {
+        let team = relay.admin(&["team", "create", "--name", name, "--manager", manager, "--org", org_id]);
+        let homes = dir.path().join(name.to_lowercase()).to_string_lossy().into_owned();
+        let invite = team["invite"].as_str().expect("invite");
+        kept_json(
+            dir.path(),
+            &["demo", "--relay", &relay.url, "--invite", invite, "--dir", &homes, "--reps", "2", "--weeks", "3"]
+                .into_iter()
+                .chain(["--first-rep", first, "--seed", first, "--coaching", coaching])
+                .collect::<Vec<_>>(),
+        );
+    }
+    let dana = dir.path().join("dana");
+    kept_ok(&dana, &["join", &relay.url, org["invite"].as_str().expect("invite"), "--device", "laptop"]);
+    kept_ok(&dana, &["org", "sync"]);
+    let session =
+        kept_json(&dana, &["calibrate", "start", "Discovery call: Globex", "--interaction", "discovery-call"]);
+    let id = session["id"].as_str().expect("session id");
+    kept_ok(&dana, &["sync"]);
+    for (name, pain) in [("Mia", "good"), ("Omar", "excellent"), ("Sofia", "poor")] {
+        let code = kept_json(&dana, &["invite", "--role", "rep", "--name", name]);
+        let home = dir.path().join(format!("coach-{name}"));
+        kept_ok(&home, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "laptop"]);
+        kept_ok(&home, &["calibrate", "score", id, &format!("pain={pain}"), "rapport=fair"]);
+        kept_ok(&home, &["sync"]);
+    }
+    kept_ok(&dana, &["sync"]);
+    kept_ok(&dana, &["calibrate", "reveal", id]);
+    kept_ok(&dana, &["calibrate", "agree", id, "pain=good", "rapport=fair"]);
+
+    let driver = Driver::start(&dana);
+    let s = Session::start(driver.port, &app());
+    s.resize(1440, 900);
+    // A leader's app opens on the organisation.
+    s.wait("[data-testid=org-view] [data-testid=org-team]");
+    let teams = s.exec("return [...document.querySelectorAll('[data-testid=org-team] h2')].map(e => e.textContent)");
+    assert_eq!(teams, serde_json::json!(["East", "North", "South"]), "{}", s.page_text());
+    let lowest = s.exec("return document.querySelector('[data-testid=lowest-rated]')?.closest('tr')?.innerText ?? ''");
+    let lowest = lowest.as_str().unwrap_or_default();
+    assert!(lowest.contains("Omar") && lowest.contains("North"), "the lowest-rated manager is Omar: {lowest}");
+    let spread = s.wait_text("[data-testid=calibration-spread]", |t| t.contains("pain"));
+    assert!(spread.contains("Sofia 1") && spread.contains("Omar 4"), "{spread}");
+    let leanings = s.wait_text("[data-testid=calibration-leanings]", |t| t.contains("Harshest"));
+    assert!(leanings.contains("Harshest: Sofia") && leanings.contains("Most lenient: Omar"), "{leanings}");
+    let mut problems = Vec::new();
+    tour_checks(&s, &shots, "leader-1440x900-org", &mut problems);
+    // Drill down: North's board, read-only, names its reps.
+    s.click("[data-testid=org-team]:nth-child(2)");
+    let board = s.wait_text("[data-testid=org-team-board]", |t| t.contains("Chloe"));
+    assert!(board.contains("North") && board.contains("read-only"), "{board}");
+    tour_checks(&s, &shots, "leader-1440x900-org-board", &mut problems);
+    s.resize(360, 740);
+    std::thread::sleep(Duration::from_millis(400));
+    assert_no_overflow(&s, "the leader's view at 360 px");
+    tour_checks(&s, &shots, "leader-360x740-org", &mut problems);
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -47,6 +47,12 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         use kept_core::signs::Sign;
         use kept_core::sync::{SyncReport, SyncStatus};
         export!(
+            kept_core::org::overview::OrgOverview,
+            kept_core::org::OrgTeamSync,
+            kept_core::service::CalibrationView,
+            kept_core::service::CalibrationPoint,
+        );
+        export!(
             Activity,
             ActionItem,
             ActionStatus,

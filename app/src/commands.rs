@@ -277,6 +277,7 @@ fn table_label(kind: RecordKind) -> &'static str {
         RecordKind::SelfAssessment => "Assessments",
         RecordKind::DevEntry => "Development plans",
         RecordKind::Kudos => "Kudos",
+        RecordKind::Calibration => "Calibration sessions",
         // Not tables of their own (configuration, or columns of another table).
         RecordKind::Settings => "Team settings",
         RecordKind::ActivityType => "Activity types",
@@ -284,6 +285,7 @@ fn table_label(kind: RecordKind) -> &'static str {
         RecordKind::Criteria => "Criteria",
         RecordKind::ManagerAssessment => "Manager assessments",
         RecordKind::MeetingRating => "Meeting ratings",
+        RecordKind::CalibrationScore => "Calibration scores",
     }
 }
 

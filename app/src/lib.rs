@@ -12,6 +12,7 @@ pub mod coaching;
 pub mod commands;
 pub mod develop;
 pub mod error;
+pub mod org;
 pub mod pipeline;
 pub mod state;
 pub mod templates;
@@ -43,6 +44,10 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            org::org_overview,
+            org::org_sync,
+            org::org_team_board,
+            org::calibrations,
             commands::status,
             commands::init_local,
             commands::join_relay,

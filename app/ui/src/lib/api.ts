@@ -8,6 +8,9 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
+  CalibrationView,
+  OrgOverview,
+  OrgTeamSync,
   ActionItem,
   ActionStatus,
   Activity,
@@ -233,6 +236,11 @@ export const api = {
   devGoalDone: (a: { id: string; done: boolean }) => call<DevEntry>('dev_goal_done', a),
   devRemove: (a: { id: string }) => call<null>('dev_remove', a),
   coachingHabit: () => call<CoachingHabit>('coaching_habit', {}),
+  // A leader's organisation (empty `teams` when this home leads none).
+  orgOverview: () => call<OrgOverview>('org_overview', {}),
+  orgSync: () => call<OrgTeamSync[]>('org_sync', {}),
+  orgTeamBoard: (teamId: string) => call<Board>('org_team_board', { team_id: teamId }),
+  calibrations: () => call<CalibrationView[]>('calibrations', {}),
   rateMeeting: (a: { id: string; rating: number; comment: string | null }) => call<Meeting>('rate_meeting', a),
 
   // the built-in vocabulary and week arithmetic, from kept-core

@@ -12,7 +12,7 @@ import {
   type Problem,
 } from './format';
 
-export type Tab = 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
+export type Tab = 'org' | 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
 
 export interface ToastAction {
   label: string;
@@ -40,6 +40,8 @@ export const app = $state({
   /** Why sync is not working, in plain words; cleared as soon as a sync succeeds. */
   syncProblem: null as Problem | null,
   toast: null as Toast | null,
+  /** Names of the organisation's teams this device holds (a leader's device), else empty. */
+  orgTeams: [] as string[],
   sync: {
     state: 'local' as SyncState,
     status: null as SyncStatus | null,
@@ -49,6 +51,22 @@ export const app = $state({
 });
 
 export const isManager = (): boolean => app.status?.me?.role === 'manager';
+
+/** True on a leader's device: a manager's home that holds an organisation's teams. */
+export const isLeader = (): boolean => isManager() && app.orgTeams.length > 0;
+
+/** Finds out whether this manager's home leads an organisation (a leader opens on it). */
+export async function loadOrg(): Promise<void> {
+  if (!isManager()) return;
+  try {
+    const o = await api.orgOverview();
+    const first = app.orgTeams.length === 0 && o.teams.length > 0;
+    app.orgTeams = o.teams.map((t) => t.name);
+    if (first && (app.tab === 'today' || app.tab === 'board') && !app.repDetail) app.tab = 'org';
+  } catch {
+    app.orgTeams = [];
+  }
+}
 
 /** A team week ("2026-W49") as its date range in the team's week start: "Nov 30 – Dec 6". */
 export const weekRange = (label: string): string => fmtWeek(label, app.status?.team?.week_start ?? 'Mon');

@@ -3,4 +3,4 @@
 /**
  * A member's role in a team.
  */
-export type Role = "rep" | "manager";
+export type Role = "rep" | "manager" | "leader";

@@ -1,0 +1,43 @@
+//! Tauri commands for a leader (a manager of an organisation's leadership
+//! team): the organisation's teams side by side, syncing them, a team's
+//! board read-only, and calibration sessions. Each a few lines over kept-core.
+
+use crate::error::UiError;
+use crate::state::AppState;
+use kept_core::metrics::Board;
+use kept_core::org::overview::OrgOverview;
+use kept_core::org::OrgTeamSync;
+use kept_core::service::CalibrationView;
+use kept_core::CoreError;
+use tauri::State;
+
+type R<T> = Result<T, UiError>;
+
+/// The leader's view (no teams when this home leads no organisation).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn org_overview(state: State<'_, AppState>) -> R<OrgOverview> {
+    state.with(|k| k.org_overview()).await
+}
+
+/// Joins the organisation's teams not held yet and syncs them all (network).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn org_sync(state: State<'_, AppState>) -> R<Vec<OrgTeamSync>> {
+    state.network(|k| k.org_sync("Kept app")).await
+}
+
+/// One team's board, read-only (drill-down from the leader's view).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn org_team_board(state: State<'_, AppState>, team_id: String) -> R<Board> {
+    state
+        .with(move |k| {
+            let team = k.org_teams()?.into_iter().find(|t| t.team_id() == team_id);
+            team.ok_or_else(|| CoreError::NotFound(format!("no team '{team_id}' on this device")))?.board(None)
+        })
+        .await
+}
+
+/// Every calibration session of this team (the leadership team, for a leader).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn calibrations(state: State<'_, AppState>) -> R<Vec<CalibrationView>> {
+    state.with(|k| k.calibrations()).await
+}
