@@ -42,14 +42,21 @@ if [ ! -d demo/homes/manager ]; then
   scores_mia="rapport=good upfront-contract=fair pain=good budget=fair decision-process=poor next-step=good"
   scores_omar="rapport=excellent upfront-contract=good pain=excellent budget=good decision-process=fair next-step=excellent"
   scores_sofia="rapport=fair upfront-contract=poor pain=fair budget=poor decision-process=not-present next-step=fair"
-  for who in mia omar sofia; do
+  # An organisation-wide assessment map every team adopts.
+  "$bin/kept" --home demo/homes/leader org publish qualification budget authority need timing next-step >/dev/null
+  "$bin/kept" --home demo/homes/leader sync >/dev/null
+  for who in mia:demo/homes/manager omar:demo/north/manager sofia:demo/south/manager; do
+    home=${who#*:}
+    who=${who%%:*}
     name=$(python3 -c "print('$who'.capitalize())")
     code=$("$bin/kept" --home demo/homes/leader invite --role rep --name "$name" --json | field code)
-    "$bin/kept" --home "demo/coaching/$who" join "$url" "$code" --device "$name's laptop" >/dev/null
+    # The manager's coachee home in the leadership team lives in their team's home (org/).
+    "$bin/kept" --home "$home" org join "$url" "$code" --device "$name's laptop" >/dev/null
+    "$bin/kept" --home "$home" org maps >/dev/null
     scores=scores_$who
     # shellcheck disable=SC2086
-    "$bin/kept" --home "demo/coaching/$who" calibrate score "$session" ${!scores}
-    "$bin/kept" --home "demo/coaching/$who" sync >/dev/null
+    "$bin/kept" --home "$home/org" calibrate score "$session" ${!scores}
+    "$bin/kept" --home "$home/org" sync >/dev/null
   done
   "$bin/kept" --home demo/homes/leader sync >/dev/null
   "$bin/kept" --home demo/homes/leader calibrate reveal "$session" >/dev/null

@@ -410,3 +410,57 @@ fn calibration_scores_stay_blind_until_the_leader_reveals_them() {
     let history = kept_json(&dana, &["calibrate", "history", "--rep", "Omar"]);
     assert_eq!(history[0]["distance"], 0.5, "{history}");
 }
+
+/// Organisation-wide assessment maps: the leader publishes one; a team's
+/// manager (a coachee in the leadership team, from her team's home) adopts
+/// it beside the team's own maps; a new version replaces it and the scores
+/// given under the first version keep their criteria.
+#[test]
+fn a_map_the_leader_publishes_reaches_a_team_and_a_new_version_keeps_old_scores() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let org = relay.admin(&["org", "create", "--name", "Acme", "--leader", "Dana"]);
+    let org_id = org["org_id"].as_str().expect("org id");
+    let team = relay.admin(&["team", "create", "--name", "East", "--manager", "Mia", "--org", org_id]);
+    let (dana, mia, ann) = (dir.path().join("dana"), dir.path().join("mia"), dir.path().join("ann"));
+    kept_ok(&dana, &["join", &relay.url, org["invite"].as_str().expect("invite")]);
+    kept_ok(&dana, &["org", "sync"]);
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite")]);
+    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Ann"]);
+    kept_ok(&ann, &["join", &relay.url, code["code"].as_str().expect("code")]);
+    kept_ok(&mia, &["team", "criteria", "cold-call", "opener", "next-step"]);
+
+    kept_ok(&dana, &["org", "publish", "qualification", "budget", "authority", "need", "timing"]);
+    kept_ok(&dana, &["sync"]);
+    // Only a leader publishes.
+    let out = kept(&mia, &["org", "publish", "qualification", "budget"]);
+    assert!(!out.status.success(), "a team's manager cannot publish for the organisation");
+    // Mia joins the leadership team from her team's home and adopts the map.
+    let coachee = kept_json(&dana, &["invite", "--role", "rep", "--name", "Mia"]);
+    kept_ok(&mia, &["org", "join", &relay.url, coachee["code"].as_str().expect("code")]);
+    let maps = kept_json(&mia, &["org", "maps"]);
+    assert_eq!(maps[0]["interaction"], "qualification", "{maps}");
+    assert_eq!((maps[0]["version"].as_i64(), maps[0]["adopted"].as_bool()), (Some(1), Some(true)), "{maps}");
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&mia, &["assess", "qualification", "budget=good", "need=fair", "--rep", "Ann"]);
+    kept_ok(&mia, &["sync"]);
+    // Nothing new: nothing adopted.
+    let again = kept_json(&mia, &["org", "maps"]);
+    assert_eq!(again[0]["adopted"], false);
+
+    // Version 2 drops "need": adopted, the team's own map stays, and the old score keeps its criterion.
+    kept_ok(&dana, &["org", "publish", "qualification", "budget", "authority", "pain", "timing"]);
+    kept_ok(&dana, &["sync"]);
+    let maps = kept_json(&mia, &["org", "maps"]);
+    assert_eq!((maps[0]["version"].as_i64(), maps[0]["adopted"].as_bool()), (Some(2), Some(true)), "{maps}");
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&ann, &["sync"]);
+    let map = kept_json(&ann, &["assessments", "qualification"]);
+    let keys: Vec<_> = map.as_array().expect("map").iter().map(|c| c["criterion"].as_str().unwrap_or("")).collect();
+    assert!(keys.contains(&"pain") && keys.contains(&"authority"), "{map}");
+    // The score Mia gave under version 1 keeps its criterion, though version 2 dropped it.
+    let csv = kept_ok(&ann, &["export", "--what", "assessments"]);
+    assert!(csv.lines().any(|l| l.contains("qualification") && l.contains(",need,fair")), "{csv}");
+    let own = kept_json(&mia, &["assessments", "cold-call", "--rep", "Ann"]);
+    assert_eq!(own.as_array().map(Vec::len), Some(2), "the team's own map stays beside: {own}");
+}

@@ -709,6 +709,28 @@ pub enum OrgCommand {
     },
     /// Where each team's read-only home is: any `kept --home DIR` command reads it (board, signs, week --rep …).
     Homes,
+    /// Publish an assessment map to every team of the organisation (a leader; the next version).
+    Publish {
+        /// Interaction type key (discovery-call, or a new one).
+        interaction: String,
+        /// Its criteria keys, in order.
+        criteria: Vec<String>,
+    },
+    /// Join the leadership team as its coachee from this team's home (a manager, with the leader's invite).
+    Join {
+        /// Relay address.
+        url: String,
+        /// The invite code from the leader.
+        invite: String,
+        /// A label for this device.
+        #[arg(long, default_value = "kept cli")]
+        device: String,
+    },
+    /// Adopt the organisation's published assessment maps into this team (a manager).
+    Maps {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `kept calibrate …`.

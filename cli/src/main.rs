@@ -296,6 +296,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let rows = open(&home)?.org_sync(&device)?;
                 output::org_sync(&rows, json)?
             }
+            Some(OrgCommand::Publish { interaction, criteria }) => {
+                let m = open(&home)?.publish_org_map(&interaction, &criteria)?;
+                println!(
+                    "Published {} version {} to the organisation: {}",
+                    m.interaction,
+                    m.version,
+                    m.criteria.join(", ")
+                );
+            }
+            Some(OrgCommand::Join { url, invite, device }) => {
+                let r = open(&home)?.org_join(&url, &invite, &device)?;
+                println!("Joined the leadership team as a coachee; pulled {} changes", r.pulled);
+            }
+            Some(OrgCommand::Maps { json }) => {
+                let maps = open(&home)?.adopt_org_maps()?;
+                if json {
+                    output::print_json(&maps)?
+                } else {
+                    for m in &maps {
+                        let state = match (&m.problem, m.adopted) {
+                            (Some(p), _) => format!("not adopted: {p}"),
+                            (None, true) => "adopted".into(),
+                            (None, false) => "up to date".into(),
+                        };
+                        println!("{} v{} ({}): {state}", m.interaction, m.version, m.criteria.join(", "));
+                    }
+                    if maps.is_empty() {
+                        println!("The organisation has published no assessment maps yet.");
+                    }
+                }
+            }
             Some(OrgCommand::Homes) => {
                 for k in open(&home)?.org_teams()? {
                     println!("{}\t{}", k.team()?.name, k.home_dir().display());

@@ -233,7 +233,9 @@ impl RecordKind {
                 opt("retired", Ty::Bool),
             ],
             RecordKind::Agenda => fields![opt("title", Ty::Str), req("items", Ty::Str), opt("questions", Ty::Str)],
-            RecordKind::Criteria => fields![req("items", Ty::Str), opt("questions", Ty::Str)],
+            RecordKind::Criteria => {
+                fields![req("items", Ty::Str), opt("questions", Ty::Str), opt("org_version", Ty::Int(1, i64::MAX))]
+            }
             RecordKind::Kudos => fields![
                 req("from", Ty::Str),
                 req("to", Ty::Str),

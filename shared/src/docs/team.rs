@@ -1,7 +1,7 @@
 //! The team document: name, time zone, week start, working days and the
 //! activity catalog. Written by managers, read by the whole team.
 
-use super::{get_bool, get_i64, get_str, map, put_opt_str, record, record_ids};
+use super::{get_bool, get_i64, get_str, map, put_opt_i64, put_opt_str, record, record_ids};
 use crate::error::{CoreError, Result};
 use crate::model::{parse_weekday, ActivityType, Kare, TeamSettings, Thresholds};
 use automerge::transaction::Transactable;
@@ -186,6 +186,9 @@ pub struct Template {
     pub items: Vec<String>,
     /// Coaching questions (agendas).
     pub questions: Vec<String>,
+    /// For criteria published by the organisation's leaders: the version
+    /// published (1, 2, …); `None` for the team's own.
+    pub org_version: Option<i64>,
 }
 
 fn lines(s: Option<String>) -> Vec<String> {
@@ -201,6 +204,7 @@ pub fn template(doc: &impl ReadDoc, coll: &str, key: &str) -> Result<Option<Temp
         title: get_str(doc, &o, "title"),
         items: lines(get_str(doc, &o, "items")),
         questions: lines(get_str(doc, &o, "questions")),
+        org_version: get_i64(doc, &o, "org_version"),
     }))
 }
 
@@ -221,5 +225,6 @@ pub fn set_template(doc: &mut AutoCommit, coll: &str, key: &str, t: Option<&Temp
     put_opt_str(doc, &o, "title", t.title.as_deref())?;
     doc.put(&o, "items", t.items.join("\n").as_str())?;
     doc.put(&o, "questions", t.questions.join("\n").as_str())?;
+    put_opt_i64(doc, &o, "org_version", t.org_version)?;
     Ok(())
 }

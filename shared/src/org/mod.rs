@@ -5,6 +5,7 @@
 //! leader's), token and pull cursor. So every team syncs exactly as a
 //! manager's device does, and the leader's view reads them side by side.
 
+pub mod maps;
 pub mod overview;
 
 use crate::clock::{Clock, IdSource};

@@ -70,7 +70,7 @@ impl Kept {
                     return Err(CoreError::invalid("an agenda needs at least one item"));
                 }
                 let questions = clean_list("coaching questions", questions, 30, 300)?;
-                Some(Template { key: kind.to_string(), title: Some(base.title), items, questions })
+                Some(Template { key: kind.to_string(), title: Some(base.title), items, questions, org_version: None })
             }
             None => None,
         };
@@ -121,7 +121,13 @@ impl Kept {
                 for k in &c {
                     check_key("criterion", k)?;
                 }
-                Some(Template { key: interaction.to_string(), title: None, items: c, questions: Vec::new() })
+                Some(Template {
+                    key: interaction.to_string(),
+                    title: None,
+                    items: c,
+                    questions: Vec::new(),
+                    org_version: None,
+                })
             }
             None => None,
         };
