@@ -214,6 +214,9 @@ fn an_older_database_gets_name_keys_and_keeps_its_members(backend: Backend) {
             c.execute_batch(
                 "DROP INDEX members_name_key; ALTER TABLE members DROP COLUMN name_key;
                  CREATE UNIQUE INDEX members_name ON members(team_id, name COLLATE NOCASE) WHERE active = 1;
+                 DROP TABLE orgs; DROP INDEX teams_org; ALTER TABLE teams DROP COLUMN org_id;
+                 ALTER TABLE members DROP COLUMN via;
+                 DROP INDEX devices_parent; ALTER TABLE devices DROP COLUMN parent;
                  PRAGMA user_version = 3;",
             )
             .unwrap();
@@ -264,6 +267,11 @@ fn an_older_database_gets_name_keys_and_keeps_its_members(backend: Backend) {
         false,
     ));
     assert!(r.unwrap().healthy(), "{backend:?}");
+    // The upgraded database holds organisations (schema 5).
+    let org = relay.rt.block_on(kept_relay::admin::create_org(relay.storage.as_ref(), "Acme", "Dana")).unwrap();
+    relay.rt.block_on(relay.storage.set_team_org("t", &org.org_id)).unwrap();
+    let led = relay.rt.block_on(relay.storage.org_led_by(&org.leadership_team_id)).unwrap().unwrap();
+    assert_eq!(led.teams.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["T"], "{backend:?}");
 }
 
 /// A store of `backend` used directly (no HTTP, no handler pre-checks), on its own runtime.

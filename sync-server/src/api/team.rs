@@ -3,7 +3,7 @@
 use super::json::ApiJson;
 use crate::auth::{hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
 use crate::error::AppError;
-use crate::storage::{name_key, JoinPlan, LeaderPlan, NewInvite, StorageError};
+use crate::storage::{name_key, JoinPlan, Joined, LeaderPlan, NewInvite, StorageError};
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -77,15 +77,7 @@ pub async fn join(
         parent: None,
     };
     match st.storage.redeem_invite(plan).await {
-        Ok(j) => Ok(Json(JoinResponse {
-            token,
-            device_id: j.device_id,
-            team_id: j.team_id,
-            team_name: j.team_name,
-            member_id: j.member_id,
-            member_name: j.member_name,
-            role: j.role,
-        })),
+        Ok(j) => Ok(Json(join_response(token, j))),
         // The limiter counts wrong codes per client address, but a valid
         // invite is always redeemed: behind a shared proxy address, someone
         // else's wrong guesses never block a real join (codes are 160 random
@@ -249,7 +241,12 @@ pub async fn leader_device(
         parent: Some(caller.device_id.clone()),
     };
     let j = st.storage.leader_device(LeaderPlan { leader: caller, team_id: team, join }).await?;
-    Ok(Json(JoinResponse {
+    Ok(Json(join_response(token, j)))
+}
+
+/// What a new device is told: its token (shown once) and who it is.
+fn join_response(token: String, j: Joined) -> JoinResponse {
+    JoinResponse {
         token,
         device_id: j.device_id,
         team_id: j.team_id,
@@ -257,5 +254,5 @@ pub async fn leader_device(
         member_id: j.member_id,
         member_name: j.member_name,
         role: j.role,
-    }))
+    }
 }
