@@ -647,6 +647,10 @@ fn a_leader_sees_the_teams_the_lowest_rated_manager_and_the_calibration_spread()
     s.click("[data-testid=org-team]:nth-child(2)");
     let board = s.wait_text("[data-testid=org-team-board]", |t| t.contains("Chloe"));
     assert!(board.contains("North") && board.contains("read-only"), "{board}");
+    // …and a rep's week, read-only.
+    s.click("[data-testid=org-rep]");
+    let week = s.wait_text("[data-testid=org-rep-week]", |t| t.contains("Chloe"));
+    assert!(week.contains("Calls") && week.contains("read-only"), "{week}");
     tour_checks(&s, &shots, "leader-1440x900-org-board", &mut problems);
     s.resize(360, 740);
     std::thread::sleep(Duration::from_millis(400));

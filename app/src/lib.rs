@@ -47,6 +47,7 @@ pub fn run() {
             org::org_overview,
             org::org_sync,
             org::org_team_board,
+            org::org_rep_week,
             org::calibrations,
             commands::status,
             commands::init_local,

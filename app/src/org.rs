@@ -4,11 +4,11 @@
 
 use crate::error::UiError;
 use crate::state::AppState;
-use kept_core::metrics::Board;
+use kept_core::metrics::{Board, WeekSummary};
 use kept_core::org::overview::OrgOverview;
 use kept_core::org::OrgTeamSync;
 use kept_core::service::CalibrationView;
-use kept_core::CoreError;
+use kept_core::{CoreError, Kept};
 use tauri::State;
 
 type R<T> = Result<T, UiError>;
@@ -25,15 +25,22 @@ pub async fn org_sync(state: State<'_, AppState>) -> R<Vec<OrgTeamSync>> {
     state.network(|k| k.org_sync("Kept app")).await
 }
 
+/// The home of one team of the organisation held here.
+fn team_home(k: &Kept, team_id: &str) -> kept_core::Result<Kept> {
+    let team = k.org_teams()?.into_iter().find(|t| t.team_id() == team_id);
+    team.ok_or_else(|| CoreError::NotFound(format!("no team '{team_id}' on this device")))
+}
+
 /// One team's board, read-only (drill-down from the leader's view).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn org_team_board(state: State<'_, AppState>, team_id: String) -> R<Board> {
-    state
-        .with(move |k| {
-            let team = k.org_teams()?.into_iter().find(|t| t.team_id() == team_id);
-            team.ok_or_else(|| CoreError::NotFound(format!("no team '{team_id}' on this device")))?.board(None)
-        })
-        .await
+    state.with(move |k| team_home(k, &team_id)?.board(None)).await
+}
+
+/// One rep's week in a team, read-only (drill-down from a team's board).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn org_rep_week(state: State<'_, AppState>, team_id: String, rep: String) -> R<WeekSummary> {
+    state.with(move |k| team_home(k, &team_id)?.week_summary(None, Some(&rep))).await
 }
 
 /// Every calibration session of this team (the leadership team, for a leader).

@@ -240,6 +240,7 @@ export const api = {
   orgOverview: () => call<OrgOverview>('org_overview', {}),
   orgSync: () => call<OrgTeamSync[]>('org_sync', {}),
   orgTeamBoard: (teamId: string) => call<Board>('org_team_board', { team_id: teamId }),
+  orgRepWeek: (teamId: string, rep: string) => call<WeekSummary>('org_rep_week', { team_id: teamId, rep }),
   calibrations: () => call<CalibrationView[]>('calibrations', {}),
   rateMeeting: (a: { id: string; rating: number; comment: string | null }) => call<Meeting>('rate_meeting', a),
 

@@ -23,6 +23,7 @@ import {
   singularLabel,
   toRfc3339,
   weekFirstDay,
+  urlParts,
 } from './format';
 import { toApiError } from './api';
 import type { SyncStatus } from './api';
@@ -213,5 +214,15 @@ describe('the locale', () => {
     expect(locale()).toBe('de-DE');
     vi.unstubAllGlobals();
     setFormatPrefs({ locale: 'en-US' });
+  });
+});
+
+describe('urlParts', () => {
+  it('splits a URL after its punctuation and keeps every character', () => {
+    const url = 'http://127.0.0.1:43687';
+    const parts = urlParts(url);
+    expect(parts.join('')).toBe(url);
+    expect(parts).toContain('43687');
+    expect(parts.every((p) => !/\d[/.:]\d/.test(p))).toBe(true);
   });
 });

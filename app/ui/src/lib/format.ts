@@ -379,3 +379,12 @@ export function docLabel(doc: string, nameOf: (memberId: string) => string | und
   const who = nameOf(member) ?? `member ${member.slice(0, 8)}`;
   return period ? `${what} of ${who}, ${period}` : `${what} of ${who}`;
 }
+
+/**
+ * A URL in pieces that may each end a line ("http://", "127.", "0.", "0.", "1:",
+ * "43687"): shown with a line-break opportunity after each, a URL wraps at its
+ * punctuation, never inside a number.
+ */
+export function urlParts(url: string): string[] {
+  return url.match(/[^/.:?&=]*[/.:?&=]+|[^/.:?&=]+$/g) ?? [url];
+}
