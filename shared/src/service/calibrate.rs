@@ -84,6 +84,13 @@ pub struct CalibrationPoint {
     pub bias: f64,
 }
 
+/// A scorer's scores as the session can hold them: its criteria only, each
+/// 0–4 (they were written on another device; anything else is left out).
+fn fitting(c: &Calibration, mut scores: Scores) -> Scores {
+    scores.retain(|k, v| c.criteria.contains(k) && (0..=4).contains(v));
+    scores
+}
+
 fn mean(v: &[f64]) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
@@ -238,8 +245,13 @@ impl Kept {
     pub fn calibration_reveal(&mut self, session: &str) -> Result<CalibrationView> {
         self.require_manager("reveal a calibration session")?;
         let c = self.session(session)?;
-        let scores: BTreeMap<String, Scores> =
-            self.all_scores()?.into_iter().filter(|s| s.session == c.id).map(|s| (s.by, s.scores)).collect();
+        let scores: BTreeMap<String, Scores> = self
+            .all_scores()?
+            .into_iter()
+            .filter(|s| s.session == c.id)
+            .map(|s| (s.by, fitting(&c, s.scores)))
+            .filter(|(_, s)| !s.is_empty())
+            .collect();
         if scores.len() < 2 {
             return Err(CoreError::invalid(format!(
                 "'{}' has {} score(s); wait for at least two before revealing (sync first)",
@@ -316,6 +328,25 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reveal_keeps_only_the_sessions_criteria_within_the_scale() {
+        let c = Calibration {
+            id: "c".into(),
+            title: String::new(),
+            interaction: String::new(),
+            material: String::new(),
+            criteria: vec!["pain".into(), "budget".into()],
+            by: String::new(),
+            at: String::new(),
+            revealed: false,
+            scores: BTreeMap::new(),
+            agreed: Scores::new(),
+        };
+        let sent: Scores =
+            [("pain", 3), ("budget", 9), ("made-up", 2), ("next-step", -1)].map(|(k, v)| (k.to_string(), v)).into();
+        assert_eq!(fitting(&c, sent), [("pain".to_string(), 3)].into());
+    }
 
     #[test]
     fn the_spread_names_the_harsh_and_the_lenient_scorer() {
