@@ -658,3 +658,51 @@ fn a_leader_sees_the_teams_the_lowest_rated_manager_and_the_calibration_spread()
     tour_checks(&s, &shots, "leader-360x740-org", &mut problems);
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// A manager brings a Salesforce-style export of a five-rep team into the app
+/// (#16) at laptop size: the preview names the CRM, how dates and durations
+/// were read, the new activities per rep and type and every bad row with its
+/// line and column; importing the good rows reports them, and importing the
+/// same file again adds nothing.
+#[test]
+fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots").join("import");
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme", "--manager", "Mia"]);
+    let mia = dir.path().join("mia");
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite")]);
+    for (i, name) in ["Julia Álvarez", "Søren Møller", "林美玲", "Ben Carter", "Priya Nair"].iter().enumerate() {
+        let code = kept_json(&mia, &["invite", "--role", "rep", "--name", name]);
+        kept_ok(&dir.path().join(format!("rep{i}")), &["join", &relay.url, code["code"].as_str().expect("code")]);
+    }
+    kept_ok(&mia, &["sync"]);
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/fixtures/salesforce_team.csv");
+    let file = file.canonicalize().expect("fixture");
+
+    let driver = Driver::start(&mia);
+    let s = Session::start(driver.port, &app());
+    s.resize(1440, 900);
+    s.click("[data-testid=nav-settings]");
+    s.type_in("[data-testid=import-file]", file.to_str().expect("utf-8 path"));
+    let dry = s.wait_text("[data-testid=import-dry]", |t| t.contains("rejected"));
+    assert_eq!(s.attr("[data-testid=import-dry]", "data-rejected").as_deref(), Some("7"), "{dry}");
+    assert!(s.wait_text("[data-testid=import-recognised]", |_| true).contains("Salesforce"), "{dry}");
+    let counts = s.wait_text("[data-testid=import-counts]", |_| true);
+    assert!(counts.contains("Julia Álvarez") && counts.contains("林美玲"), "{counts}");
+    let rejected = s.wait_text("[data-testid=import-rejected]", |_| true);
+    assert!(
+        rejected.contains("Line ") && rejected.contains(", "),
+        "each bad row names its line and column: {rejected}"
+    );
+    s.exec("document.querySelector('[data-testid=import-dry]').scrollIntoView()");
+    s.screenshot(&shots.join("manager-1440x900-import-preview.png"));
+    s.click("[data-testid=import-skip-bad]");
+    let done = s.wait_text("[data-testid=import-result]", |t| t.contains("Imported"));
+    assert!(done.contains("193"), "{done}");
+    // The same file again: everything is already there.
+    s.type_in("[data-testid=import-file]", file.to_str().expect("utf-8 path"));
+    let again = s.wait_text("[data-testid=import-already]", |t| t.contains("already"));
+    assert!(again.contains("193"), "{again}");
+}

@@ -192,6 +192,8 @@ pub async fn import_csv(
     mode: Option<String>,
     columns: Option<Vec<String>>,
     types: Option<Vec<String>>,
+    date_format: Option<String>,
+    duration_unit: Option<String>,
 ) -> R<ImportReport> {
     state
         .write(move |k| {
@@ -205,7 +207,9 @@ pub async fn import_csv(
                     )))
                 }
             };
-            let map = ColumnMap::parse(&columns.unwrap_or_default(), &types.unwrap_or_default())?;
+            let map = ColumnMap::parse(&columns.unwrap_or_default(), &types.unwrap_or_default())?
+                .with_date_format(date_format.as_deref())?
+                .with_duration_unit(duration_unit.as_deref())?;
             k.import_csv_mapped(csv.as_bytes(), rep.as_deref(), mode, &map)
         })
         .await

@@ -202,6 +202,10 @@ export const api = {
     mode?: ImportMode;
     columns?: string[];
     types?: string[];
+    /** `us` or `eu` when the file's dates are ambiguous; null: from the column. */
+    date_format?: string | null;
+    /** `sec` or `min` for plain-number durations; null: from the header or values. */
+    duration_unit?: string | null;
   }) => call<ImportReport>('import_csv', a),
   /** The tables `export_csv` writes (key and label), as kept-core lists them. */
   exportTables: () => call<Labelled[]>('export_tables', {}),
