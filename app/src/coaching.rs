@@ -184,6 +184,8 @@ pub async fn kudos(state: State<'_, AppState>) -> R<Vec<Kudos>> {
 /// `mode`: `all` (default: all or nothing), `dry-run` (check and report) or
 /// `skip-bad` (import the good rows); `columns` (`date=Activity Date`) and
 /// `types` (`Logged Call=call`) map a CRM's export.
+// Each argument is one key of the JSON object the UI sends (`api.importCsv`).
+#[allow(clippy::too_many_arguments)]
 #[tauri::command(rename_all = "snake_case")]
 pub async fn import_csv(
     state: State<'_, AppState>,
