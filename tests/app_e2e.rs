@@ -689,6 +689,8 @@ fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
     let dry = s.wait_text("[data-testid=import-dry]", |t| t.contains("rejected"));
     assert_eq!(s.attr("[data-testid=import-dry]", "data-rejected").as_deref(), Some("7"), "{dry}");
     assert!(s.wait_text("[data-testid=import-recognised]", |_| true).contains("Salesforce"), "{dry}");
+    let first = s.wait_text("[data-testid=import-first-rows]", |_| true);
+    assert!(first.contains("Julia Álvarez") && first.contains("Müller GmbH"), "the first rows as read: {first}");
     let counts = s.wait_text("[data-testid=import-counts]", |_| true);
     assert!(counts.contains("Julia Álvarez") && counts.contains("林美玲"), "{counts}");
     let rejected = s.wait_text("[data-testid=import-rejected]", |_| true);

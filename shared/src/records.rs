@@ -224,6 +224,7 @@ impl RecordKind {
                 opt("time_zone", Ty::Str),
                 opt("week_start", DAYS),
                 opt("working_days", Ty::Str),
+                opt("import_map", Ty::Str),
             ],
             RecordKind::ActivityType => fields![
                 req("label", Ty::Str),

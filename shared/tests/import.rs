@@ -350,3 +350,29 @@ fn line_numbers_count_every_kind_of_line_end() {
         check(&r.rejected[0], line, "Type", "unknown activity type 'Fax'");
     }
 }
+
+/// A manager's mapping is saved in the team: the next import of the same
+/// CRM's file needs none, and says it used the saved one.
+#[test]
+fn the_mapping_of_a_managers_import_is_saved_for_the_next_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, _reps) = team(dir.path(), &clock, &["Anna"]);
+    let crm = "Kind,When,Who\nPhone,2026-11-24 10:00,Anna\nPhone,2026-11-24 11:00,Anna\n";
+    let e = mia.import_csv_with(crm.as_bytes(), None, ImportMode::DryRun).expect_err("unmapped headers");
+    assert!(!e.to_string().is_empty());
+    let map = ColumnMap::parse(&["type=Kind".into(), "date=When".into(), "rep=Who".into()], &["Phone=call".into()])
+        .expect("map");
+    let done = mia.import_csv_mapped(crm.as_bytes(), None, ImportMode::AllOrNothing, &map).expect("mapped import");
+    assert_eq!(done.imported, 2);
+    // The next export of the same CRM: no mapping given, the saved one is used.
+    let next = "Kind,When,Who\nPhone,2026-11-25 09:00,Anna\n";
+    let again = mia.import_csv_with(next.as_bytes(), None, ImportMode::AllOrNothing).expect("saved mapping");
+    assert_eq!(again.imported, 1);
+    assert!(again.notes.iter().any(|n| n.contains("saved mapping was used")), "{:?}", again.notes);
+    // Nothing to save again: the team document does not change.
+    let heads = |k: &Kept| k.store().load(&kept_core::docs::DocId::team()).expect("load").expect("team").get_heads();
+    let before = heads(&mia);
+    mia.import_csv_mapped(next.as_bytes(), None, ImportMode::SkipBad, &map).expect("same mapping");
+    assert_eq!(heads(&mia), before, "the same mapping is not written twice");
+}

@@ -92,6 +92,19 @@ pub fn set_settings(
     Ok(())
 }
 
+/// The team's saved import mapping (JSON of `import::ColumnMap`), if any.
+pub fn import_map(doc: &impl ReadDoc) -> Option<String> {
+    let settings = map(doc, &ROOT, "settings").ok()?;
+    get_str(doc, &settings, "import_map")
+}
+
+/// Saves the team's import mapping (JSON of `import::ColumnMap`).
+pub fn set_import_map(doc: &mut AutoCommit, json: &str) -> Result<()> {
+    let settings = map(doc, &ROOT, "settings")?;
+    doc.put(&settings, "import_map", json)?;
+    Ok(())
+}
+
 /// Adds an activity type to the catalog, or updates the one with that key.
 pub fn upsert_type(doc: &mut AutoCommit, t: &ActivityType) -> Result<()> {
     let types = map(doc, &ROOT, "activity_types")?;

@@ -81,6 +81,11 @@ impl ColumnMap {
         Ok(m)
     }
 
+    /// True when it maps nothing (every field recognised from the header row).
+    pub fn is_empty(&self) -> bool {
+        self == &ColumnMap::default()
+    }
+
     /// Adds `CRM name=Member` pairs (e.g. `J. Alvarez=Julia Álvarez`).
     pub fn with_reps(mut self, pairs: &[String]) -> Result<ColumnMap> {
         for p in pairs {
@@ -177,6 +182,32 @@ pub struct ImportReport {
     pub per_rep: BTreeMap<String, usize>,
     /// New activities per type.
     pub per_type: BTreeMap<String, usize>,
+    /// The first good rows as Kept reads them (the preview of the mapping).
+    #[serde(default)]
+    pub first_rows: Vec<PreviewRow>,
+}
+
+/// How many good rows [`ImportReport::first_rows`] shows.
+pub const PREVIEW_ROWS: usize = 5;
+
+/// One good row as Kept reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PreviewRow {
+    /// Line in the file.
+    pub line: usize,
+    /// The rep it goes to (name).
+    pub rep: String,
+    /// Activity type key.
+    pub kind: String,
+    /// When (RFC 3339, in the team's time zone).
+    pub occurred_at: String,
+    /// Account, if any.
+    pub account: Option<String>,
+    /// Duration in minutes, if any.
+    pub duration_min: Option<i64>,
+    /// Outcome, if any.
+    pub outcome: Option<String>,
 }
 
 /// A row at fault: the column (if one) and why.
@@ -402,8 +433,12 @@ impl Kept {
             rows.push((line, rec.clone()));
         }
         let team = self.team()?;
-        let plan = Plan::new(self, &team, &headers, map, rep)?;
+        // No mapping given: the one the team saved with its last mapped import, if any.
         let mut notes: Vec<String> = encoding.into_iter().collect();
+        let saved = if map.is_empty() { self.saved_import_map(&mut notes)? } else { None };
+        let explicit = map;
+        let map = saved.as_ref().unwrap_or(map);
+        let plan = Plan::new(self, &team, &headers, map, rep)?;
         let order = dates::detect(
             &headers[plan.at],
             rows.iter().filter_map(|(line, rec)| rec.get(plan.at).map(|v| (*line, v))),
@@ -435,9 +470,23 @@ impl Kept {
         let source = plan.preset.map_or("csv", |p| p.slug);
         let mut good = Vec::new();
         let mut rejected = Vec::new();
+        let mut first_rows = Vec::new();
         for (line, rec) in &rows {
             match plan.row(self, &team, rec, order, unit, tz, now, source) {
-                Ok(g) => good.push(g),
+                Ok(g) => {
+                    if first_rows.len() < PREVIEW_ROWS {
+                        first_rows.push(PreviewRow {
+                            line: *line,
+                            rep: g.rep.name.clone(),
+                            kind: g.kind.clone(),
+                            occurred_at: g.input.occurred_at.clone().unwrap_or_default(),
+                            account: g.input.account.clone().flatten(),
+                            duration_min: g.input.duration_min.flatten(),
+                            outcome: g.input.outcome.clone().flatten(),
+                        });
+                    }
+                    good.push(g)
+                }
                 Err(b) => rejected.push(Rejected { line: *line, column: b.column, reason: b.reason }),
             }
         }
@@ -495,6 +544,7 @@ impl Kept {
             notes: notes.clone(),
             per_rep: per_rep.clone(),
             per_type: per_type.clone(),
+            first_rows: first_rows.clone(),
         };
         match mode {
             ImportMode::DryRun => Ok(report(0)),
@@ -517,8 +567,17 @@ impl Kept {
             }
             _ => {
                 let n = new.len();
-                if n > 0 {
-                    self.write_imported(&team, new)?;
+                // A manager's mapping is saved in the team, so the next import needs none.
+                let save = (!explicit.is_empty() && self.me().role == Role::Manager)
+                    .then(|| serde_json::to_string(explicit))
+                    .transpose()
+                    .map_err(|e| CoreError::invalid(format!("cannot save the mapping: {e}")))?
+                    .filter(|json| {
+                        let doc = self.store.load(&DocId::team()).ok().flatten();
+                        doc.and_then(|d| docs::team::import_map(&d)).as_deref() != Some(json.as_str())
+                    });
+                if n > 0 || save.is_some() {
+                    self.write_imported(&team, new, save.as_deref())?;
                 }
                 Ok(report(n))
             }
@@ -527,7 +586,7 @@ impl Kept {
 
     /// Writes the rows, each in its rep's log of its week (logged by me), in
     /// ONE transaction, with its `import_key`.
-    fn write_imported(&mut self, team: &TeamSettings, rows: Vec<Good>) -> Result<()> {
+    fn write_imported(&mut self, team: &TeamSettings, rows: Vec<Good>, save_map: Option<&str>) -> Result<()> {
         let now = self.clock.now();
         let mut by_doc: BTreeMap<String, (DocId, Vec<(Activity, String)>)> = BTreeMap::new();
         for g in rows {
@@ -551,8 +610,28 @@ impl Kept {
                     })?;
                 }
             }
+            if let Some(json) = save_map {
+                tx.edit(&DocId::team(), time, |d| docs::team::set_import_map(d, json))?;
+            }
             Ok(())
         })
+    }
+
+    /// The mapping the team saved (none, or one this version cannot read:
+    /// it came from another device, and the file's headers are used instead).
+    fn saved_import_map(&self, notes: &mut Vec<String>) -> Result<Option<ColumnMap>> {
+        let Some(doc) = self.store.load(&DocId::team())? else { return Ok(None) };
+        let Some(json) = docs::team::import_map(&doc) else { return Ok(None) };
+        match serde_json::from_str::<ColumnMap>(&json) {
+            Ok(m) => {
+                notes.push("the team's saved mapping was used (from its last import with a mapping)".into());
+                Ok(Some(m))
+            }
+            Err(e) => {
+                notes.push(format!("the team's saved mapping cannot be read ({e}); the file's headers were used"));
+                Ok(None)
+            }
+        }
     }
 }
 

@@ -50,6 +50,7 @@ export type { OrgTeamSync } from './OrgTeamSync';
 export type { Pace } from './Pace';
 export type { Plan } from './Plan';
 export type { Prep } from './Prep';
+export type { PreviewRow } from './PreviewRow';
 export type { Progress } from './Progress';
 export type { Quarantined } from './Quarantined';
 export type { RatingComment } from './RatingComment';
