@@ -39,6 +39,17 @@ impl Progress {
     }
 }
 
+/// The average of `v` (none when empty).
+pub fn mean(v: &[f64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// `x` rounded to `places` decimals (for figures shown to people).
+pub fn round_to(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
 /// How far into `week` the instant `now` is.
 pub fn progress(week: Week, team: &TeamSettings, now: DateTime<Utc>) -> Progress {
     let tz = team.tz();

@@ -6,7 +6,7 @@
 //! coach). Computed from the team homes a leader's device holds.
 
 use crate::error::Result;
-use crate::metrics::Pace;
+use crate::metrics::{mean, round_to, Pace};
 use crate::model::Role;
 use crate::service::Kept;
 use crate::signs::Severity;
@@ -84,12 +84,8 @@ pub struct OrgOverview {
     pub lowest_rated: Option<String>,
 }
 
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
 fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
+    round_to(x, 1)
 }
 
 /// One team's overview, from its home.
@@ -146,16 +142,16 @@ pub fn team(k: &Kept) -> Result<TeamOverview> {
         signs: signs.len(),
         alerts,
         commitments_kept_pct: mean(&kept).map(|x| round1(100.0 * x)),
-        assessment_avg: mean(&recent).map(|x| (x * 100.0).round() / 100.0),
-        assessment_prev: mean(&before).map(|x| (x * 100.0).round() / 100.0),
+        assessment_avg: mean(&recent).map(|x| round_to(x, 2)),
+        assessment_prev: mean(&before).map(|x| round_to(x, 2)),
         cadence_days: habit.cadence_days,
         one_on_ones_30d: habit.reps.iter().map(|c| c.held_30d).sum(),
         expected_30d: round1(habit.reps.iter().map(|c| c.expected_30d).sum()),
         reps_due: habit.reps.iter().filter(|c| c.due).count(),
         rep_useful_pct: habit.rep_useful_pct.map(round1),
         manager_useful_pct: habit.manager_useful_pct.map(round1),
-        rep_avg: habit.rep_avg.map(|x| (x * 100.0).round() / 100.0),
-        manager_avg: habit.manager_avg.map(|x| (x * 100.0).round() / 100.0),
+        rep_avg: habit.rep_avg.map(|x| round_to(x, 2)),
+        manager_avg: habit.manager_avg.map(|x| round_to(x, 2)),
         rating_gap: habit.manager_useful_pct.zip(habit.rep_useful_pct).map(|(m, r)| round1(m - r)),
     })
 }

@@ -11,6 +11,7 @@ use crate::agenda::parse_score;
 use crate::docs::calibration::{self, Calibration, CalibrationScore, Scores};
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
+use crate::metrics::{mean, round_to};
 use crate::model::clean_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -91,12 +92,8 @@ fn fitting(c: &Calibration, mut scores: Scores) -> Scores {
     scores
 }
 
-fn mean(v: &[f64]) -> Option<f64> {
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-}
-
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    round_to(x, 2)
 }
 
 /// The spread and leanings of a revealed session; `names` maps member ids to names.
