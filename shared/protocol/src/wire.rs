@@ -18,6 +18,9 @@
 //! | `POST /v1/push` | [`PushRequest`] | [`PushResponse`] |
 //! | `GET /v1/pull?cursor=N&limit=M` | | [`PullResponse`] |
 //! | `GET /v1/live` (WebSocket) | | text frames of [`LiveEvent`] |
+//! | `POST /v1/blobs` | [`crate::blob::BlobOffer`] | [`crate::blob::BlobStatus`] |
+//! | `PUT /v1/blobs/{hash}?doc=D&offset=K` | the bytes from `K` (at most 4 MiB) | [`crate::blob::BlobStatus`] |
+//! | `GET /v1/blobs/{hash}?doc=D` (`Range: bytes=K-`) | | the bytes (200 or 206) |
 //!
 //! Sequence numbers are per team and gap-free in commit order: a change's
 //! `seq` is allocated inside the transaction that stores it, so a client that
