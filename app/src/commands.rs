@@ -278,6 +278,7 @@ fn table_label(kind: RecordKind) -> &'static str {
         RecordKind::DevEntry => "Development plans",
         RecordKind::Kudos => "Kudos",
         RecordKind::Calibration => "Calibration sessions",
+        RecordKind::Challenge => "Practice challenges",
         // Not tables of their own (configuration, or columns of another table).
         RecordKind::Settings => "Team settings",
         RecordKind::ActivityType => "Activity types",
@@ -286,6 +287,7 @@ fn table_label(kind: RecordKind) -> &'static str {
         RecordKind::ManagerAssessment => "Manager assessments",
         RecordKind::MeetingRating => "Meeting ratings",
         RecordKind::CalibrationScore => "Calibration scores",
+        RecordKind::ChallengeComment => "Challenge comments",
     }
 }
 

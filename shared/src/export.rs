@@ -256,8 +256,33 @@ impl Kept {
                 }
                 &["id", "title", "interaction", "at", "scorer", "criterion", "score", "agreed"]
             }
+            RecordKind::Challenge => {
+                // One row per challenge; its scores and comments as columns.
+                for v in self.challenges(None)? {
+                    let c = &v.challenge;
+                    let answer = c.answer.as_ref();
+                    let scores: Vec<String> = v.scores.iter().map(|(k, s)| format!("{k}={s}")).collect();
+                    let comments: Vec<String> =
+                        v.comments.iter().map(|m| format!("{}s: {}", m.comment.at_ms / 1000, m.comment.text)).collect();
+                    rows.push(vec![
+                        c.id.clone(),
+                        v.rep_name.clone(),
+                        c.prompt.clone(),
+                        c.interaction.clone(),
+                        c.due.clone(),
+                        v.by_name.clone(),
+                        answer.map(|a| a.at.clone()).unwrap_or_default(),
+                        answer.map(|a| a.hash.clone()).unwrap_or_default(),
+                        opt(answer.and_then(|a| a.ms).map(|ms| ms / 1000)),
+                        scores.join("; "),
+                        comments.join(" | "),
+                    ]);
+                }
+                &["id", "rep", "prompt", "interaction", "due", "set_by", "answered_at", "recording", "seconds", "scores", "comments"]
+            }
             // Exported within another table or not at all (returned above).
-            RecordKind::CalibrationScore
+            RecordKind::ChallengeComment
+            | RecordKind::CalibrationScore
             | RecordKind::Settings
             | RecordKind::ActivityType
             | RecordKind::Agenda

@@ -80,6 +80,10 @@ record_kinds! {
     Calibration = "calibrations" in Team."calibrations",
     /// One scorer's scores of a calibration session (in their own coaching document).
     CalibrationScore = "calibration_scores" in Coaching."calibration_scores",
+    /// Practice challenges set for the rep, with the rep's recorded answer.
+    Challenge = "challenges" in Coaching."challenges",
+    /// Managers' comments on a challenge's answer, anchored to moments of the recording.
+    ChallengeComment = "challenge_comments" in Review."challenge_comments",
 }
 
 /// How a kind's records sit in their root map.
@@ -158,8 +162,12 @@ const fn opt(name: &'static str, ty: Ty) -> Field {
 const KARE: Ty = Ty::OneOf(&["keep", "attain", "recapture", "expand"]);
 const DAYS: Ty = Ty::OneOf(&["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
 const RATING: Ty = Ty::Int(1, 5);
+/// Longest recording a challenge's answer may be (10 hours, in milliseconds).
+pub const MAX_RECORDING_MS: i64 = 36_000_000;
+
 const ASSESSMENT: &[Field] = &[
     req("interaction", Ty::Str),
+    opt("challenge", Ty::Str),
     opt("self", Ty::Bool),
     req("by", Ty::Str),
     req("at", Ty::Str),
@@ -186,7 +194,9 @@ impl RecordKind {
             | RecordKind::ManagerAssessment
             | RecordKind::MeetingRating
             | RecordKind::Calibration
-            | RecordKind::CalibrationScore => Shape::Collection,
+            | RecordKind::CalibrationScore
+            | RecordKind::Challenge
+            | RecordKind::ChallengeComment => Shape::Collection,
         }
     }
 
@@ -211,6 +221,7 @@ impl RecordKind {
             // The revealed `scores` are keyed by member id (map keys, not
             // fields): sessions live in relay teams, never carried over.
             RecordKind::Calibration | RecordKind::CalibrationScore => &["by"],
+            RecordKind::Challenge | RecordKind::ChallengeComment => &["by"],
         }
     }
 
@@ -330,6 +341,27 @@ impl RecordKind {
                 opt("agreed", Ty::Map),
             ],
             RecordKind::CalibrationScore => fields![req("by", Ty::Str), req("at", Ty::Str), req("scores", Ty::Map)],
+            RecordKind::Challenge => fields![
+                req("prompt", Ty::Str),
+                req("interaction", Ty::Str),
+                req("due", Ty::Str),
+                req("by", Ty::Str),
+                req("at", Ty::Str),
+                opt("group", Ty::Str),
+                opt("withdrawn", Ty::Bool),
+                opt("answer_hash", Ty::Str),
+                opt("answer_size", Ty::Int(1, kept_protocol::blob::MAX_BLOB_BYTES as i64)),
+                opt("answer_mime", Ty::Str),
+                opt("answer_ms", Ty::Int(0, MAX_RECORDING_MS)),
+                opt("answered_at", Ty::Str),
+            ],
+            RecordKind::ChallengeComment => fields![
+                req("challenge", Ty::Str),
+                req("at_ms", Ty::Int(0, MAX_RECORDING_MS)),
+                req("text", Ty::Str),
+                req("by", Ty::Str),
+                req("at", Ty::Str),
+            ],
         }
     }
 
@@ -372,7 +404,9 @@ impl RecordKind {
             | RecordKind::ManagerAssessment
             | RecordKind::MeetingRating
             | RecordKind::Calibration
-            | RecordKind::CalibrationScore => &[],
+            | RecordKind::CalibrationScore
+            | RecordKind::Challenge
+            | RecordKind::ChallengeComment => &[],
         }
     }
 
@@ -396,6 +430,8 @@ impl RecordKind {
             RecordKind::DevEntry => Export::Table("development"),
             RecordKind::Calibration => Export::Table("calibrations"),
             RecordKind::CalibrationScore => Export::Within(RecordKind::Calibration),
+            RecordKind::Challenge => Export::Table("challenges"),
+            RecordKind::ChallengeComment => Export::Within(RecordKind::Challenge),
         }
     }
 
@@ -418,7 +454,9 @@ impl RecordKind {
             | RecordKind::ManagerAssessment
             | RecordKind::MeetingRating
             | RecordKind::Calibration
-            | RecordKind::CalibrationScore => View::Document,
+            | RecordKind::CalibrationScore
+            | RecordKind::Challenge
+            | RecordKind::ChallengeComment => View::Document,
         }
     }
 

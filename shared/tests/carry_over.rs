@@ -32,6 +32,10 @@ struct Made {
 
 /// The calibration session a rep's score refers to (made on another device).
 const SESSION: &str = "0190f0a0-0000-7000-8000-00000000c001";
+/// A practice challenge set on another device.
+const CHALLENGE: &str = "0190f0a0-0000-7000-8000-00000000d001";
+/// The answer's recording.
+const RECORDING: &[u8] = b"RIFF-pretend-recording";
 
 /// Writes a record straight into one of my documents (what another device
 /// would have written, merged in offline).
@@ -152,6 +156,31 @@ fn make(k: &mut Kept, kind: RecordKind, made: &mut Made) {
         RecordKind::CalibrationScore => {
             k.calibration_score(&made.session.clone(), &[("next-step".into(), "good".into())]).expect("score");
         }
+        RecordKind::Challenge => {
+            let doc = DocId::coaching(&me);
+            k.store_mut().write(|tx| tx.ensure_root_map(&doc, "challenges")).expect("root map");
+            let fields = [
+                ("prompt", "Pitch product X".into()),
+                ("interaction", "demo".into()),
+                ("due", "2026-11-30".into()),
+                ("by", me.as_str().into()),
+                ("at", "2026-11-20T10:00:00+00:00".into()),
+            ];
+            raw(k, doc, "challenges", CHALLENGE, &fields);
+            k.challenge_answer(CHALLENGE, RECORDING, "audio/wav", Some(1000)).expect("answer");
+        }
+        RecordKind::ChallengeComment => {
+            let doc = DocId::review(&me);
+            k.store_mut().write(|tx| tx.ensure_root_map(&doc, "challenge_comments")).expect("root map");
+            let fields = [
+                ("challenge", CHALLENGE.into()),
+                ("at_ms", 500i64.into()),
+                ("text", "Slow down here".into()),
+                ("by", me.as_str().into()),
+                ("at", "2026-11-21T10:00:00+00:00".into()),
+            ];
+            raw(k, doc, "challenge_comments", "0190f0a0-0000-7000-8000-00000000d002", &fields);
+        }
     }
 }
 
@@ -204,6 +233,17 @@ fn found(k: &Kept, kind: RecordKind, made: &Made) -> bool {
             .expect("scores")
             .iter()
             .any(|s| s.session == made.session && s.by == me && s.scores.get("next-step") == Some(&3)),
+        // The recording's bytes came along with the record.
+        RecordKind::Challenge => k.challenge(Some(&me), CHALLENGE).is_ok_and(|v| {
+            v.challenge.by == me
+                && v.here
+                && v.challenge.answer.is_some_and(|a| {
+                    k.store().blob_file(&a.hash).and_then(|f| std::fs::read(f).ok()).as_deref() == Some(RECORDING)
+                })
+        }),
+        RecordKind::ChallengeComment => k
+            .challenge(Some(&me), CHALLENGE)
+            .is_ok_and(|v| v.comments.iter().any(|c| c.comment.text == "Slow down here" && c.comment.by == me)),
     }
 }
 
@@ -212,7 +252,10 @@ fn found(k: &Kept, kind: RecordKind, made: &Made) -> bool {
 fn in_making_order(kinds: &[RecordKind]) -> Vec<RecordKind> {
     let mut v = kinds.to_vec();
     v.sort_by_key(|k| {
-        !matches!(k, RecordKind::Deal | RecordKind::Meeting | RecordKind::Goal | RecordKind::Calibration)
+        !matches!(
+            k,
+            RecordKind::Deal | RecordKind::Meeting | RecordKind::Goal | RecordKind::Calibration | RecordKind::Challenge
+        )
     });
     v
 }
@@ -262,7 +305,7 @@ fn a_rep_leaves_behind_only_what_a_rep_may_not_write_and_is_told_why() {
         assert_eq!(report.count(*kind) >= 1, !review, "{kind:?}");
     }
     let left: Vec<_> = report.left_behind.iter().map(|l| (l.kind, l.count)).collect();
-    assert_eq!(left, [("manager_assessments", 1), ("meeting_ratings", 1)]);
+    assert_eq!(left, [("manager_assessments", 1), ("meeting_ratings", 1), ("challenge_comments", 1)]);
     assert!(report.left_behind.iter().all(|l| l.reason.contains("only managers write a review")), "{report:?}");
     // Team configuration left at its defaults is nothing to carry, and not reported.
     assert!(report.carried.keys().all(|k| !["settings", "activity_types"].contains(k)), "{report:?}");

@@ -62,8 +62,9 @@ pub fn root_maps(kind: DocKind) -> &'static [&'static str] {
 pub fn later_root_maps(kind: DocKind) -> &'static [&'static str] {
     match kind {
         DocKind::Team => &["agendas", "criteria", "calibrations"],
-        DocKind::Coaching => &["development", "calibration_scores"],
-        DocKind::Log | DocKind::Plan | DocKind::Pipeline | DocKind::Review => &[],
+        DocKind::Coaching => &["development", "calibration_scores", "challenges"],
+        DocKind::Review => &["challenge_comments"],
+        DocKind::Log | DocKind::Plan | DocKind::Pipeline => &[],
     }
 }
 

@@ -10,6 +10,7 @@
 //! Never change a genesis in place: it would fork the history of new documents.
 
 pub mod calibration;
+pub mod challenge;
 pub mod coaching;
 pub mod log;
 pub mod pipeline;

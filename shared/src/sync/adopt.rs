@@ -201,7 +201,27 @@ fn carry_over(old: &Kept, new: &mut Kept) -> Result<Adopted> {
         }
     }
     write(new, plan, &me_old, &me_new)?;
+    carry_blobs(old, new, &me_old, &me_new)?;
     Ok(report)
+}
+
+/// The recordings the old home holds for its member's documents come along
+/// (bytes and queue entry) under the new identity's documents, to be sent
+/// to the relay at the next sync.
+fn carry_blobs(old: &Kept, new: &mut Kept, me_old: &Member, me_new: &Member) -> Result<()> {
+    let at = new.clock.now().to_rfc3339();
+    for b in old.store.blobs()? {
+        let Ok(id) = b.doc.parse::<DocId>() else { continue };
+        let target = match (id.kind(), id.subject()) {
+            (DocKind::Coaching, Some(s)) if s == me_old.id => DocId::coaching(&me_new.id),
+            _ => continue,
+        };
+        let Some(file) = old.store.blob_file(&b.hash) else { continue };
+        let hash = new.store.put_blob_bytes(&std::fs::read(file)?)?;
+        let row = crate::store::blobs::LocalBlob { hash, doc: target.to_string(), sent: false, ..b };
+        new.store.write(|tx| tx.keep_blob(&row, &at))?;
+    }
+    Ok(())
 }
 
 /// The map object of record `rec` of `kind` in `doc`.

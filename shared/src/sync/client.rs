@@ -5,6 +5,7 @@
 
 use crate::error::{CoreError, Result};
 use crate::protocol::*;
+use kept_protocol::blob::{BlobOffer, BlobStatus};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::net::TcpStream;
@@ -15,6 +16,13 @@ use tungstenite::{Message, WebSocket};
 
 /// Largest response body read (bootstrap snapshots can be large).
 const MAX_RESPONSE: u64 = 256 * 1024 * 1024;
+/// How long one blob request may take (a chunk up, or a whole recording down).
+const BLOB_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A document id as a query value (its `/` escaped).
+fn query_value(v: &str) -> String {
+    v.replace('%', "%25").replace('/', "%2F").replace('&', "%26").replace('+', "%2B").replace(' ', "%20")
+}
 
 /// Checks a relay address: http(s) only, and plain http only to this machine
 /// unless `allow_insecure` (a token sent in clear text can be stolen).
@@ -200,6 +208,70 @@ impl RelayClient {
         match seen.filter(|s| !s.is_empty()) {
             Some(s) => self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}&seen={s}")),
             None => self.get(&format!("/v1/pull?cursor={cursor}&limit={limit}")),
+        }
+    }
+
+    /// `POST /v1/blobs`: offers a blob of `doc`; the answer says how much of it the relay holds.
+    pub fn offer_blob(&self, offer: &BlobOffer) -> Result<BlobStatus> {
+        self.post("/v1/blobs", offer, true)
+    }
+
+    /// `PUT /v1/blobs/{hash}`: sends `bytes` from `offset` (at most `MAX_BLOB_CHUNK`).
+    pub fn put_blob_chunk(&self, hash: &str, doc: &str, offset: u64, bytes: &[u8]) -> Result<BlobStatus> {
+        let resp = self
+            .agent
+            .put(format!("{}/v1/blobs/{hash}?doc={}&offset={offset}", self.base, query_value(doc)))
+            .header("Authorization", self.auth()?)
+            .header(VERSION_HEADER, PROTOCOL_VERSION.to_string())
+            .header("Content-Type", "application/octet-stream")
+            .config()
+            .timeout_global(Some(BLOB_TIMEOUT))
+            .build()
+            .send(bytes)
+            .map_err(|e| net(&self.base, e))?;
+        self.finish(resp)
+    }
+
+    /// `GET /v1/blobs/{hash}`: appends the blob's bytes from `from` to `out`
+    /// (at most `size - from` of them). Returns how many bytes were written;
+    /// an error leaves what arrived in `out`, to resume from.
+    pub fn get_blob(&self, hash: &str, doc: &str, from: u64, size: u64, out: &mut impl std::io::Write) -> Result<u64> {
+        let mut req = self
+            .agent
+            .get(format!("{}/v1/blobs/{hash}?doc={}", self.base, query_value(doc)))
+            .header("Authorization", self.auth()?)
+            .header(VERSION_HEADER, PROTOCOL_VERSION.to_string());
+        if from > 0 {
+            req = req.header("Range", format!("bytes={from}-"));
+        }
+        let mut resp = req
+            .config()
+            .timeout_global(Some(BLOB_TIMEOUT))
+            .build()
+            .call()
+            .map_err(|e| net(&self.base, e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let _: serde_json::Value = self.finish(resp)?;
+            return Err(CoreError::Relay { status, message: "the relay did not send the recording".into() });
+        }
+        if from > 0 && status != 206 {
+            return Err(CoreError::Network(format!("relay {} ignored the range of a resumed download", self.base)));
+        }
+        let mut reader = resp.body_mut().with_config().limit(size.saturating_sub(from)).reader();
+        let mut written = 0u64;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match std::io::Read::read(&mut reader, &mut buf) {
+                Ok(0) => return Ok(written),
+                Ok(n) => n,
+                Err(e) => {
+                    out.flush()?;
+                    return Err(net(&self.base, e));
+                }
+            };
+            out.write_all(&buf[..n])?;
+            written += n as u64;
         }
     }
 

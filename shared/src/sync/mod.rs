@@ -20,6 +20,7 @@
 
 pub mod adopt;
 pub mod backoff;
+pub mod blobs;
 pub mod client;
 pub mod watch;
 
@@ -53,6 +54,9 @@ pub struct SyncReport {
     pub pulled: usize,
     /// The cursor after the sync.
     pub cursor: i64,
+    /// Recordings made here that the relay now holds completely.
+    #[serde(default)]
+    pub recordings: usize,
 }
 
 /// What `kept status` shows.
@@ -208,7 +212,10 @@ impl Kept {
         if !members.is_empty() {
             self.set_members(&members)?;
         }
-        Ok(SyncReport { pushed, pulled, cursor: self.cursor()? })
+        // Recordings after the changes: the documents that name them are
+        // already on the relay when their bytes arrive.
+        let recordings = self.send_blobs(client)?;
+        Ok(SyncReport { pushed, pulled, cursor: self.cursor()?, recordings })
     }
 
     /// Pushes the outbox in batches. A change the relay refuses for good (a
@@ -299,6 +306,7 @@ impl Kept {
                 let n = self.store.write(|tx| {
                     tx.set_meta("cursor", "0")?;
                     tx.set_meta("seen", "")?;
+                    tx.reoffer_own_blobs()?;
                     tx.reoffer_own_changes(&member, role)
                 })?;
                 let at = self.clock.now().to_rfc3339();

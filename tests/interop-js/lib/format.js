@@ -135,7 +135,8 @@ export const ROOT_MAPS = {
 /** FORMAT.md §5: root maps added later, each by its own canonical change. */
 export const LATER_ROOT_MAPS = {
   team: ["agendas", "criteria", "calibrations"],
-  coaching: ["development", "calibration_scores"],
+  coaching: ["development", "calibration_scores", "challenges"],
+  review: ["challenge_comments"],
 };
 
 /** FORMAT.md §4: the team genesis's settings, in order. */
