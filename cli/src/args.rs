@@ -344,6 +344,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CalibrateCommand,
     },
+    /// Practice challenges: a manager asks, the rep answers with a recording, the manager scores and comments.
+    Challenge {
+        #[command(subcommand)]
+        command: crate::practice::ChallengeCommand,
+    },
     /// A rep's assessment map (manager's and self-scores side by side), or the team's weakest criteria.
     Assessments {
         /// Interaction type.

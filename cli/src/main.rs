@@ -4,6 +4,7 @@
 mod args;
 mod coach;
 mod output;
+mod practice;
 
 use anyhow::Context;
 use args::{
@@ -509,6 +510,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Benchmarks { json } => coach::benchmarks(&open(&home)?.benchmarks()?, json)?,
         Command::Dev { command } => coach::dev(&mut open(&home)?, command)?,
+        Command::Challenge { command } => practice::run(&mut open(&home)?, command)?,
         Command::Coaching { json } => coach::habit(&open(&home)?.coaching_habit()?, json)?,
     }
     Ok(())
@@ -632,7 +634,7 @@ fn print_import(r: &kept_core::import::ImportReport, json: bool) -> anyhow::Resu
 }
 
 /// `criterion=score` arguments as pairs.
-fn score_pairs(scores: &[String]) -> Result<Vec<(String, String)>, CoreError> {
+pub(crate) fn score_pairs(scores: &[String]) -> Result<Vec<(String, String)>, CoreError> {
     scores
         .iter()
         .map(|p| {

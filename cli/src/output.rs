@@ -208,6 +208,12 @@ pub fn status(s: &SyncStatus, json: bool) -> anyhow::Result<()> {
             }
         }
     }
+    if s.recordings_waiting > 0 {
+        println!("Recordings waiting to be sent: {}", s.recordings_waiting);
+    }
+    for r in &s.recordings_refused {
+        println!("A recording was not sent: {r}");
+    }
     if !s.quarantined.is_empty() {
         println!("Set aside ({}; everything else keeps syncing; see `kept quarantine`):", s.quarantined.len());
         for q in &s.quarantined {

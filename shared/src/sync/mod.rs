@@ -82,6 +82,12 @@ pub struct SyncStatus {
     /// it will not sync again until it joins again.
     #[serde(default)]
     pub revoked: bool,
+    /// Recordings made here that the relay does not hold yet.
+    #[serde(default)]
+    pub recordings_waiting: usize,
+    /// Recordings the relay refused for good, with the reason.
+    #[serde(default)]
+    pub recordings_refused: Vec<String>,
 }
 
 /// Options for joining a relay.
@@ -468,6 +474,8 @@ impl Kept {
             reachable,
             quarantined: self.store.quarantined()?,
             revoked: self.store.meta("revoked")?.is_some_and(|v| v == "1"),
+            recordings_waiting: self.store.blobs_to_send()?.len(),
+            recordings_refused: self.store.blobs()?.into_iter().filter_map(|b| b.problem).collect(),
         })
     }
 
