@@ -9,7 +9,9 @@ want_app=0
 
 need=(build-essential pkg-config libssl-dev ca-certificates curl python3 postgresql postgresql-client)
 if [ "$want_app" = 1 ]; then
-  need+=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev xvfb xauth webkit2gtk-driver)
+  need+=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev xvfb xauth webkit2gtk-driver
+        gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+  # GStreamer's base and good plugins: the webview plays (and reads the length of) recorded answers.
   # Node.js may come from elsewhere on this machine: install Debian's only if there is none.
   command -v node >/dev/null || need+=(nodejs)
   command -v npm >/dev/null || need+=(npm)

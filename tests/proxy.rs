@@ -27,6 +27,10 @@ pub enum Mode {
     LoseResponses,
     /// Forward only the first N bytes of each request, then close both sides.
     CutRequests(usize),
+    /// Forward only the first N bytes the relay sends on a connection, then close both sides.
+    CutResponses(usize),
+    /// A slow link: at most this many bytes a second, each way.
+    Throttle(usize),
     /// Accept connections and close them at once (a relay that is down).
     Refuse,
     /// Stop accepting: once the listen queue is full, new connections are
@@ -198,6 +202,16 @@ fn pump(mut from: TcpStream, mut to: TcpStream, s: &Shared, request: bool) {
                 let _ = to.shutdown(Shutdown::Both);
                 let _ = from.shutdown(Shutdown::Both);
                 return;
+            }
+            Mode::Throttle(bps) => std::thread::sleep(Duration::from_secs_f64(n as f64 / bps.max(1) as f64)),
+            Mode::CutResponses(limit) if !request => {
+                let room = limit.saturating_sub(sent);
+                if room < out.len() {
+                    let _ = to.write_all(&out[..room]);
+                    let _ = to.shutdown(Shutdown::Both);
+                    let _ = from.shutdown(Shutdown::Both);
+                    return;
+                }
             }
             Mode::CutRequests(limit) if request => {
                 let room = limit.saturating_sub(sent);

@@ -30,6 +30,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         crate::coaching::WeakCriterion,
         crate::error::UiError,
         crate::worker::SyncEvent,
+        crate::practice::Recording,
     );
     // What the commands return or take from kept-core and kept-protocol.
     {
@@ -48,6 +49,8 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         use kept_core::sync::{SyncReport, SyncStatus};
         export!(
             kept_core::org::overview::OrgOverview,
+            kept_core::service::ChallengeView,
+            kept_core::service::NewChallenge,
             kept_core::org::OrgTeamSync,
             kept_core::service::CalibrationView,
             kept_core::service::CalibrationPoint,

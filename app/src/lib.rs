@@ -13,6 +13,7 @@ pub mod commands;
 pub mod develop;
 pub mod error;
 pub mod org;
+pub mod practice;
 pub mod pipeline;
 pub mod state;
 pub mod templates;
@@ -49,6 +50,13 @@ pub fn run() {
             org::org_team_board,
             org::org_rep_week,
             org::calibrations,
+            practice::challenges,
+            practice::challenge_set,
+            practice::challenge_answer,
+            practice::challenge_recording,
+            practice::challenge_score,
+            practice::challenge_comment,
+            practice::challenge_withdraw,
             commands::status,
             commands::init_local,
             commands::join_relay,

@@ -27,6 +27,7 @@ pub mod model;
 pub mod org;
 pub mod records;
 /// The relay's wire types (kept-protocol).
+pub use kept_protocol::blob;
 pub use kept_protocol::wire as protocol;
 pub mod service;
 pub mod signs;

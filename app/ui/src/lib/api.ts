@@ -9,6 +9,9 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CalibrationView,
+  ChallengeView,
+  NewChallenge,
+  Recording,
   OrgOverview,
   OrgTeamSync,
   ActionItem,
@@ -246,6 +249,20 @@ export const api = {
   orgTeamBoard: (teamId: string) => call<Board>('org_team_board', { team_id: teamId }),
   orgRepWeek: (teamId: string, rep: string) => call<WeekSummary>('org_rep_week', { team_id: teamId, rep }),
   calibrations: () => call<CalibrationView[]>('calibrations', {}),
+
+  // practice challenges
+  challenges: (rep: string | null = null) => call<ChallengeView[]>('challenges', { rep }),
+  challengeSet: (challenge: NewChallenge) => call<ChallengeView[]>('challenge_set', { challenge }),
+  /** Answers one of my challenges: `data` is the recording, base64 (see lib/practice.ts). */
+  challengeAnswer: (a: { id: string; mime: string; data: string; ms: number | null }) =>
+    call<ChallengeView>('challenge_answer', a),
+  /** The recording of an answer (downloaded from the relay when not on this device). */
+  challengeRecording: (a: { rep: string | null; id: string }) => call<Recording>('challenge_recording', a),
+  challengeScore: (a: { rep: string; id: string; scores: [string, string][] }) =>
+    call<ChallengeView>('challenge_score', a),
+  challengeComment: (a: { rep: string; id: string; at_ms: number; text: string }) =>
+    call<ChallengeView>('challenge_comment', a),
+  challengeWithdraw: (a: { rep: string; id: string }) => call<null>('challenge_withdraw', a),
   rateMeeting: (a: { id: string; rating: number; comment: string | null }) => call<Meeting>('rate_meeting', a),
 
   // the built-in vocabulary and week arithmetic, from kept-core

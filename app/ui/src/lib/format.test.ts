@@ -36,6 +36,8 @@ const st = (p: Partial<SyncStatus>): SyncStatus => ({
   cursor: 0,
   quarantined: [],
   revoked: false,
+  recordings_waiting: 0,
+  recordings_refused: [],
   reachable: null,
   ...p,
 });

@@ -12,7 +12,7 @@ import {
   type Problem,
 } from './format';
 
-export type Tab = 'org' | 'today' | 'week' | 'pipeline' | 'actions' | 'board' | 'settings';
+export type Tab = 'org' | 'today' | 'week' | 'pipeline' | 'actions' | 'practice' | 'board' | 'settings';
 
 export interface ToastAction {
   label: string;

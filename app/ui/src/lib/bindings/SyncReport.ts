@@ -15,4 +15,8 @@ pulled: number,
 /**
  * The cursor after the sync.
  */
-cursor: number, };
+cursor: number, 
+/**
+ * Recordings made here that the relay now holds completely.
+ */
+recordings: number, };

@@ -37,4 +37,12 @@ quarantined: Array<Quarantined>,
  * The relay refused this device at the last sync (revoked or removed):
  * it will not sync again until it joins again.
  */
-revoked: boolean, };
+revoked: boolean, 
+/**
+ * Recordings made here that the relay does not hold yet.
+ */
+recordings_waiting: number, 
+/**
+ * Recordings the relay refused for good, with the reason.
+ */
+recordings_refused: Array<string>, };
