@@ -27,6 +27,9 @@ pub enum AppError {
     /// 413: the body is too large.
     #[error("{0}")]
     TooLarge(String),
+    /// 507: a new blob would take the team past its blob quota.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// 429: too many failed attempts.
     #[error("{0}")]
     RateLimited(String),
@@ -44,6 +47,7 @@ impl AppError {
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::QuotaExceeded(_) => (StatusCode::INSUFFICIENT_STORAGE, "quota_exceeded"),
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -74,6 +78,7 @@ impl From<StorageError> for AppError {
             StorageError::Forbidden(m) => AppError::Forbidden(m),
             StorageError::InvalidInvite(m) => AppError::Unauthorized(m),
             e @ StorageError::NameTaken { .. } => AppError::Conflict(e.to_string()),
+            e @ StorageError::QuotaExceeded { .. } => AppError::QuotaExceeded(e.to_string()),
             other => AppError::Internal(other),
         }
     }

@@ -4,6 +4,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod check;
 pub mod edge;
 pub mod error;
@@ -38,12 +39,18 @@ pub struct AppState {
     pub limits: edge::Limits,
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Where blob bytes are kept (by default the store's own place, [`Storage::blob_bytes`]).
+    pub blobs: Arc<dyn blobs::BlobBytes>,
+    /// Largest blob and per-team quota.
+    pub blob_limits: blobs::BlobLimits,
 }
 
 impl AppState {
     /// State over a store.
     pub fn new(storage: Arc<dyn Storage>) -> AppState {
         AppState {
+            blobs: storage.blob_bytes(),
+            blob_limits: blobs::BlobLimits::default(),
             storage,
             live: Arc::default(),
             limiter: Arc::default(),
@@ -55,6 +62,18 @@ impl AppState {
     /// The same state with other limits.
     pub fn with_limits(mut self, limits: edge::Limits) -> AppState {
         self.limits = limits;
+        self
+    }
+
+    /// The same state, keeping blob bytes in `blobs` (e.g. a [`blobs::DirBlobs`] the operator names).
+    pub fn with_blobs(mut self, blobs: Arc<dyn blobs::BlobBytes>) -> AppState {
+        self.blobs = blobs;
+        self
+    }
+
+    /// The same state with other blob limits.
+    pub fn with_blob_limits(mut self, limits: blobs::BlobLimits) -> AppState {
+        self.blob_limits = limits;
         self
     }
 

@@ -44,6 +44,35 @@ fn describe_pg(c: &tokio_postgres::Config) -> String {
     format!("{host}:{}/{}", c.get_ports().first().copied().unwrap_or(5432), c.get_dbname().unwrap_or(""))
 }
 
+/// Where blobs (recordings) go and how much of them a relay takes.
+#[derive(clap::Args)]
+struct BlobArgs {
+    /// Largest blob (MiB), at most the protocol's 100.
+    #[arg(long, value_name = "MB", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=100))]
+    max_blob_mb: u64,
+    /// Most MiB of blobs per team.
+    #[arg(long, value_name = "MB", default_value_t = 2048, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    blob_quota_mb: u64,
+    /// Keep blob bytes in this directory (default: `<db>.blobs` beside a SQLite
+    /// file; in the database itself on PostgreSQL).
+    #[arg(long, value_name = "DIR")]
+    blob_dir: Option<std::path::PathBuf>,
+}
+
+impl BlobArgs {
+    /// The state with these blob settings.
+    fn apply(self, state: AppState) -> AppState {
+        const MIB: u64 = 1024 * 1024;
+        let limits =
+            kept_relay::blobs::BlobLimits { max_bytes: self.max_blob_mb * MIB, quota: self.blob_quota_mb * MIB };
+        let state = state.with_blob_limits(limits);
+        match self.blob_dir {
+            Some(dir) => state.with_blobs(Arc::new(kept_relay::blobs::DirBlobs::new(dir))),
+            None => state,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the relay.
@@ -59,6 +88,8 @@ enum Cmd {
         /// Most concurrent connections (live sockets included); more get 503.
         #[arg(long, default_value_t = kept_relay::edge::Limits::default().max_connections)]
         max_connections: usize,
+        #[command(flatten)]
+        blobs: BlobArgs,
     },
     /// Teams.
     Team {
@@ -88,6 +119,9 @@ enum Cmd {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The blob directory the relay is served with (`serve --blob-dir`), if any.
+        #[arg(long, value_name = "DIR")]
+        blob_dir: Option<std::path::PathBuf>,
         #[command(flatten)]
         db: DbArg,
     },
@@ -172,7 +206,7 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Serve { db, listen, trust_proxy, max_connections } => {
+        Cmd::Serve { db, listen, trust_proxy, max_connections, blobs } => {
             let storage = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -202,7 +236,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 tracing::info!("shutting down");
             };
             let limits = kept_relay::edge::Limits { max_connections, ..Default::default() };
-            let state = AppState::new(storage).with_limits(limits).with_trusted_proxies(trust_proxy);
+            let state = blobs.apply(AppState::new(storage).with_limits(limits).with_trusted_proxies(trust_proxy));
+            tracing::info!(blobs = %state.blobs.describe(), "blob bytes");
             serve(listener, state, shutdown).await?;
             tracing::info!("stopped");
         }
@@ -253,8 +288,8 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
             let n = compact_teams(storage.as_ref(), 1).await?;
             println!("compacted {n} team(s)");
         }
-        Cmd::Check { repair, json, db } => {
-            let report = kept_relay::check::run(&db.db, &db.shown(), repair)
+        Cmd::Check { repair, json, blob_dir, db } => {
+            let report = kept_relay::check::run_with_blobs(&db.db, &db.shown(), repair, blob_dir.as_deref())
                 .await
                 .with_context(|| format!("checking {}", db.shown()))?;
             if json {

@@ -1,5 +1,6 @@
 //! The HTTP routes (see `kept_protocol::wire` and docs/PROTOCOL.md for the table).
 
+pub mod blobs;
 pub mod json;
 pub mod sync;
 pub mod team;
@@ -7,8 +8,9 @@ pub mod team;
 use crate::error::AppError;
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
+use kept_protocol::blob::MAX_BLOB_CHUNK;
 use kept_protocol::wire::MAX_BODY_BYTES;
 
 async fn no_route() -> AppError {
@@ -30,6 +32,9 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", get(sync::pull))
         .route("/v1/live", get(crate::live::handler))
+        .route("/v1/blobs", post(blobs::offer))
+        // Chunks are streamed to the store and counted by the handler (413 past MAX_BLOB_CHUNK).
+        .route("/v1/blobs/{hash}", put(blobs::upload).get(blobs::download).layer(DefaultBodyLimit::max(MAX_BLOB_CHUNK)))
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

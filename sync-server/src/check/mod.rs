@@ -10,7 +10,9 @@
 //! together as a new device would apply them, no actor seq used twice, no
 //! missing dependencies), every compacted snapshot (loads, holds exactly the
 //! document's changes up to the compacted sequence, exists for every such
-//! document) and the token tables (hash shape, device → member → team).
+//! document), the token tables (hash shape, device → member → team) and every
+//! complete blob (its bytes are all there and match its hash; reported, not
+//! repaired: the devices that recorded them still hold them).
 //!
 //! Repaired with `--repair` (one transaction per team): counters raised to
 //! the highest stored sequence; reader, hash and actor columns rewritten from
@@ -32,12 +34,15 @@ mod postgres;
 mod sqlite;
 
 use crate::api::sync::checksum_ok;
+use crate::blobs::{BlobBytes, BlobKey, DirBlobs};
 use crate::storage::{chain, is_postgres_url, StorageResult};
 use automerge::{AutoCommit, Change, ChangeHash};
 use kept_protocol::ids::DocId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
 
 /// Changes read per query while checking a team.
 const PAGE: i64 = 5000;
@@ -148,6 +153,8 @@ pub(crate) trait Inspect: Send + Sync {
     async fn member_problems(&self) -> StorageResult<Vec<String>>;
     /// Applies fixes in one transaction.
     async fn apply(&self, fixes: &[Fix]) -> StorageResult<()>;
+    /// Every complete blob: (team, reader, hash, size); none when the table is missing.
+    async fn complete_blobs(&self) -> StorageResult<Vec<(String, String, String, i64)>>;
 }
 
 /// One problem found.
@@ -155,7 +162,7 @@ pub(crate) trait Inspect: Send + Sync {
 pub struct Problem {
     /// The team it concerns, if any.
     pub team: Option<String>,
-    /// What was checked: `database`, `schema`, `counter`, `sequence`, `change`, `document`, `snapshot`, `tokens`.
+    /// What was checked: `database`, `schema`, `counter`, `sequence`, `change`, `document`, `snapshot`, `tokens`, `blob`.
     pub what: &'static str,
     /// What is wrong, for a person.
     pub message: String,
@@ -178,6 +185,8 @@ pub struct Report {
     pub snapshots: u64,
     /// Devices read.
     pub devices: u64,
+    /// Complete blobs read.
+    pub blobs: u64,
     /// Problems found (before any repair).
     pub problems: Vec<Problem>,
     /// What `--repair` did.
@@ -197,8 +206,9 @@ impl Report {
     /// The report as text for a person.
     pub fn text(&self) -> String {
         let mut s = format!(
-            "kept-relay check of {}: {} team(s), {} change(s), {} document(s), {} snapshot(s), {} device(s)\n",
-            self.db, self.teams, self.changes, self.documents, self.snapshots, self.devices
+            "kept-relay check of {}: {} team(s), {} change(s), {} document(s), {} snapshot(s), {} device(s), \
+             {} blob(s)\n",
+            self.db, self.teams, self.changes, self.documents, self.snapshots, self.devices, self.blobs
         );
         if self.problems.is_empty() {
             s.push_str("ok: no problems found\n");
@@ -242,11 +252,20 @@ fn line(p: &Problem) -> String {
 
 /// Checks the database `db` names (a SQLite file or a PostgreSQL URL); with
 /// `repair`, repairs what can be repaired and checks again. `shown` is how
-/// to name the database in the report.
+/// to name the database in the report. Blob bytes are looked for where the
+/// relay keeps them by default (see [`run_with_blobs`]).
 pub async fn run(db: &str, shown: &str, repair: bool) -> StorageResult<Report> {
+    run_with_blobs(db, shown, repair, None).await
+}
+
+/// [`run`], looking for blob bytes in `blob_dir` (`kept-relay serve
+/// --blob-dir`) rather than where the database keeps them by default.
+pub async fn run_with_blobs(db: &str, shown: &str, repair: bool, blob_dir: Option<&Path>) -> StorageResult<Report> {
+    let named = blob_dir.map(|d| Arc::new(DirBlobs::new(d)) as Arc<dyn BlobBytes>);
     if is_postgres_url(db) {
         let pg = postgres::PgInspect::connect(db.trim()).await?;
-        run_on(&pg, shown, repair, None).await
+        let blobs = named.unwrap_or_else(|| pg.blob_bytes());
+        run_on(&pg, shown, repair, None, blobs.as_ref()).await
     } else {
         let path = std::path::Path::new(db);
         let mut salvaged = None;
@@ -258,12 +277,57 @@ pub async fn run(db: &str, shown: &str, repair: bool) -> StorageResult<Report> {
             }
         }
         let lite = sqlite::SqliteInspect::open(path)?;
-        run_on(&lite, shown, repair, salvaged).await
+        let blobs = named.unwrap_or_else(|| Arc::new(DirBlobs::beside(path)));
+        run_on(&lite, shown, repair, salvaged, blobs.as_ref()).await
     }
 }
 
-async fn run_on(db: &dyn Inspect, shown: &str, repair: bool, file_repair: Option<FileRepair>) -> StorageResult<Report> {
+/// Complete blobs whose bytes are missing, cut short or no longer match
+/// their hash (read by streaming, one blob at a time).
+async fn check_blobs(db: &dyn Inspect, bytes: &dyn BlobBytes, report: &mut Report) -> StorageResult<Vec<Problem>> {
+    let mut out = Vec::new();
+    let where_ = bytes.describe();
+    for (team, reader, hash, size) in db.complete_blobs().await? {
+        report.blobs += 1;
+        let whose = if reader.is_empty() { "the team document".to_string() } else { format!("member {reader}") };
+        let bad = |why: String| problem(Some(&team), "blob", format!("blob {hash} of {whose}: {why}"), false);
+        let Ok(key) = BlobKey::new(&team, &reader, &hash) else {
+            out.push(bad("its hash is not a SHA-256 in hex".into()));
+            continue;
+        };
+        let held = match bytes.received(&key).await {
+            Ok(n) => n,
+            Err(e) => {
+                out.push(bad(format!("its bytes cannot be read in the {where_}: {}", chain(&e))));
+                continue;
+            }
+        };
+        if held != u64::try_from(size).unwrap_or(0) {
+            out.push(bad(format!(
+                "it is complete, but the {where_} holds {held} of its {size} bytes (restored without its \
+                 blobs? the devices that recorded it still hold it)"
+            )));
+            continue;
+        }
+        match bytes.sha256(&key).await {
+            Ok(got) if got == hash => {}
+            Ok(got) => out.push(bad(format!("its bytes in the {where_} no longer match it (their SHA-256 is {got})"))),
+            Err(e) => out.push(bad(format!("its bytes cannot be read in the {where_}: {}", chain(&e)))),
+        }
+    }
+    Ok(out)
+}
+
+async fn run_on(
+    db: &dyn Inspect,
+    shown: &str,
+    repair: bool,
+    file_repair: Option<FileRepair>,
+    blobs: &dyn BlobBytes,
+) -> StorageResult<Report> {
     let mut found = inspect(db).await?;
+    let blob_problems = check_blobs(db, blobs, &mut found.report).await?;
+    found.report.problems.extend(blob_problems.iter().cloned());
     found.report.db = shown.to_string();
     let mut report = found.report.clone();
     if let Some(fr) = &file_repair {
@@ -305,6 +369,7 @@ async fn run_on(db: &dyn Inspect, shown: &str, repair: bool, file_repair: Option
     }
     let after = inspect(db).await?;
     report.remaining = after.report.problems;
+    report.remaining.extend(blob_problems);
     Ok(report)
 }
 

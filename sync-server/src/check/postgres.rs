@@ -23,6 +23,11 @@ impl PgInspect {
         Ok(PgInspect { pg: PostgresStorage::connect_unmigrated(url).await? })
     }
 
+    /// Where the database keeps blob bytes (its `blob_chunks` table).
+    pub(crate) fn blob_bytes(&self) -> std::sync::Arc<dyn crate::blobs::BlobBytes> {
+        std::sync::Arc::new(crate::blobs::PgBlobs::new(self.pg.pool().clone()))
+    }
+
     async fn client(&self) -> StorageResult<deadpool_postgres::Client> {
         Ok(self.pg.pool().get().await?)
     }
@@ -159,6 +164,17 @@ impl Inspect for PgInspect {
             )
             .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn complete_blobs(&self) -> StorageResult<Vec<(String, String, String, i64)>> {
+        let c = self.client().await?;
+        if c.query_one("SELECT to_regclass('blobs') IS NULL", &[]).await?.get::<_, bool>(0) {
+            return Ok(Vec::new());
+        }
+        let rows = c
+            .query("SELECT team_id, reader, hash, size FROM blobs WHERE complete ORDER BY team_id, reader, hash", &[])
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
     }
 
     async fn apply(&self, fixes: &[Fix]) -> StorageResult<()> {

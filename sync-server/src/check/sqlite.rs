@@ -185,6 +185,19 @@ impl Inspect for SqliteInspect {
         })
     }
 
+    async fn complete_blobs(&self) -> StorageResult<Vec<(String, String, String, i64)>> {
+        self.with(|c| {
+            if !has_table(c, "blobs")? {
+                return Ok(Vec::new());
+            }
+            let mut st = c.prepare(
+                "SELECT team_id, reader, hash, size FROM blobs WHERE complete = 1 ORDER BY team_id, reader, hash",
+            )?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect()
+        })
+    }
+
     async fn apply(&self, fixes: &[Fix]) -> StorageResult<()> {
         let now = chrono::Utc::now().timestamp();
         self.with(|c| {
@@ -311,7 +324,7 @@ fn salvage(from: &Path, to: &Path) -> StorageResult<Vec<String>> {
     new.execute_batch(SCHEMA)?;
     new.execute_batch("BEGIN")?;
     let mut done = Vec::new();
-    let plain = ["teams", "team_seq", "members", "devices", "invites", "docs", "snapshots", "lost_changes"];
+    let plain = ["teams", "team_seq", "members", "devices", "invites", "docs", "snapshots", "lost_changes", "blobs"];
     for table in plain {
         if !has_table(&old, table).unwrap_or(false) {
             continue;

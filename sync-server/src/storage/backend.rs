@@ -145,6 +145,25 @@ pub struct Logged {
     pub data: Vec<u8>,
 }
 
+/// A blob as stored (its bytes are in a [`crate::blobs::BlobBytes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRow {
+    /// SHA-256, 64 lowercase hex digits.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// Media type.
+    pub mime: String,
+    /// The document it was first offered for.
+    pub doc: String,
+    /// The member who offered it.
+    pub created_by: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Every byte arrived and matched the hash.
+    pub complete: bool,
+}
+
 /// The outcome of inserting a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
@@ -251,6 +270,16 @@ pub trait Ops: Send {
     async fn set_compacted(&mut self, team_id: &str, upto: i64) -> StorageResult<()>;
     /// Every team with its sequence minus the compacted one.
     async fn compaction_backlog(&mut self) -> StorageResult<Vec<(String, i64)>>;
+    /// A blob of the team under `reader`.
+    async fn blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<Option<BlobRow>>;
+    /// The sum of the sizes of the team's blobs (complete or not).
+    async fn blob_bytes_used(&mut self, team_id: &str) -> StorageResult<i64>;
+    /// Inserts a blob of the team under `reader`.
+    async fn insert_blob(&mut self, team_id: &str, reader: &str, blob: &BlobRow) -> StorageResult<()>;
+    /// Marks a blob complete; returns how many rows changed.
+    async fn set_blob_complete(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64>;
+    /// Deletes a blob's row; returns how many rows changed.
+    async fn delete_blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64>;
 }
 
 /// Work on a backend's tables inside one transaction (see [`Backend::run`]).
@@ -273,6 +302,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StorageResult<T>;
     /// Documents under validation, shared by this backend's pushes.
     fn doc_cache(&self) -> &Arc<DocCache>;
+    /// See [`super::Storage::blob_bytes`].
+    fn blob_bytes(&self) -> Arc<dyn crate::blobs::BlobBytes>;
     /// See [`super::Storage::listen_remote`].
     fn listen_remote(
         &self,

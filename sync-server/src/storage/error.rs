@@ -80,6 +80,20 @@ pub enum StorageError {
     /// The invite is unknown, used, expired or its member removed.
     #[error("{0}")]
     InvalidInvite(String),
+    /// A new blob would take the team past its blob quota.
+    #[error(
+        "this blob of {} would take the team past its blob quota of {} ({} used); \
+         the relay's operator can raise the quota (kept-relay serve --blob-quota-mb)",
+        mib(*size), mib(*quota), mib(*used)
+    )]
+    QuotaExceeded {
+        /// The team's quota (bytes).
+        quota: u64,
+        /// What the team's blobs take (bytes).
+        used: u64,
+        /// The new blob's size (bytes).
+        size: u64,
+    },
     /// An active member of the team already has this name (compared by
     /// [`super::name_key`]).
     #[error("the team already has a member named '{name}'; join with another name")]
@@ -121,6 +135,11 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = inner.source();
     }
     s
+}
+
+/// Bytes for people: `1.5 MiB (1572864 bytes)`.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB ({bytes} bytes)", bytes as f64 / (1024.0 * 1024.0))
 }
 
 /// Shorthand.

@@ -16,6 +16,7 @@ use kept_protocol::ids::DocKind;
 use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeams};
 use kept_protocol::Role;
 
+pub use backend::BlobRow;
 pub use error::{chain, StorageError, StorageResult};
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
@@ -180,6 +181,27 @@ pub struct StoredSnapshot {
     pub upto: i64,
 }
 
+/// A blob offered (`POST /v1/blobs`), checked and access-checked by the handler.
+#[derive(Debug, Clone)]
+pub struct NewBlob {
+    /// Team.
+    pub team_id: String,
+    /// The reader of its document: the subject, or "" for the team document.
+    pub reader: String,
+    /// SHA-256, 64 lowercase hex digits.
+    pub hash: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Media type.
+    pub mime: String,
+    /// The document it is offered for.
+    pub doc: String,
+    /// The member offering it.
+    pub created_by: String,
+    /// Unix seconds.
+    pub now: i64,
+}
+
 /// Which documents a pull may return.
 #[derive(Debug, Clone)]
 pub enum ReadScope {
@@ -261,6 +283,21 @@ pub trait Storage: Send + Sync + 'static {
     async fn compact(&self, team_id: &str) -> StorageResult<i64>;
     /// Every team id with the number of changes not covered by its snapshots.
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>>;
+    /// Registers a blob, or finds it when the reader has it already (the
+    /// same hash with another size: [`StorageError::Conflict`]). A new blob
+    /// must fit in the team's `quota` with every blob it has
+    /// ([`StorageError::QuotaExceeded`]).
+    async fn offer_blob(&self, blob: NewBlob, quota: u64) -> StorageResult<BlobRow>;
+    /// A blob of the team under `reader`.
+    async fn blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<Option<BlobRow>>;
+    /// Marks a blob complete (its bytes arrived and matched its hash).
+    async fn complete_blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<()>;
+    /// Forgets a blob that is not complete (its bytes did not match its hash).
+    async fn forget_blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<()>;
+    /// Where this store keeps blob bytes unless the operator names another
+    /// place: SQLite in `<database file>.blobs/` ([`crate::blobs::DirBlobs`]),
+    /// PostgreSQL in its `blob_chunks` table ([`crate::blobs::PgBlobs`]).
+    fn blob_bytes(&self) -> Arc<dyn crate::blobs::BlobBytes>;
     /// Starts reporting sequence moves and revocations committed through other relay instances
     /// sharing this store (a wake-up only: clients catch up by cursor). `None`
     /// when the store cannot be shared (SQLite).

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("postgres_v3.sql")),
     (4, include_str!("postgres_v4.sql")),
     (5, include_str!("postgres_v5.sql")),
+    (6, include_str!("postgres_v6.sql")),
 ];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;
@@ -323,6 +324,10 @@ impl Backend for PostgresStorage {
 
     fn doc_cache(&self) -> &Arc<DocCache> {
         &self.cache
+    }
+
+    fn blob_bytes(&self) -> Arc<dyn crate::blobs::BlobBytes> {
+        Arc::new(crate::blobs::PgBlobs::new(self.pool.clone()))
     }
 
     fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {

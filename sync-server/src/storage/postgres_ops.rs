@@ -2,7 +2,9 @@
 //! statement(s) on the client or transaction [`super::postgres::PostgresStorage`]
 //! lent it, and decides nothing.
 
-use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow};
+use super::backend::{
+    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow,
+};
 use super::postgres::{NOTIFY_CHANNEL, REVOKE_PREFIX};
 use super::{JoinPlan, NewInvite, StorageError, StorageResult, StoredChange};
 use async_trait::async_trait;
@@ -397,5 +399,44 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
     async fn compaction_backlog(&mut self) -> StorageResult<Vec<(String, i64)>> {
         let sql = "SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id";
         Ok(self.rows(sql, &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<Option<BlobRow>> {
+        let sql = "SELECT hash, size, mime, doc, created_by, created_at, complete FROM blobs \
+                   WHERE team_id = $1 AND reader = $2 AND hash = $3";
+        Ok(self.opt(sql, &[&team_id, &reader, &hash]).await?.map(|r| BlobRow {
+            hash: r.get(0),
+            size: r.get(1),
+            mime: r.get(2),
+            doc: r.get(3),
+            created_by: r.get(4),
+            created_at: r.get(5),
+            complete: r.get(6),
+        }))
+    }
+
+    async fn blob_bytes_used(&mut self, team_id: &str) -> StorageResult<i64> {
+        let sql = "SELECT COALESCE(SUM(size), 0)::BIGINT FROM blobs WHERE team_id = $1";
+        Ok(self.opt(sql, &[&team_id]).await?.map_or(0, |r| r.get(0)))
+    }
+
+    async fn insert_blob(&mut self, team_id: &str, reader: &str, b: &BlobRow) -> StorageResult<()> {
+        self.exec(
+            "INSERT INTO blobs(team_id, reader, hash, size, mime, doc, created_by, created_at, complete) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[&team_id, &reader, &b.hash, &b.size, &b.mime, &b.doc, &b.created_by, &b.created_at, &b.complete],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_blob_complete(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64> {
+        let sql = "UPDATE blobs SET complete = TRUE WHERE team_id = $1 AND reader = $2 AND hash = $3";
+        self.exec(sql, &[&team_id, &reader, &hash]).await
+    }
+
+    async fn delete_blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64> {
+        self.exec("DELETE FROM blobs WHERE team_id = $1 AND reader = $2 AND hash = $3", &[&team_id, &reader, &hash])
+            .await
     }
 }

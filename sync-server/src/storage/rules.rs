@@ -3,12 +3,13 @@
 //! last manager) and revoking devices, a push (actors bound to members,
 //! causal admission through [`crate::gate`], sequence numbers allocated in
 //! the storing transaction), a pull (one snapshot of the database, paged by
-//! count and bytes, only what the scope may read) and compaction. Each rule
+//! count and bytes, only what the scope may read), compaction and blobs
+//! (registered once per reader, within the team's quota). Each rule
 //! runs over [`Ops`] inside [`Backend::run`]; `impl Storage for B` wires them up.
 
-use super::backend::{work, Backend, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
+use super::backend::{work, Backend, BlobRow, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
 use super::{
-    name_key, Caller, JoinPlan, Joined, LeaderPlan, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback,
+    name_key, Caller, JoinPlan, Joined, LeaderPlan, NewBlob, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback,
     SeqCallback, Storage, StorageError, StorageResult, StoredSnapshot,
 };
 use crate::gate;
@@ -403,6 +404,42 @@ async fn store_snapshots(ops: &mut dyn Ops, team_id: &str, built: Built) -> Stor
     Ok(built.upto)
 }
 
+/// Registers a blob or finds it (see [`Storage::offer_blob`]).
+async fn offer_blob(ops: &mut dyn Ops, b: &NewBlob, quota: u64) -> StorageResult<BlobRow> {
+    // The team's counter row is the lock: offers of a team run one after
+    // another, so the quota below sees every earlier offer (on any relay).
+    ops.seq_row(&b.team_id, true).await?.ok_or_else(|| no_team(&b.team_id))?;
+    let size = i64::try_from(b.size).map_err(|_| StorageError::Invalid(format!("a blob of {} bytes", b.size)))?;
+    if let Some(row) = ops.blob(&b.team_id, &b.reader, &b.hash).await? {
+        if row.size != size {
+            return Err(StorageError::Conflict(format!(
+                "blob {} is registered with {} bytes, not {}: the same bytes always have the same size",
+                b.hash, row.size, b.size
+            )));
+        }
+        return Ok(row);
+    }
+    let used = u64::try_from(ops.blob_bytes_used(&b.team_id).await?).unwrap_or(0);
+    if used.saturating_add(b.size) > quota {
+        return Err(StorageError::QuotaExceeded { quota, used, size: b.size });
+    }
+    let row = BlobRow {
+        hash: b.hash.clone(),
+        size,
+        mime: b.mime.clone(),
+        doc: b.doc.clone(),
+        created_by: b.created_by.clone(),
+        created_at: b.now,
+        complete: false,
+    };
+    ops.insert_blob(&b.team_id, &b.reader, &row).await?;
+    Ok(row)
+}
+
+fn no_blob(hash: &str) -> StorageError {
+    StorageError::NotFound(format!("no blob {hash} here: offer it first (POST /v1/blobs)"))
+}
+
 #[async_trait]
 impl<B: Backend> Storage for B {
     async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
@@ -543,6 +580,47 @@ impl<B: Backend> Storage for B {
 
     async fn compaction_backlog(&self) -> StorageResult<Vec<(String, i64)>> {
         self.run(Mode::Single, work(|ops| Box::pin(async move { ops.compaction_backlog().await }))).await
+    }
+
+    async fn offer_blob(&self, blob: NewBlob, quota: u64) -> StorageResult<BlobRow> {
+        self.run(Mode::Write, work(move |ops| Box::pin(async move { offer_blob(ops, &blob, quota).await }))).await
+    }
+
+    async fn blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<Option<BlobRow>> {
+        let (t, r, h) = (team_id.to_string(), reader.to_string(), hash.to_string());
+        self.run(Mode::Single, work(move |ops| Box::pin(async move { ops.blob(&t, &r, &h).await }))).await
+    }
+
+    async fn complete_blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<()> {
+        let (t, r, h) = (team_id.to_string(), reader.to_string(), hash.to_string());
+        let n = self
+            .run(Mode::Write, work(move |ops| Box::pin(async move { ops.set_blob_complete(&t, &r, &h).await })))
+            .await?;
+        if n == 0 {
+            return Err(no_blob(hash));
+        }
+        Ok(())
+    }
+
+    async fn forget_blob(&self, team_id: &str, reader: &str, hash: &str) -> StorageResult<()> {
+        let (t, r, h) = (team_id.to_string(), reader.to_string(), hash.to_string());
+        self.run(
+            Mode::Write,
+            work(move |ops| {
+                Box::pin(async move {
+                    // A blob completed meanwhile (by an upload on another relay) stays.
+                    if ops.blob(&t, &r, &h).await?.is_some_and(|b| !b.complete) {
+                        ops.delete_blob(&t, &r, &h).await?;
+                    }
+                    Ok(())
+                })
+            }),
+        )
+        .await
+    }
+
+    fn blob_bytes(&self) -> std::sync::Arc<dyn crate::blobs::BlobBytes> {
+        Backend::blob_bytes(self)
     }
 
     fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {

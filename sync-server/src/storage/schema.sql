@@ -1,4 +1,4 @@
--- kept-relay SQLite schema (version 5: version 2 plus actors, docs.version and compaction_failures (3), members.name_key (4), and organisations: orgs, teams.org_id, members.via, devices.parent (5); an older file gets the added columns at open). Applied by `kept-relay migrate` and at start.
+-- kept-relay SQLite schema (version 6: version 2 plus actors, docs.version and compaction_failures (3), members.name_key (4), organisations: orgs, teams.org_id, members.via, devices.parent (5), and blobs (6); an older file gets the added columns at open). Applied by `kept-relay migrate` and at start.
 -- `org_id`: the organisation the team belongs to (NULL: none). Last, as version 5 added it.
 CREATE TABLE IF NOT EXISTS teams (
     id          TEXT PRIMARY KEY,
@@ -127,4 +127,23 @@ CREATE TABLE IF NOT EXISTS compaction_failures (
     at       INTEGER NOT NULL,
     PRIMARY KEY (team_id, doc)
 );
-PRAGMA user_version = 5;
+-- Blobs (recordings, docs/PROTOCOL.md "Blobs"), per team and per reader of
+-- their document (its subject, or '' for the team document): the same bytes
+-- under one reader are one row. `hash` is the SHA-256 (64 lowercase hex
+-- digits), `doc` the document it was first offered for, `created_by` the
+-- member who offered it; `complete` once every byte arrived and matched the
+-- hash. The bytes are files in the blob directory (`<database>.blobs/` unless
+-- the operator names another), not in this database (version 6).
+CREATE TABLE IF NOT EXISTS blobs (
+    team_id     TEXT NOT NULL,
+    reader      TEXT NOT NULL,
+    hash        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    mime        TEXT NOT NULL,
+    doc         TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    complete    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, reader, hash)
+) WITHOUT ROWID;
+PRAGMA user_version = 6;

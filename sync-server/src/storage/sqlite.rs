@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 pub(crate) const SCHEMA: &str = include_str!("schema.sql");
 /// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 /// Tables every kept-relay database has.
 const RELAY_TABLES: &[&str] = &["teams", "team_seq", "members", "devices", "invites", "docs", "changes", "snapshots"];
 /// Reader connections kept open between calls.
@@ -37,6 +37,7 @@ pub struct SqliteStorage {
 ///   index; [`fill_name_keys`] fills the keys after the schema ran.
 /// - Version 5 added organisations: `teams.org_id`, `members.via` and
 ///   `devices.parent` (the `orgs` table comes with the schema).
+/// - Version 6 added the `blobs` table (it comes with the schema).
 const UPGRADES: &[(&str, &str, &str)] = &[
     (
         "docs",
@@ -240,5 +241,9 @@ impl Backend for SqliteStorage {
 
     fn doc_cache(&self) -> &Arc<DocCache> {
         &self.cache
+    }
+
+    fn blob_bytes(&self) -> Arc<dyn crate::blobs::BlobBytes> {
+        Arc::new(crate::blobs::DirBlobs::beside(&self.path))
     }
 }

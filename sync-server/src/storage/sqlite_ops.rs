@@ -1,7 +1,9 @@
 //! The SQLite statements behind [`Ops`]: each method runs its statement(s) on
 //! the connection [`super::sqlite::SqliteStorage`] lent it, and decides nothing.
 
-use super::backend::{DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow};
+use super::backend::{
+    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow,
+};
 use super::{JoinPlan, NewInvite, StorageResult, StoredChange};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -453,5 +455,51 @@ impl Ops for SqliteOps<'_> {
         let mut st = self.conn.prepare_cached("SELECT team_id, seq - compacted FROM team_seq ORDER BY team_id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    async fn blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<Option<BlobRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT hash, size, mime, doc, created_by, created_at, complete FROM blobs \
+                 WHERE team_id = ?1 AND reader = ?2 AND hash = ?3",
+            )?
+            .query_row(params![team_id, reader, hash], |r| {
+                Ok(BlobRow {
+                    hash: r.get(0)?,
+                    size: r.get(1)?,
+                    mime: r.get(2)?,
+                    doc: r.get(3)?,
+                    created_by: r.get(4)?,
+                    created_at: r.get(5)?,
+                    complete: r.get(6)?,
+                })
+            })
+            .optional()?)
+    }
+
+    async fn blob_bytes_used(&mut self, team_id: &str) -> StorageResult<i64> {
+        let sql = "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE team_id = ?1";
+        Ok(self.conn.prepare_cached(sql)?.query_row(params![team_id], |r| r.get(0))?)
+    }
+
+    async fn insert_blob(&mut self, team_id: &str, reader: &str, b: &BlobRow) -> StorageResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO blobs(team_id, reader, hash, size, mime, doc, created_by, created_at, complete) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![team_id, reader, b.hash, b.size, b.mime, b.doc, b.created_by, b.created_at, b.complete])?;
+        Ok(())
+    }
+
+    async fn set_blob_complete(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64> {
+        let sql = "UPDATE blobs SET complete = 1 WHERE team_id = ?1 AND reader = ?2 AND hash = ?3";
+        Ok(self.conn.prepare_cached(sql)?.execute(params![team_id, reader, hash])? as u64)
+    }
+
+    async fn delete_blob(&mut self, team_id: &str, reader: &str, hash: &str) -> StorageResult<u64> {
+        let sql = "DELETE FROM blobs WHERE team_id = ?1 AND reader = ?2 AND hash = ?3";
+        Ok(self.conn.prepare_cached(sql)?.execute(params![team_id, reader, hash])? as u64)
     }
 }

@@ -169,7 +169,17 @@ impl Relay {
     /// `127.0.0.1:0`, or the address of a relay it replaces).
     pub fn start_sqlite_file(db: PathBuf, listen: &str) -> Relay {
         let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-        Relay::launch(Backend::Sqlite, storage, db, None, None, runtime(), kept_relay::edge::Limits::default(), listen)
+        Relay::launch(
+            Backend::Sqlite,
+            storage,
+            db,
+            None,
+            None,
+            runtime(),
+            kept_relay::edge::Limits::default(),
+            listen,
+            None,
+        )
     }
 
     /// A SQLite relay with other connection and timeout limits.
@@ -177,7 +187,25 @@ impl Relay {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("relay.sqlite3");
         let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-        Relay::launch(Backend::Sqlite, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0")
+        Relay::launch(Backend::Sqlite, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0", None)
+    }
+
+    /// A relay on `backend` with other blob limits (size, per-team quota).
+    pub fn start_with_blob_limits(backend: Backend, blobs: kept_relay::blobs::BlobLimits) -> Relay {
+        let limits = kept_relay::edge::Limits::default();
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let db = dir.path().join("relay.sqlite3");
+                let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
+                Relay::launch(backend, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0", Some(blobs))
+            }
+            Backend::Postgres => {
+                let (pg, rt) = (TestDb::create(), runtime());
+                let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
+                Relay::launch(backend, storage, PathBuf::new(), None, Some(pg), rt, limits, "127.0.0.1:0", Some(blobs))
+            }
+        }
     }
 
     /// A relay instance of its own (own state, pool and listener) on a shared PostgreSQL database.
@@ -190,7 +218,7 @@ impl Relay {
         let rt = runtime();
         let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
         let limits = kept_relay::edge::Limits::default();
-        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt, limits, listen)
+        Relay::launch(Backend::Postgres, storage, PathBuf::new(), None, Some(pg.clone()), rt, limits, listen, None)
     }
 
     /// Serves `storage` on `listen` (`127.0.0.1:0`, or the address of a relay it replaces).
@@ -204,11 +232,15 @@ impl Relay {
         rt: tokio::runtime::Runtime,
         limits: kept_relay::edge::Limits,
         listen: &str,
+        blobs: Option<kept_relay::blobs::BlobLimits>,
     ) -> Relay {
         let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(storage.clone()).with_limits(limits);
+        let mut state = AppState::new(storage.clone()).with_limits(limits);
+        if let Some(blobs) = blobs {
+            state = state.with_blob_limits(blobs);
+        }
         rt.spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
@@ -257,6 +289,19 @@ impl Relay {
         let (st, v) = by.client.post("/v1/invites", &req);
         assert_eq!(st, 200, "{v}");
         serde_json::from_value(v).unwrap()
+    }
+
+    /// Another device of `member`, joined with an invite they made themselves.
+    pub fn join_own_device(&self, member: &Member) -> Member {
+        let req = InviteRequest { role: member.join.role, name: None, member_id: Some(member.id().to_string()) };
+        let (st, v) = member.client.post("/v1/invites", &req);
+        assert_eq!(st, 200, "{v}");
+        let inv: InviteResponse = serde_json::from_value(v).unwrap();
+        let req = JoinRequest { invite: inv.code, name: None, device_name: "laptop".into() };
+        let (st, v) = self.client(None).post("/v1/join", &req);
+        assert_eq!(st, 200, "{v}");
+        let join: JoinResponse = serde_json::from_value(v).unwrap();
+        Member { client: self.client(Some(&join.token)), join }
     }
 
     pub fn join_rep(&self, manager: &Member, name: &str) -> Member {
@@ -364,6 +409,30 @@ impl Client {
 
     pub fn post(&self, path: &str, body: &impl serde::Serialize) -> (u16, Value) {
         self.post_raw(path, &serde_json::to_vec(body).unwrap())
+    }
+
+    /// `PUT` of raw bytes (`application/octet-stream`).
+    pub fn put_bytes(&self, path: &str, body: &[u8]) -> (u16, Value) {
+        let r = self.agent.put(format!("{}{path}", self.base)).header("Content-Type", "application/octet-stream");
+        Self::finish(self.headers(r).send(body))
+    }
+
+    /// `GET` with extra headers, answering (status, headers, body bytes).
+    pub fn get_bytes(&self, path: &str, extra: &[(&str, &str)]) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
+        let mut r = self.headers(self.agent.get(format!("{}{path}", self.base)));
+        for (k, v) in extra {
+            r = r.header(*k, *v);
+        }
+        let mut resp = r.call().unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.body_mut().with_config().limit(256 * 1024 * 1024).read_to_vec().unwrap_or_default();
+        (status, headers, body)
+    }
+
+    /// The bearer token, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
     }
 }
 
