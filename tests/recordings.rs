@@ -70,12 +70,12 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
     let [mia, anna, ben] = team(dir.path(), &relay.url, &relay);
     let set = kept_json(
         &mia,
-        &["challenge", "set", "Open a call with a positioning statement", "--map", "discovery-call", "--due", "2030-01-10", "--json"],
+        &["challenge", "set", "Open a call with a positioning statement", "--map", "discovery-call", "--due", "2030-01-10"],
     );
     assert_eq!(set.as_array().map(Vec::len), Some(2), "one per rep: {set}");
     kept_ok(&mia, &["sync"]);
     kept_ok(&anna, &["sync"]);
-    let mine = kept_json(&anna, &["challenge", "list", "--json"]);
+    let mine = kept_json(&anna, &["challenge", "list"]);
     assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
     let id = mine[0]["challenge"]["id"].as_str().expect("id").to_string();
 
@@ -88,14 +88,14 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
     drop(phone);
     kept_ok(&anna, &["challenge", "answer", &id[..8], file.to_str().expect("path"), "--seconds", "3"]);
     assert!(!kept(&anna, &["sync"]).status.success(), "no network");
-    let status = kept_json(&anna, &["status", "--json"]);
+    let status = kept_json(&anna, &["status"]);
     assert_eq!(status["recordings_waiting"], 1, "{status}");
     let mut phone = open(&anna);
     phone.store_mut().set_meta("relay_url", &relay.url).expect("online");
     drop(phone);
-    let synced = kept_json(&anna, &["sync", "--json"]);
+    let synced = kept_json(&anna, &["sync"]);
     assert_eq!(synced["recordings"], 1, "{synced}");
-    assert_eq!(kept_json(&anna, &["status", "--json"])["recordings_waiting"], 0);
+    assert_eq!(kept_json(&anna, &["status"])["recordings_waiting"], 0);
 
     // The manager's device downloads it when opened: the very same bytes.
     kept_ok(&mia, &["sync"]);
@@ -124,7 +124,7 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
     kept_ok(&mia, &["challenge", "comment", &id[..8], "--rep", "Anna", "--at", "0:02", "Name the customer's problem first"]);
     kept_ok(&mia, &["sync"]);
     kept_ok(&anna, &["sync"]);
-    let seen = kept_json(&anna, &["challenge", "list", "--json"]);
+    let seen = kept_json(&anna, &["challenge", "list"]);
     assert_eq!(seen[0]["state"], "reviewed", "{seen}");
     assert_eq!(seen[0]["scores"]["pain"], 2);
     assert_eq!(seen[0]["comments"][0]["comment"]["at_ms"], 2000);
@@ -142,7 +142,7 @@ fn an_upload_and_a_download_cut_off_midway_resume_where_they_stopped() {
     kept_ok(&mia, &["challenge", "set", "Describe product X", "--map", "demo", "--due", "2030-01-10", "--rep", "Anna"]);
     kept_ok(&mia, &["sync"]);
     kept_ok(&anna, &["sync"]);
-    let id = kept_json(&anna, &["challenge", "list", "--json"])[0]["challenge"]["id"].as_str().expect("id").to_string();
+    let id = kept_json(&anna, &["challenge", "list"])[0]["challenge"]["id"].as_str().expect("id").to_string();
     // 3.5 MB: four chunks.
     let recording: Vec<u8> = (0..3_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
     let mut phone = open(&anna);
