@@ -10,7 +10,7 @@ mod common;
 
 use common::*;
 use kept_protocol::blob::{hash_of, BlobStatus, CLIENT_CHUNK, MAX_BLOB_BYTES, MAX_BLOB_CHUNK};
-use kept_relay::blobs::{BlobKey, BlobLimits, ByteStream};
+use kept_relay::blobs::{BlobKey, BlobLimits, ByteStream, DirBlobs};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -490,7 +490,32 @@ fn check_names_complete_blobs_whose_bytes_are_gone_or_changed(backend: Backend) 
     assert!(blobs.iter().any(|m| m.contains(&hash_of(&b)) && m.contains("holds 0 of its 1000 bytes")), "{blobs:?}");
 }
 
+fn a_blob_directory_named_by_the_operator_holds_the_bytes(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("blobs");
+    let store = std::sync::Arc::new(DirBlobs::new(&root));
+    let relay = Relay::start_configured(backend, move |state| state.with_blobs(store));
+    let team = relay.team("A");
+    let ann = team.ann.id().to_string();
+    let bytes = noise(400_000, 24);
+    assert!(upload(&team.ann, &bytes, &log(&ann), 150_000).complete);
+    assert!(get(&team.manager, &hash_of(&bytes), &log(&ann)) == (200, bytes.clone()));
+    let file = root.join(&team.team_id).join(&ann).join(hash_of(&bytes));
+    assert!(std::fs::read(&file).unwrap() == bytes, "{}", file.display());
+    let db = match backend {
+        Backend::Sqlite => relay.db.display().to_string(),
+        Backend::Postgres => relay.pg.as_ref().unwrap().url.clone(),
+    };
+    let check = |dir: Option<&std::path::Path>| {
+        relay.rt.block_on(kept_relay::check::run_with_blobs(&db, "db", false, dir)).unwrap()
+    };
+    assert!(check(Some(&root)).healthy());
+    // Checked without the directory, the blob's bytes are not where the database keeps them by default.
+    assert!(!check(None).healthy());
+}
+
 on_both_backends!(
+    a_blob_directory_named_by_the_operator_holds_the_bytes,
     check_names_complete_blobs_whose_bytes_are_gone_or_changed,
     uploaded_in_chunks_downloads_the_same_bytes,
     an_upload_cut_off_midway_resumes_from_what_arrived,

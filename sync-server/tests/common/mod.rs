@@ -138,6 +138,9 @@ impl Drop for TestDb {
     }
 }
 
+/// Adjusts a relay's state before it serves.
+type Configure = Box<dyn FnOnce(AppState) -> AppState>;
+
 /// A relay serving on loopback until dropped.
 pub struct Relay {
     pub base: String,
@@ -192,18 +195,25 @@ impl Relay {
 
     /// A relay on `backend` with other blob limits (size, per-team quota).
     pub fn start_with_blob_limits(backend: Backend, blobs: kept_relay::blobs::BlobLimits) -> Relay {
+        Relay::start_configured(backend, move |state| state.with_blob_limits(blobs))
+    }
+
+    /// A relay on `backend` whose state `configure` adjusts (blob store, limits).
+    pub fn start_configured(backend: Backend, configure: impl FnOnce(AppState) -> AppState + 'static) -> Relay {
         let limits = kept_relay::edge::Limits::default();
+        let configure: Configure = Box::new(configure);
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let db = dir.path().join("relay.sqlite3");
                 let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&db).unwrap());
-                Relay::launch(backend, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0", Some(blobs))
+                Relay::launch(backend, storage, db, Some(dir), None, runtime(), limits, "127.0.0.1:0", Some(configure))
             }
             Backend::Postgres => {
                 let (pg, rt) = (TestDb::create(), runtime());
                 let storage: Arc<dyn Storage> = Arc::new(rt.block_on(PostgresStorage::connect(&pg.url)).unwrap());
-                Relay::launch(backend, storage, PathBuf::new(), None, Some(pg), rt, limits, "127.0.0.1:0", Some(blobs))
+                let db = PathBuf::new();
+                Relay::launch(backend, storage, db, None, Some(pg), rt, limits, "127.0.0.1:0", Some(configure))
             }
         }
     }
@@ -232,14 +242,14 @@ impl Relay {
         rt: tokio::runtime::Runtime,
         limits: kept_relay::edge::Limits,
         listen: &str,
-        blobs: Option<kept_relay::blobs::BlobLimits>,
+        configure: Option<Configure>,
     ) -> Relay {
         let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let mut state = AppState::new(storage.clone()).with_limits(limits);
-        if let Some(blobs) = blobs {
-            state = state.with_blob_limits(blobs);
+        if let Some(configure) = configure {
+            state = configure(state);
         }
         rt.spawn(serve(listener, state, async {
             let _ = stopped.await;
