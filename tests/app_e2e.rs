@@ -17,6 +17,11 @@
 //! each checked in the page (nothing wider than the window, no word split
 //! across lines in headings, labels, tiles and buttons, the screen opened at
 //! its top, no raw member id, money with its currency).
+//!
+//! A practice challenge goes from the manager's app to an offline rep's
+//! phone, is answered with an attached recording, played (its length read by
+//! the webview's media element), scored and commented, and the rep reads the
+//! feedback.
 
 mod webdriver;
 
@@ -707,4 +712,144 @@ fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
     s.type_in("[data-testid=import-file]", file.to_str().expect("utf-8 path"));
     let again = s.wait_text("[data-testid=import-already]", |t| t.contains("already"));
     assert!(again.contains("193"), "{again}");
+}
+
+/// A real WAV file: `ms` milliseconds of a 440 Hz tone at 8 kHz, 8-bit mono.
+fn wav(ms: u32) -> Vec<u8> {
+    let samples = 8 * ms;
+    let mut v = b"RIFF".to_vec();
+    v.extend_from_slice(&(36 + samples).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&[1, 0, 1, 0]); // PCM, mono
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&8000u32.to_le_bytes());
+    v.extend_from_slice(&[1, 0, 8, 0]); // 1 byte a frame, 8 bits
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&samples.to_le_bytes());
+    v.extend((0..samples).map(|i| (128.0 + 90.0 * (f64::from(i) * 440.0 * std::f64::consts::TAU / 8000.0).sin()) as u8));
+    v
+}
+
+/// Points a home at `url` (a dead port makes the device offline).
+fn set_relay(home: &Path, url: &str) {
+    let mut k = Kept::open(home, Arc::new(SystemClock), IdSource::random()).expect("open");
+    k.store_mut().set_meta("relay_url", url).expect("relay url");
+}
+
+/// Picks a score in a `<select>` the way a click would (Svelte listens to `change`).
+fn pick(s: &Session, css: &str, value: &str) {
+    s.wait(css);
+    s.exec(&format!(
+        "const e = document.querySelector('{css}'); e.value = '{value}'; e.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    ));
+}
+
+/// Practice challenges (#18) in the real app: the manager sets one at laptop
+/// size; the rep's phone, offline, shows it on Today and answers it by
+/// attaching a recording (a generated WAV: this machine has no microphone);
+/// after the rep syncs, the manager's app downloads and plays it (the media
+/// element reports its length), scores it and comments on a moment; the
+/// rep's phone shows the scores and the comment.
+#[test]
+fn a_rep_answers_a_practice_challenge_offline_and_the_manager_plays_and_scores_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots").join("practice");
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
+    let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite"), "--device", "laptop"]);
+    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
+    kept_ok(&anna, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "phone"]);
+    kept_ok(&mia, &["sync"]);
+
+    // The manager sets the challenge in her app.
+    {
+        let driver = Driver::start(&mia);
+        let s = Session::start(driver.port, &app());
+        s.resize(1440, 900);
+        s.click("[data-testid=nav-practice]");
+        s.click("[data-testid=challenge-new]");
+        s.type_in("[data-testid=challenge-prompt]", "Open a discovery call with a positioning statement");
+        pick(&s, "[data-testid=challenge-map]", "discovery-call");
+        s.click("[data-testid=challenge-send]");
+        s.wait_text("[data-testid=challenge-card]", |t| t.contains("Anna") && t.contains("Waiting for the answer"));
+        s.screenshot(&shots.join("manager-1440x900-challenge-set.png"));
+    }
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&anna, &["sync"]);
+
+    // The rep's phone, offline from here: Today shows the challenge; she attaches her recording.
+    set_relay(&anna, "http://127.0.0.1:9");
+    let file = dir.path().join("my-answer.wav");
+    std::fs::write(&file, wav(3000)).expect("wav");
+    {
+        let driver = Driver::start(&anna);
+        let s = Session::start(driver.port, &app());
+        s.resize(360, 740);
+        let due = s.wait_text("[data-testid=practice-due]", |t| t.contains("positioning statement"));
+        assert!(due.contains("Due"), "{due}");
+        s.screenshot(&shots.join("rep-360x740-today-practice.png"));
+        s.click("[data-testid=practice-open]");
+        s.type_in("[data-testid=answer-file]", file.to_str().expect("utf-8 path"));
+        s.wait("[data-testid=draft-audio]");
+        s.screenshot(&shots.join("rep-360x740-answer-draft.png"));
+        s.click("[data-testid=answer-send]");
+        let status = s.wait_text("[data-testid=answer-status]", |t| !t.is_empty());
+        assert!(status.contains("saved on this phone"), "offline, the answer waits on the phone: {status}");
+        assert_no_overflow(&s, "Practice at 360 px");
+        s.screenshot(&shots.join("rep-360x740-answer-saved-offline.png"));
+    }
+    set_relay(&anna, &relay.url);
+    let synced = kept_json(&anna, &["sync"]);
+    assert_eq!(synced["recordings"], 1, "{synced}");
+    kept_ok(&mia, &["sync"]);
+
+    // The manager plays it, scores it and comments on a moment.
+    {
+        let driver = Driver::start(&mia);
+        let s = Session::start(driver.port, &app());
+        s.resize(1440, 900);
+        s.click("[data-testid=nav-practice]");
+        s.wait_text("[data-testid=challenge-card]", |t| t.contains("Ready to review"));
+        s.click("[data-testid=answer-play]");
+        let t0 = Instant::now();
+        while s.find("[data-testid=answer-duration]").is_none() {
+            let state = s.exec(
+                "const a = document.querySelector('[data-testid=answer-audio]'); \
+                 return a ? {ready: a.readyState, network: a.networkState, error: a.error && a.error.code, \
+                 message: a.error && a.error.message, src: a.currentSrc.slice(0, 40)} : null",
+            );
+            assert!(t0.elapsed() < Duration::from_secs(20), "the recording never loaded: {state}; {}", s.page_text());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        let length = s.wait_text("[data-testid=answer-duration]", |t| !t.is_empty());
+        assert_eq!(length.trim(), "0:03", "the media element read the recording's length");
+        let secs = s.exec("return document.querySelector('[data-testid=answer-audio]').duration");
+        assert!((secs.as_f64().unwrap_or(0.0) - 3.0).abs() < 0.1, "duration {secs}");
+        pick(&s, "[data-testid=score-pain]", "1");
+        pick(&s, "[data-testid=score-rapport]", "3");
+        s.click("[data-testid=scores-save]");
+        s.wait_text("[data-testid=challenge-scores]", |t| t.contains("Pain uncovered") && t.contains("Poor"));
+        s.exec("document.querySelector('[data-testid=answer-audio]').currentTime = 2");
+        s.type_in("[data-testid=comment-text]", "Name the customer's problem before the product");
+        s.click("[data-testid=comment-add]");
+        s.wait_text("[data-testid=challenge-comments]", |t| t.contains("0:02") && t.contains("customer's problem"));
+        s.wait("[data-testid=develop-weakest]");
+        s.screenshot(&shots.join("manager-1440x900-review.png"));
+    }
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&anna, &["sync"]);
+
+    // The rep sees the feedback.
+    let driver = Driver::start(&anna);
+    let s = Session::start(driver.port, &app());
+    s.resize(360, 740);
+    s.click("[data-testid=nav-practice]");
+    let card = s.wait_text("[data-testid=challenge-card]", |t| t.contains("Feedback"));
+    assert!(card.contains("Poor") && card.contains("Good") && card.contains("Scored by Mia"), "{card}");
+    assert!(card.contains("0:02") && card.contains("customer's problem"), "{card}");
+    assert_no_overflow(&s, "feedback at 360 px");
+    s.screenshot(&shots.join("rep-360x740-feedback.png"));
 }
