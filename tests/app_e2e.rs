@@ -26,6 +26,7 @@
 mod webdriver;
 
 use kept_core::model::Role;
+use kept_core::demo::tone_wav;
 use kept_core::{IdSource, InitOptions, Kept, SystemClock};
 use kept_tests::{bin_dir, kept_json, kept_ok, Relay};
 use std::net::TcpListener;
@@ -203,7 +204,7 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
     kept_ok(&mia, &["sync"]);
     kept_ok(&anna, &["sync"]);
 
-    let screens = ["today", "week", "pipeline", "actions", "settings"];
+    let screens = ["today", "week", "pipeline", "actions", "practice", "settings"];
     let mut problems = Vec::new();
     for (who, home) in [("manager", &mia), ("rep", &anna)] {
         let driver = Driver::start(home);
@@ -224,10 +225,33 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
                 // One tap on Today, then its details: the sheet's Save and Cancel are on screen
                 // at once, and an outcome is one tap.
                 s.click("[data-testid=nav-today]");
-                s.click("[data-testid=log-call]");
+                s.wait("[data-testid=log-count-call]");
+                // A tap while the screen is still settling may land before its handler: tap
+                // again until the confirmation with its Details button shows.
+                let t0 = Instant::now();
+                while s.find("[data-testid=toast-details]").is_none() {
+                    assert!(t0.elapsed() < Duration::from_secs(30), "no confirmation: {}", s.page_text());
+                    s.click("[data-testid=log-call]");
+                    let t1 = Instant::now();
+                    while s.find("[data-testid=toast-details]").is_none() && t1.elapsed() < Duration::from_secs(5) {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
                 s.click("[data-testid=toast-details]");
                 s.wait("[data-testid=details-save]");
-                std::thread::sleep(Duration::from_millis(400)); // the sheet slides in
+                // The sheet slides in: wait until it stops moving.
+                let mut last = serde_json::Value::Null;
+                let t0 = Instant::now();
+                loop {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let top = s.exec(
+                        "return document.querySelector('[data-testid=details-save]').getBoundingClientRect().top",
+                    );
+                    if top == last || t0.elapsed() > Duration::from_secs(5) {
+                        break;
+                    }
+                    last = top;
+                }
                 s.click("[data-testid=outcome-pick-voicemail]");
                 let outcome = s.exec("return document.querySelector('[data-testid=details-outcome]').value");
                 assert_eq!(outcome.as_str(), Some("Voicemail"), "the quick pick fills the outcome");
@@ -714,22 +738,6 @@ fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
     assert!(again.contains("193"), "{again}");
 }
 
-/// A real WAV file: `ms` milliseconds of a 440 Hz tone at 8 kHz, 8-bit mono.
-fn wav(ms: u32) -> Vec<u8> {
-    let samples = 8 * ms;
-    let mut v = b"RIFF".to_vec();
-    v.extend_from_slice(&(36 + samples).to_le_bytes());
-    v.extend_from_slice(b"WAVEfmt ");
-    v.extend_from_slice(&16u32.to_le_bytes());
-    v.extend_from_slice(&[1, 0, 1, 0]); // PCM, mono
-    v.extend_from_slice(&8000u32.to_le_bytes());
-    v.extend_from_slice(&8000u32.to_le_bytes());
-    v.extend_from_slice(&[1, 0, 8, 0]); // 1 byte a frame, 8 bits
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&samples.to_le_bytes());
-    v.extend((0..samples).map(|i| (128.0 + 90.0 * (f64::from(i) * 440.0 * std::f64::consts::TAU / 8000.0).sin()) as u8));
-    v
-}
 
 /// Points a home at `url` (a dead port makes the device offline).
 fn set_relay(home: &Path, url: &str) {
@@ -783,7 +791,7 @@ fn a_rep_answers_a_practice_challenge_offline_and_the_manager_plays_and_scores_i
     // The rep's phone, offline from here: Today shows the challenge; she attaches her recording.
     set_relay(&anna, "http://127.0.0.1:9");
     let file = dir.path().join("my-answer.wav");
-    std::fs::write(&file, wav(3000)).expect("wav");
+    std::fs::write(&file, tone_wav(3000)).expect("wav");
     {
         let driver = Driver::start(&anna);
         let s = Session::start(driver.port, &app());

@@ -7,6 +7,7 @@
 
 mod proxy;
 
+use kept_core::demo::tone_wav;
 use kept_core::docs::DocId;
 use kept_core::service::ChallengeState;
 use kept_core::sync::client::RelayClient;
@@ -16,32 +17,6 @@ use proxy::{Mode, Proxy};
 use std::path::Path;
 use std::sync::Arc;
 
-/// A real WAV file: `ms` milliseconds of a 440 Hz tone at 8 kHz, 8-bit mono.
-fn wav(ms: u32) -> Vec<u8> {
-    let samples = 8 * ms;
-    let mut v = Vec::new();
-    for (tag, n) in [(&b"RIFF"[..], 36 + samples)] {
-        v.extend_from_slice(tag);
-        v.extend_from_slice(&n.to_le_bytes());
-    }
-    v.extend_from_slice(b"WAVEfmt ");
-    for x in [16u32] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    for x in [1u16, 1] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    for x in [8000u32, 8000] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    for x in [1u16, 8] {
-        v.extend_from_slice(&x.to_le_bytes());
-    }
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&samples.to_le_bytes());
-    v.extend((0..samples).map(|i| (128.0 + 100.0 * (i as f64 * 440.0 * std::f64::consts::TAU / 8000.0).sin()) as u8));
-    v
-}
 
 fn open(home: &Path) -> Kept {
     Kept::open(home, Arc::new(SystemClock), IdSource::random()).expect("open")
@@ -81,7 +56,7 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
 
     // Offline: the recording is answered and kept on the phone, the sync fails.
     let file = dir.path().join("answer.wav");
-    let recording = wav(3000);
+    let recording = tone_wav(3000);
     std::fs::write(&file, &recording).expect("write");
     let mut phone = open(&anna);
     phone.store_mut().set_meta("relay_url", "http://127.0.0.1:9").expect("offline");

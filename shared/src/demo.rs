@@ -331,7 +331,70 @@ pub fn seed_team_styled(
     }
     manager.sync()?;
     coaching_history(&mut manager, &out.reps, seed, style.coaching, &clock)?;
+    practice_history(&mut manager, &out.reps, &clock)?;
     Ok(out)
+}
+
+/// A real WAV recording: `ms` milliseconds of a soft 440 Hz tone (8 kHz,
+/// 8-bit mono) — the demo's practice answers, and the tests' (this machine
+/// has no microphone).
+pub fn tone_wav(ms: u32) -> Vec<u8> {
+    let samples = 8 * ms;
+    let mut v = b"RIFF".to_vec();
+    v.extend_from_slice(&(36 + samples).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&[1, 0, 1, 0]); // PCM, mono
+    v.extend_from_slice(&8000u32.to_le_bytes()); // samples a second
+    v.extend_from_slice(&8000u32.to_le_bytes()); // bytes a second
+    v.extend_from_slice(&[1, 0, 8, 0]); // one byte a frame, 8 bits
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&samples.to_le_bytes());
+    let tone = |i: u32| 128.0 + 60.0 * (f64::from(i) * 440.0 * std::f64::consts::TAU / 8000.0).sin();
+    v.extend((0..samples).map(|i| tone(i) as u8));
+    v
+}
+
+/// A practice challenge for the whole team, due in three days: the first rep
+/// answered and was scored with a comment, the second answered and waits for
+/// review, the others still have it to do.
+fn practice_history(
+    manager: &mut Kept,
+    reps: &[(String, std::path::PathBuf)],
+    clock: &std::sync::Arc<dyn crate::Clock>,
+) -> Result<()> {
+    if reps.is_empty() {
+        return Ok(());
+    }
+    let due = (clock.now().with_timezone(&manager.team()?.tz()).date_naive() + Duration::days(3)).to_string();
+    let set = manager.challenge_set(&crate::service::NewChallenge {
+        prompt: "Open a discovery call with a positioning statement: who we help, their problem, the result".into(),
+        interaction: "discovery-call".into(),
+        due,
+        reps: Vec::new(),
+    })?;
+    manager.sync()?;
+    for (i, (_, home)) in reps.iter().enumerate().take(2) {
+        let mut k = Kept::open(home, clock.clone(), crate::IdSource::random())?;
+        k.sync()?;
+        if let Some(v) = k.challenges(None)?.first() {
+            let ms = 14_000 + 5_000 * i as u32;
+            k.challenge_answer(&v.challenge.id, &tone_wav(ms), "audio/wav", Some(i64::from(ms)))?;
+        }
+        k.sync()?;
+    }
+    manager.sync()?;
+    let (first, home) = &reps[0];
+    if let Some(v) = set.iter().find(|v| &v.rep_name == first) {
+        let scores = [("rapport", "3"), ("upfront-contract", "2"), ("pain", "1"), ("next-step", "2")];
+        let scores: Vec<(String, String)> = scores.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect();
+        manager.challenge_score(first, &v.challenge.id, &scores)?;
+        manager.challenge_comment(first, &v.challenge.id, 3_000, "Good energy. Name the customer's problem before the product")?;
+        manager.challenge_comment(first, &v.challenge.id, 11_000, "Ask for the next step here: a date, not 'let's talk soon'")?;
+        manager.sync()?;
+        Kept::open(home, clock.clone(), crate::IdSource::random())?.sync()?;
+    }
+    Ok(())
 }
 
 /// Weekly 1-on-1s (one rep with a gap, so the cadence shows it), the

@@ -9,31 +9,13 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use kept_core::service::{ChallengeState, NewChallenge};
+use kept_core::demo::tone_wav;
 use kept_core::{CoreError, FixedClock};
 
 fn clock() -> FixedClock {
     FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"))
 }
 
-/// A tiny but real WAV file: `ms` milliseconds of silence at 8 kHz, 8-bit mono.
-pub fn wav(ms: u32) -> Vec<u8> {
-    let samples = 8 * ms;
-    let mut v = Vec::new();
-    v.extend_from_slice(b"RIFF");
-    v.extend_from_slice(&(36 + samples).to_le_bytes());
-    v.extend_from_slice(b"WAVEfmt ");
-    v.extend_from_slice(&16u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&8000u32.to_le_bytes());
-    v.extend_from_slice(&8000u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&8u16.to_le_bytes());
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&samples.to_le_bytes());
-    v.extend(std::iter::repeat_n(128u8, samples as usize));
-    v
-}
 
 #[test]
 fn a_team_challenge_is_answered_offline_scored_and_commented_and_the_rep_sees_the_feedback() {
@@ -58,7 +40,7 @@ fn a_team_challenge_is_answered_offline_scored_and_commented_and_the_rep_sees_th
     assert_eq!(mine.len(), 1, "a rep sees only her own copy");
     let id = mine[0].challenge.id.clone();
     assert!(reps[0].challenges(Some("Ben")).is_err(), "a rep cannot read another rep's challenges");
-    let recording = wav(2000);
+    let recording = tone_wav(2000);
     let answered = reps[0].challenge_answer(&id, &recording, "audio/wav", Some(2000)).expect("answer");
     assert_eq!(answered.state, ChallengeState::Answered);
     assert!(answered.here && !answered.sent, "kept on the phone until the relay has it");
@@ -128,14 +110,14 @@ fn a_bad_answer_is_refused_with_a_reason_and_changes_nothing() {
     let before = reps[0].store().pending().expect("pending");
     for (bytes, mime, ms) in [
         (vec![], "audio/wav", None),
-        (wav(10), "text/html", None),
-        (wav(10), "audio/wav", Some(-5)),
-        (wav(10), "audio/wav\r\nX-Evil: 1", None),
+        (tone_wav(10), "text/html", None),
+        (tone_wav(10), "audio/wav", Some(-5)),
+        (tone_wav(10), "audio/wav\r\nX-Evil: 1", None),
     ] {
         let err = reps[0].challenge_answer(&id, &bytes, mime, ms).expect_err("refused");
         assert!(matches!(err, CoreError::Invalid(_)), "{err}");
     }
-    assert!(reps[0].challenge_answer("no-such-id", &wav(10), "audio/wav", None).is_err());
+    assert!(reps[0].challenge_answer("no-such-id", &tone_wav(10), "audio/wav", None).is_err());
     assert_eq!(reps[0].store().pending().expect("pending"), before, "nothing was written");
     assert!(reps[0].store().blobs_to_send().expect("queue").is_empty());
     // Only managers set, score and comment.
