@@ -25,8 +25,8 @@
 
 mod webdriver;
 
-use kept_core::model::Role;
 use kept_core::demo::tone_wav;
+use kept_core::model::Role;
 use kept_core::{IdSource, InitOptions, Kept, SystemClock};
 use kept_tests::{bin_dir, kept_json, kept_ok, Relay};
 use std::net::TcpListener;
@@ -737,7 +737,6 @@ fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
     let again = s.wait_text("[data-testid=import-already]", |t| t.contains("already"));
     assert!(again.contains("193"), "{again}");
 }
-
 
 /// Points a home at `url` (a dead port makes the device offline).
 fn set_relay(home: &Path, url: &str) {

@@ -17,7 +17,6 @@ use proxy::{Mode, Proxy};
 use std::path::Path;
 use std::sync::Arc;
 
-
 fn open(home: &Path) -> Kept {
     Kept::open(home, Arc::new(SystemClock), IdSource::random()).expect("open")
 }
@@ -45,7 +44,15 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
     let [mia, anna, ben] = team(dir.path(), &relay.url, &relay);
     let set = kept_json(
         &mia,
-        &["challenge", "set", "Open a call with a positioning statement", "--map", "discovery-call", "--due", "2030-01-10"],
+        &[
+            "challenge",
+            "set",
+            "Open a call with a positioning statement",
+            "--map",
+            "discovery-call",
+            "--due",
+            "2030-01-10",
+        ],
     );
     assert_eq!(set.as_array().map(Vec::len), Some(2), "one per rep: {set}");
     kept_ok(&mia, &["sync"]);
@@ -96,7 +103,10 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
 
     // Scores and a comment at a moment; the rep sees them after her sync.
     kept_ok(&mia, &["challenge", "score", &id[..8], "--rep", "Anna", "pain=fair", "rapport=good"]);
-    kept_ok(&mia, &["challenge", "comment", &id[..8], "--rep", "Anna", "--at", "0:02", "Name the customer's problem first"]);
+    kept_ok(
+        &mia,
+        &["challenge", "comment", &id[..8], "--rep", "Anna", "--at", "0:02", "Name the customer's problem first"],
+    );
     kept_ok(&mia, &["sync"]);
     kept_ok(&anna, &["sync"]);
     let seen = kept_json(&anna, &["challenge", "list"]);

@@ -121,11 +121,24 @@ fn print(list: &[ChallengeView], json: bool) -> anyhow::Result<()> {
     }
     for v in list {
         let c = &v.challenge;
-        println!("{}  {}  due {}  {}  [{}]", &c.id[..8.min(c.id.len())], v.rep_name, c.due, state(v.state), c.interaction);
+        println!(
+            "{}  {}  due {}  {}  [{}]",
+            &c.id[..8.min(c.id.len())],
+            v.rep_name,
+            c.due,
+            state(v.state),
+            c.interaction
+        );
         println!("    {}", c.prompt);
         if let Some(a) = &c.answer {
             let secs = a.ms.map(|ms| format!("{} s, ", ms / 1000)).unwrap_or_default();
-            let sent = if v.sent { "sent" } else if v.problem.is_some() { "NOT SENT" } else { "waiting to be sent" };
+            let sent = if v.sent {
+                "sent"
+            } else if v.problem.is_some() {
+                "NOT SENT"
+            } else {
+                "waiting to be sent"
+            };
             println!("    answer: {secs}{} KB {} ({sent})", a.size / 1000, a.mime);
             if let Some(p) = &v.problem {
                 println!("    {p}");

@@ -389,8 +389,18 @@ fn practice_history(
         let scores = [("rapport", "3"), ("upfront-contract", "2"), ("pain", "1"), ("next-step", "2")];
         let scores: Vec<(String, String)> = scores.iter().map(|(c, s)| (c.to_string(), s.to_string())).collect();
         manager.challenge_score(first, &v.challenge.id, &scores)?;
-        manager.challenge_comment(first, &v.challenge.id, 3_000, "Good energy. Name the customer's problem before the product")?;
-        manager.challenge_comment(first, &v.challenge.id, 11_000, "Ask for the next step here: a date, not 'let's talk soon'")?;
+        manager.challenge_comment(
+            first,
+            &v.challenge.id,
+            3_000,
+            "Good energy. Name the customer's problem before the product",
+        )?;
+        manager.challenge_comment(
+            first,
+            &v.challenge.id,
+            11_000,
+            "Ask for the next step here: a date, not 'let's talk soon'",
+        )?;
         manager.sync()?;
         Kept::open(home, clock.clone(), crate::IdSource::random())?.sync()?;
     }

@@ -278,7 +278,19 @@ impl Kept {
                         comments.join(" | "),
                     ]);
                 }
-                &["id", "rep", "prompt", "interaction", "due", "set_by", "answered_at", "recording", "seconds", "scores", "comments"]
+                &[
+                    "id",
+                    "rep",
+                    "prompt",
+                    "interaction",
+                    "due",
+                    "set_by",
+                    "answered_at",
+                    "recording",
+                    "seconds",
+                    "scores",
+                    "comments",
+                ]
             }
             // Exported within another table or not at all (returned above).
             RecordKind::ChallengeComment

@@ -8,14 +8,13 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use kept_core::service::{ChallengeState, NewChallenge};
 use kept_core::demo::tone_wav;
+use kept_core::service::{ChallengeState, NewChallenge};
 use kept_core::{CoreError, FixedClock};
 
 fn clock() -> FixedClock {
     FixedClock::new(Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).single().expect("valid"))
 }
-
 
 #[test]
 fn a_team_challenge_is_answered_offline_scored_and_commented_and_the_rep_sees_the_feedback() {
@@ -122,11 +121,21 @@ fn a_bad_answer_is_refused_with_a_reason_and_changes_nothing() {
     assert!(reps[0].store().blobs_to_send().expect("queue").is_empty());
     // Only managers set, score and comment.
     let err = reps[0]
-        .challenge_set(&NewChallenge { prompt: "x".into(), interaction: "discovery-call".into(), due: "2026-12-01".into(), reps: vec![] })
+        .challenge_set(&NewChallenge {
+            prompt: "x".into(),
+            interaction: "discovery-call".into(),
+            due: "2026-12-01".into(),
+            reps: vec![],
+        })
         .expect_err("a rep cannot set a challenge");
     assert!(matches!(err, CoreError::NotAllowed(_)), "{err}");
     assert!(mia
-        .challenge_set(&NewChallenge { prompt: "x".into(), interaction: "juggling".into(), due: "2026-12-01".into(), reps: vec![] })
+        .challenge_set(&NewChallenge {
+            prompt: "x".into(),
+            interaction: "juggling".into(),
+            due: "2026-12-01".into(),
+            reps: vec![]
+        })
         .is_err());
     assert!(mia.challenge_score("Anna", &id, &[("pain".into(), "good".into())]).is_err(), "not answered yet");
 }

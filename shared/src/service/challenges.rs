@@ -200,8 +200,7 @@ impl Kept {
             }
             scores.sort_by(|a, b| a.1.at.cmp(&b.1.at));
         }
-        let blobs: BTreeMap<String, LocalBlob> =
-            self.store.blobs()?.into_iter().map(|b| (b.hash.clone(), b)).collect();
+        let blobs: BTreeMap<String, LocalBlob> = self.store.blobs()?.into_iter().map(|b| (b.hash.clone(), b)).collect();
         let names: BTreeMap<String, String> = self.members()?.into_iter().map(|m| (m.id, m.name)).collect();
         let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| "a former member".into());
         let today = self.today()?;
@@ -274,7 +273,8 @@ impl Kept {
         let hash = self.store.put_blob_bytes(bytes)?;
         let now = self.clock.now();
         let doc = DocId::coaching(&me.id);
-        let answer = Answer { hash: hash.clone(), size: bytes.len() as i64, mime: mime.into(), ms, at: now.to_rfc3339() };
+        let answer =
+            Answer { hash: hash.clone(), size: bytes.len() as i64, mime: mime.into(), ms, at: now.to_rfc3339() };
         let row = LocalBlob {
             hash,
             doc: doc.to_string(),

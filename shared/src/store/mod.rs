@@ -8,8 +8,8 @@
 //! transaction (`BEGIN IMMEDIATE`), so two processes sharing a home and its
 //! device actor never build on a stale copy and never reuse a sequence number.
 
-mod local;
 pub mod blobs;
+mod local;
 pub mod quarantine;
 mod read;
 pub mod schema;

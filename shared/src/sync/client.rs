@@ -244,12 +244,8 @@ impl RelayClient {
         if from > 0 {
             req = req.header("Range", format!("bytes={from}-"));
         }
-        let mut resp = req
-            .config()
-            .timeout_global(Some(BLOB_TIMEOUT))
-            .build()
-            .call()
-            .map_err(|e| net(&self.base, e))?;
+        let mut resp =
+            req.config().timeout_global(Some(BLOB_TIMEOUT)).build().call().map_err(|e| net(&self.base, e))?;
         let status = resp.status().as_u16();
         if !(200..300).contains(&status) {
             let _: serde_json::Value = self.finish(resp)?;
