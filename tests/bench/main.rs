@@ -7,14 +7,17 @@
 //! 4. live delay rep push → manager's board vs a loopback round trip;
 //! 5. team board + 12-week trends vs a plain SQL GROUP BY;
 //! 6. relay RSS with 1,000 idle live connections vs with none;
-//! 7. a rep's store aged through two years of taps and daily syncs: the last weeks vs the first.
+//! 7. a rep's store aged through two years of taps and daily syncs: the last weeks vs the first;
+//! 8. a recorded answer uploaded over a throttled link cut halfway and resumed vs a plain upload,
+//!    and the relay's peak RSS while many reps upload at once vs before.
 //!
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
 //! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
-//! `--only log,ingest,bootstrap,live,board,memory,aging` (a subset, e.g. under perf).
+//! `--only log,ingest,bootstrap,live,board,memory,aging,blobs` (a subset, e.g. under perf).
 
 mod aging;
+mod blobs;
 mod board;
 mod bootstrap;
 mod ingest;
@@ -275,6 +278,33 @@ fn main() {
         ));
         rows.push(row("aged store: WAL MB [ref: after 2 weeks]", mb(e.wal_bytes), Some(mb(s.wal_bytes)), ""));
         rows.push(row("aged store: open ms, median of 5 [ref: after 2 weeks]", e.open_ms, Some(s.open_ms), ""));
+    }
+
+    if want("blobs") {
+        // 8. Recordings: a cut upload resumed, and many uploads at once.
+        let (mb, bps, reps, each) = if quick { (1, 4_000_000, 10, 1) } else { (5, 2_000_000, 50, 5) };
+        let r = step("blob resume", || blobs::resume(mb * 1_000_000, bps));
+        rows.push(row(
+            format!(
+                "recording {:.0} MB over a {:.0} MB/s link cut at {:.0}% then resumed, s [ref: plain upload]",
+                r.mb,
+                r.link_mb_s,
+                r.received_at_cut * 100.0
+            ),
+            r.resumed_s,
+            Some(r.plain_s),
+            format!("< 1.3x: nothing sent twice but a chunk [{}]", verdict(r.resumed_s < 1.3 * r.plain_s)),
+        ));
+        let c = step("blob crowd", || blobs::crowd(reps, each * 1_000_000));
+        rows.push(row(
+            format!(
+                "relay peak RSS, {} reps uploading {:.0} MB each at once ({:.1} s), MB [ref: before]",
+                c.reps, c.mb_each, c.secs
+            ),
+            c.peak_mb,
+            Some(c.before_mb),
+            format!("< 100 MB [{}]", verdict(c.peak_mb < 100.0)),
+        ));
     }
 
     println!(

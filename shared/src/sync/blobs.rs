@@ -24,6 +24,33 @@ fn refused_for_good(e: &CoreError) -> Option<String> {
     }
 }
 
+/// Sends the file at `path` as blob `offer` to the relay, from the offset
+/// the relay already holds, [`CLIENT_CHUNK`] bytes a request, until the relay
+/// says it is complete. A cut connection is an error; calling again resumes.
+pub fn upload(client: &RelayClient, offer: &BlobOffer, path: &std::path::Path) -> Result<()> {
+    let mut status = client.offer_blob(offer)?;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; CLIENT_CHUNK];
+    let mut conflicts = 0;
+    while !status.complete {
+        file.seek(SeekFrom::Start(status.received))?;
+        let left = offer.size.saturating_sub(status.received);
+        let want = usize::try_from(left.min(CLIENT_CHUNK as u64)).unwrap_or(CLIENT_CHUNK);
+        file.read_exact(&mut buf[..want])?;
+        status = match client.put_blob_chunk(&offer.hash, &offer.doc, status.received, &buf[..want]) {
+            Ok(s) => s,
+            // Another device of mine is sending the same recording, or the
+            // relay kept less than it said: ask again where it is.
+            Err(CoreError::Relay { status: 409, .. }) if conflicts < 3 => {
+                conflicts += 1;
+                client.offer_blob(offer)?
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(())
+}
+
 impl Kept {
     /// Sends every recording made here that the relay does not hold yet.
     /// Returns how many were completed. A recording the relay refuses for
@@ -54,27 +81,7 @@ impl Kept {
             });
         };
         let offer = BlobOffer { hash: b.hash.clone(), size: b.size, doc: b.doc.clone(), mime: b.mime.clone() };
-        let mut status = client.offer_blob(&offer)?;
-        let mut file = std::fs::File::open(&path)?;
-        let mut buf = vec![0u8; CLIENT_CHUNK];
-        let mut conflicts = 0;
-        while !status.complete {
-            file.seek(SeekFrom::Start(status.received))?;
-            let want = usize::try_from((b.size - status.received.min(b.size)).min(CLIENT_CHUNK as u64))
-                .unwrap_or(CLIENT_CHUNK);
-            file.read_exact(&mut buf[..want])?;
-            status = match client.put_blob_chunk(&b.hash, &b.doc, status.received, &buf[..want]) {
-                Ok(s) => s,
-                // Another device of mine is sending the same recording, or
-                // the relay kept less than it said: ask again where it is.
-                Err(CoreError::Relay { status: 409, .. }) if conflicts < 3 => {
-                    conflicts += 1;
-                    client.offer_blob(&offer)?
-                }
-                Err(e) => return Err(e),
-            };
-        }
-        Ok(())
+        upload(client, &offer, &path)
     }
 
     /// The file of a recording of document `doc`: this device's copy, else

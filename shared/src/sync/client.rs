@@ -84,6 +84,11 @@ impl RelayClient {
         &self.base
     }
 
+    /// The device token this client sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     fn finish<T: DeserializeOwned>(&self, mut resp: ureq::http::Response<ureq::Body>) -> Result<T> {
         let status = resp.status().as_u16();
         let body = resp.body_mut().with_config().limit(MAX_RESPONSE).read_to_vec().map_err(|e| net(&self.base, e))?;
