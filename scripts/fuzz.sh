@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 [ "$#" -gt 0 ] && shift
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(push_body push_sequence apply_changes pull_query csv_import)
+[ "${#targets[@]}" -gt 0 ] || targets=(push_body push_sequence apply_changes pull_query blob_requests csv_import)
 
 if ! command -v cargo-fuzz >/dev/null; then
   echo "fuzz: cargo-fuzz is missing: run scripts/install-deps.sh (cargo install cargo-fuzz --locked)" >&2

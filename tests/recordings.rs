@@ -79,8 +79,13 @@ fn an_offline_rep_answers_a_challenge_and_the_manager_plays_scores_and_comments(
     assert_eq!(synced["recordings"], 1, "{synced}");
     assert_eq!(kept_json(&anna, &["status"])["recordings_waiting"], 0);
 
-    // The manager's device downloads it when opened: the very same bytes.
+    // The manager's device downloads it ahead of time (the app does after each sync), so it
+    // plays at once: the very same bytes.
     kept_ok(&mia, &["sync"]);
+    let listed = kept_json(&mia, &["challenge", "list", "--rep", "Anna"]);
+    assert_eq!(listed[0]["here"], false, "{listed}");
+    assert!(kept_ok(&mia, &["challenge", "prefetch"]).contains("1 recordings downloaded"));
+    assert_eq!(kept_json(&mia, &["challenge", "list", "--rep", "Anna"])[0]["here"], true);
     let out = dir.path().join("played.wav");
     kept_ok(&mia, &["challenge", "play", &id[..8], "--rep", "Anna", "--out", out.to_str().expect("path")]);
     assert_eq!(std::fs::read(&out).expect("played"), recording);

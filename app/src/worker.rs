@@ -79,6 +79,11 @@ fn run(app: AppHandle, state: AppState) {
                 if let Ok(status) = kept.sync_status(false) {
                     emit(&app, s, status, pulled);
                 }
+                if s == SyncState::Synced {
+                    // A manager's answers to review play at once when opened (best effort;
+                    // the device's setting turns it off on a metered connection).
+                    let _ = kept.prefetch_recordings(10);
+                }
             },
         );
         match ended {

@@ -57,6 +57,11 @@ pub enum ChallengeCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Download answers not on this device yet (managers), or turn that on/off after each sync in the app.
+    Prefetch {
+        /// `on` or `off` for the app's background downloads; none: download now.
+        setting: Option<String>,
+    },
     /// Score an answer on the challenge's map (managers): criterion=score pairs (0–4 or poor … excellent).
     Score {
         id: String,
@@ -183,6 +188,15 @@ pub fn run(k: &mut Kept, cmd: ChallengeCommand) -> anyhow::Result<()> {
                 println!("{} ({mime})", out.display());
             } else {
                 println!("{} ({mime})", path.display());
+            }
+            Ok(())
+        }
+        ChallengeCommand::Prefetch { setting } => {
+            match setting.as_deref() {
+                Some("on") => k.set_prefetch_recordings(true)?,
+                Some("off") => k.set_prefetch_recordings(false)?,
+                Some(other) => return Err(CoreError::invalid(format!("'{other}': expected on or off")).into()),
+                None => println!("{} recordings downloaded.", k.prefetch_recordings(usize::MAX)?),
             }
             Ok(())
         }

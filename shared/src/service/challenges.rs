@@ -419,4 +419,34 @@ impl Kept {
         let path = self.fetch_blob(&a.hash, &DocId::coaching(&v.rep).to_string(), size, &a.mime)?;
         Ok((path, a.mime))
     }
+
+    /// Downloads answers that are not on this device yet (a manager's
+    /// laptop, so they play at once when opened): answers waiting for review
+    /// first, at most `limit`. Returns how many were fetched. Off when the
+    /// device's setting says so ([`Kept::set_prefetch_recordings`]).
+    pub fn prefetch_recordings(&mut self, limit: usize) -> Result<usize> {
+        if !self.me().role.reads_team() || !self.prefetch_recordings_on()? {
+            return Ok(0);
+        }
+        let mut todo: Vec<ChallengeView> =
+            self.challenges(None)?.into_iter().filter(|v| v.challenge.answer.is_some() && !v.here).collect();
+        todo.sort_by_key(|v| v.state != ChallengeState::Answered);
+        let mut n = 0;
+        for v in todo.into_iter().take(limit) {
+            self.challenge_recording(Some(&v.rep), &v.challenge.id)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Does this device download answers ahead of time? (On unless turned off.)
+    pub fn prefetch_recordings_on(&self) -> Result<bool> {
+        Ok(self.store.meta("prefetch_recordings")?.as_deref() != Some("0"))
+    }
+
+    /// Turns downloading answers ahead of time on or off for this device
+    /// (off on a metered connection).
+    pub fn set_prefetch_recordings(&mut self, on: bool) -> Result<()> {
+        self.store.set_meta("prefetch_recordings", if on { "1" } else { "0" })
+    }
 }
