@@ -860,3 +860,109 @@ fn a_rep_answers_a_practice_challenge_offline_and_the_manager_plays_and_scores_i
     assert_no_overflow(&s, "feedback at 360 px");
     s.screenshot(&shots.join("rep-360x740-feedback.png"));
 }
+
+/// The WebDriver key code of Enter (a new line in a text box).
+const ENTER: char = '\u{E007}';
+
+/// Waits until the form field matching `css` in each session holds every one of `lines`;
+/// returns how long that took.
+fn wait_all(sessions: &[(&Session, &str)], css: &str, lines: &[&str], limit: Duration) -> Duration {
+    let t0 = Instant::now();
+    loop {
+        let missing: Vec<String> = sessions
+            .iter()
+            .filter_map(|(s, who)| {
+                let v = s.value(css);
+                let lacks: Vec<&&str> = lines.iter().filter(|l| !v.contains(**l)).collect();
+                (!lacks.is_empty()).then(|| format!("{who} lacks {lacks:?} in {v:?}"))
+            })
+            .collect();
+        if missing.is_empty() {
+            return t0.elapsed();
+        }
+        assert!(t0.elapsed() < limit, "after {limit:?}: {missing:#?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// #19: the manager (laptop) and the rep (phone) type into the same 1-on-1's
+/// notes at the same moment, two app instances on one relay: each sees the
+/// other's text appear while both are connected, and nothing is lost; then
+/// the rep's phone goes offline, both type again, and when it is back both
+/// devices hold all four lines.
+#[test]
+fn two_people_typing_the_same_meeting_notes_at_once_both_keep_their_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let shots = bin_dir().join("e2e-screenshots").join("notes");
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
+    let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite"), "--device", "laptop"]);
+    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
+    kept_ok(&anna, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "phone"]);
+    kept_ok(&mia, &["sync"]);
+    let m = kept_json(&mia, &["meeting", "open", "--rep", "Anna"]);
+    let mid = m["meeting"]["id"].as_str().expect("meeting id").to_string();
+    kept_ok(&mia, &["sync"]);
+    kept_ok(&anna, &["sync"]);
+
+    let (mia_driver, anna_driver) = (Driver::start(&mia), Driver::start(&anna));
+    let laptop = Session::start(mia_driver.port, &app());
+    let phone = Session::start(anna_driver.port, &app());
+    laptop.resize(1440, 900);
+    phone.resize(360, 740);
+    // The manager continues the meeting from Anna's page; Anna opens it under Week → My 1-on-1s.
+    laptop.click("[data-testid=board-row-Anna] button");
+    laptop.click("[data-testid=rep-tab-meetings]");
+    laptop.click(&format!("[data-testid=meeting-{mid}] summary"));
+    laptop.click(&format!("[data-testid=meeting-continue-{mid}]"));
+    let box_css = "[data-testid=meeting-notes]";
+    laptop.wait(box_css);
+    phone.click("[data-testid=nav-week]");
+    phone.click("[data-testid=my-meetings] summary");
+    phone.click(&format!("[data-testid=meeting-{mid}] summary"));
+    phone.wait(box_css);
+
+    // Both type at the same moment.
+    let (a, b) = ("Mia: two call blocks a day", "Anna: ask Initech for two referrals");
+    std::thread::scope(|sc| {
+        sc.spawn(|| laptop.append(box_css, &format!("{a}{ENTER}")));
+        sc.spawn(|| phone.append(box_css, &format!("{b}{ENTER}")));
+    });
+    let online = wait_all(&[(&laptop, "Mia"), (&phone, "Anna")], box_css, &[a, b], Duration::from_secs(30));
+    eprintln!("notes typed at once: both texts on both screens after {online:?}");
+    laptop.exec("document.querySelector('[data-testid=meeting-notes]').scrollIntoView({block: 'center'})");
+    std::thread::sleep(Duration::from_millis(500));
+    laptop.screenshot(&shots.join("manager-1440x900-notes-online.png"));
+    phone.exec("document.querySelector('[data-testid=meeting-notes]').scrollIntoView({block: 'center'})");
+    std::thread::sleep(Duration::from_millis(500));
+    phone.screenshot(&shots.join("rep-360x740-notes-online.png"));
+
+    // The phone loses its relay; both type again; then it is back.
+    set_relay(&anna, "http://127.0.0.1:9");
+    let (c, d) = ("Mia: follow up on Globex", "Anna (offline): booked the Globex demo");
+    laptop.append(box_css, &format!("{c}{ENTER}"));
+    phone.append(box_css, &format!("{d}{ENTER}"));
+    std::thread::sleep(Duration::from_secs(3)); // both saves land locally
+    set_relay(&anna, &relay.url);
+    phone.click("[data-testid=sync-indicator]");
+    let after = wait_all(&[(&laptop, "Mia"), (&phone, "Anna")], box_css, &[a, b, c, d], Duration::from_secs(60));
+    eprintln!("after the offline edit: all four lines on both screens {after:?} after the phone was back");
+    laptop.exec("document.querySelector('[data-testid=meeting-notes]').scrollIntoView({block: 'center'})");
+    std::thread::sleep(Duration::from_millis(500));
+    laptop.screenshot(&shots.join("manager-1440x900-notes-after-offline.png"));
+    phone.exec("document.querySelector('[data-testid=meeting-notes]').scrollIntoView({block: 'center'})");
+    std::thread::sleep(Duration::from_millis(500));
+    phone.screenshot(&shots.join("rep-360x740-notes-after-offline.png"));
+    // And in both stores, not only on the screens.
+    let stored = |home: &Path| {
+        let k = Kept::open(home, Arc::new(SystemClock), IdSource::random()).expect("open");
+        k.meetings(Some("Anna")).expect("meetings").into_iter().find(|x| x.id == mid).expect("meeting").notes
+    };
+    let t0 = Instant::now();
+    while ![&mia, &anna].iter().all(|h| [a, b, c, d].iter().all(|l| stored(h).contains(l))) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "stores: {:?} / {:?}", stored(&mia), stored(&anna));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -117,6 +117,28 @@ impl Session {
             .expect("type");
     }
 
+    /// Types into the element matching `css` where its caret is, keeping its text (real key
+    /// events: the page sees typing, not a pasted value).
+    pub fn append(&self, css: &str, text: &str) {
+        let e = self.wait(css);
+        let _ = call(
+            &self.agent,
+            "POST",
+            &self.url("/execute/sync"),
+            Some(
+                json!({"script": "const t = arguments[0]; t.focus(); t.setSelectionRange(t.value.length, t.value.length)", "args": [{ELEMENT: e}]}),
+            ),
+        );
+        call(&self.agent, "POST", &self.url(&format!("/element/{e}/value")), Some(json!({"text": text})))
+            .expect("type");
+    }
+
+    /// The current value of the form field matching `css`.
+    pub fn value(&self, css: &str) -> String {
+        let script = format!("return document.querySelector('{css}')?.value ?? ''");
+        self.exec(&script).as_str().unwrap_or_default().to_string()
+    }
+
     /// Visible text of an element.
     pub fn text(&self, element: &str) -> String {
         call(&self.agent, "GET", &self.url(&format!("/element/{element}/text")), None)

@@ -27,6 +27,17 @@ pub async fn signs(state: State<'_, AppState>, rep: Option<String>, all: Option<
     state.with(move |k| if all.unwrap_or(false) { k.signs(rep.as_deref()) } else { k.top_signs(rep.as_deref()) }).await
 }
 
+/// Acknowledges a rep's sign for this week with a note (managers).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn acknowledge_sign(
+    state: State<'_, AppState>,
+    rep: String,
+    kind: String,
+    note: String,
+) -> R<kept_core::docs::coaching::SignNote> {
+    state.write(move |k| k.acknowledge_sign(&rep, &kind, &note)).await
+}
+
 #[tauri::command(rename_all = "snake_case")]
 pub async fn commitments(
     state: State<'_, AppState>,
@@ -97,6 +108,18 @@ pub async fn open_meeting(
 #[tauri::command(rename_all = "snake_case")]
 pub async fn meeting_notes(state: State<'_, AppState>, id: String, notes: String) -> R<Meeting> {
     state.write(move |k| k.meeting_notes(&id, &notes)).await
+}
+
+/// My edit of a meeting's notes from `base` (read at `base_heads`), merged with what the other side typed since.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn meeting_notes_edit(
+    state: State<'_, AppState>,
+    id: String,
+    base: String,
+    base_heads: Vec<String>,
+    notes: String,
+) -> R<Meeting> {
+    state.write(move |k| k.meeting_notes_edit(&id, &base, &base_heads, &notes)).await
 }
 
 #[tauri::command(rename_all = "snake_case")]

@@ -279,6 +279,7 @@ fn table_label(kind: RecordKind) -> &'static str {
         RecordKind::Kudos => "Kudos",
         RecordKind::Calibration => "Calibration sessions",
         RecordKind::Challenge => "Practice challenges",
+        RecordKind::SignNote => "Notes on warning signs",
         // Not tables of their own (configuration, or columns of another table).
         RecordKind::Settings => "Team settings",
         RecordKind::ActivityType => "Activity types",

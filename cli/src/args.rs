@@ -239,6 +239,15 @@ pub enum Command {
         /// Every sign (default: at most three per rep, the most serious first).
         #[arg(long)]
         all: bool,
+        /// Acknowledge this kind of sign of --rep for this week (managers), with --note.
+        #[arg(long, value_name = "KIND", requires_all = ["rep", "note"])]
+        ack: Option<String>,
+        /// The note that goes into the rep's coaching record.
+        #[arg(long)]
+        note: Option<String>,
+        /// The rep's notes on signs (their coaching record).
+        #[arg(long)]
+        notes: bool,
         #[arg(long)]
         json: bool,
     },

@@ -334,10 +334,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         },
-        Command::Signs { rep, all, json } => {
-            let k = open(&home)?;
-            let list = if all { k.signs(rep.as_deref())? } else { k.top_signs(rep.as_deref())? };
-            output::signs(&list, json)?
+        Command::Signs { rep, all, ack, note, notes, json } => {
+            let mut k = open(&home)?;
+            if let (Some(kind), Some(rep), Some(note)) = (&ack, &rep, &note) {
+                let n = k.acknowledge_sign(rep, kind, note)?;
+                println!("Acknowledged for {}: {} — “{}” (in {rep}'s coaching record)", n.week, n.message, n.note);
+            } else if notes {
+                output::print_json_or(&k.sign_notes(rep.as_deref())?, json, |n| {
+                    format!("{} {}: {} — “{}”", n.week, n.kind, n.message, n.note)
+                })?
+            } else {
+                let list = if all { k.signs(rep.as_deref())? } else { k.top_signs(rep.as_deref())? };
+                output::signs(&list, json)?
+            }
         }
         Command::Commit { command } => match command {
             CommitCommand::Add { text, kind, count, week: w, rep } => {

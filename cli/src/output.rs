@@ -15,6 +15,20 @@ pub fn print_json<T: Serialize + ?Sized>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A list as JSON, or one line per item (a word when empty).
+pub fn print_json_or<T: Serialize>(list: &[T], json: bool, line: impl Fn(&T) -> String) -> anyhow::Result<()> {
+    if json {
+        return print_json(list);
+    }
+    if list.is_empty() {
+        println!("Nothing yet.");
+    }
+    for x in list {
+        println!("{}", line(x));
+    }
+    Ok(())
+}
+
 fn names(k: &Kept) -> anyhow::Result<HashMap<String, String>> {
     Ok(k.members()?.into_iter().map(|m| (m.id, m.name)).collect())
 }
@@ -318,6 +332,9 @@ pub fn signs(list: &[kept_core::signs::Sign], json: bool) -> anyhow::Result<()> 
             kept_core::signs::Severity::Info => "  ",
         };
         println!("{mark} {:<12} {}", s.name, s.message);
+        if let Some(note) = &s.acknowledged {
+            println!("   {:<12} acknowledged: {note}", "");
+        }
     }
     Ok(())
 }

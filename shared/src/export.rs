@@ -292,6 +292,14 @@ impl Kept {
                     "comments",
                 ]
             }
+            RecordKind::SignNote => {
+                for r in &reps {
+                    for n in self.sign_notes(Some(&r.id))? {
+                        rows.push(vec![n.id, r.name.clone(), n.week, n.kind, n.message, n.note, name(&n.by), n.at]);
+                    }
+                }
+                &["id", "rep", "week", "sign", "message", "note", "by", "at"]
+            }
             // Exported within another table or not at all (returned above).
             RecordKind::ChallengeComment
             | RecordKind::CalibrationScore

@@ -84,6 +84,8 @@ record_kinds! {
     Challenge = "challenges" in Coaching."challenges",
     /// Managers' comments on a challenge's answer, anchored to moments of the recording.
     ChallengeComment = "challenge_comments" in Review."challenge_comments",
+    /// A manager's note acknowledging a warning sign for a week (the rep's coaching record).
+    SignNote = "sign_notes" in Review."sign_notes",
 }
 
 /// How a kind's records sit in their root map.
@@ -196,7 +198,8 @@ impl RecordKind {
             | RecordKind::Calibration
             | RecordKind::CalibrationScore
             | RecordKind::Challenge
-            | RecordKind::ChallengeComment => Shape::Collection,
+            | RecordKind::ChallengeComment
+            | RecordKind::SignNote => Shape::Collection,
         }
     }
 
@@ -221,7 +224,7 @@ impl RecordKind {
             // The revealed `scores` are keyed by member id (map keys, not
             // fields): sessions live in relay teams, never carried over.
             RecordKind::Calibration | RecordKind::CalibrationScore => &["by"],
-            RecordKind::Challenge | RecordKind::ChallengeComment => &["by"],
+            RecordKind::Challenge | RecordKind::ChallengeComment | RecordKind::SignNote => &["by"],
         }
     }
 
@@ -362,6 +365,14 @@ impl RecordKind {
                 req("by", Ty::Str),
                 req("at", Ty::Str),
             ],
+            RecordKind::SignNote => fields![
+                req("kind", Ty::Str),
+                req("week", Ty::Str),
+                req("note", Ty::Str),
+                opt("message", Ty::Str),
+                req("by", Ty::Str),
+                req("at", Ty::Str),
+            ],
         }
     }
 
@@ -406,7 +417,8 @@ impl RecordKind {
             | RecordKind::Calibration
             | RecordKind::CalibrationScore
             | RecordKind::Challenge
-            | RecordKind::ChallengeComment => &[],
+            | RecordKind::ChallengeComment
+            | RecordKind::SignNote => &[],
         }
     }
 
@@ -432,6 +444,7 @@ impl RecordKind {
             RecordKind::CalibrationScore => Export::Within(RecordKind::Calibration),
             RecordKind::Challenge => Export::Table("challenges"),
             RecordKind::ChallengeComment => Export::Within(RecordKind::Challenge),
+            RecordKind::SignNote => Export::Table("sign_notes"),
         }
     }
 
@@ -456,7 +469,8 @@ impl RecordKind {
             | RecordKind::Calibration
             | RecordKind::CalibrationScore
             | RecordKind::Challenge
-            | RecordKind::ChallengeComment => View::Document,
+            | RecordKind::ChallengeComment
+            | RecordKind::SignNote => View::Document,
         }
     }
 

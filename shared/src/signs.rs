@@ -44,6 +44,9 @@ pub struct Sign {
     pub message: String,
     /// The numbers behind it.
     pub numbers: BTreeMap<String, f64>,
+    /// A manager's note acknowledging it this week (then it leaves the short list).
+    #[serde(default)]
+    pub acknowledged: Option<String>,
 }
 
 fn sign(rep: &(String, String), kind: &str, severity: Severity, message: String, numbers: &[(&str, f64)]) -> Sign {
@@ -54,6 +57,7 @@ fn sign(rep: &(String, String), kind: &str, severity: Severity, message: String,
         severity,
         message,
         numbers: numbers.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        acknowledged: None,
     }
 }
 

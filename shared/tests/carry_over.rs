@@ -181,6 +181,18 @@ fn make(k: &mut Kept, kind: RecordKind, made: &mut Made) {
             ];
             raw(k, doc, "challenge_comments", "0190f0a0-0000-7000-8000-00000000d002", &fields);
         }
+        RecordKind::SignNote => {
+            let doc = DocId::review(&me);
+            k.store_mut().write(|tx| tx.ensure_root_map(&doc, "sign_notes")).expect("root map");
+            let fields = [
+                ("kind", "missed-pattern".into()),
+                ("week", "2026-W47".into()),
+                ("note", "Agreed to focus on demos this week".into()),
+                ("by", me.as_str().into()),
+                ("at", "2026-11-19T10:00:00+00:00".into()),
+            ];
+            raw(k, doc, "sign_notes", "0190f0a0-0000-7000-8000-00000000e001", &fields);
+        }
     }
 }
 
@@ -244,6 +256,11 @@ fn found(k: &Kept, kind: RecordKind, made: &Made) -> bool {
         RecordKind::ChallengeComment => k
             .challenge(Some(&me), CHALLENGE)
             .is_ok_and(|v| v.comments.iter().any(|c| c.comment.text == "Slow down here" && c.comment.by == me)),
+        RecordKind::SignNote => k
+            .sign_notes(Some(&me))
+            .expect("notes")
+            .iter()
+            .any(|n| n.note == "Agreed to focus on demos this week" && n.by == me && n.week == "2026-W47"),
     }
 }
 
@@ -305,7 +322,10 @@ fn a_rep_leaves_behind_only_what_a_rep_may_not_write_and_is_told_why() {
         assert_eq!(report.count(*kind) >= 1, !review, "{kind:?}");
     }
     let left: Vec<_> = report.left_behind.iter().map(|l| (l.kind, l.count)).collect();
-    assert_eq!(left, [("manager_assessments", 1), ("meeting_ratings", 1), ("challenge_comments", 1)]);
+    assert_eq!(
+        left,
+        [("manager_assessments", 1), ("meeting_ratings", 1), ("challenge_comments", 1), ("sign_notes", 1)]
+    );
     assert!(report.left_behind.iter().all(|l| l.reason.contains("only managers write a review")), "{report:?}");
     // Team configuration left at its defaults is nothing to carry, and not reported.
     assert!(report.carried.keys().all(|k| !["settings", "activity_types"].contains(k)), "{report:?}");

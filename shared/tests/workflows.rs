@@ -471,3 +471,62 @@ fn meeting_notes_typed_on_two_devices_at_once_keep_both_texts() {
         assert_eq!(notes.matches("Agenda agreed.").count(), 1, "the shared line once: {notes}");
     }
 }
+
+#[test]
+fn a_sign_acknowledged_with_a_note_leaves_the_short_list_for_the_week_and_stays_in_the_record() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock(); // Wednesday 2026-11-25, week 2026-W48
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    mia.add_action("Call Initech back", "2026-11-23", Some("Anna"), Some("Anna")).expect("overdue item");
+    let kinds = |k: &Kept| k.top_signs(Some("Anna")).expect("signs").into_iter().map(|s| s.kind).collect::<Vec<_>>();
+    assert!(kinds(&mia).contains(&"overdue-actions".to_string()), "{:?}", kinds(&mia));
+    let err = mia.acknowledge_sign("Anna", "silence", "x").expect_err("no such sign this week");
+    assert!(matches!(err, CoreError::NotFound(_)), "{err}");
+    let n = mia.acknowledge_sign("Anna", "overdue-actions", "Initech is on holiday until Monday").expect("ack");
+    assert_eq!(n.week, "2026-W48");
+    assert!(n.message.contains("Call Initech back"), "{}", n.message);
+    // Out of the short list, still in the full one with the note.
+    assert!(!kinds(&mia).contains(&"overdue-actions".to_string()));
+    let all = mia.signs(Some("Anna")).expect("all");
+    let sign = all.iter().find(|s| s.kind == "overdue-actions").expect("still a sign");
+    assert_eq!(sign.acknowledged.as_deref(), Some("Initech is on holiday until Monday"));
+    // In the rep's coaching record: the prep and the rep's own device.
+    assert_eq!(mia.prep(Some("Anna"), None).expect("prep").sign_notes.len(), 1);
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    assert_eq!(reps[0].sign_notes(None).expect("notes")[0].note, "Initech is on holiday until Monday");
+    assert!(reps[0].acknowledge_sign("Anna", "overdue-actions", "mine").is_err(), "managers only");
+    // Next week the sign is back (the item is still overdue); the note stays.
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).single().expect("valid"));
+    assert!(kinds(&mia).contains(&"overdue-actions".to_string()));
+    assert_eq!(mia.sign_notes(Some("Anna")).expect("notes").len(), 1);
+}
+
+#[test]
+fn a_notes_box_saving_from_an_older_text_keeps_what_the_other_side_typed_meanwhile() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let m = mia.open_meeting(Some("Anna"), "one-on-one", Some("2026-11-25")).expect("meeting").meeting;
+    let shown = mia.meeting_notes_edit(&m.id, &m.notes, &m.notes_heads, "Agenda agreed.\n").expect("notes");
+    reps[0].merge_from(&dir.path().join("mia")).expect("anna gets the meeting");
+    // Anna types on her phone (with umlauts and an emoji) while Mia's box still shows `shown`.
+    let on_phone = reps[0].meetings(None).expect("meetings").remove(0);
+    let anna_text = "Agenda agreed.\nAnna: Müller pipeline 🚀\n";
+    reps[0].meeting_notes_edit(&m.id, &on_phone.notes, &on_phone.notes_heads, anna_text).expect("anna");
+    mia.merge_from(&dir.path().join("anna")).expect("mia gets Anna's text");
+    // Mia's box saves her typing from the text it showed: Anna's line stays.
+    let mia_text = "Mia: two call blocks a day\nAgenda agreed.\n";
+    let after = mia.meeting_notes_edit(&m.id, &shown.notes, &shown.notes_heads, mia_text).expect("mia");
+    assert_eq!(after.notes, "Mia: two call blocks a day\nAgenda agreed.\nAnna: Müller pipeline 🚀\n");
+    // A deletion from the older text deletes only what Mia saw.
+    let later = mia.meeting_notes_edit(
+        &m.id,
+        &after.notes,
+        &after.notes_heads,
+        after.notes.replace("Agenda agreed.\n", "").as_str(),
+    );
+    assert_eq!(later.expect("delete").notes, "Mia: two call blocks a day\nAnna: Müller pipeline 🚀\n");
+    // Without known heads (an older app) it is the plain smallest edit, as before.
+    let plain = mia.meeting_notes_edit(&m.id, "x", &["not-a-hash".into()], "Only this").expect("plain");
+    assert_eq!(plain.notes, "Only this");
+}

@@ -63,7 +63,7 @@ pub fn later_root_maps(kind: DocKind) -> &'static [&'static str] {
     match kind {
         DocKind::Team => &["agendas", "criteria", "calibrations"],
         DocKind::Coaching => &["development", "calibration_scores", "challenges"],
-        DocKind::Review => &["challenge_comments"],
+        DocKind::Review => &["challenge_comments", "sign_notes"],
         DocKind::Log | DocKind::Plan | DocKind::Pipeline => &[],
     }
 }

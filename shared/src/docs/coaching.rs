@@ -107,6 +107,11 @@ pub struct Meeting {
     /// The manager's own rating of the same meeting, 1–5.
     #[serde(default)]
     pub manager_rating: Option<i64>,
+    /// The heads (change hashes, hex) of the coaching document these notes
+    /// were read at: an edit sent back with them is applied onto whatever
+    /// the other side typed since ([`edit_meeting_notes`]).
+    #[serde(default)]
+    pub notes_heads: Vec<String>,
 }
 
 /// Every meeting in the document.
@@ -125,6 +130,7 @@ pub fn meetings(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Meeting>> {
             rep_rating: super::get_i64(doc, &o, "rep_rating"),
             rep_comment: get_str(doc, &o, "rep_comment"),
             manager_rating: super::get_i64(doc, &o, "manager_rating"),
+            notes_heads: Vec::new(),
             id,
         });
     }
@@ -151,9 +157,17 @@ pub fn add_meeting(doc: &mut AutoCommit, m: &Meeting) -> Result<()> {
 /// what they wrote). Notes stored as a plain string by an older version are
 /// turned into text first (FORMAT.md §7.5).
 pub fn set_meeting_notes(doc: &mut AutoCommit, id: &str, notes: &str) -> Result<()> {
+    let text = notes_text(doc, id)?;
+    doc.update_text(&text, notes)?;
+    Ok(())
+}
+
+/// The Text object of a meeting's notes (a plain string from an older
+/// version becomes Text first).
+fn notes_text(doc: &mut AutoCommit, id: &str) -> Result<automerge::ObjId> {
     let coll = map(doc, &ROOT, "meetings")?;
     let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
-    let text = match doc.get(&o, "notes")? {
+    Ok(match doc.get(&o, "notes")? {
         Some((automerge::Value::Object(ObjType::Text), t)) => t,
         _ => {
             let legacy = get_str(doc, &o, "notes").unwrap_or_default();
@@ -161,9 +175,54 @@ pub fn set_meeting_notes(doc: &mut AutoCommit, id: &str, notes: &str) -> Result<
             doc.splice_text(&t, 0, 0, &legacy)?;
             t
         }
+    })
+}
+
+/// Applies one device's edit of a meeting's notes — from `base` (the text it
+/// showed, read at `base_heads`) to `notes` — onto the notes as they are now,
+/// so what the other side typed meanwhile (merged in from the relay) stays.
+/// The edit is the one splice between `base` and `notes` (common prefix and
+/// suffix), placed with Automerge cursors taken at `base_heads`. When the
+/// notes did not change underneath, or the heads are not in this document,
+/// it is the smallest edits to `notes` ([`set_meeting_notes`]).
+pub fn edit_meeting_notes(
+    doc: &mut AutoCommit,
+    id: &str,
+    base: &str,
+    base_heads: &[automerge::ChangeHash],
+    notes: &str,
+) -> Result<()> {
+    let text = notes_text(doc, id)?;
+    let now = doc.text(&text)?;
+    let known = !base_heads.is_empty()
+        && base_heads.iter().all(|h| doc.get_change_by_hash(h).is_some())
+        && doc.text_at(&text, base_heads).is_ok_and(|t| t == base)
+        && doc.text_encoding() == automerge::TextEncoding::UnicodeCodePoint;
+    if now == base || !known {
+        doc.update_text(&text, notes)?;
+        return Ok(());
+    }
+    let (start, end, insert) = one_splice(base, notes);
+    let at = |doc: &AutoCommit, index: usize| -> Result<usize> {
+        // The position just after the character at `index` of `base`, now.
+        let c = doc.get_cursor_moving(&text, index, Some(base_heads), automerge::MoveCursor::Before)?;
+        Ok(doc.get_cursor_position(&text, &c, None)? + 1)
     };
-    doc.update_text(&text, notes)?;
+    let from = if start == 0 { 0 } else { at(doc, start - 1)? };
+    let to = if end == start { from } else { at(doc, end - 1)?.max(from) };
+    let del = isize::try_from(to - from).unwrap_or(isize::MAX);
+    doc.splice_text(&text, from, del, &insert)?;
     Ok(())
+}
+
+/// The one splice turning `a` into `b`: (start, end) in characters of `a`
+/// and the text put there — what is between their common prefix and suffix.
+fn one_splice(a: &str, b: &str) -> (usize, usize, String) {
+    let (ac, bc): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let pre = ac.iter().zip(&bc).take_while(|(x, y)| x == y).count();
+    let max_suf = ac.len().min(bc.len()) - pre;
+    let suf = ac.iter().rev().zip(bc.iter().rev()).take(max_suf).take_while(|(x, y)| x == y).count();
+    (pre, ac.len() - suf, bc[pre..bc.len() - suf].iter().collect())
 }
 
 /// Records a rating of a meeting: the rep's (with an optional comment) or the manager's.
@@ -366,4 +425,62 @@ mod tests {
         assert!(matches!(doc.get(&o, "notes"), Ok(Some((automerge::Value::Object(ObjType::Text), _)))));
         assert_eq!(meetings(&doc, "r").expect("read")[0].notes, "Old notes. New line.");
     }
+}
+
+/// The review document's root map of notes on warning signs.
+pub const SIGN_NOTES: &str = "sign_notes";
+
+/// A manager's note acknowledging a warning sign for a week: the sign leaves
+/// the short list for that week and the note stays in the rep's coaching
+/// record (docs/FORMAT.md §7.6).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SignNote {
+    /// UUIDv7.
+    pub id: String,
+    /// The sign's kind (`missed-pattern`, `activity-drop`, …).
+    pub kind: String,
+    /// The team week it was acknowledged for (YYYY-Www).
+    pub week: String,
+    /// What the manager noted.
+    pub note: String,
+    /// The sign's text when it was acknowledged.
+    pub message: String,
+    /// Who (member id).
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Every note on signs of a review document, oldest first (none before the root map exists).
+pub fn sign_notes(doc: &impl ReadDoc) -> Result<Vec<SignNote>> {
+    let Ok(coll) = map(doc, &ROOT, SIGN_NOTES) else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    for id in record_ids(doc, &coll) {
+        let Some(o) = record(doc, &coll, &id)? else { continue };
+        out.push(SignNote {
+            kind: get_str(doc, &o, "kind").unwrap_or_default(),
+            week: get_str(doc, &o, "week").unwrap_or_default(),
+            note: get_str(doc, &o, "note").unwrap_or_default(),
+            message: get_str(doc, &o, "message").unwrap_or_default(),
+            by: get_str(doc, &o, "by").unwrap_or_default(),
+            at: get_str(doc, &o, "at").unwrap_or_default(),
+            id,
+        });
+    }
+    out.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Adds a note on a sign (a new record: two managers' notes both survive).
+pub fn add_sign_note(doc: &mut AutoCommit, n: &SignNote) -> Result<()> {
+    let coll = map(doc, &ROOT, SIGN_NOTES)?;
+    let o = doc.put_object(&coll, n.id.as_str(), ObjType::Map)?;
+    doc.put(&o, "kind", n.kind.as_str())?;
+    doc.put(&o, "week", n.week.as_str())?;
+    doc.put(&o, "note", n.note.as_str())?;
+    doc.put(&o, "message", n.message.as_str())?;
+    doc.put(&o, "by", n.by.as_str())?;
+    doc.put(&o, "at", n.at.as_str())?;
+    Ok(())
 }

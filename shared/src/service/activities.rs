@@ -217,18 +217,67 @@ impl Kept {
         };
         let team = self.team()?;
         let now = self.clock.now();
+        let week = self.current_week()?.to_string();
         let mut out = Vec::new();
         for r in reps {
-            out.extend(crate::signs::signs(&self.store, &team, &(r.id, r.name), now)?);
+            // This week's notes on the rep's signs mark those signs acknowledged.
+            let notes = match self.store.load(&DocId::review(&r.id))? {
+                Some(d) => crate::docs::coaching::sign_notes(&d)?,
+                None => Vec::new(),
+            };
+            let mut signs = crate::signs::signs(&self.store, &team, &(r.id, r.name), now)?;
+            for s in &mut signs {
+                s.acknowledged =
+                    notes.iter().rev().find(|n| n.week == week && n.kind == s.kind).map(|n| n.note.clone());
+            }
+            out.extend(signs);
         }
         out.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.name.cmp(&b.name)));
         Ok(out)
     }
 
     /// The signs to read first: at most three per rep, the most serious
-    /// first ([`crate::signs::top`]); [`Kept::signs`] is the full list.
+    /// first ([`crate::signs::top`]), leaving out those a manager
+    /// acknowledged this week; [`Kept::signs`] is the full list.
     pub fn top_signs(&self, rep: Option<&str>) -> Result<Vec<crate::signs::Sign>> {
-        Ok(crate::signs::top(self.signs(rep)?))
+        Ok(crate::signs::top(self.signs(rep)?.into_iter().filter(|s| s.acknowledged.is_none()).collect()))
+    }
+
+    /// Acknowledges a rep's warning sign for this week with a note (managers):
+    /// the sign leaves the short list until next week, and the note goes into
+    /// the rep's coaching record (their review document), never deleted.
+    pub fn acknowledge_sign(&mut self, rep: &str, kind: &str, note: &str) -> Result<crate::docs::coaching::SignNote> {
+        self.require_manager("acknowledge a warning sign")?;
+        let who = self.resolve_rep(Some(rep))?;
+        let note = crate::model::clean_text("note", note, 1000)?;
+        let Some(sign) = self.signs(Some(&who.id))?.into_iter().find(|s| s.kind == kind) else {
+            return Err(CoreError::NotFound(format!("{} has no '{kind}' sign this week", who.name)));
+        };
+        let now = self.clock.now();
+        let n = crate::docs::coaching::SignNote {
+            id: self.ids.uuid_at(now).to_string(),
+            kind: kind.to_string(),
+            week: self.current_week()?.to_string(),
+            note,
+            message: sign.message,
+            by: self.me().id.clone(),
+            at: now.to_rfc3339(),
+        };
+        let review = DocId::review(&who.id);
+        self.store.write(|tx| tx.ensure_root_map(&review, crate::docs::coaching::SIGN_NOTES))?;
+        self.edit_review(&who.id, now.timestamp(), |d| crate::docs::coaching::add_sign_note(d, &n))?;
+        Ok(n)
+    }
+
+    /// A rep's notes on warning signs, newest first (the coaching record).
+    pub fn sign_notes(&self, rep: Option<&str>) -> Result<Vec<crate::docs::coaching::SignNote>> {
+        let who = self.resolve_rep(rep)?;
+        let mut v = match self.store.load(&DocId::review(&who.id))? {
+            Some(d) => crate::docs::coaching::sign_notes(&d)?,
+            None => Vec::new(),
+        };
+        v.reverse();
+        Ok(v)
     }
 
     /// Sets warning-sign thresholds (managers): `key=value` pairs.

@@ -27,7 +27,14 @@ impl Kept {
     pub fn meetings(&self, rep: Option<&str>) -> Result<Vec<Meeting>> {
         let rep = self.resolve_rep(rep)?;
         let mut v = match self.store.load(&DocId::coaching(&rep.id))? {
-            Some(d) => coaching::meetings(&d, &rep.id)?,
+            Some(mut d) => {
+                let heads: Vec<String> = d.get_heads().iter().map(|h| h.to_string()).collect();
+                let mut v = coaching::meetings(&d, &rep.id)?;
+                for m in &mut v {
+                    m.notes_heads.clone_from(&heads);
+                }
+                v
+            }
             None => Vec::new(),
         };
         // The managers' ratings live in the review document once it exists.
@@ -80,9 +87,12 @@ impl Kept {
             rep_rating: None,
             rep_comment: None,
             manager_rating: None,
+            notes_heads: Vec::new(),
         };
         self.store
             .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_meeting(d, &meeting)))?;
+        // As read back: with the heads an edit of its notes starts from.
+        let meeting = self.meetings(Some(&who.id))?.into_iter().find(|m| m.id == meeting.id).unwrap_or(meeting);
         Ok(OpenedMeeting { meeting, agenda, reconcile })
     }
 
@@ -104,6 +114,23 @@ impl Kept {
         let time = self.now_secs();
         self.store
             .write(|tx| tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::set_meeting_notes(d, id, notes)))?;
+        self.meeting(id)
+    }
+
+    /// Applies my edit of a meeting's notes — from `base` (the text I was
+    /// shown, with its `notes_heads`) to `notes` — onto the notes as they are
+    /// now: what the other side typed meanwhile stays (the app's notes box
+    /// saves this way while both sides type).
+    pub fn meeting_notes_edit(&mut self, id: &str, base: &str, base_heads: &[String], notes: &str) -> Result<Meeting> {
+        let m = self.meeting(id)?;
+        if notes.chars().count() > 20_000 {
+            return Err(CoreError::invalid("notes are too long: at most 20000 characters"));
+        }
+        let heads: Vec<automerge::ChangeHash> = base_heads.iter().filter_map(|h| h.parse().ok()).collect();
+        let time = self.now_secs();
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::edit_meeting_notes(d, id, base, &heads, notes))
+        })?;
         self.meeting(id)
     }
 

@@ -53,6 +53,9 @@ pub struct Prep {
     pub commitments: Vec<super::CommitmentStatus>,
     /// What changed since the last 1-on-1 (none yet: `None`).
     pub since_last: Option<SinceLast>,
+    /// Signs acknowledged with a note, newest first (the last five).
+    #[serde(default)]
+    pub sign_notes: Vec<crate::docs::coaching::SignNote>,
 }
 
 /// What changed since the last 1-on-1.
@@ -141,6 +144,7 @@ impl Kept {
         open_items.sort_by(|a, b| a.due.cmp(&b.due).then(a.created_at.cmp(&b.created_at)));
         Ok(Prep {
             since_last: self.since_last(&who)?,
+            sign_notes: self.sign_notes(Some(&who.id))?.into_iter().take(5).collect(),
             commitments: self.commitments(None, Some(&who.id))?,
             open_items,
             benchmarks,

@@ -136,7 +136,7 @@ export const ROOT_MAPS = {
 export const LATER_ROOT_MAPS = {
   team: ["agendas", "criteria", "calibrations"],
   coaching: ["development", "calibration_scores", "challenges"],
-  review: ["challenge_comments"],
+  review: ["challenge_comments", "sign_notes"],
 };
 
 /** FORMAT.md §4: the team genesis's settings, in order. */

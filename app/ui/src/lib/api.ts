@@ -9,6 +9,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CalibrationView,
+  SignNote,
   ChallengeView,
   NewChallenge,
   Recording,
@@ -171,6 +172,8 @@ export const api = {
 
   // coaching
   signs: (a: { rep: string | null; all?: boolean }) => call<Sign[]>('signs', a),
+  /** Acknowledges a rep's sign for this week with a note (managers). */
+  acknowledgeSign: (a: { rep: string; kind: string; note: string }) => call<SignNote>('acknowledge_sign', a),
   commitments: (a: { week: string | null; rep: string | null }) => call<CommitmentStatus[]>('commitments', a),
   addCommitment: (a: { text: string; kind: string | null; count: number | null; week: string | null; rep: string | null }) =>
     call<Commitment>('add_commitment', a),
@@ -187,6 +190,9 @@ export const api = {
   openMeeting: (a: { rep: string | null; kind: MeetingKind; date: string | null }) =>
     call<OpenedMeeting>('open_meeting', a),
   meetingNotes: (a: { id: string; notes: string }) => call<Meeting>('meeting_notes', a),
+  /** My edit of the notes from `base` (read at `base_heads`) to `notes`, applied onto what the other side typed since. */
+  meetingNotesEdit: (a: { id: string; base: string; base_heads: string[]; notes: string }) =>
+    call<Meeting>('meeting_notes_edit', a),
   meetingAction: (a: { meeting: string; text: string; due: string; owner: string | null }) =>
     call<ActionItem>('meeting_action', a),
   actionEdit: (a: { id: string; text: string | null; due: string | null; reopen: boolean }) =>

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  oneSplice,
+  rebaseNotes,
   meetingSummary,
   groupByRep,
   criterionLabel,
@@ -20,6 +22,7 @@ const sign = (name: string, kind: string, severity: Sign['severity']): Sign => (
   severity,
   message: `${name} ${kind}`,
   numbers: {},
+  acknowledged: null,
 });
 
 describe('groupSigns', () => {
@@ -120,5 +123,20 @@ describe('closing a meeting', () => {
       "Ratings: yours 4 of 5, Anna's not yet",
       'No next meeting planned yet',
     ]);
+  });
+});
+
+describe('notes typed on two devices', () => {
+  it('finds the one splice between two texts, by characters', () => {
+    expect(oneSplice('Agenda\n', 'Agenda\nMia 🚀\n')).toEqual({ start: 7, end: 7, insert: 'Mia 🚀\n' });
+    expect(oneSplice('abc', 'ac')).toEqual({ start: 1, end: 2, insert: '' });
+  });
+  it('puts typing done during a save onto the merged text', () => {
+    // I sent "A\n", the other side added "B\n" at the end, and I typed "C" at the start meanwhile.
+    expect(rebaseNotes('A\n', 'CA\n', 'A\nB\n')).toBe('CA\nB\n');
+    // Nothing typed meanwhile: the merged text as it is.
+    expect(rebaseNotes('A\n', 'A\n', 'A\nB\n')).toBe('A\nB\n');
+    // Typed at the end while the other side added at the start.
+    expect(rebaseNotes('A', 'AZ', 'BA')).toBe('BAZ');
   });
 });

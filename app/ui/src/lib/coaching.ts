@@ -211,3 +211,31 @@ export function meetingSummary(m: MeetingSummaryInput): string[] {
   lines.push(m.next ? `Next meeting: ${m.next}` : 'No next meeting planned yet');
   return lines;
 }
+
+/** The one splice turning `a` into `b`: [start, end) in `a` and what goes there. */
+export function oneSplice(a: string, b: string): { start: number; end: number; insert: string } {
+  const x = [...a];
+  const y = [...b];
+  let pre = 0;
+  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
+  let suf = 0;
+  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) suf++;
+  return { start: pre, end: x.length - suf, insert: y.slice(pre, y.length - suf).join('') };
+}
+
+/**
+ * The notes box after a save came back: `merged` is what the store holds now (my `sent` text
+ * with whatever the other side typed), `now` what the box shows (`sent` plus anything typed
+ * while the save was on its way). That extra typing is put onto `merged` at the same place.
+ */
+export function rebaseNotes(sent: string, now: string, merged: string): string {
+  if (now === sent) return merged;
+  const { start, end, insert } = oneSplice(sent, now);
+  const s = [...sent];
+  const m = [...merged];
+  // Where `sent`'s text before the edit ends in `merged` (the other side typed before or after it).
+  const before = s.slice(0, start).join('');
+  const at = merged.startsWith(before) ? start : Math.max(0, start + (m.length - s.length));
+  const len = end - start;
+  return m.slice(0, at).join('') + insert + m.slice(at + len).join('');
+}

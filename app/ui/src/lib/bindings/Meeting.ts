@@ -43,4 +43,10 @@ rep_comment: string | null,
 /**
  * The manager's own rating of the same meeting, 1–5.
  */
-manager_rating: number | null, };
+manager_rating: number | null, 
+/**
+ * The heads (change hashes, hex) of the coaching document these notes
+ * were read at: an edit sent back with them is applied onto whatever
+ * the other side typed since ([`edit_meeting_notes`]).
+ */
+notes_heads: Array<string>, };

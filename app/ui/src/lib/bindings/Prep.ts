@@ -9,6 +9,7 @@ import type { DevPlan } from "./DevPlan";
 import type { LatestAssessment } from "./LatestAssessment";
 import type { Member } from "./Member";
 import type { Sign } from "./Sign";
+import type { SignNote } from "./SignNote";
 import type { SinceLast } from "./SinceLast";
 import type { TrendRow } from "./TrendRow";
 import type { WeekSummary } from "./WeekSummary";
@@ -88,4 +89,8 @@ commitments: Array<CommitmentStatus>,
 /**
  * What changed since the last 1-on-1 (none yet: `None`).
  */
-since_last: SinceLast | null, };
+since_last: SinceLast | null, 
+/**
+ * Signs acknowledged with a note, newest first (the last five).
+ */
+sign_notes: Array<SignNote>, };

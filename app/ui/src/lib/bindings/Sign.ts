@@ -29,4 +29,8 @@ message: string,
 /**
  * The numbers behind it.
  */
-numbers: { [key in string]: number }, };
+numbers: { [key in string]: number }, 
+/**
+ * A manager's note acknowledging it this week (then it leaves the short list).
+ */
+acknowledged: string | null, };

@@ -68,6 +68,7 @@ export type { Rejected } from './Rejected';
 export type { Role } from './Role';
 export type { Severity } from './Severity';
 export type { Sign } from './Sign';
+export type { SignNote } from './SignNote';
 export type { SinceLast } from './SinceLast';
 export type { SkillView } from './SkillView';
 export type { Stage } from './Stage';
