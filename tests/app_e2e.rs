@@ -290,6 +290,15 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
                     tour_checks(&s, &shots, &format!("manager-{size}-{tab}"), &mut problems);
                 }
                 if w == 1440 {
+                    // A sign acknowledged with a note from the prep leaves this week's list and
+                    // shows under "Noted earlier".
+                    s.click("[data-testid=prep-open]");
+                    s.click("[data-testid=sign-ack]");
+                    s.type_in("[data-testid=sign-ack-note]", "Blocked by the Globex launch; agreed a new date");
+                    s.click("[data-testid=sign-ack-save]");
+                    let noted = s.wait_text("[data-testid=prep-sign-notes]", |t| t.contains("Globex launch"));
+                    assert!(noted.contains("agreed a new date"), "{noted}");
+                    tour_checks(&s, &shots, &format!("manager-{size}-prep-sign-noted"), &mut problems);
                     // A 1-on-1 from the prep: closing it asks first and sums it up.
                     s.click("[data-testid=prep-open]");
                     s.click("[data-testid=meeting-start]");
