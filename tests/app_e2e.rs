@@ -747,6 +747,21 @@ fn a_manager_previews_and_imports_a_crm_export_in_the_app() {
     assert!(again.contains("193"), "{again}");
 }
 
+/// A relay with manager Mia (her laptop) and rep Anna (her phone), both joined and the
+/// roster synced; and the folder for this test's screenshots.
+fn mia_and_anna(dir: &Path, shots: &str) -> (Relay, std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let shots = bin_dir().join("e2e-screenshots").join(shots);
+    let _ = std::fs::create_dir_all(&shots);
+    let relay = Relay::start(&dir.join("relay.sqlite3"), "127.0.0.1:0");
+    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
+    let (mia, anna) = (dir.join("mia"), dir.join("anna"));
+    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite"), "--device", "laptop"]);
+    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
+    kept_ok(&anna, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "phone"]);
+    kept_ok(&mia, &["sync"]);
+    (relay, mia, anna, shots)
+}
+
 /// Points a home at `url` (a dead port makes the device offline).
 fn set_relay(home: &Path, url: &str) {
     let mut k = Kept::open(home, Arc::new(SystemClock), IdSource::random()).expect("open");
@@ -770,15 +785,7 @@ fn pick(s: &Session, css: &str, value: &str) {
 #[test]
 fn a_rep_answers_a_practice_challenge_offline_and_the_manager_plays_and_scores_it() {
     let dir = tempfile::tempdir().expect("tmp");
-    let shots = bin_dir().join("e2e-screenshots").join("practice");
-    let _ = std::fs::create_dir_all(&shots);
-    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
-    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
-    let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
-    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite"), "--device", "laptop"]);
-    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
-    kept_ok(&anna, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "phone"]);
-    kept_ok(&mia, &["sync"]);
+    let (relay, mia, anna, shots) = mia_and_anna(dir.path(), "practice");
 
     // The manager sets the challenge in her app.
     {
@@ -902,15 +909,7 @@ fn wait_all(sessions: &[(&Session, &str)], css: &str, lines: &[&str], limit: Dur
 #[test]
 fn two_people_typing_the_same_meeting_notes_at_once_both_keep_their_text() {
     let dir = tempfile::tempdir().expect("tmp");
-    let shots = bin_dir().join("e2e-screenshots").join("notes");
-    let _ = std::fs::create_dir_all(&shots);
-    let relay = Relay::start(&dir.path().join("relay.sqlite3"), "127.0.0.1:0");
-    let team = relay.admin(&["team", "create", "--name", "Acme Sales", "--manager", "Mia"]);
-    let (mia, anna) = (dir.path().join("mia"), dir.path().join("anna"));
-    kept_ok(&mia, &["join", &relay.url, team["invite"].as_str().expect("invite"), "--device", "laptop"]);
-    let code = kept_json(&mia, &["invite", "--role", "rep", "--name", "Anna"]);
-    kept_ok(&anna, &["join", &relay.url, code["code"].as_str().expect("code"), "--device", "phone"]);
-    kept_ok(&mia, &["sync"]);
+    let (relay, mia, anna, shots) = mia_and_anna(dir.path(), "notes");
     let m = kept_json(&mia, &["meeting", "open", "--rep", "Anna"]);
     let mid = m["meeting"]["id"].as_str().expect("meeting id").to_string();
     kept_ok(&mia, &["sync"]);
