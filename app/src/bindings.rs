@@ -50,6 +50,7 @@ fn export(dir: &Path) -> Result<(), ts_rs::ExportError> {
         export!(
             kept_core::org::overview::OrgOverview,
             kept_core::service::ChallengeView,
+            kept_core::service::NewsItem,
             kept_core::service::NewChallenge,
             kept_core::org::OrgTeamSync,
             kept_core::service::CalibrationView,

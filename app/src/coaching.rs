@@ -27,6 +27,12 @@ pub async fn signs(state: State<'_, AppState>, rep: Option<String>, all: Option<
     state.with(move |k| if all.unwrap_or(false) { k.signs(rep.as_deref()) } else { k.top_signs(rep.as_deref()) }).await
 }
 
+/// What others did for me since `since` (RFC 3339; none: the last 7 days), newest first.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn news(state: State<'_, AppState>, since: Option<String>) -> R<Vec<kept_core::service::NewsItem>> {
+    state.with(move |k| k.news(since.as_deref())).await
+}
+
 /// Acknowledges a rep's sign for this week with a note (managers).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn acknowledge_sign(

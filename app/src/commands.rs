@@ -324,6 +324,12 @@ pub async fn set_team_settings(
         .await
 }
 
+/// The team's locale and currency (managers; "" resets one).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_team_format(state: State<'_, AppState>, locale: String, currency: String) -> R<TeamSettings> {
+    state.write(move |k| k.set_team_format(Some(&locale), Some(&currency))).await
+}
+
 #[tauri::command(rename_all = "snake_case")]
 #[allow(clippy::too_many_arguments)]
 pub async fn upsert_activity_type(

@@ -12,7 +12,7 @@ use kept_core::sync::SyncStatus;
 use kept_core::{IdSource, Kept, SystemClock};
 use serde::Serialize;
 use std::sync::Arc;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 use ts_rs::TS;
 
@@ -83,6 +83,7 @@ fn run(app: AppHandle, state: AppState) {
                     // A manager's answers to review play at once when opened (best effort;
                     // the device's setting turns it off on a metered connection).
                     let _ = kept.prefetch_recordings(10);
+                    announce(&app, kept);
                 }
             },
         );
@@ -98,6 +99,20 @@ fn run(app: AppHandle, state: AppState) {
                 }
             }
         }
+    }
+}
+
+/// What a manager changed for this rep (kept-core's news), each raised once
+/// as an OS notification while the app is not in front; in front, the
+/// "New for you" card on Today shows it instead.
+fn announce(app: &AppHandle, k: &mut Kept) {
+    let Ok(news) = k.news_to_notify() else { return };
+    let in_front = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    if in_front {
+        return;
+    }
+    for n in news.iter().take(3) {
+        let _ = app.notification().builder().title("Kept").body(&n.text).show();
     }
 }
 

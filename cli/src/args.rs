@@ -652,6 +652,12 @@ pub enum TeamCommand {
         /// Comma-separated working days, e.g. mon,tue,wed,thu.
         #[arg(long)]
         working_days: Option<String>,
+        /// How numbers and dates are written, e.g. de-DE ("" for each device's own).
+        #[arg(long)]
+        locale: Option<String>,
+        /// The currency of deal amounts, e.g. EUR.
+        #[arg(long)]
+        currency: Option<String>,
     },
     /// Set warning-sign thresholds (managers), e.g. silence_days=2 activity_drop_pct=25.
     Thresholds {

@@ -160,11 +160,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Team { command } => match command {
             TeamCommand::Show { json } => output::team(&open(&home)?.team()?, json)?,
-            TeamCommand::Set { name, tz, week_start, working_days } => {
+            TeamCommand::Set { name, tz, week_start, working_days, locale, currency } => {
                 let mut k = open(&home)?;
                 let ws = week_start.map(|d| parse_weekday(&d)).transpose()?;
                 let days =
                     working_days.map(|s| s.split(',').map(parse_weekday).collect::<Result<Vec<_>, _>>()).transpose()?;
+                if locale.is_some() || currency.is_some() {
+                    k.set_team_format(locale.as_deref(), currency.as_deref())?;
+                }
                 let t = k.set_team_settings(name.as_deref(), tz.as_deref(), ws, days.as_deref())?;
                 output::team(&t, false)?;
             }

@@ -16,7 +16,7 @@ use kept_core::model::{ActivityInput, Member, Role};
 use kept_core::protocol::{PushChange, PushRequest};
 use kept_core::service::Identity;
 use kept_core::{FixedClock, IdSource, Kept};
-use kept_relay::auth::hash_secret;
+use kept_relay::auth::{hash_secret, invite_key};
 use kept_relay::storage::JoinPlan;
 use kept_relay::{AppState, SqliteStorage, Storage};
 use std::path::{Path, PathBuf};
@@ -167,7 +167,7 @@ impl Relay {
         let (code, invite) = make_invite(TEAM, Role::Manager, Some("Maria".into()), None);
         self.storage.create_team(TEAM, "Fuzz Sales", t, invite).await.expect("team");
         let join = |code: &str, member: &str, token: &str| JoinPlan {
-            code_hash: hash_secret(code),
+            code_hash: hash_secret(&invite_key(code)),
             device_id: format!("device-{member}"),
             token_hash: hash_secret(token),
             device_name: "fuzz".into(),

@@ -421,6 +421,8 @@ mod tests {
             working_days: vec![Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri],
             catalog: default_catalog(),
             thresholds: Default::default(),
+            locale: String::new(),
+            currency: String::new(),
         }
     }
 

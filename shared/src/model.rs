@@ -136,6 +136,13 @@ pub struct TeamSettings {
     /// Warning-sign thresholds.
     #[serde(default)]
     pub thresholds: Thresholds,
+    /// How the team writes numbers, dates and times (a BCP 47 tag like
+    /// `de-DE`); empty: each device's own.
+    #[serde(default)]
+    pub locale: String,
+    /// The currency deal amounts are in (ISO 4217, like `EUR`); empty: USD.
+    #[serde(default)]
+    pub currency: String,
 }
 
 /// A day of the week as chrono serialises it (`"Mon"` … `"Sun"`), for the

@@ -239,6 +239,8 @@ impl RecordKind {
                 opt("week_start", DAYS),
                 opt("working_days", Ty::Str),
                 opt("import_map", Ty::Str),
+                opt("locale", Ty::Str),
+                opt("currency", Ty::Str),
             ],
             RecordKind::ActivityType => fields![
                 req("label", Ty::Str),

@@ -530,3 +530,66 @@ fn a_notes_box_saving_from_an_older_text_keeps_what_the_other_side_typed_meanwhi
     let plain = mia.meeting_notes_edit(&m.id, "x", &["not-a-hash".into()], "Only this").expect("plain");
     assert_eq!(plain.notes, "Only this");
 }
+
+#[test]
+fn a_manager_sets_the_teams_locale_and_currency_and_bad_ones_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    let t = mia.team().expect("team");
+    assert_eq!((t.locale.as_str(), t.currency.as_str()), ("", ""), "defaults: the device's locale, USD");
+    let t = mia.set_team_format(Some("de-DE"), Some("eur")).expect("format");
+    assert_eq!((t.locale.as_str(), t.currency.as_str()), ("de-DE", "EUR"));
+    for (locale, currency) in [(Some("de_DE<script>"), None), (None, Some("EURO")), (Some("x"), None)] {
+        let err = mia.set_team_format(locale, currency).expect_err("refused");
+        assert!(matches!(err, CoreError::Invalid(_)), "{err}");
+    }
+    assert_eq!(mia.team().expect("team").locale, "de-DE", "a refused change changes nothing");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    assert_eq!(reps[0].team().expect("team").currency, "EUR", "the rep's device writes amounts in euros");
+    assert!(reps[0].set_team_format(Some("fr-FR"), None).is_err(), "managers only");
+    let t = mia.set_team_format(Some(""), None).expect("reset");
+    assert_eq!((t.locale.as_str(), t.currency.as_str()), ("", "EUR"));
+}
+
+#[test]
+fn the_rep_is_told_in_words_what_her_manager_changed_for_her() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = clock();
+    let (mut mia, mut reps) = team(dir.path(), &clock, &["Anna"]);
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    assert!(reps[0].news_to_notify().expect("first look").is_empty(), "nothing old pops up on a new device");
+    clock.set(at(2026, 11, 25) + chrono::Duration::hours(8));
+    mia.set_target("call", 60, Some("Anna"), None).expect("target");
+    mia.add_action("Send Globex the case study", "2026-11-27", Some("Anna"), Some("Anna")).expect("action");
+    mia.give_kudos("Anna", "Three demos booked!").expect("kudos");
+    mia.challenge_set(&kept_core::service::NewChallenge {
+        prompt: "Handle the price objection".into(),
+        interaction: "negotiation".into(),
+        due: "2026-11-30".into(),
+        reps: vec![],
+    })
+    .expect("challenge");
+    reps[0].set_target("conversation", 12, None, None).expect("her own target is no news");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    let news = reps[0].news(None).expect("news");
+    let texts: Vec<&str> = news.iter().map(|n| n.text.as_str()).collect();
+    assert!(texts.iter().any(|t| t.starts_with("Mia set your Calls target to 60 a week from 2026-W48")), "{texts:#?}");
+    assert!(texts.contains(&"New action item from Mia: Send Globex the case study"), "{texts:#?}");
+    assert!(texts.contains(&"Kudos from Mia: Three demos booked!"), "{texts:#?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("New practice challenge from Mia: Handle the price objection")),
+        "{texts:#?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("Conversations")), "her own change is not news: {texts:#?}");
+    // Raised once: the next look has nothing new until something changes again.
+    assert_eq!(reps[0].news_to_notify().expect("notify").len(), news.len());
+    assert!(reps[0].news_to_notify().expect("again").is_empty());
+    clock.set(at(2026, 11, 25) + chrono::Duration::hours(9));
+    mia.set_target("call", 50, Some("Anna"), None).expect("target lowered");
+    reps[0].merge_from(&dir.path().join("mia")).expect("merge");
+    let again = reps[0].news_to_notify().expect("notify");
+    assert_eq!(again.len(), 1, "{again:#?}");
+    assert!(again[0].text.contains("to 50"), "{}", again[0].text);
+    assert!(mia.news(None).expect("manager").is_empty(), "news is the rep's");
+}

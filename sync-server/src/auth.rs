@@ -34,15 +34,34 @@ pub fn new_token() -> String {
     random_secret(32)
 }
 
-/// A new invite code: 160 random bits, base64url.
-/// It never starts with '-', so it can follow a command on a command line
-/// (`kept join URL CODE`) without being read as an option.
+/// The characters of an invite code: capital letters and digits nobody
+/// misreads or mistypes from a screen or paper (no 0/O, 1/I/L, U/V pairs).
+pub const INVITE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTWXYZ23456789";
+/// Characters in an invite code (without its dashes).
+pub const INVITE_CHARS: usize = 20;
+
+/// A new invite code: 20 characters of [`INVITE_ALPHABET`] (about 97 random
+/// bits; an invite is single use, expires in 7 days and wrong guesses are
+/// rate-limited), shown in four groups of five: `K7M2P-XW3QA-…`. It never
+/// starts with '-', so it can follow a command (`kept join URL CODE`).
 pub fn new_invite_code() -> String {
-    loop {
-        let code = random_secret(20);
-        if !code.starts_with('-') {
-            return code;
-        }
+    let mut rng = rand::rng();
+    let chars: Vec<char> =
+        (0..INVITE_CHARS).map(|_| char::from(INVITE_ALPHABET[rng.random_range(0..INVITE_ALPHABET.len())])).collect();
+    chars.chunks(5).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// The form an invite code is stored and looked up under: a code of
+/// [`new_invite_code`]'s kind typed in lower case, without its dashes or with
+/// spaces is the same code; any other text (codes issued before) as typed.
+pub fn invite_key(code: &str) -> String {
+    let typed = code.trim();
+    let squeezed: String =
+        typed.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_uppercase()).collect();
+    if squeezed.len() == INVITE_CHARS && squeezed.bytes().all(|b| INVITE_ALPHABET.contains(&b)) {
+        squeezed
+    } else {
+        typed.to_string()
     }
 }
 
@@ -176,6 +195,17 @@ mod tests {
     #[test]
     fn invite_codes_never_start_with_a_dash() {
         assert!((0..2000).all(|_| !new_invite_code().starts_with('-')));
+        let code = new_invite_code();
+        assert_eq!(code.len(), INVITE_CHARS + 3, "{code}");
+        assert!(code.split('-').all(|g| g.len() == 5), "{code}");
+        assert!(!code.chars().any(|c| "0O1IL".contains(c)), "{code}");
+        // Typed in lower case, without dashes, with spaces: the same invite.
+        let key = invite_key(&code);
+        assert_eq!(invite_key(&code.to_lowercase()), key);
+        assert_eq!(invite_key(&format!(" {} ", code.replace('-', " "))), key);
+        assert_eq!(invite_key(&code.replace('-', "")), key);
+        // A code of the earlier kind (base64url, 27 characters) stays as typed.
+        assert_eq!(invite_key(" aB-_cdefghijklmnopqrstuvwxy "), "aB-_cdefghijklmnopqrstuvwxy");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use kept_relay::auth::hash_secret;
+use kept_relay::auth::{hash_secret, invite_key};
 
 fn file_bytes(relay: &Relay) -> Vec<u8> {
     let mut all = std::fs::read(&relay.db).unwrap();
@@ -58,10 +58,12 @@ fn tokens_and_invites_are_stored_only_as_hashes(backend: Backend) {
 
     let (token_hash, code_hash, bytes) = stored(&relay);
     assert_eq!(token_hash, hash_secret(&token));
-    assert_eq!(code_hash, hash_secret(&created.invite));
+    // Stored under its canonical form (no dashes): typed with or without them, the same invite.
+    assert_eq!(code_hash, hash_secret(&invite_key(&created.invite)));
     assert!(contains(&bytes, &hash_secret(&token)));
     assert!(!contains(&bytes, &token), "the clear token is stored");
     assert!(!contains(&bytes, &created.invite), "the clear invite code is stored");
+    assert!(!contains(&bytes, &invite_key(&created.invite)), "the clear invite code is stored");
 }
 
 on_both_backends!(tokens_and_invites_are_stored_only_as_hashes);

@@ -98,6 +98,15 @@ pub fn inflated_size(bytes: &[u8], limit: usize) -> Result<usize, ChangeError> {
     }
 }
 
+/// Automerge's change parser on untrusted bytes, with its panics (hostile
+/// bytes can make it unwrap an overflowing conversion) turned into a refusal.
+pub fn from_bytes(bytes: Vec<u8>) -> Result<automerge::Change, ChangeError> {
+    match std::panic::catch_unwind(move || automerge::Change::from_bytes(bytes)) {
+        Ok(parsed) => parsed.map_err(|e| ChangeError::NotAChange(e.to_string())),
+        Err(_) => Err(ChangeError::NotAChange("Automerge's parser could not read it (it panicked)".into())),
+    }
+}
+
 /// Parses one change from untrusted bytes: bounded inflation (at most
 /// [`MAX_CHANGE_BYTES`], and at most `budget` left for the whole push, which
 /// is reduced), then Automerge's parser, then the checksum.
@@ -110,7 +119,7 @@ pub fn parse_change(bytes: Vec<u8>, budget: &mut usize) -> Result<automerge::Cha
         other => other?,
     };
     *budget -= size.min(*budget);
-    let change = automerge::Change::from_bytes(bytes).map_err(|e| ChangeError::NotAChange(e.to_string()))?;
+    let change = from_bytes(bytes)?;
     if !checksum_ok(&change) {
         return Err(ChangeError::Checksum);
     }
@@ -171,6 +180,59 @@ mod tests {
     use crate::genesis::{genesis, genesis_actor, genesis_change, root_map_change};
     use automerge::transaction::Transactable;
     use automerge::{AutoCommit, ROOT};
+
+    /// Found by the push_body fuzz target: a change whose object-id column
+    /// holds a counter past u32::MAX made Automerge's parser panic
+    /// (`OpId::new` unwraps a conversion). Parsing untrusted bytes must refuse
+    /// it with a reason instead.
+    #[test]
+    fn a_change_that_makes_automerges_parser_panic_is_refused_not_a_panic() {
+        const A: &[u8] = &[
+            133, 111, 74, 131, 54, 212, 127, 15, 1, 194, 4, 0, 16, 73, 232, 75, 90, 127, 114, 49, 221, 242, 79, 234,
+            234, 164, 226, 143, 238, 1, 1, 0, 0, 0, 8, 1, 4, 2, 32, 21, 183, 2, 52, 1, 66, 34, 86, 43, 87, 110, 112, 2,
+            0, 5, 31, 0, 0, 5, 3, 4, 127, 3, 3, 9, 127, 3, 3, 13, 90, 114, 216, 175, 138, 220, 131, 21, 127, 3, 3, 25,
+            127, 3, 3, 29, 127, 3, 3, 33, 92, 4, 107, 105, 110, 100, 6, 115, 99, 104, 101, 109, 97, 14, 97, 99, 116,
+            105, 118, 105, 116, 121, 95, 116, 121, 112, 101, 115, 8, 115, 101, 116, 116, 105, 110, 103, 115, 5, 107,
+            117, 100, 111, 115, 9, 116, 105, 109, 101, 95, 122, 111, 110, 101, 10, 119, 101, 101, 107, 95, 115, 116,
+            97, 114, 116, 12, 119, 111, 114, 107, 105, 110, 103, 95, 100, 97, 121, 115, 4, 99, 97, 108, 108, 5, 108,
+            97, 98, 101, 108, 7, 108, 101, 97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111, 110, 12, 99,
+            111, 110, 118, 101, 114, 115, 97, 116, 105, 111, 110, 5, 108, 97, 98, 101, 108, 7, 108, 101, 97, 100, 105,
+            110, 103, 8, 112, 111, 115, 105, 116, 105, 111, 110, 11, 109, 101, 101, 116, 105, 110, 103, 45, 115, 101,
+            116, 5, 108, 97, 98, 101, 108, 7, 108, 101, 97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111,
+            110, 12, 109, 101, 101, 116, 105, 110, 103, 45, 104, 101, 108, 100, 5, 108, 97, 98, 101, 108, 7, 108, 101,
+            97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111, 110, 8, 112, 114, 111, 112, 111, 115, 97,
+            108, 5, 108, 97, 98, 101, 108, 7, 108, 101, 97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111,
+            110, 14, 114, 101, 102, 101, 114, 114, 97, 108, 45, 97, 115, 107, 101, 100, 5, 108, 97, 98, 101, 108, 7,
+            108, 101, 97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111, 110, 5, 101, 109, 97, 105, 108, 5,
+            108, 97, 98, 101, 108, 7, 108, 101, 97, 100, 105, 110, 103, 8, 112, 111, 115, 105, 116, 105, 111, 110, 36,
+            2, 1, 3, 0, 3, 1, 127, 0, 3, 1, 127, 0, 3, 1, 127, 0, 3, 3, 38, 182, 150, 230, 117, 246, 70, 23, 151, 48,
+            70, 54, 22, 198, 195, 1, 126, 70, 20, 3, 0, 2, 54, 99, 182, 2, 0, 86, 2, 20, 0, 214, 1, 2, 20, 0, 198, 1,
+            2, 20, 0, 214, 1, 2, 20, 0, 150, 1, 2, 20, 0, 246, 1, 2, 20, 0, 102, 1, 20, 116, 101, 97, 109, 1, 85, 84,
+            67, 109, 111, 110, 109, 111, 110, 44, 116, 117, 101, 44, 119, 101, 100, 44, 116, 104, 117, 44, 102, 114,
+            105, 67, 97, 108, 108, 115, 0, 67, 111, 110, 118, 101, 114, 115, 97, 116, 105, 111, 110, 115, 1, 77, 101,
+            101, 116, 105, 110, 103, 115, 32, 115, 101, 116, 2, 77, 101, 101, 116, 105, 110, 103, 115, 32, 104, 101,
+            108, 100, 3, 80, 114, 111, 112, 111, 115, 97, 108, 115, 4, 82, 101, 102, 101, 114, 114, 97, 108, 115, 32,
+            97, 115, 107, 101, 100, 5, 69, 109, 97, 105, 108, 115, 6, 36, 0,
+        ];
+        const B: &[u8] = &[
+            133, 111, 74, 131, 134, 45, 65, 141, 1, 155, 1, 1, 54, 212, 127, 15, 173, 50, 119, 37, 165, 91, 164, 194,
+            102, 241, 205, 119, 8, 79, 208, 152, 90, 235, 121, 116, 74, 109, 185, 196, 101, 100, 222, 101, 16, 153,
+            221, 127, 193, 173, 88, 77, 155, 23, 66, 117, 239, 157, 231, 189, 160, 1, 37, 192, 155, 155, 216, 6, 0, 1,
+            16, 73, 232, 75, 90, 127, 114, 49, 221, 242, 79, 234, 234, 164, 226, 143, 238, 10, 1, 2, 2, 2, 21, 16, 52,
+            1, 66, 2, 86, 5, 87, 23, 112, 3, 113, 2, 115, 2, 2, 1, 2, 4, 126, 4, 110, 97, 109, 101, 9, 116, 105, 109,
+            101, 95, 122, 111, 110, 101, 2, 2, 1, 126, 166, 1, 214, 1, 70, 117, 150, 231, 224, 0, 23, 240, 23, 240, 96,
+        ];
+        for bytes in [A, B] {
+            let mut budget = crate::wire::MAX_BODY_BYTES;
+            // Either way, no panic reaches the caller.
+            if let Err(e) = parse_change(bytes.to_vec(), &mut budget) {
+                assert!(!e.to_string().is_empty());
+            }
+        }
+        let mut budget = crate::wire::MAX_BODY_BYTES;
+        let err = parse_change(A.to_vec(), &mut budget).err().or_else(|| parse_change(B.to_vec(), &mut budget).err());
+        assert!(err.is_some_and(|e| e.to_string().contains("not an Automerge change")), "one of them is refused");
+    }
 
     const M: &str = "0190f0a0-0000-7000-8000-000000000001";
 

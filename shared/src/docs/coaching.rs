@@ -41,7 +41,7 @@ pub fn has_action(doc: &impl ReadDoc, id: &str) -> Result<bool> {
 }
 
 /// Adds an action item.
-pub fn add_action(doc: &mut AutoCommit, a: &ActionItem) -> Result<()> {
+pub fn add_action(doc: &mut AutoCommit, a: &ActionItem, created_by: &str) -> Result<()> {
     let coll = map(doc, &ROOT, "action_items")?;
     let o = doc.put_object(&coll, a.id.as_str(), ObjType::Map)?;
     doc.put(&o, "owner", a.owner.as_str())?;
@@ -50,6 +50,7 @@ pub fn add_action(doc: &mut AutoCommit, a: &ActionItem) -> Result<()> {
     doc.put(&o, "status", a.status.as_str())?;
     doc.put(&o, "source", a.source.as_str())?;
     doc.put(&o, "created_at", a.created_at.as_str())?;
+    doc.put(&o, "created_by", created_by)?;
     put_opt_str(doc, &o, "result", a.result.as_deref())?;
     Ok(())
 }

@@ -58,7 +58,56 @@ pub fn read(doc: &impl ReadDoc) -> Result<TeamSettings> {
         week_start: get_str(doc, &settings, "week_start").and_then(|d| parse_weekday(&d).ok()).unwrap_or(Weekday::Mon),
         working_days,
         catalog,
+        locale: get_str(doc, &settings, "locale").filter(|l| check_locale(l).is_ok()).unwrap_or_default(),
+        currency: get_str(doc, &settings, "currency").filter(|c| check_currency(c).is_ok()).unwrap_or_default(),
     })
+}
+
+/// A locale as the team setting takes it: a BCP 47 tag of letters and
+/// digits, 2–35 characters (`en-US`, `de-DE`, `pt-BR`, `zh-Hant-TW`).
+pub fn check_locale(tag: &str) -> Result<()> {
+    let ok = (2..=35).contains(&tag.len())
+        && tag.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.chars().all(|c| c.is_ascii_alphanumeric()))
+        && tag
+            .split('-')
+            .next()
+            .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(format!("'{tag}' is not a locale: expected a tag like en-US, de-DE or fr-CA")))
+    }
+}
+
+/// A currency as the team setting takes it: an ISO 4217 code of three capital letters.
+pub fn check_currency(code: &str) -> Result<()> {
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(format!(
+            "'{code}' is not a currency code: expected three capital letters like USD or EUR"
+        )))
+    }
+}
+
+/// Sets how the team writes numbers and dates and its currency (each `None`
+/// leaves it; an empty string goes back to the default).
+pub fn set_format(doc: &mut AutoCommit, locale: Option<&str>, currency: Option<&str>) -> Result<()> {
+    let settings = map(doc, &ROOT, "settings")?;
+    for (key, value, check) in [
+        ("locale", locale, check_locale as fn(&str) -> Result<()>),
+        ("currency", currency, check_currency as fn(&str) -> Result<()>),
+    ] {
+        match value.map(str::trim) {
+            None => {}
+            Some("") => super::put_opt_str(doc, &settings, key, None)?,
+            Some(v) => {
+                check(v)?;
+                doc.put(&settings, key, v)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Changes the team's name, time zone, week start or working days (each `None` leaves it).

@@ -58,8 +58,9 @@ impl Kept {
             source: source.into(),
             created_at: now.to_rfc3339(),
         };
+        let by = self.me().id.clone();
         self.store.write(|tx| {
-            tx.edit(&DocId::coaching(&subject.id), now.timestamp(), |d| docs::coaching::add_action(d, &item))
+            tx.edit(&DocId::coaching(&subject.id), now.timestamp(), |d| docs::coaching::add_action(d, &item, &by))
         })?;
         Ok(item)
     }

@@ -13,6 +13,7 @@ mod commitments;
 mod develop;
 mod meetings;
 pub(crate) mod merge;
+mod news;
 mod pipeline;
 mod plan;
 mod prep;
@@ -29,6 +30,7 @@ pub use commitments::CommitmentStatus;
 pub use develop::{DevPlan, SkillView, SuggestedSkill};
 pub use meetings::OpenedMeeting;
 pub use merge::{may_read, MergeReport};
+pub use news::{NewsItem, NewsKind};
 pub use pipeline::{DealEdit, KareSplit, STAGES};
 pub use prep::{BenchmarkLine, LatestAssessment, Prep};
 pub use reminders::Reminder;
@@ -279,6 +281,18 @@ impl Kept {
             tx.edit(&DocId::team(), time, |doc| {
                 docs::team::set_settings(doc, name.as_deref(), time_zone, week_start, working_days)
             })
+        })?;
+        self.team()
+    }
+
+    /// Sets how the team writes numbers, dates and times, and its currency
+    /// (managers); each `None` leaves it, an empty string resets it.
+    pub fn set_team_format(&mut self, locale: Option<&str>, currency: Option<&str>) -> Result<TeamSettings> {
+        self.require_manager("change the team's locale and currency")?;
+        let currency = currency.map(|c| c.trim().to_ascii_uppercase());
+        let time = self.now_secs();
+        self.store.write(|tx| {
+            tx.edit(&DocId::team(), time, |doc| docs::team::set_format(doc, locale, currency.as_deref()))
         })?;
         self.team()
     }

@@ -357,7 +357,8 @@ impl Store {
                     let v = st.query_map(params![id], |r| r.get(0))?.collect::<rusqlite::Result<Vec<Vec<u8>>>>()?;
                     v
                 };
-                let good: Vec<Vec<u8>> = mine.into_iter().filter(|b| Change::from_bytes(b.clone()).is_ok()).collect();
+                let good: Vec<Vec<u8>> =
+                    mine.into_iter().filter(|b| kept_protocol::change::from_bytes(b.clone()).is_ok()).collect();
                 if !good.is_empty() {
                     tx.apply(&doc, good, false)?;
                 }
@@ -492,7 +493,7 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
     let mut changes = Vec::new();
     while let Some(r) = rows.next()? {
         let bytes: Vec<u8> = r.get(0)?;
-        changes.push(Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: {e}")))?);
+        changes.push(kept_protocol::change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: {e}")))?);
     }
     if !changes.is_empty() {
         guarded(id, || doc.apply_changes(changes))?;
@@ -675,7 +676,8 @@ impl Tx<'_> {
         let before = doc.get_heads();
         let mut fresh = Vec::new();
         for bytes in raw {
-            let c = Change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: bad change: {e}")))?;
+            let c = kept_protocol::change::from_bytes(bytes)
+                .map_err(|e| CoreError::Document(format!("{id}: bad change: {e}")))?;
             if doc.get_change_by_hash(&c.hash()).is_none() {
                 fresh.push(c);
             }

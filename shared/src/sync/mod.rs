@@ -324,7 +324,7 @@ impl Kept {
             }
             let seen_after = page.changes.last().and_then(|c| {
                 let bytes = B64.decode(&c.data).ok()?;
-                let hash = automerge::Change::from_bytes(bytes).ok()?.hash();
+                let hash = kept_protocol::change::from_bytes(bytes).ok()?.hash();
                 Some(format!("{}:{hash}", c.seq))
             });
             let mut snapshots: Vec<(DocId, Vec<u8>)> = Vec::new();
@@ -419,7 +419,7 @@ impl Kept {
                     }
                     // A set-aside change is named by its hash (computed only then).
                     let named = |b: &Vec<u8>| {
-                        let hash = automerge::Change::from_bytes(b.clone()).map(|c| c.hash().to_string());
+                        let hash = kept_protocol::change::from_bytes(b.clone()).map(|c| c.hash().to_string());
                         (hash.unwrap_or_default(), b.clone())
                     };
                     for (doc, raw) in by_doc {

@@ -1,7 +1,7 @@
 //! Join, invites, members and devices; a leader's teams and their devices in them.
 
 use super::json::ApiJson;
-use crate::auth::{hash_secret, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
+use crate::auth::{hash_secret, invite_key, new_invite_code, new_token, Bucket, Caller, ClientIp, INVITE_TTL_SECS};
 use crate::error::AppError;
 use crate::storage::{name_key, JoinPlan, Joined, LeaderPlan, NewInvite, StorageError};
 use crate::AppState;
@@ -46,7 +46,7 @@ pub fn make_invite(team_id: &str, role: Role, name: Option<String>, member_id: O
     let code = new_invite_code();
     let created_at = now();
     let invite = NewInvite {
-        code_hash: hash_secret(&code),
+        code_hash: hash_secret(&invite_key(&code)),
         team_id: team_id.to_string(),
         role,
         name,
@@ -67,7 +67,7 @@ pub async fn join(
     let device_name = device_label(&req.device_name)?;
     let token = new_token();
     let plan = JoinPlan {
-        code_hash: hash_secret(req.invite.trim()),
+        code_hash: hash_secret(&invite_key(&req.invite)),
         device_id: uuid::Uuid::now_v7().to_string(),
         token_hash: hash_secret(&token),
         device_name,

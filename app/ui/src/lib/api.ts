@@ -9,6 +9,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type {
   CalibrationView,
+  NewsItem,
   SignNote,
   ChallengeView,
   NewChallenge,
@@ -160,6 +161,8 @@ export const api = {
 
   setTeamSettings: (a: { name: string | null; time_zone: string | null; week_start: Weekday | null }) =>
     call<TeamSettings>('set_team_settings', a),
+  /** The team's locale and currency ("" resets one to the default). */
+  setTeamFormat: (a: { locale: string; currency: string }) => call<TeamSettings>('set_team_format', a),
   upsertActivityType: (a: {
     key: string;
     label: string;
@@ -255,6 +258,9 @@ export const api = {
   orgTeamBoard: (teamId: string) => call<Board>('org_team_board', { team_id: teamId }),
   orgRepWeek: (teamId: string, rep: string) => call<WeekSummary>('org_rep_week', { team_id: teamId, rep }),
   calibrations: () => call<CalibrationView[]>('calibrations', {}),
+
+  /** What others did for me since `since` (RFC 3339; null: the last 7 days), newest first. */
+  news: (since: string | null) => call<NewsItem[]>('news', { since }),
 
   // practice challenges
   challenges: (rep: string | null = null) => call<ChallengeView[]>('challenges', { rep }),

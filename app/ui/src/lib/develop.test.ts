@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  newsFor,
   columnMapArgs,
   fmtDaysSince,
   fmtRating,
@@ -115,33 +114,5 @@ describe('kudosReasons', () => {
     const r = kudosReasons(deals, commitments, acts, (k) => k.toUpperCase());
     expect(r.map((x) => x.value)).toEqual(['deal:d1', 'commitment:c1', 'activity:a2', 'activity:a1']);
     expect(r[2].label).toBe('PROPOSAL · Acme · 2026-11-25');
-  });
-});
-
-describe('what changed for the rep', () => {
-  const now = new Date('2026-12-02T10:00:00Z');
-  const data = {
-    kudos: [
-      { id: 'k1', to: 'me', from: 'mia', text: 'Two calls before nine!', at: '2026-12-01T09:00:00Z' },
-      { id: 'k2', to: 'ben', from: 'mia', text: 'Not mine', at: '2026-12-01T09:00:00Z' },
-      { id: 'k3', to: 'me', from: 'mia', text: 'Too old', at: '2026-11-01T09:00:00Z' },
-    ],
-    meetings: [{ id: 'm1', rep: 'me', created_by: 'mia', date: '2026-12-02', kind: 'one-on-one' }],
-    actions: [
-      { id: 'a1', rep: 'me', owner: 'me', text: 'Call Acme', source: 'm1', created_at: '2026-12-02T09:30:00Z' },
-      { id: 'a2', rep: 'me', owner: 'me', text: 'My own', source: 'manual', created_at: '2026-12-02T09:30:00Z' },
-    ],
-    nameOf: (id: string) => (id === 'mia' ? 'Mia' : id),
-    meetingLabel: () => '1-on-1',
-  };
-  it('lists kudos, meetings and 1-on-1 action items for me, newest first', () => {
-    expect(newsFor('me', null, data, now).map((n) => n.text)).toEqual([
-      'New action item: Call Acme',
-      '1-on-1 with Mia',
-      'Kudos from Mia: Two calls before nine!',
-    ]);
-  });
-  it('leaves out what was seen', () => {
-    expect(newsFor('me', '2026-12-02T09:45:00Z', data, now).map((n) => n.key)).toEqual(['m:m1']);
   });
 });

@@ -1,8 +1,8 @@
 // Formatting for people, in one place: money, numbers, dates, times, weeks and plurals, all
 // through `Intl` with one locale and one currency (plus small pure helpers; no DOM).
 //
-// The locale is the device's (navigator), the currency USD: the team document has no locale or
-// currency setting yet, so `setFormatPrefs` is the one place a future team setting plugs in.
+// The locale and currency are the team's (team settings, applied by `setStatus` through
+// `setFormatPrefs`); without them, the device's locale (navigator) and USD.
 import type { Pace, SyncState, SyncStatus, Weekday } from './api';
 
 let cachedLocale: string | undefined | null = null;

@@ -26,5 +26,7 @@ describe('invite codes on screen', () => {
     expect(codeGroups('abcdefghij')).toEqual(['abcd', 'efgh', 'ij']);
     expect(codeGroups('')).toEqual([]);
     expect(codeGroups('x'.repeat(27)).length).toBe(7);
+    // The relay's invite codes come in groups of five already.
+    expect(codeGroups('K7M2P-XW3QA-HT9RC-5NVZE')).toEqual(['K7M2P', 'XW3QA', 'HT9RC', '5NVZE']);
   });
 });

@@ -27,8 +27,12 @@ export function qrSvg(text: string): Promise<string> {
   return QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
 }
 
-/** A code cut into groups of `size` for reading aloud and copying by eye ("AbC1 dEf2 …"). */
+/**
+ * A code cut into groups for reading aloud and copying by eye: the relay's own groups
+ * ("K7M2P-XW3QA-…", letters nobody misreads) when it has them, else groups of `size`.
+ */
 export function codeGroups(code: string, size = 4): string[] {
+  if (code.includes('-') && code.split('-').every((g) => g.length > 0 && g.length <= 6)) return code.split('-');
   const out: string[] = [];
   for (let i = 0; i < code.length; i += size) out.push(code.slice(i, i + size));
   return out;

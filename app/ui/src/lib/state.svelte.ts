@@ -9,6 +9,7 @@ import {
   fmtWeek,
   fmtWeekStart,
   humanizeCoreText,
+  setFormatPrefs,
   type Problem,
 } from './format';
 
@@ -154,6 +155,8 @@ export async function loadStatus(): Promise<void> {
 export function setStatus(s: AppStatus): void {
   const first = !app.status?.has_store && s.has_store;
   app.status = s;
+  // Money, numbers and dates as the team writes them (each device's own locale when unset).
+  setFormatPrefs({ locale: s.team?.locale || null, currency: s.team?.currency || 'USD' });
   if (s.sync !== undefined) applySyncStatus(s.sync, null);
   if (first) app.tab = s.me?.role === 'manager' ? 'board' : 'today';
 }

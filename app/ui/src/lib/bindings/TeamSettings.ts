@@ -30,4 +30,13 @@ catalog: Array<ActivityType>,
 /**
  * Warning-sign thresholds.
  */
-thresholds: Thresholds, };
+thresholds: Thresholds, 
+/**
+ * How the team writes numbers, dates and times (a BCP 47 tag like
+ * `de-DE`); empty: each device's own.
+ */
+locale: string, 
+/**
+ * The currency deal amounts are in (ISO 4217, like `EUR`); empty: USD.
+ */
+currency: string, };

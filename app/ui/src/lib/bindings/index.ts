@@ -51,6 +51,8 @@ export type { Meeting } from './Meeting';
 export type { Member } from './Member';
 export type { NamedScore } from './NamedScore';
 export type { NewChallenge } from './NewChallenge';
+export type { NewsItem } from './NewsItem';
+export type { NewsKind } from './NewsKind';
 export type { OpenedMeeting } from './OpenedMeeting';
 export type { OrgOverview } from './OrgOverview';
 export type { OrgTeamSync } from './OrgTeamSync';
