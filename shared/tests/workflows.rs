@@ -574,7 +574,10 @@ fn the_rep_is_told_in_words_what_her_manager_changed_for_her() {
     reps[0].merge_from(&dir.path().join("mia")).expect("merge");
     let news = reps[0].news(None).expect("news");
     let texts: Vec<&str> = news.iter().map(|n| n.text.as_str()).collect();
-    assert!(texts.iter().any(|t| t.starts_with("Mia set your Calls target to 60 a week from 2026-W48")), "{texts:#?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("Mia set your Calls target to 60 a week starting 2026-W48")),
+        "{texts:#?}"
+    );
     assert!(texts.contains(&"New action item from Mia: Send Globex the case study"), "{texts:#?}");
     assert!(texts.contains(&"Kudos from Mia: Three demos booked!"), "{texts:#?}");
     assert!(

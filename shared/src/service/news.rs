@@ -88,7 +88,7 @@ impl Kept {
                     let (Some(scope), Some(week), Some(kind)) = (parts.next(), parts.next(), parts.next()) else {
                         continue;
                     };
-                    let when = if scope == "from" { format!("a week from {week}") } else { format!("for {week}") };
+                    let when = if scope == "from" { format!("a week starting {week}") } else { format!("for {week}") };
                     let text = format!("{} set your {} target to {count} {when}", name(&by), label(kind));
                     push(format!("t:{key}:{at}"), NewsKind::Target, &at, &by, text);
                 }
