@@ -290,6 +290,24 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
                     tour_checks(&s, &shots, &format!("manager-{size}-{tab}"), &mut problems);
                 }
                 if w == 1440 {
+                    // Ben is the one who needs a conversation this week: his prep leads with at
+                    // most three signs, the most serious first, and lists every open item.
+                    s.click("[data-testid=rep-back]");
+                    s.click("[data-testid=board-row-Ben] button.rep");
+                    s.wait_text("[data-testid=rep-detail-name]", |t| t.contains("Ben"));
+                    s.click("[data-testid=prep-open]");
+                    s.wait("[data-testid=prep-open-items]");
+                    std::thread::sleep(Duration::from_millis(600));
+                    let severities = s.exec(
+                        "return [...document.querySelectorAll('.talk [data-severity]')].map(e => e.dataset.severity)",
+                    );
+                    let severities: Vec<String> = serde_json::from_value(severities).unwrap_or_default();
+                    assert!(!severities.is_empty() && severities.len() <= 3, "Ben's signs: {severities:?}");
+                    assert_eq!(severities[0], "alert", "the most serious first: {severities:?}");
+                    tour_checks(&s, &shots, "manager-1440x900-prep-ben", &mut problems);
+                    s.click("[data-testid=rep-back]");
+                    s.click("[data-testid=board-row-Anna] button.rep");
+                    s.wait_text("[data-testid=rep-detail-name]", |t| t.contains("Anna"));
                     // A sign acknowledged with a note from the prep leaves this week's list and
                     // shows under "Noted earlier".
                     s.click("[data-testid=prep-open]");
@@ -957,6 +975,10 @@ fn two_people_typing_the_same_meeting_notes_at_once_both_keep_their_text() {
     phone.click("[data-testid=sync-indicator]");
     let after = wait_all(&[(&laptop, "Mia"), (&phone, "Anna")], box_css, &[a, b, c, d], Duration::from_secs(60));
     eprintln!("after the offline edit: all four lines on both screens {after:?} after the phone was back");
+    // Who wrote in them, on both screens.
+    let on_laptop = laptop.wait_text("[data-testid=notes-writers]", |t| t.contains("Anna") && t.contains("you"));
+    let on_phone = phone.wait_text("[data-testid=notes-writers]", |t| t.contains("Mia") && t.contains("you"));
+    assert!(on_laptop.starts_with("Written by") && on_phone.starts_with("Written by"), "{on_laptop} / {on_phone}");
     laptop.exec("document.querySelector('[data-testid=meeting-notes]').scrollIntoView({block: 'center'})");
     std::thread::sleep(Duration::from_millis(500));
     laptop.screenshot(&shots.join("manager-1440x900-notes-after-offline.png"));

@@ -319,6 +319,7 @@ impl RecordKind {
                 req("date", Ty::Str),
                 opt("agenda", Ty::Str),
                 opt("notes", Ty::Str),
+                opt("notes_by", Ty::Map),
                 opt("created_by", Ty::Str),
                 opt("rep_rating", RATING),
                 opt("rep_comment", Ty::Str),

@@ -518,6 +518,10 @@ fn a_notes_box_saving_from_an_older_text_keeps_what_the_other_side_typed_meanwhi
     let mia_text = "Mia: two call blocks a day\nAgenda agreed.\n";
     let after = mia.meeting_notes_edit(&m.id, &shown.notes, &shown.notes_heads, mia_text).expect("mia");
     assert_eq!(after.notes, "Mia: two call blocks a day\nAgenda agreed.\nAnna: Müller pipeline 🚀\n");
+    // Who wrote in them: both, each under their own key.
+    let writers: Vec<&String> = after.notes_by.keys().collect();
+    assert_eq!(writers.len(), 2, "{:?}", after.notes_by);
+    assert!(after.notes_by.contains_key(&mia.me().id) && after.notes_by.contains_key(&reps[0].me().id));
     // A deletion from the older text deletes only what Mia saw.
     let later = mia.meeting_notes_edit(
         &m.id,

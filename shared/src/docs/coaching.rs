@@ -113,6 +113,9 @@ pub struct Meeting {
     /// the other side typed since ([`edit_meeting_notes`]).
     #[serde(default)]
     pub notes_heads: Vec<String>,
+    /// Who has written in the notes: member id → when they last did (RFC 3339).
+    #[serde(default)]
+    pub notes_by: std::collections::BTreeMap<String, String>,
 }
 
 /// Every meeting in the document.
@@ -132,6 +135,11 @@ pub fn meetings(doc: &impl ReadDoc, rep: &str) -> Result<Vec<Meeting>> {
             rep_comment: get_str(doc, &o, "rep_comment"),
             manager_rating: super::get_i64(doc, &o, "manager_rating"),
             notes_heads: Vec::new(),
+            notes_by: record(doc, &o, "notes_by")?
+                .map(|w| {
+                    record_ids(doc, &w).into_iter().filter_map(|k| Some((k.clone(), get_str(doc, &w, &k)?))).collect()
+                })
+                .unwrap_or_default(),
             id,
         });
     }
@@ -177,6 +185,19 @@ fn notes_text(doc: &mut AutoCommit, id: &str) -> Result<automerge::ObjId> {
             t
         }
     })
+}
+
+/// Records that `by` wrote in a meeting's notes at `at` (a key per member in
+/// `notes_by`: the rep's and the manager's entries never overwrite each other).
+pub fn note_writer(doc: &mut AutoCommit, id: &str, by: &str, at: &str) -> Result<()> {
+    let coll = map(doc, &ROOT, "meetings")?;
+    let o = record(doc, &coll, id)?.ok_or_else(|| CoreError::NotFound(format!("no meeting with id {id}")))?;
+    let w = match record(doc, &o, "notes_by")? {
+        Some(w) => w,
+        None => doc.put_object(&o, "notes_by", ObjType::Map)?,
+    };
+    doc.put(&w, by, at)?;
+    Ok(())
 }
 
 /// Applies one device's edit of a meeting's notes — from `base` (the text it

@@ -88,6 +88,7 @@ impl Kept {
             rep_comment: None,
             manager_rating: None,
             notes_heads: Vec::new(),
+            notes_by: Default::default(),
         };
         self.store
             .write(|tx| tx.edit(&DocId::coaching(&who.id), now.timestamp(), |d| coaching::add_meeting(d, &meeting)))?;
@@ -112,8 +113,13 @@ impl Kept {
             return Err(CoreError::invalid("notes are too long: at most 20000 characters"));
         }
         let time = self.now_secs();
-        self.store
-            .write(|tx| tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::set_meeting_notes(d, id, notes)))?;
+        let (by, at) = (self.me().id.clone(), self.clock.now().to_rfc3339());
+        self.store.write(|tx| {
+            tx.edit(&DocId::coaching(&m.rep), time, |d| {
+                coaching::set_meeting_notes(d, id, notes)?;
+                coaching::note_writer(d, id, &by, &at)
+            })
+        })?;
         self.meeting(id)
     }
 
@@ -128,8 +134,12 @@ impl Kept {
         }
         let heads: Vec<automerge::ChangeHash> = base_heads.iter().filter_map(|h| h.parse().ok()).collect();
         let time = self.now_secs();
+        let (by, at) = (self.me().id.clone(), self.clock.now().to_rfc3339());
         self.store.write(|tx| {
-            tx.edit(&DocId::coaching(&m.rep), time, |d| coaching::edit_meeting_notes(d, id, base, &heads, notes))
+            tx.edit(&DocId::coaching(&m.rep), time, |d| {
+                coaching::edit_meeting_notes(d, id, base, &heads, notes)?;
+                coaching::note_writer(d, id, &by, &at)
+            })
         })?;
         self.meeting(id)
     }

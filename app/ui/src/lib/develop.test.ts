@@ -25,6 +25,7 @@ const meeting = (id: string, date: string, rep_rating: number | null = null): Me
   rep_comment: null,
   manager_rating: null,
   notes_heads: [],
+  notes_by: {},
 });
 
 describe('ratings', () => {

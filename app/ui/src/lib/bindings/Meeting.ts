@@ -49,4 +49,8 @@ manager_rating: number | null,
  * were read at: an edit sent back with them is applied onto whatever
  * the other side typed since ([`edit_meeting_notes`]).
  */
-notes_heads: Array<string>, };
+notes_heads: Array<string>, 
+/**
+ * Who has written in the notes: member id → when they last did (RFC 3339).
+ */
+notes_by: { [key in string]: string }, };
