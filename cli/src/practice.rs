@@ -37,7 +37,7 @@ pub enum ChallengeCommand {
     },
     /// Answer a challenge with a recording file (works offline; sent at the next sync).
     Answer {
-        /// Challenge id (or its start).
+        /// Challenge id (or its first or last characters, as `kept challenge list` shows them).
         id: String,
         /// The recording (.webm, .ogg, .wav, .mp3, .m4a, .mp4, …).
         file: PathBuf,
@@ -90,7 +90,10 @@ pub enum ChallengeCommand {
 /// The challenge whose id is `id` or starts with it.
 fn find(k: &Kept, rep: Option<&str>, id: &str) -> anyhow::Result<ChallengeView> {
     let all = k.challenges(rep)?;
-    let hits: Vec<&ChallengeView> = all.iter().filter(|v| v.challenge.id.starts_with(id)).collect();
+    // The start or the end of the id: a team challenge's copies share their start (UUIDv7
+    // time), so the list shows their last eight characters.
+    let hits: Vec<&ChallengeView> =
+        all.iter().filter(|v| v.challenge.id.starts_with(id) || v.challenge.id.ends_with(id)).collect();
     match hits.as_slice() {
         [one] => Ok((*one).clone()),
         [] => Err(CoreError::NotFound(format!("no challenge {id}: `kept challenge list` shows them")).into()),
@@ -128,7 +131,7 @@ fn print(list: &[ChallengeView], json: bool) -> anyhow::Result<()> {
         let c = &v.challenge;
         println!(
             "{}  {}  due {}  {}  [{}]",
-            &c.id[..8.min(c.id.len())],
+            &c.id[c.id.len().saturating_sub(8)..],
             v.rep_name,
             c.due,
             state(v.state),
