@@ -35,20 +35,7 @@ impl Kept {
         if !by_self && self.me().role != Role::Manager {
             return Err(CoreError::NotAllowed("only a manager can assess another rep".into()));
         }
-        let criteria = self.criteria(interaction)?;
-        if scores.is_empty() {
-            return Err(CoreError::invalid(format!("give at least one score, e.g. {}=good", criteria[0])));
-        }
-        let mut map = BTreeMap::new();
-        for (c, s) in scores {
-            if !criteria.contains(c) {
-                return Err(CoreError::invalid(format!(
-                    "unknown criterion '{c}' for {interaction}: expected one of {}",
-                    criteria.join(", ")
-                )));
-            }
-            map.insert(c.clone(), parse_score(s)?);
-        }
+        let map = self.scores_on(interaction, scores)?;
         let now = self.clock.now();
         let a = Assessment {
             id: self.ids.uuid_at(now).to_string(),
@@ -66,6 +53,27 @@ impl Kept {
             self.edit_review(&who.id, now.timestamp(), |d| coaching::add_assessment(d, &a))?;
         }
         Ok(a)
+    }
+
+    /// `criterion=score` pairs checked against the map of `interaction`:
+    /// at least one, every criterion on the map, every score 0–4 or its word.
+    pub(crate) fn scores_on(&self, interaction: &str, scores: &[(String, String)]) -> Result<BTreeMap<String, i64>> {
+        let criteria = self.criteria(interaction)?;
+        if scores.is_empty() {
+            let example = criteria.first().map(String::as_str).unwrap_or("opening");
+            return Err(CoreError::invalid(format!("give at least one score, e.g. {example}=good")));
+        }
+        let mut map = BTreeMap::new();
+        for (c, s) in scores {
+            if !criteria.contains(c) {
+                return Err(CoreError::invalid(format!(
+                    "unknown criterion '{c}' for {interaction}: expected one of {}",
+                    criteria.join(", ")
+                )));
+            }
+            map.insert(c.clone(), parse_score(s)?);
+        }
+        Ok(map)
     }
 
     /// Writes the review document of `rep` (what managers write about them;

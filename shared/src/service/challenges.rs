@@ -6,7 +6,6 @@
 //! challenge, so they feed the rep's trends and development plan.
 
 use super::Kept;
-use crate::agenda::parse_score;
 use crate::docs::challenge::{self, Answer, Challenge, Comment};
 use crate::docs::coaching::{self, Assessment};
 use crate::docs::DocId;
@@ -332,23 +331,7 @@ impl Kept {
         if v.challenge.answer.is_none() {
             return Err(CoreError::invalid(format!("{} has not answered this challenge yet", who.name)));
         }
-        if scores.is_empty() {
-            return Err(CoreError::invalid(format!(
-                "give at least one score, e.g. {}=good",
-                v.criteria.first().map(String::as_str).unwrap_or("opening")
-            )));
-        }
-        let mut map = BTreeMap::new();
-        for (c, s) in scores {
-            if !v.criteria.contains(c) {
-                return Err(CoreError::invalid(format!(
-                    "unknown criterion '{c}' for {}: expected one of {}",
-                    v.challenge.interaction,
-                    v.criteria.join(", ")
-                )));
-            }
-            map.insert(c.clone(), parse_score(s)?);
-        }
+        let map = self.scores_on(&v.challenge.interaction, scores)?;
         let now = self.clock.now();
         let a = Assessment {
             id: self.ids.uuid_at(now).to_string(),
