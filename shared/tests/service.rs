@@ -202,3 +202,39 @@ fn trends_bucket_counts_by_team_week() {
     assert_eq!(t.rows[0].series["call"], vec![0, 0, 2, 3]);
     assert_eq!(t.rows[0].series["proposal"], vec![0, 1, 0, 0]);
 }
+
+/// A tap writes its view row from the checked input instead of reading it back
+/// out of the document: the row must be exactly what the document says, with
+/// every field set, in a team zone where the week is not UTC's.
+#[test]
+fn a_taps_view_row_is_what_its_document_says() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = thursday_3pm();
+    let opts = InitOptions {
+        team: "Acme".into(),
+        me: "Anna".into(),
+        role: Role::Rep,
+        time_zone: Some("Pacific/Auckland".into()),
+        week_start: None,
+    };
+    let mut k =
+        Kept::init(&dir.path().join("anna"), opts, Arc::new(clock.clone()), IdSource::seeded(12)).expect("init");
+    let full = ActivityInput {
+        occurred_at: Some("2026-11-22T23:30:00+00:00".into()),
+        count: Some(3),
+        duration_min: Some(Some(25)),
+        outcome: Some(Some("Booked a demo".into())),
+        account: Some(Some("Northwind".into())),
+        deal: Some(Some("Northwind renewal".into())),
+        note: Some(Some("  asked about pricing  ".into())),
+        kare: Some(Some(kept_core::model::Kare::Expand)),
+        ..Default::default()
+    };
+    k.log_activity("call", full, None).expect("log");
+    k.log_activity("conversation", at(24, 9), None).expect("log");
+    k.log_many(vec![("email".into(), at(25, 9)), ("proposal".into(), at(25, 10))], None).expect("log many");
+    let tapped = k.store().view_dump().expect("dump");
+    assert!(tapped.iter().any(|r| r.contains("Northwind renewal")), "the row carries every field: {tapped:?}");
+    k.store_mut().rebuild_views().expect("rebuild");
+    assert_eq!(k.store().view_dump().expect("dump"), tapped, "rows read back out of the documents are the same");
+}

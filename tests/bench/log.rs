@@ -22,23 +22,37 @@ pub struct LogFigures {
 }
 
 /// The CRDT floor of a tap: the same record Kept writes (six fields), into a
-/// week document of ~50 activities held in memory, then `commit`.
-fn automerge_alone(samples: usize) -> Vec<f64> {
-    use automerge::transaction::{CommitOptions, Transactable};
-    use automerge::{AutoCommit, ObjType, ROOT};
-    let ids = IdSource::seeded(5);
-    let mut out = Vec::with_capacity(samples);
-    let (mut doc, mut coll) = (AutoCommit::new(), automerge::ObjId::Root);
-    for i in 0..samples {
+/// week document of ~50 activities held in memory, then `commit`. One step a
+/// call, so the bench can take a floor sample beside every tap sample (the
+/// two then see the same machine load).
+struct Floor {
+    ids: IdSource,
+    doc: automerge::AutoCommit,
+    coll: automerge::ObjId,
+    i: usize,
+}
+
+impl Floor {
+    fn new() -> Floor {
+        Floor { ids: IdSource::seeded(5), doc: automerge::AutoCommit::new(), coll: automerge::ObjId::Root, i: 0 }
+    }
+
+    /// One tap's Automerge work, in ms.
+    fn sample(&mut self) -> f64 {
+        use automerge::transaction::{CommitOptions, Transactable};
+        use automerge::{AutoCommit, ObjType, ROOT};
+        let i = self.i;
+        self.i += 1;
         if i % 50 == 0 {
             // A new week: a fresh document, as Kept's weekly logs.
-            doc = AutoCommit::new();
-            coll = doc.put_object(ROOT, "activities", ObjType::Map).expect("map");
-            doc.commit();
+            self.doc = AutoCommit::new();
+            self.coll = self.doc.put_object(ROOT, "activities", ObjType::Map).expect("map");
+            self.doc.commit();
         }
-        let id = ids.uuid_at(Utc::now()).to_string();
+        let id = self.ids.uuid_at(Utc::now()).to_string();
+        let (doc, coll) = (&mut self.doc, &self.coll);
         let t = Instant::now();
-        let o = doc.put_object(&coll, id.as_str(), ObjType::Map).expect("record");
+        let o = doc.put_object(coll, id.as_str(), ObjType::Map).expect("record");
         doc.put(&o, "type", TYPES[i % TYPES.len()]).expect("put");
         doc.put(&o, "occurred_at", "2026-11-23T10:00:00+00:00").expect("put");
         doc.put(&o, "count", 1i64).expect("put");
@@ -46,9 +60,8 @@ fn automerge_alone(samples: usize) -> Vec<f64> {
         doc.put(&o, "account", format!("Account {}", i % 97)).expect("put");
         doc.put(&o, "kare", "attain").expect("put");
         doc.commit_with(CommitOptions::default().with_time(i as i64));
-        out.push(t.elapsed().as_secs_f64() * 1e3);
+        t.elapsed().as_secs_f64() * 1e3
     }
-    out
 }
 
 pub fn run(weeks: i64, samples: usize) -> LogFigures {
@@ -82,7 +95,10 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
     k.store_mut().maintain().expect("maintain");
     clock.set(start + Duration::days(weeks * 7) + Duration::hours(10));
     let mut kept_ms = Vec::with_capacity(samples);
+    let mut floor = Floor::new();
+    let mut automerge_ms = Vec::with_capacity(samples);
     for i in 0..samples {
+        automerge_ms.push(floor.sample());
         if i % 200 == 199 {
             // The app's idle maintenance, outside the timed region.
             k.store_mut().maintain().expect("maintain");
@@ -116,5 +132,19 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
         conn.execute_batch("COMMIT").expect("commit");
         bare_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    LogFigures { kept_ms, bare_ms, automerge_ms: automerge_alone(samples), history: n }
+    if std::env::var("KEPT_BENCH_SLOW").is_ok() {
+        // WAL frames (pages) a tap writes: checkpoint, tap 100 times, ask again.
+        let c = Connection::open(dir.path().join("rep").join("kept.sqlite3")).expect("open");
+        let frames = || -> i64 { c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1)).expect("ckpt") };
+        frames();
+        for i in 0..100 {
+            let input = ActivityInput { account: Some(Some(format!("Account {}", i % 97))), ..Default::default() };
+            k.log_activity(TYPES[i % TYPES.len()], input, None).expect("log");
+        }
+        eprintln!("WAL frames per tap: {:.1}", frames() as f64 / 100.0);
+        for (i, ms) in kept_ms.iter().enumerate().filter(|(_, ms)| **ms > 1.0) {
+            eprintln!("slow tap {i}: {ms:.2} ms");
+        }
+    }
+    LogFigures { kept_ms, bare_ms, automerge_ms, history: n }
 }

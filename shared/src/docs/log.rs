@@ -166,12 +166,19 @@ pub fn insert(doc: &mut AutoCommit, a: &Activity) -> Result<()> {
     doc.put(&o, "occurred_at", a.occurred_at.as_str())?;
     doc.put(&o, "count", a.count)?;
     doc.put(&o, "logged_by", a.logged_by.as_str())?;
-    put_opt_str(doc, &o, "kare", a.kare.map(Kare::as_str))?;
-    put_opt_i64(doc, &o, "duration_min", a.duration_min)?;
-    put_opt_str(doc, &o, "outcome", a.outcome.as_deref())?;
-    put_opt_str(doc, &o, "account", a.account.as_deref())?;
-    put_opt_str(doc, &o, "deal", a.deal.as_deref())?;
-    put_opt_str(doc, &o, "note", a.note.as_deref())?;
+    // A fresh record: an absent field is simply not written (nothing to
+    // delete, and no lookup per empty field on the tap's path).
+    if let Some(k) = a.kare {
+        doc.put(&o, "kare", k.as_str())?;
+    }
+    if let Some(d) = a.duration_min {
+        doc.put(&o, "duration_min", d)?;
+    }
+    for (key, v) in [("outcome", &a.outcome), ("account", &a.account), ("deal", &a.deal), ("note", &a.note)] {
+        if let Some(v) = v {
+            doc.put(&o, key, v.as_str())?;
+        }
+    }
     Ok(())
 }
 

@@ -600,8 +600,8 @@ impl Kept {
         self.store.write(|tx| {
             for (doc, list) in by_doc.values() {
                 for chunk in list.chunks(CHUNK) {
-                    let ids: Vec<&str> = chunk.iter().map(|(a, _)| a.id.as_str()).collect();
-                    tx.edit_records(doc, time, &ids, |d| {
+                    let added: Vec<&Activity> = chunk.iter().map(|(a, _)| a).collect();
+                    tx.edit_new_activities(doc, time, &added, |d| {
                         for (a, key) in chunk {
                             docs::log::insert(d, a)?;
                             put_key(d, &a.id, key)?;

@@ -24,7 +24,11 @@ fn opt_text(what: &str, v: &Option<Option<String>>) -> Result<Option<Option<Stri
 impl Kept {
     /// Checks and normalises user input; `kind` and `occurred_at` are checked when present.
     pub(crate) fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
-        let team = self.team()?;
+        self.check_input_for(&self.team()?, input)
+    }
+
+    /// [`Kept::check_input`] against settings already read.
+    fn check_input_for(&self, team: &crate::model::TeamSettings, input: &ActivityInput) -> Result<ActivityInput> {
         let mut out = input.clone();
         if let Some(k) = &input.kind {
             team.activity_type(k)?;
@@ -75,7 +79,7 @@ impl Kept {
         let now = self.clock.now();
         let mut planned = Vec::with_capacity(entries.len());
         for (kind, input) in entries {
-            let input = self.check_input(&ActivityInput { kind: Some(kind.clone()), ..input })?;
+            let input = self.check_input_for(&team, &ActivityInput { kind: Some(kind.clone()), ..input })?;
             let input = ActivityInput {
                 occurred_at: Some(input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339())),
                 ..input
@@ -85,7 +89,7 @@ impl Kept {
         let time = now.timestamp();
         self.store.write(|tx| {
             for (doc, a) in &planned {
-                tx.edit_records(doc, time, &[&a.id], |d| docs::log::insert(d, a))?;
+                tx.edit_new_activities(doc, time, &[a], |d| docs::log::insert(d, a))?;
             }
             Ok(())
         })?;

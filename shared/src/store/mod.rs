@@ -18,8 +18,9 @@ pub mod views;
 pub use local::Outgoing;
 pub use read::{ClosedDeal, ItemQuery};
 
-use crate::docs::{genesis, DocId};
+use crate::docs::{genesis, DocId, DocKind};
 use crate::error::{CoreError, Result};
+use crate::model::Activity;
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
@@ -43,12 +44,28 @@ pub struct Store {
     cache: DocCache,
     /// Why this device writes no document (a leader's home of a team), if so.
     read_only: Option<String>,
+    /// The team's settings as last read, with the `PRAGMA data_version` they
+    /// were read at (another connection's commit changes it); dropped by any
+    /// write of this store that touches the team document or rebuilds views.
+    team: std::cell::RefCell<Option<(i64, crate::model::TeamSettings)>>,
 }
 
 /// Documents kept in memory between writes. An entry is used only while its
 /// heads equal the heads recorded in the database (read inside the write
 /// transaction), so a write by another process simply causes a reload.
 type DocCache = std::collections::HashMap<DocId, AutoCommit>;
+
+/// Which view rows a write refreshes.
+enum Rows<'a> {
+    /// Every row of the document.
+    All,
+    /// The records that changed between the heads before and after (a diff).
+    Diff,
+    /// These log records.
+    Records(BTreeSet<String>),
+    /// These new activities, written as they are.
+    Added(&'a [&'a Activity]),
+}
 
 /// Every document id, the team document first: it sets the week basis the
 /// activity rows are filed under.
@@ -108,7 +125,7 @@ impl Store {
             tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![k, v])?;
         }
         tx.commit()?;
-        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None })
+        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None, team: Default::default() })
     }
 
     /// Opens the store in `home`, with a clear error when there is none.
@@ -144,7 +161,7 @@ impl Store {
         let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         let actor = ActorId::try_from(actor_hex.as_str())
             .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;
-        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None })
+        Ok(Store { conn, path, actor, cache: DocCache::new(), read_only: None, team: Default::default() })
     }
 
     /// The database file.
@@ -179,8 +196,13 @@ impl Store {
         let path = self.path.display().to_string();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| busy_or(e, &path))?;
         let read_only = self.read_only.as_deref();
-        let mut w = Tx { tx, actor: &self.actor, cache: &mut self.cache, touched: Vec::new(), read_only };
-        let out = f(&mut w)?;
+        let mut w =
+            Tx { tx, actor: &self.actor, cache: &mut self.cache, touched: Vec::new(), read_only, team_changed: false };
+        let out = f(&mut w);
+        if out.is_err() || w.team_changed {
+            self.team.replace(None);
+        }
+        let out = out?;
         let Tx { tx, cache, touched, .. } = w;
         tx.commit().map_err(|e| busy_or(e, &path))?;
         if cache.len() + touched.len() > CACHE_DOCS {
@@ -214,7 +236,10 @@ impl Store {
 
     /// Drops every view row and rebuilds the views from the documents.
     pub fn rebuild_views(&mut self) -> Result<()> {
-        self.write(|tx| rebuild(&tx.tx))
+        self.write(|tx| {
+            tx.team_changed = true;
+            rebuild(&tx.tx)
+        })
     }
 
     /// Folds the loose changes of every document that has more than a few
@@ -306,6 +331,7 @@ impl Store {
             ));
         }
         self.cache.clear();
+        self.team.replace(None);
         Ok(problems)
     }
 
@@ -535,6 +561,8 @@ pub struct Tx<'a> {
     touched: Vec<(DocId, AutoCommit)>,
     /// Why edits are refused here, if they are ([`Store::set_read_only`]).
     read_only: Option<&'a str>,
+    /// True once this transaction wrote the team document (its settings view).
+    team_changed: bool,
 }
 
 impl Tx<'_> {
@@ -583,7 +611,8 @@ impl Tx<'_> {
         }
         let heads: Option<String> = self
             .tx
-            .query_row("SELECT heads FROM documents WHERE id = ?1", params![id.as_str()], |r| r.get(0))
+            .prepare_cached("SELECT heads FROM documents WHERE id = ?1")?
+            .query_row(params![id.as_str()], |r| r.get(0))
             .optional()?;
         let Some(heads) = heads else { return Ok(None) };
         if let Some(mut doc) = self.cache.remove(id) {
@@ -598,7 +627,7 @@ impl Tx<'_> {
     /// Automerge change stamped `time` (unix seconds). The change goes to the
     /// document, the outbox and the views.
     pub fn edit<T>(&mut self, id: &DocId, time: i64, f: impl FnOnce(&mut AutoCommit) -> Result<T>) -> Result<T> {
-        self.edit_inner(id, time, None, f)
+        self.edit_inner(id, time, Rows::Diff, f)
     }
 
     /// Like [`Tx::edit`] for a change that touches only the log records
@@ -611,14 +640,28 @@ impl Tx<'_> {
         f: impl FnOnce(&mut AutoCommit) -> Result<T>,
     ) -> Result<T> {
         let set: BTreeSet<String> = records.iter().map(|r| r.to_string()).collect();
-        self.edit_inner(id, time, Some(set), f)
+        self.edit_inner(id, time, Rows::Records(set), f)
+    }
+
+    /// Like [`Tx::edit`] for a change that only adds the new, checked
+    /// activities `added` to log `id` (`f` writes them): their view rows are
+    /// written from them as they are, not read back out of the document. A
+    /// record's key is a fresh id, so the document holds exactly these values.
+    pub fn edit_new_activities<T>(
+        &mut self,
+        id: &DocId,
+        time: i64,
+        added: &[&Activity],
+        f: impl FnOnce(&mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
+        self.edit_inner(id, time, Rows::Added(added), f)
     }
 
     fn edit_inner<T>(
         &mut self,
         id: &DocId,
         time: i64,
-        records: Option<BTreeSet<String>>,
+        rows: Rows<'_>,
         f: impl FnOnce(&mut AutoCommit) -> Result<T>,
     ) -> Result<T> {
         if let Some(why) = self.read_only {
@@ -640,13 +683,13 @@ impl Tx<'_> {
         doc.set_actor(self.actor.clone());
         let out = f(&mut doc)?;
         let hash = doc.commit_with(CommitOptions::default().with_time(time));
-        let (new, records) = if before.is_empty() {
+        let (new, rows) = if before.is_empty() {
             // A new document: its genesis travels with the first change.
-            (doc.get_changes(&[]), None)
+            (doc.get_changes(&[]), Rows::All)
         } else {
-            (hash.and_then(|h| doc.get_change_by_hash(&h)).into_iter().collect(), records)
+            (hash.and_then(|h| doc.get_change_by_hash(&h)).into_iter().collect(), rows)
         };
-        self.store_changes(id, &mut doc, &before, &new, true, records)?;
+        self.store_changes(id, &mut doc, &before, &new, true, rows)?;
         self.touched.push((id.clone(), doc));
         Ok(out)
     }
@@ -700,7 +743,7 @@ impl Tx<'_> {
                     "{id}: a change depends on {missing}, which this device does not have"
                 )));
             }
-            self.store_changes(id, &mut doc, &before, &fresh, forward, None)
+            self.store_changes(id, &mut doc, &before, &fresh, forward, Rows::Diff)
         })?;
         self.touched.push((id.clone(), doc));
         Ok(n)
@@ -713,11 +756,12 @@ impl Tx<'_> {
         before: &[ChangeHash],
         changes: &[Change],
         outbox: bool,
-        records: Option<BTreeSet<String>>,
+        rows: Rows<'_>,
     ) -> Result<()> {
         if changes.is_empty() {
             return Ok(());
         }
+        self.team_changed |= id.kind() == DocKind::Team;
         if before.is_empty() {
             self.tx
                 .prepare_cached("INSERT OR IGNORE INTO documents (id, kind, subject, period) VALUES (?1, ?2, ?3, ?4)")?
@@ -740,34 +784,29 @@ impl Tx<'_> {
         }
         // `pending` counts the document's rows in `doc_changes` (kept up to date
         // here and by compaction, so no COUNT(*) per write).
+        let heads = heads_text(&doc.get_heads());
         let pending: i64 = self
             .tx
-            .prepare_cached("SELECT pending FROM documents WHERE id = ?1")?
-            .query_row(params![id.as_str()], |r| r.get(0))?;
-        let pending = pending + added;
-        let heads = heads_text(&doc.get_heads());
+            .prepare_cached("UPDATE documents SET heads = ?2, pending = pending + ?3 WHERE id = ?1 RETURNING pending")?
+            .query_row(params![id.as_str(), heads, added], |r| r.get(0))?;
         if pending > COMPACT_INLINE_AFTER && doc.get_missing_deps(&[]).is_empty() {
             let snapshot = doc.save();
             self.tx.execute(
-                "UPDATE documents SET snapshot = ?2, heads = ?3, pending = 0 WHERE id = ?1",
-                params![id.as_str(), snapshot, heads],
+                "UPDATE documents SET snapshot = ?2, pending = 0 WHERE id = ?1",
+                params![id.as_str(), snapshot],
             )?;
             self.tx.execute("DELETE FROM doc_changes WHERE doc_id = ?1", params![id.as_str()])?;
-        } else {
-            self.tx.prepare_cached("UPDATE documents SET heads = ?2, pending = ?3 WHERE id = ?1")?.execute(params![
-                id.as_str(),
-                heads,
-                pending
-            ])?;
         }
-        let touched = match records {
-            Some(r) => Some(r),
-            None => {
+        match rows {
+            Rows::Added(added) => views::insert_activities(&self.tx, id, added),
+            Rows::Records(r) => views::refresh_records(&self.tx, id, doc, Some(&r)),
+            Rows::All => views::refresh_records(&self.tx, id, doc, None),
+            Rows::Diff => {
                 let after = doc.get_heads();
-                views::touched_records(doc, before, &after)
+                let touched = views::touched_records(doc, before, &after);
+                views::refresh_records(&self.tx, id, doc, touched.as_ref())
             }
-        };
-        views::refresh_records(&self.tx, id, doc, touched.as_ref())
+        }
     }
 
     /// Takes a compacted document from the relay for a document this device
@@ -800,6 +839,7 @@ impl Tx<'_> {
         if self.holds(id)? {
             return Ok(Some(doc));
         }
+        self.team_changed |= id.kind() == DocKind::Team;
         let heads = heads_text(&doc.get_heads());
         self.tx
             .prepare_cached(

@@ -87,11 +87,24 @@ pub struct ClosedDeal {
 
 impl Store {
     /// The team's settings as last read from the team document, if it arrived.
+    /// Kept in memory while no write changes them (a tap reads them twice).
     pub fn team_settings(&self) -> Result<Option<TeamSettings>> {
-        let json: Option<String> =
-            self.conn.query_row("SELECT json FROM team_settings WHERE id = 1", [], |r| r.get(0)).optional()?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
-            .transpose()
+        let version: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+        if let Some((v, t)) = self.team.borrow().as_ref() {
+            if *v == version {
+                return Ok(Some(t.clone()));
+            }
+        }
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM team_settings WHERE id = 1")?
+            .query_row([], |r| r.get(0))
+            .optional()?;
+        let settings = json
+            .map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
+            .transpose()?;
+        self.team.replace(settings.clone().map(|t| (version, t)));
+        Ok(settings)
     }
 
     /// Active members this device knows, by name.

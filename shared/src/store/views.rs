@@ -49,11 +49,21 @@ pub fn refresh_records(
         return refresh(conn, id, doc);
     };
     let subject = id.subject().unwrap_or_default();
+    let mut del = conn.prepare_cached("DELETE FROM activities WHERE id = ?1 AND doc_id = ?2")?;
     for rec in touched {
-        conn.execute("DELETE FROM activities WHERE id = ?1 AND doc_id = ?2", params![rec, id.as_str()])?;
+        del.execute(params![rec, id.as_str()])?;
         if let Some(a) = docs::log::read_one(doc, subject, rec)? {
             insert_activity(conn, id, &a)?;
         }
+    }
+    Ok(())
+}
+
+/// The rows of activities just added to log `id`, from the checked records
+/// themselves (a tap: nothing to read back out of the document).
+pub fn insert_activities(conn: &Connection, id: &DocId, added: &[&crate::model::Activity]) -> Result<()> {
+    for a in added {
+        insert_activity(conn, id, a)?;
     }
     Ok(())
 }
