@@ -164,6 +164,20 @@ pub fn check_root_keys(id: &DocId, change: &automerge::Change, canonical: bool) 
             || crate::genesis::root_maps(kind).contains(&k)
             || crate::genesis::later_root_maps(kind).contains(&k)
     };
+    // Fast path: a key is stored in an uncompressed change as its plain
+    // UTF-8 bytes, so when no reserved name occurs anywhere in the bytes no
+    // operation can write one (a tap's change: no decoding). Otherwise, or
+    // for a compressed change, every operation is decoded and looked at.
+    let raw = change.raw_bytes();
+    if raw.get(8) == Some(&CHUNK_CHANGE) {
+        let names = ["kind", "schema"]
+            .into_iter()
+            .chain(crate::genesis::root_maps(kind).iter().copied())
+            .chain(crate::genesis::later_root_maps(kind).iter().copied());
+        if names.into_iter().all(|k| !contains(raw, k.as_bytes())) {
+            return Ok(());
+        }
+    }
     for op in change.decode().operations {
         if let (automerge::legacy::ObjectId::Root, automerge::legacy::Key::Map(k)) = (&op.obj, &op.key) {
             if reserved(k) {
@@ -172,6 +186,11 @@ pub fn check_root_keys(id: &DocId, change: &automerge::Change, canonical: bool) 
         }
     }
     Ok(())
+}
+
+/// True when `needle` occurs in `hay`.
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -326,5 +345,22 @@ mod tests {
         assert_eq!(check_root_keys(&id, &c, false), Ok(()));
         let gc = automerge::Change::from_bytes(genesis_change(&id).expect("g")).expect("p");
         assert_eq!(check_root_keys(&id, &gc, true), Ok(()));
+        // A reserved name as a value, or inside a record, is not a root key:
+        // found in the bytes, the change is decoded and passes.
+        let mut g = genesis(&id).expect("g");
+        g.set_actor(automerge::ActorId::random());
+        let rec = g.put_object(&m, "01900000-0000-7000-8000-000000000002", automerge::ObjType::Map).expect("rec");
+        g.put(&rec, "note", "this kind of activities schema").expect("put");
+        g.put(&rec, "activities", 2).expect("put");
+        g.commit();
+        let c = g.get_last_local_change().expect("c").clone();
+        assert!(contains(c.raw_bytes(), b"activities"));
+        assert_eq!(check_root_keys(&id, &c, false), Ok(()));
+        // … and a root write beside it is still found.
+        g.put(ROOT, "schema", 9).expect("put");
+        g.put(&rec, "note", "x").expect("put");
+        g.commit();
+        let c = g.get_last_local_change().expect("c").clone();
+        assert_eq!(check_root_keys(&id, &c, false), Err(ChangeError::ReservedRootKey("schema".into())));
     }
 }
