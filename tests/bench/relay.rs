@@ -30,8 +30,14 @@ pub struct RelayProc {
 impl RelayProc {
     /// Starts `kept-relay serve --db DB` (a SQLite path or a postgres:// URL).
     pub fn start(db: &str) -> RelayProc {
+        RelayProc::start_with(db, &[])
+    }
+
+    /// Starts `kept-relay serve --db DB` with more `serve` flags.
+    pub fn start_with(db: &str, extra: &[&str]) -> RelayProc {
         let mut child = Command::new(bin_dir().join("kept-relay"))
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -140,7 +146,7 @@ pub fn team(relay: &RelayProc, reps: usize) -> BenchTeam {
 
 /// A throwaway PostgreSQL database on 127.0.0.1:5432 (trust auth), dropped on drop.
 pub struct PgDb {
-    name: String,
+    pub name: String,
     pub url: String,
 }
 
@@ -152,6 +158,17 @@ fn psql(sql: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
+}
+
+/// Runs `sql` in database `db` with psql; its unaligned output (`|`
+/// between columns, a line per row), or None when psql failed.
+pub fn psql_in(db: &str, sql: &str) -> Option<String> {
+    let out = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qAt", "-c", sql])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 impl PgDb {
