@@ -49,8 +49,9 @@ const DAY_MIN: f64 = 480.0;
 /// What the run measured.
 #[derive(Debug, Default)]
 pub struct Report {
-    pub devices: usize,
     pub taps_planned: usize,
+    /// Taps in the schedule's busiest ten minutes over the mean ten minutes.
+    pub peak_ratio: f64,
     pub taps_done: usize,
     pub taps_dropped: usize,
     pub pushes: usize,
@@ -549,7 +550,7 @@ fn open_files_limit() -> Option<u64> {
 /// Runs the company; None when no PostgreSQL answers (the caller notes it).
 pub fn run(cfg: Config) -> Option<Report> {
     let db = PgDb::create()?;
-    let mut rep = Report { devices: cfg.teams * cfg.reps, ..Default::default() };
+    let mut rep = Report::default();
     let need = (2 * cfg.teams + 2 * cfg.workers + 256) as u64;
     match open_files_limit() {
         Some(n) if n < need => rep.notes.push(format!(
@@ -559,10 +560,17 @@ pub fn run(cfg: Config) -> Option<Report> {
     }
     let tck = ticks_per_s();
     let setup_t0 = Instant::now();
-    let extra = ["--compact-after", &cfg.compact_after.to_string(), "--compact-every", &cfg.compact_every.to_string()];
+    let (after, every) = (cfg.compact_after.to_string(), cfg.compact_every.to_string());
+    let extra: [&str; 4] = ["--compact-after", &after, "--compact-every", &every];
     let relays = [RelayProc::start_with(&db.url, &extra), RelayProc::start_with(&db.url, &extra)];
     let (managers, reps) = setup(&cfg, &db.url, &relays);
     rep.taps_planned = reps.iter().map(|r| r.taps.len()).sum();
+    // The schedule's busiest ten minutes against the day's mean.
+    let mut bins = [0usize; 48];
+    for m in reps.iter().flat_map(|r| r.taps.iter()) {
+        bins[((m / 10.0) as usize).min(47)] += 1;
+    }
+    rep.peak_ratio = bins.iter().max().copied().unwrap_or(0) as f64 * 48.0 / rep.taps_planned.max(1) as f64;
     rep.storage.db_setup = query_i64s(&db.name, "SELECT pg_database_size(current_database())")[0];
     rep.setup_s = setup_t0.elapsed().as_secs_f64();
     let urls = [relays[0].url.clone(), relays[1].url.clone()];

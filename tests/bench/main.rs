@@ -455,7 +455,8 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
     ));
     notes.push(format!(
         "company: setup {:.0} s (not timed); day {:.1} s, load with the managers' catch-up {:.1} s; {} taps of {} planned ({} dropped past 2× the day); \
-         {} pushes, {} rep pulls, {} manager pulls ({:.0} requests/s); lateness behind schedule p50 {:.0} ms, p99 {:.0} ms",
+         {} pushes, {} rep pulls, {} manager pulls ({:.0} requests/s); lateness behind schedule p50 {:.0} ms, p99 {:.0} ms; \
+         the schedule's busiest 10 minutes carry {:.2}× the day's mean",
         c.setup_s,
         c.day_s,
         c.load_s,
@@ -468,6 +469,7 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         requests as f64 / c.day_s,
         pct(&c.late_ms, 0.5),
         pct(&c.late_ms, 0.99),
+        c.peak_ratio,
     ));
     notes.push(format!(
         "company: CPU over the day: relays {:.1} s, PostgreSQL {:.1} s, this bench {:.1} s (of {:.1} s × 2 cores); \

@@ -20,6 +20,15 @@ pub fn bin_dir() -> std::path::PathBuf {
     dir
 }
 
+/// The `kept-relay` the bench runs: `$KEPT_BENCH_RELAY` when set (an A/B of
+/// two relay builds under the same bench), else the one beside the bench.
+pub fn relay_bin() -> std::path::PathBuf {
+    match std::env::var_os("KEPT_BENCH_RELAY") {
+        Some(p) => p.into(),
+        None => bin_dir().join("kept-relay"),
+    }
+}
+
 /// A relay on 127.0.0.1:0, killed on drop.
 pub struct RelayProc {
     child: Child,
@@ -35,7 +44,7 @@ impl RelayProc {
 
     /// Starts `kept-relay serve --db DB` with more `serve` flags.
     pub fn start_with(db: &str, extra: &[&str]) -> RelayProc {
-        let mut child = Command::new(bin_dir().join("kept-relay"))
+        let mut child = Command::new(relay_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
             .args(extra)
             .stdout(Stdio::piped())
@@ -93,7 +102,7 @@ impl RelayProc {
 
 /// Runs a `kept-relay` admin command against `db`.
 pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(bin_dir().join("kept-relay"))
+    let out = Command::new(relay_bin())
         .args(args)
         .args(["--db", db, "--json"])
         .output()
@@ -106,7 +115,7 @@ pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
 /// as the relay's background compactor leaves a long-running relay.
 pub fn compact(db: &str) {
     let out =
-        Command::new(bin_dir().join("kept-relay")).args(["compact", "--db", db]).output().expect("run kept-relay");
+        Command::new(relay_bin()).args(["compact", "--db", db]).output().expect("run kept-relay");
     assert!(out.status.success(), "kept-relay compact: {}", String::from_utf8_lossy(&out.stderr));
 }
 
