@@ -467,9 +467,7 @@ fn manager(m: Manager, url: String, cursor_out: Arc<AtomicI64>, stop: Arc<Atomic
 fn status_kb(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
         .unwrap_or(0)
 }
 
@@ -500,11 +498,8 @@ fn pg_pids(db: &str) -> Vec<u32> {
         "SELECT pid FROM pg_stat_activity WHERE (datname = '{db}' OR backend_type <> 'client backend') \
          AND pid <> pg_backend_pid()"
     );
-    let mut pids: Vec<u32> = relay::psql_in("postgres", &sql)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
+    let mut pids: Vec<u32> =
+        relay::psql_in("postgres", &sql).unwrap_or_default().lines().filter_map(|l| l.trim().parse().ok()).collect();
     // The postmaster is not in pg_stat_activity: the parent of any backend.
     if let Some(&p) = pids.first() {
         let ppid = std::fs::read_to_string(format!("/proc/{p}/stat"))

@@ -381,7 +381,12 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
     let (h50, h99) = (pct(&c.health_ms, 0.5), pct(&c.health_ms, 0.99));
     rows.push(row("company: push p50 ms [ref: GET /health RTT, same moments]", pct(&c.push_ms, 0.5), Some(h50), ""));
     rows.push(row("company: push p99 ms [ref: GET /health RTT p99]", pct(&c.push_ms, 0.99), Some(h99), ""));
-    rows.push(row("company: pull p50 ms (reps' and managers') [ref: GET /health RTT]", pct(&c.pull_ms, 0.5), Some(h50), ""));
+    rows.push(row(
+        "company: pull p50 ms (reps' and managers') [ref: GET /health RTT]",
+        pct(&c.pull_ms, 0.5),
+        Some(h50),
+        "",
+    ));
     rows.push(row("company: pull p99 ms [ref: GET /health RTT p99]", pct(&c.pull_ms, 0.99), Some(h99), ""));
     rows.push(row(
         "company: live delay push ack → manager's pull on the other relay, p50 ms [ref: RTT]",
@@ -436,12 +441,7 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         Some(pull_relay_ms),
         "",
     ));
-    rows.push(row(
-        "company: PostgreSQL CPU ms per push (likewise) [ref: per pull]",
-        push_pg_ms,
-        Some(pull_pg_ms),
-        "",
-    ));
+    rows.push(row("company: PostgreSQL CPU ms per push (likewise) [ref: per pull]", push_pg_ms, Some(pull_pg_ms), ""));
     let s = c.storage;
     let activities = c.taps_done.max(1) as f64;
     rows.push(row(

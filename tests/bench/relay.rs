@@ -102,11 +102,7 @@ impl RelayProc {
 
 /// Runs a `kept-relay` admin command against `db`.
 pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(relay_bin())
-        .args(args)
-        .args(["--db", db, "--json"])
-        .output()
-        .expect("run kept-relay");
+    let out = Command::new(relay_bin()).args(args).args(["--db", db, "--json"]).output().expect("run kept-relay");
     assert!(out.status.success(), "kept-relay {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
@@ -114,8 +110,7 @@ pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
 /// `kept-relay compact --db DB`: every team's changes folded into snapshots,
 /// as the relay's background compactor leaves a long-running relay.
 pub fn compact(db: &str) {
-    let out =
-        Command::new(relay_bin()).args(["compact", "--db", db]).output().expect("run kept-relay");
+    let out = Command::new(relay_bin()).args(["compact", "--db", db]).output().expect("run kept-relay");
     assert!(out.status.success(), "kept-relay compact: {}", String::from_utf8_lossy(&out.stderr));
 }
 
