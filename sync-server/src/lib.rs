@@ -43,6 +43,24 @@ pub struct AppState {
     pub blobs: Arc<dyn blobs::BlobBytes>,
     /// Largest blob and per-team quota.
     pub blob_limits: blobs::BlobLimits,
+    /// When the background compactor folds a team's changes into snapshots.
+    pub compaction: Compaction,
+}
+
+/// The background compactor's settings: every `every`, each team with at
+/// least `after` changes not covered by snapshots is compacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// Changes not covered by snapshots that make a team due.
+    pub after: i64,
+    /// How often the compactor looks.
+    pub every: Duration,
+}
+
+impl Default for Compaction {
+    fn default() -> Self {
+        Compaction { after: COMPACT_AFTER, every: COMPACT_EVERY }
+    }
 }
 
 impl AppState {
@@ -56,7 +74,14 @@ impl AppState {
             limiter: Arc::default(),
             limits: edge::Limits::default(),
             trusted_proxies: Arc::default(),
+            compaction: Compaction::default(),
         }
+    }
+
+    /// The same state with other compaction settings.
+    pub fn with_compaction(mut self, compaction: Compaction) -> AppState {
+        self.compaction = compaction;
+        self
     }
 
     /// The same state with other limits.
@@ -150,17 +175,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let storage = state.storage.clone();
     let live = state.live.clone();
+    let Compaction { after, every } = state.compaction;
     let shutdown = async move {
         shutdown.await;
         // Open WebSockets would otherwise hold a graceful shutdown forever.
         live.close_all();
     };
     let compactor = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(COMPACT_EVERY);
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
         tick.tick().await;
         loop {
             tick.tick().await;
-            if let Err(e) = compact_teams(storage.as_ref(), COMPACT_AFTER).await {
+            if let Err(e) = compact_teams(storage.as_ref(), after).await {
                 tracing::warn!(error = %e, "compaction failed");
             }
         }

@@ -90,6 +90,13 @@ enum Cmd {
         max_connections: usize,
         #[command(flatten)]
         blobs: BlobArgs,
+        /// Compact a team once this many of its changes are not covered by snapshots.
+        #[arg(long, value_name = "CHANGES", default_value_t = kept_relay::COMPACT_AFTER,
+              value_parser = clap::value_parser!(i64).range(1..))]
+        compact_after: i64,
+        /// How often the compactor looks for such teams (seconds).
+        #[arg(long, value_name = "SECONDS", default_value_t = kept_relay::COMPACT_EVERY.as_secs_f64())]
+        compact_every: f64,
     },
     /// Teams.
     Team {
@@ -206,7 +213,11 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().cmd {
-        Cmd::Serve { db, listen, trust_proxy, max_connections, blobs } => {
+        Cmd::Serve { db, listen, trust_proxy, max_connections, blobs, compact_after, compact_every } => {
+            let every = std::time::Duration::try_from_secs_f64(compact_every)
+                .ok()
+                .filter(|d| *d >= std::time::Duration::from_millis(100))
+                .context("--compact-every must be at least 0.1 seconds")?;
             let storage = open(&db).await?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -236,7 +247,13 @@ async fn run() -> anyhow::Result<std::process::ExitCode> {
                 tracing::info!("shutting down");
             };
             let limits = kept_relay::edge::Limits { max_connections, ..Default::default() };
-            let state = blobs.apply(AppState::new(storage).with_limits(limits).with_trusted_proxies(trust_proxy));
+            let compaction = kept_relay::Compaction { after: compact_after, every };
+            let state = blobs.apply(
+                AppState::new(storage)
+                    .with_limits(limits)
+                    .with_trusted_proxies(trust_proxy)
+                    .with_compaction(compaction),
+            );
             tracing::info!(blobs = %state.blobs.describe(), "blob bytes");
             serve(listener, state, shutdown).await?;
             tracing::info!("stopped");

@@ -9,17 +9,22 @@
 //! 6. relay RSS with 1,000 idle live connections vs with none;
 //! 7. a rep's store aged through two years of taps and daily syncs: the last weeks vs the first;
 //! 8. a recorded answer uploaded over a throttled link cut halfway and resumed vs a plain upload,
-//!    and the relay's peak RSS while many reps upload at once vs before.
+//!    and the relay's peak RSS while many reps upload at once vs before;
+//! 9. a company: two relays on one PostgreSQL, 200 teams × 50 reps replaying a compressed
+//!    working day with managers watching live: throughput, push/pull latency and live delay vs a
+//!    loopback round trip, RSS vs before, CPU per request, errors, compaction backlog, bytes per
+//!    activity (`company.rs`; `--day-secs S`, `--teams N`, `--reps N` change its size).
 //!
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
 //! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
-//! `--only log,ingest,bootstrap,live,board,memory,aging,blobs` (a subset, e.g. under perf).
+//! `--only log,ingest,bootstrap,live,board,memory,aging,blobs,company` (a subset, e.g. under perf).
 
 mod aging;
 mod blobs;
 mod board;
 mod bootstrap;
+mod company;
 mod ingest;
 mod live;
 mod log;
@@ -87,6 +92,7 @@ fn main() {
     let quick = flag("--quick");
     // `--only log,ingest,bootstrap,live,board,memory`: a subset (for profiling).
     let only: Option<String> = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+    let value = |f: &str| args.iter().position(|a| a == f).and_then(|i| args.get(i + 1)?.parse::<f64>().ok());
     let want = |s: &str| only.as_deref().is_none_or(|o| o.split(',').any(|x| x == s));
     let t_all = Instant::now();
     // Sizes: (log history weeks, log samples, ingest clients, per client, team reps, team weeks,
@@ -321,6 +327,41 @@ fn main() {
         ));
     }
 
+    if want("company") {
+        // 9. A company's load on two relays sharing one PostgreSQL.
+        let cfg = if quick {
+            company::Config {
+                teams: 4,
+                reps: 5,
+                day_secs: 8.0,
+                workers: 8,
+                compact_after: 20,
+                compact_every: 1.0,
+                pull_phase_secs: 1.0,
+            }
+        } else {
+            company::Config {
+                teams: 200,
+                reps: 50,
+                day_secs: 120.0,
+                workers: 48,
+                compact_after: 250,
+                compact_every: 5.0,
+                pull_phase_secs: 5.0,
+            }
+        };
+        let cfg = company::Config {
+            teams: value("--teams").map_or(cfg.teams, |v| v as usize),
+            reps: value("--reps").map_or(cfg.reps, |v| v as usize),
+            day_secs: value("--day-secs").unwrap_or(cfg.day_secs),
+            ..cfg
+        };
+        match step("company", || company::run(cfg)) {
+            None => notes.push("company: no PostgreSQL answered on 127.0.0.1:5432; skipped".into()),
+            Some(c) => company_rows(&cfg, &c, &mut rows, &mut notes),
+        }
+    }
+
     println!(
         "kept-bench{} — {} cores, {:.0} s",
         if quick { " (quick)" } else { "" },
@@ -336,4 +377,135 @@ fn main() {
     for n in notes {
         println!("note: {n}");
     }
+}
+
+/// The company's rows (see `company.rs`), each beside a same-run reference.
+fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>, notes: &mut Vec<String>) {
+    let who = format!("company {}×{} reps, 2 relays, 1 PostgreSQL", cfg.teams, cfg.reps);
+    let offered = c.taps_planned as f64 / cfg.day_secs;
+    let ok_pushes = c.push_ms.len() as f64;
+    let rate = ok_pushes / c.day_s;
+    rows.push(row(
+        format!("{who}: pushes/s, an 8 h day in {:.0} s [ref: offered by the schedule]", cfg.day_secs),
+        rate,
+        Some(offered),
+        format!("≥ 95% of offered, day on time [{}]", verdict(rate >= 0.95 * offered && c.taps_dropped == 0)),
+    ));
+    let requests = c.pushes + c.rep_pulls + c.manager_pulls;
+    let (h50, h99) = (pct(&c.health_ms, 0.5), pct(&c.health_ms, 0.99));
+    rows.push(row("company: push p50 ms [ref: GET /health RTT, same moments]", pct(&c.push_ms, 0.5), Some(h50), ""));
+    rows.push(row("company: push p99 ms [ref: GET /health RTT p99]", pct(&c.push_ms, 0.99), Some(h99), ""));
+    rows.push(row(
+        "company: pull p50 ms (reps' and managers') [ref: GET /health RTT]",
+        pct(&c.pull_ms, 0.5),
+        Some(h50),
+        "",
+    ));
+    rows.push(row("company: pull p99 ms [ref: GET /health RTT p99]", pct(&c.pull_ms, 0.99), Some(h99), ""));
+    rows.push(row(
+        "company: live delay push ack → manager's pull on the other relay, p50 ms [ref: RTT]",
+        pct(&c.live_ms, 0.5),
+        Some(h50),
+        "",
+    ));
+    let l99 = pct(&c.live_ms, 0.99);
+    rows.push(row(
+        "company: live delay p99 ms [ref: RTT p99]",
+        l99,
+        Some(h99),
+        format!("< 1000 ms [{}]", verdict(l99 < 1000.0 && c.live_unseen == 0)),
+    ));
+    rows.push(row(
+        format!("company: errors (failed or non-2xx requests) [ref: requests, {requests}]"),
+        c.errors as f64,
+        Some(requests as f64),
+        format!("zero [{}]", verdict(c.errors == 0)),
+    ));
+    rows.push(row(
+        format!("company: RSS of both relays at the end, MB (peak {:.0}) [ref: before the day]", c.relay_hwm_mb),
+        c.relay_rss_after_mb,
+        Some(c.relay_rss_before_mb),
+        "",
+    ));
+    rows.push(row(
+        "company: PostgreSQL RSS (private + shared once) at the end, MB [ref: before the day]",
+        c.pg_rss_after_mb,
+        Some(c.pg_rss_before_mb),
+        "",
+    ));
+    let bound = 2 * cfg.compact_after;
+    rows.push(row(
+        format!(
+            "company: compaction backlog at the end, loose changes (worst team {}; {} teams compacted) [ref: stored]",
+            c.backlog_max_team, c.teams_compacted
+        ),
+        c.backlog_end as f64,
+        Some(c.stored_end as f64),
+        format!("every team < 2 × --compact-after ({bound}) [{}]", verdict(c.backlog_max_team < bound)),
+    ));
+    let p = c.pull_phase;
+    let pull_relay_ms = p.relay_cpu_s * 1e3 / p.pulls.max(1) as f64;
+    let pull_pg_ms = p.pg_cpu_s * 1e3 / p.pulls.max(1) as f64;
+    let pulls = (c.rep_pulls + c.manager_pulls) as f64;
+    let push_relay_ms = (c.relay_cpu_s * 1e3 - pulls * pull_relay_ms) / c.pushes.max(1) as f64;
+    let push_pg_ms = (c.pg_cpu_s * 1e3 - pulls * pull_pg_ms) / c.pushes.max(1) as f64;
+    rows.push(row(
+        "company: relay CPU ms per push (the day's CPU less its pulls at the pull price) [ref: per pull]",
+        push_relay_ms,
+        Some(pull_relay_ms),
+        "",
+    ));
+    rows.push(row("company: PostgreSQL CPU ms per push (likewise) [ref: per pull]", push_pg_ms, Some(pull_pg_ms), ""));
+    let s = c.storage;
+    let activities = c.taps_done.max(1) as f64;
+    rows.push(row(
+        format!(
+            "company: PostgreSQL bytes per activity after compaction (database growth over {} activities) [ref: the change itself]",
+            c.taps_done
+        ),
+        (s.db_end - s.db_setup) as f64 / activities,
+        Some(s.change_bytes as f64 / s.changes.max(1) as f64),
+        "",
+    ));
+    notes.push(format!(
+        "company: setup {:.0} s (not timed); day {:.1} s, load with the managers' catch-up {:.1} s; {} taps of {} planned ({} dropped past 2× the day); \
+         {} pushes, {} rep pulls, {} manager pulls ({:.0} requests/s); lateness behind schedule p50 {:.0} ms, p99 {:.0} ms; \
+         the schedule's busiest 10 minutes carry {:.2}× the day's mean",
+        c.setup_s,
+        c.day_s,
+        c.load_s,
+        c.taps_done,
+        c.taps_planned,
+        c.taps_dropped,
+        c.pushes,
+        c.rep_pulls,
+        c.manager_pulls,
+        requests as f64 / c.day_s,
+        pct(&c.late_ms, 0.5),
+        pct(&c.late_ms, 0.99),
+        c.peak_ratio,
+    ));
+    notes.push(format!(
+        "company: CPU over the day: relays {:.1} s, PostgreSQL {:.1} s, this bench {:.1} s (of {:.1} s × 2 cores); \
+         pull-only phase: {} pulls in {:.1} s, relays {:.2} s, PostgreSQL {:.2} s",
+        c.relay_cpu_s, c.pg_cpu_s, c.bench_cpu_s, c.day_s, p.pulls, p.secs, p.relay_cpu_s, p.pg_cpu_s
+    ));
+    notes.push(format!(
+        "company: PostgreSQL after compaction: database {:.1} MB (after setup {:.1} MB), changes {:.1} MB for {} rows \
+         ({:.1} MB of change bytes), snapshots {:.1} MB ({:.1} MB of bytes)",
+        s.db_end as f64 / 1e6,
+        s.db_setup as f64 / 1e6,
+        s.changes_rel as f64 / 1e6,
+        s.changes,
+        s.change_bytes as f64 / 1e6,
+        s.snapshots_rel as f64 / 1e6,
+        s.snapshot_bytes as f64 / 1e6,
+    ));
+    if c.live_unseen > 0 {
+        notes.push(format!("company: {} acknowledged pushes never reached a manager's pull", c.live_unseen));
+    }
+    for e in &c.error_samples {
+        notes.push(format!("company error: {e}"));
+    }
+    notes.extend(c.notes.iter().cloned());
 }

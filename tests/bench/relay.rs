@@ -20,6 +20,15 @@ pub fn bin_dir() -> std::path::PathBuf {
     dir
 }
 
+/// The `kept-relay` the bench runs: `$KEPT_BENCH_RELAY` when set (an A/B of
+/// two relay builds under the same bench), else the one beside the bench.
+pub fn relay_bin() -> std::path::PathBuf {
+    match std::env::var_os("KEPT_BENCH_RELAY") {
+        Some(p) => p.into(),
+        None => bin_dir().join("kept-relay"),
+    }
+}
+
 /// A relay on 127.0.0.1:0, killed on drop.
 pub struct RelayProc {
     child: Child,
@@ -30,8 +39,14 @@ pub struct RelayProc {
 impl RelayProc {
     /// Starts `kept-relay serve --db DB` (a SQLite path or a postgres:// URL).
     pub fn start(db: &str) -> RelayProc {
-        let mut child = Command::new(bin_dir().join("kept-relay"))
+        RelayProc::start_with(db, &[])
+    }
+
+    /// Starts `kept-relay serve --db DB` with more `serve` flags.
+    pub fn start_with(db: &str, extra: &[&str]) -> RelayProc {
+        let mut child = Command::new(relay_bin())
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -87,11 +102,7 @@ impl RelayProc {
 
 /// Runs a `kept-relay` admin command against `db`.
 pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(bin_dir().join("kept-relay"))
-        .args(args)
-        .args(["--db", db, "--json"])
-        .output()
-        .expect("run kept-relay");
+    let out = Command::new(relay_bin()).args(args).args(["--db", db, "--json"]).output().expect("run kept-relay");
     assert!(out.status.success(), "kept-relay {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON")
 }
@@ -99,8 +110,7 @@ pub fn admin(db: &str, args: &[&str]) -> serde_json::Value {
 /// `kept-relay compact --db DB`: every team's changes folded into snapshots,
 /// as the relay's background compactor leaves a long-running relay.
 pub fn compact(db: &str) {
-    let out =
-        Command::new(bin_dir().join("kept-relay")).args(["compact", "--db", db]).output().expect("run kept-relay");
+    let out = Command::new(relay_bin()).args(["compact", "--db", db]).output().expect("run kept-relay");
     assert!(out.status.success(), "kept-relay compact: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -140,7 +150,7 @@ pub fn team(relay: &RelayProc, reps: usize) -> BenchTeam {
 
 /// A throwaway PostgreSQL database on 127.0.0.1:5432 (trust auth), dropped on drop.
 pub struct PgDb {
-    name: String,
+    pub name: String,
     pub url: String,
 }
 
@@ -152,6 +162,17 @@ fn psql(sql: &str) -> bool {
         .status()
         .map(|s| s.success())
         .unwrap_or(false)
+}
+
+/// Runs `sql` in database `db` with psql; its unaligned output (`|`
+/// between columns, a line per row), or None when psql failed.
+pub fn psql_in(db: &str, sql: &str) -> Option<String> {
+    let out = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qAt", "-c", sql])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 impl PgDb {

@@ -79,6 +79,13 @@ impl RelayClient {
         RelayClient { base: base.trim_end_matches('/').to_string(), token, agent }
     }
 
+    /// A client for the same relay under another device token, sharing this
+    /// client's connections (one thread serving many devices, as a load
+    /// generator does).
+    pub fn with_token(&self, token: Option<String>) -> RelayClient {
+        RelayClient { base: self.base.clone(), token, agent: self.agent.clone() }
+    }
+
     /// The relay address.
     pub fn base(&self) -> &str {
         &self.base

@@ -298,12 +298,29 @@ async fn listen_once(
     (&mut driver.0).await.unwrap_or(Ok(()))
 }
 
+/// Tells every listening relay about a committed push, outside its
+/// transaction: a NOTIFY-only statement writes no WAL, so PostgreSQL's
+/// notification lock is held for microseconds instead of for a commit's
+/// flush. Best effort: a failure is logged (the push is stored; listeners
+/// read every team's head when they reconnect, clients sync periodically).
+async fn notify_committed(client: &deadpool_postgres::Client, payloads: &[String]) {
+    for p in payloads {
+        if let Err(e) = client.execute("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, p]).await {
+            tracing::warn!(error = %chain(&e), "could not tell the other relays about a push");
+        }
+    }
+}
+
 #[async_trait]
 impl Backend for PostgresStorage {
     async fn run<T: Send + 'static>(&self, mode: Mode, work: Work<T>) -> StorageResult<T> {
         let mut client = self.client().await?;
         if mode == Mode::Single {
-            return work(&mut PgOps { c: &client }).await;
+            let mut ops = PgOps::new(&client);
+            let out = work(&mut ops).await?;
+            let notes = ops.after_commit;
+            notify_committed(&client, &notes).await;
+            return Ok(out);
         }
         let tx = match mode {
             Mode::Snapshot => {
@@ -317,8 +334,11 @@ impl Backend for PostgresStorage {
             _ => client.transaction().await?,
         };
         // Dropped without commit (an Err) rolls back.
-        let out = work(&mut PgOps { c: &tx }).await?;
+        let mut ops = PgOps::new(&tx);
+        let out = work(&mut ops).await?;
+        let notes = std::mem::take(&mut ops.after_commit);
         tx.commit().await?;
+        notify_committed(&client, &notes).await;
         Ok(out)
     }
 

@@ -20,6 +20,15 @@ const NAME_INDEX: &str = "members_name_key";
 /// [`Ops`] on a pooled client or a transaction of one.
 pub(crate) struct PgOps<'a, C> {
     pub(crate) c: &'a C,
+    /// Payloads for [`NOTIFY_CHANNEL`] that [`super::postgres::PostgresStorage`]
+    /// sends once the work committed (see `notify_seq`).
+    pub(crate) after_commit: Vec<String>,
+}
+
+impl<'a, C> PgOps<'a, C> {
+    pub(crate) fn new(c: &'a C) -> PgOps<'a, C> {
+        PgOps { c, after_commit: Vec::new() }
+    }
 }
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
@@ -312,8 +321,13 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
     }
 
     async fn notify_seq(&mut self, team_id: &str, seq: i64) -> StorageResult<()> {
-        // Delivered to every listening relay when (and only if) this commits.
-        self.exec("SELECT pg_notify($1, $2)", &[&NOTIFY_CHANNEL, &format!("{team_id}:{seq}")]).await?;
+        // Sent after the commit, not inside the transaction: a transaction
+        // that NOTIFYs holds PostgreSQL's one notification-queue lock (for
+        // the whole server) from its commit until the commit is on disk, so
+        // every push of every team on every relay would commit one at a time
+        // (`kept-bench --only company`, docs/SCALE.md). A wake-up lost to a
+        // crash between the two costs a watcher only its next periodic sync.
+        self.after_commit.push(format!("{team_id}:{seq}"));
         Ok(())
     }
 
