@@ -16,6 +16,7 @@
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
 //! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
+//! `--no-before` (skip the leader row of the way before, every team in turn),
 //! `--only log,ingest,bootstrap,live,board,memory,aging,blobs,leader` (a subset, e.g. under perf).
 
 mod aging;
@@ -324,9 +325,14 @@ fn main() {
         team::copy_db(&o.relay_db, &db);
         let relay = relay::RelayProc::start(db.to_str().expect("utf-8"));
         let c = step("leader bootstrap", || leader::bootstrap(&o, &relay, &tmp.path().join("leader-laptop"), "first"));
-        let p = step("leader bootstrap, every team in turn (before)", || {
-            leader::bootstrap(&o, &relay, &tmp.path().join("leader-plain"), "plain")
-        });
+        // `--no-before`: skip the reference run of the old way (e.g. under perf).
+        let p = if flag("--no-before") {
+            leader::Child::default()
+        } else {
+            step("leader bootstrap, every team in turn (before)", || {
+                leader::bootstrap(&o, &relay, &tmp.path().join("leader-plain"), "plain")
+            })
+        };
         drop(relay);
         let node = if flag("--no-node") { Err("--no-node".to_string()) } else { bootstrap::node_ready(!quick) };
         let deadline_s = if quick { 60 } else { 120 };

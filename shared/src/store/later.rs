@@ -27,7 +27,7 @@ impl Store {
     /// screen is likelier to show). An id that does not parse is returned
     /// as an error for its row alone.
     pub fn later_batch(&self, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut st = self.conn.prepare_cached("SELECT doc_id, bytes FROM later_docs ORDER BY doc_id DESC LIMIT ?1")?;
+        let mut st = self.conn.prepare_cached("SELECT doc_id, bytes FROM later_docs ORDER BY substr(doc_id, -8) DESC, doc_id LIMIT ?1")?;
         let rows = st.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -40,6 +40,20 @@ impl Tx<'_> {
             .prepare_cached("INSERT OR REPLACE INTO later_docs (doc_id, bytes) VALUES (?1, ?2)")?
             .execute(params![id.as_str(), bytes])?;
         Ok(())
+    }
+
+    /// Takes the kept snapshot of `doc` out (to open it now), if one waits.
+    pub fn take_later(&mut self, doc: &str) -> Result<Option<Vec<u8>>> {
+        use rusqlite::OptionalExtension;
+        let bytes: Option<Vec<u8>> = self
+            .tx
+            .prepare_cached("SELECT bytes FROM later_docs WHERE doc_id = ?1")?
+            .query_row(params![doc], |r| r.get(0))
+            .optional()?;
+        if bytes.is_some() {
+            self.forget_later(doc)?;
+        }
+        Ok(bytes)
     }
 
     /// Forgets a kept snapshot (opened, or set aside).

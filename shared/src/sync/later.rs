@@ -7,8 +7,8 @@
 //! moves the cursor past them: the cursor stays exact and nothing is lost if
 //! the device stops. [`Kept::adopt_later`] opens them afterwards, newest
 //! week first, a batch per transaction. A change pulled meanwhile for a
-//! document still waiting creates it from that change; its snapshot is then
-//! merged into it instead of adopted, so both orders end in the same document.
+//! document still waiting opens that document first ([`open_now`]), so the
+//! change finds its dependencies.
 
 use crate::docs::DocId;
 use crate::error::{CoreError, Result};
@@ -75,6 +75,36 @@ pub(crate) fn adopt_received(tx: &mut Tx<'_>, recv: &Receiver<Loaded>, expected:
         return Err(CoreError::Document(format!("only {received} of {expected} documents of this page could be read")));
     }
     Ok(n)
+}
+
+/// Opens the kept snapshot of `id` now, if one waits (a pulled change is
+/// about to be applied to it). One that cannot be opened is set aside, as a
+/// pulled snapshot would be.
+pub(crate) fn open_now(tx: &mut Tx<'_>, id: &DocId, at: &str) -> Result<usize> {
+    let Some(bytes) = tx.take_later(id.as_str())? else { return Ok(0) };
+    let done = tx.isolated(id, |tx| {
+        let (doc, rows) = crate::store::guarded(id, || -> Result<_> {
+            let doc =
+                AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+            let rows = crate::store::views::extract(id, &doc)?;
+            Ok((doc, rows))
+        })?;
+        match tx.adopt_loaded(id, &bytes, doc, &rows)? {
+            None => Ok(1),
+            Some(mut doc) => {
+                let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                tx.apply(id, raw, false)
+            }
+        }
+    });
+    match done {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            let reason = format!("this device could not apply it: {e}");
+            tx.quarantine_pulled(id.as_str(), &[(String::new(), bytes)], &reason, at)?;
+            Ok(0)
+        }
+    }
 }
 
 impl Kept {

@@ -407,6 +407,8 @@ impl Kept {
                                 continue;
                             }
                         };
+                        // A document whose snapshot waits for later is opened first.
+                        n += later::open_now(tx, &id, &at)?;
                         // All at once; if that fails, one at a time, so only the
                         // changes that cannot be applied (and those that depend
                         // on them) are set aside.
