@@ -19,8 +19,13 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 fn join(url: &str, invite: &str, home: &Path) -> Kept {
-    let opts =
-        JoinOptions { url: url.into(), invite: invite.into(), name: None, device_name: "t".into(), allow_insecure: false };
+    let opts = JoinOptions {
+        url: url.into(),
+        invite: invite.into(),
+        name: None,
+        device_name: "t".into(),
+        allow_insecure: false,
+    };
     Kept::join(home, &opts, Arc::new(FixedClock::new(now())), IdSource::random()).expect("join").0
 }
 
@@ -79,7 +84,8 @@ fn a_leaders_new_device_shows_recent_weeks_first_and_every_activity_in_the_end()
     dana.org_sync_with("laptop", OrgSyncOptions::first_screen()).expect("org sync again");
     // The device stops and starts again: what waits is in the store, not in memory.
     drop(dana);
-    let dana = Kept::open(&dir.path().join("dana"), Arc::new(FixedClock::new(now())), IdSource::random()).expect("open");
+    let dana =
+        Kept::open(&dir.path().join("dana"), Arc::new(FixedClock::new(now())), IdSource::random()).expect("open");
     let left = dana.org_waiting().expect("waiting");
     assert_eq!(left, waiting - 1, "the rep's change opened its waiting week first");
     let caught = dana.org_catch_up().expect("catch up");

@@ -85,8 +85,11 @@ pub fn run(t: &TeamData, tmp: &Path, node: bool) -> Bootstrap {
         let mut doc = manager.store().load(id).expect("load").expect("doc");
         std::fs::write(docs_dir.join(format!("{i:06}.bin")), doc.save()).expect("write doc");
     }
-    let repo =
-        if node { automerge_repo(&docs_dir, tmp, 240_000) } else { Err("skipped (quick mode without node_modules)".into()) };
+    let repo = if node {
+        automerge_repo(&docs_dir, tmp, 240_000)
+    } else {
+        Err("skipped (quick mode without node_modules)".into())
+    };
     Bootstrap { kept_s, join_s, repo, docs: ids.len(), changes, snapshots, activities, manager }
 }
 

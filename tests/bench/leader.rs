@@ -70,11 +70,8 @@ fn generate(dir: &Path, teams: usize, reps: usize, weeks: i64, seed: u64) -> Org
         let name = format!("Team {:02}", t + 1);
         let manager_name = format!("Manager {:02}", t + 1);
         let created = relay.admin(&["team", "create", "--name", &name, "--manager", &manager_name, "--org", &org_id]);
-        let manager = join(
-            &relay.url,
-            created["invite"].as_str().expect("invite"),
-            &homes.path().join(format!("t{t}-manager")),
-        );
+        let manager =
+            join(&relay.url, created["invite"].as_str().expect("invite"), &homes.path().join(format!("t{t}-manager")));
         for (i, p) in profiles(reps, seed.wrapping_add(t as u64 * 1000)).into_iter().enumerate() {
             let code = manager.invite(Role::Rep, Some(&p.name)).expect("invite").code;
             work.push((t, i, p, code));
@@ -154,7 +151,10 @@ pub fn org(teams: usize, reps: usize, weeks: i64, seed: u64, cache: bool, fresh:
     let _ = std::fs::remove_dir_all(&dir);
     let building = root.join(format!("building-org-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
-    eprintln!("generating the bench organisation ({teams} teams × {reps} reps × {weeks} weeks) into {} …", dir.display());
+    eprintln!(
+        "generating the bench organisation ({teams} teams × {reps} reps × {weeks} weeks) into {} …",
+        dir.display()
+    );
     let mut o = generate(&building, teams, reps, weeks, seed);
     std::fs::rename(&building, &dir).expect("rename cache");
     o.relay_db = dir.join("relay.sqlite3");

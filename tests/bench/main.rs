@@ -318,9 +318,7 @@ fn main() {
     if want("leader") {
         // 9. A leader's new laptop.
         let (teams, reps, weeks) = if quick { (2, 3, 2) } else { (10, 50, 52) };
-        let o = step("bench organisation", || {
-            leader::org(teams, reps, weeks, 11, !quick, flag("--fresh"), tmp.path())
-        });
+        let o = step("bench organisation", || leader::org(teams, reps, weeks, 11, !quick, flag("--fresh"), tmp.path()));
         let db = tmp.path().join("leader-relay.sqlite3");
         team::copy_db(&o.relay_db, &db);
         let relay = relay::RelayProc::start(db.to_str().expect("utf-8"));

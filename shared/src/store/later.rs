@@ -17,7 +17,20 @@ CREATE TABLE IF NOT EXISTS later_docs (
     bytes  BLOB NOT NULL
 );";
 
+/// SQLite's page cache while a bulk of documents is opened, KiB (the
+/// default is 2,000): a first pull inserts hundreds of thousands of view rows
+/// in one transaction, and with the default cache SQLite spilled index pages
+/// to the WAL and wrote them again.
+pub const BULK_CACHE_KIB: i64 = 16 * 1024;
+
 impl Store {
+    /// Sets SQLite's page cache of this connection, in KiB ([`BULK_CACHE_KIB`]
+    /// for a bulk open, 2,000 to give it back).
+    pub fn set_cache_kib(&self, kib: i64) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib)?;
+        Ok(())
+    }
+
     /// How many documents wait to be opened.
     pub fn later_count(&self) -> Result<usize> {
         Ok(self.conn.query_row("SELECT COUNT(*) FROM later_docs", [], |r| r.get::<_, i64>(0))? as usize)
@@ -27,7 +40,9 @@ impl Store {
     /// screen is likelier to show). An id that does not parse is returned
     /// as an error for its row alone.
     pub fn later_batch(&self, limit: usize) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut st = self.conn.prepare_cached("SELECT doc_id, bytes FROM later_docs ORDER BY substr(doc_id, -8) DESC, doc_id LIMIT ?1")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT doc_id, bytes FROM later_docs ORDER BY substr(doc_id, -8) DESC, doc_id LIMIT ?1")?;
         let rows = st.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -78,6 +78,11 @@ fn configure(conn: &Connection) -> Result<()> {
     // `INSERT OR REPLACE` on `activities` must fire the delete trigger that
     // keeps `weekly_counts` exact.
     conn.pragma_update(None, "recursive_triggers", "ON")?;
+    // Savepoint journals in memory: a pull applies each document inside a
+    // savepoint (`Tx::isolated`), and SQLite copies every page a savepoint
+    // first touches to its sub-journal — in a temporary file by default,
+    // which was a third of a leader's bootstrap (BENCHMARKS.md).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 

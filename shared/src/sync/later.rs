@@ -33,8 +33,7 @@ pub(crate) type Loaded = (DocId, Vec<u8>, Result<(AutoCommit, ViewRows)>);
 pub(crate) fn load_fresh(fresh: Vec<(DocId, Vec<u8>)>, send: SyncSender<Loaded>) {
     for (id, bytes) in fresh {
         let loaded = crate::store::guarded(&id, || -> Result<_> {
-            let doc =
-                AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+            let doc = AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
             let rows = crate::store::views::extract(&id, &doc)?;
             Ok((doc, rows))
         });
@@ -84,8 +83,7 @@ pub(crate) fn open_now(tx: &mut Tx<'_>, id: &DocId, at: &str) -> Result<usize> {
     let Some(bytes) = tx.take_later(id.as_str())? else { return Ok(0) };
     let done = tx.isolated(id, |tx| {
         let (doc, rows) = crate::store::guarded(id, || -> Result<_> {
-            let doc =
-                AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+            let doc = AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
             let rows = crate::store::views::extract(id, &doc)?;
             Ok((doc, rows))
         })?;
@@ -118,12 +116,20 @@ impl Kept {
     /// thread. Returns how many still wait.
     pub fn adopt_later(&mut self, max: usize) -> Result<usize> {
         let mut left = max;
-        while left > 0 {
-            let batch = self.store.later_batch(left.min(LATER_BATCH))?;
+        self.store.set_cache_kib(crate::store::later::BULK_CACHE_KIB)?;
+        let opened = self.open_later(&mut left);
+        self.store.set_cache_kib(2000)?;
+        opened?;
+        self.store.later_count()
+    }
+
+    fn open_later(&mut self, left: &mut usize) -> Result<()> {
+        while *left > 0 {
+            let batch = self.store.later_batch((*left).min(LATER_BATCH))?;
             if batch.is_empty() {
                 break;
             }
-            left = left.saturating_sub(batch.len());
+            *left = (*left).saturating_sub(batch.len());
             let at = self.clock.now().to_rfc3339();
             let mut fresh = Vec::with_capacity(batch.len());
             let mut bad = Vec::new();
@@ -153,6 +159,6 @@ impl Kept {
                 })
             })?;
         }
-        self.store.later_count()
+        Ok(())
     }
 }

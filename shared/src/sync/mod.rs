@@ -366,8 +366,12 @@ impl Kept {
             });
             let expected = fresh.len();
             let at = self.clock.now().to_rfc3339();
+            let bulk = expected > 100;
+            if bulk {
+                self.store.set_cache_kib(crate::store::later::BULK_CACHE_KIB)?;
+            }
             let store = &mut self.store;
-            total += std::thread::scope(|scope| -> Result<usize> {
+            let applied = std::thread::scope(|scope| -> Result<usize> {
                 let (send, recv) = std::sync::mpsc::sync_channel::<later::Loaded>(32);
                 scope.spawn(move || later::load_fresh(fresh, send));
                 store.write(|tx| {
@@ -429,7 +433,11 @@ impl Kept {
                     }
                     Ok(n)
                 })
-            })?;
+            });
+            if bulk {
+                self.store.set_cache_kib(2000)?;
+            }
+            total += applied?;
             if !page.more {
                 return Ok((total, false));
             }
