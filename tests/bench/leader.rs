@@ -94,7 +94,7 @@ fn generate(dir: &Path, teams: usize, reps: usize, weeks: i64, seed: u64) -> Org
                 let _ = std::fs::remove_dir_all(homes.path().join(format!("t{t}-rep{r}")));
                 total.fetch_add(n, Ordering::SeqCst);
                 let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-                if d % reps.max(1) == 0 {
+                if d.is_multiple_of(reps.max(1)) {
                     eprintln!("  {d} of {} reps generated ({:.0} s)", work.len(), t0.elapsed().as_secs_f64());
                 }
             });
@@ -132,20 +132,20 @@ pub fn org(teams: usize, reps: usize, weeks: i64, seed: u64, cache: bool, fresh:
     if fresh {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    if let Ok(v) = std::fs::read(dir.join("org.json")).map(|b| serde_json::from_slice::<serde_json::Value>(&b)) {
-        if let Ok(v) = v {
-            let o = OrgData {
-                relay_db: dir.join("relay.sqlite3"),
-                leader_token: v["leader_token"].as_str().unwrap_or_default().to_string(),
-                leader_member: v["leader_member"].as_str().unwrap_or_default().to_string(),
-                teams,
-                reps,
-                activities: v["activities"].as_u64().unwrap_or_default() as usize,
-                generated_s: v["generated_s"].as_f64().unwrap_or_default(),
-            };
-            if o.relay_db.is_file() && !o.leader_token.is_empty() {
-                return o;
-            }
+    let cached =
+        std::fs::read(dir.join("org.json")).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    if let Some(v) = cached {
+        let o = OrgData {
+            relay_db: dir.join("relay.sqlite3"),
+            leader_token: v["leader_token"].as_str().unwrap_or_default().to_string(),
+            leader_member: v["leader_member"].as_str().unwrap_or_default().to_string(),
+            teams,
+            reps,
+            activities: v["activities"].as_u64().unwrap_or_default() as usize,
+            generated_s: v["generated_s"].as_f64().unwrap_or_default(),
+        };
+        if o.relay_db.is_file() && !o.leader_token.is_empty() {
+            return o;
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
