@@ -85,8 +85,11 @@ pub fn run(t: &TeamData, tmp: &Path, node: bool) -> Bootstrap {
         let mut doc = manager.store().load(id).expect("load").expect("doc");
         std::fs::write(docs_dir.join(format!("{i:06}.bin")), doc.save()).expect("write doc");
     }
-    let repo =
-        if node { automerge_repo(&docs_dir, tmp) } else { Err("skipped (quick mode without node_modules)".into()) };
+    let repo = if node {
+        automerge_repo(&docs_dir, tmp, 240_000)
+    } else {
+        Err("skipped (quick mode without node_modules)".into())
+    };
     Bootstrap { kept_s, join_s, repo, docs: ids.len(), changes, snapshots, activities, manager }
 }
 
@@ -127,7 +130,10 @@ fn node(args: &[&str]) -> Command {
     c
 }
 
-fn automerge_repo(docs: &Path, tmp: &Path) -> Result<RepoFetch, String> {
+/// automerge-repo's sync server serving the saved documents in `docs` and a
+/// client fetching every one, given `deadline_ms` (else how far it got).
+pub fn automerge_repo(docs: &Path, tmp: &Path, deadline_ms: u64) -> Result<RepoFetch, String> {
+    std::fs::create_dir_all(tmp).map_err(|e| e.to_string())?;
     let storage = tmp.join("am-storage");
     let urls = tmp.join("am-urls.json");
     let s = |p: &Path| p.to_str().expect("utf-8").to_string();
@@ -151,7 +157,10 @@ fn automerge_repo(docs: &Path, tmp: &Path) -> Result<RepoFetch, String> {
     });
     let result = (|| {
         let port = line.trim().strip_prefix("listening ").ok_or(format!("server said: {line}"))?.to_string();
-        let out = node(&["fetch", &port, &s(&urls)]).output().map_err(|e| format!("node: {e}"))?;
+        let out = node(&["fetch", &port, &s(&urls)])
+            .env("DEADLINE_MS", deadline_ms.to_string())
+            .output()
+            .map_err(|e| format!("node: {e}"))?;
         if !out.status.success() {
             return Err(format!("fetch failed: {}", String::from_utf8_lossy(&out.stderr)));
         }

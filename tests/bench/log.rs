@@ -43,7 +43,7 @@ impl Floor {
         use automerge::{AutoCommit, ObjType, ROOT};
         let i = self.i;
         self.i += 1;
-        if i % 50 == 0 {
+        if i.is_multiple_of(50) {
             // A new week: a fresh document, as Kept's weekly logs.
             self.doc = AutoCommit::new();
             self.coll = self.doc.put_object(ROOT, "activities", ObjType::Map).expect("map");

@@ -14,11 +14,14 @@
 //!    working day with managers watching live: throughput, push/pull latency and live delay vs a
 //!    loopback round trip, RSS vs before, CPU per request, errors, compaction backlog, bytes per
 //!    activity (`company.rs`; `--day-secs S`, `--teams N`, `--reps N` change its size).
+//! 10. a leader's new laptop: 10 teams × 50 reps × 52 weeks to the rendered leader view and to
+//!     every activity held, and the process's peak RSS, vs automerge-repo moving the same documents.
 //!
 //! `cargo build --release -p kept-relay -p kept-cli && cargo run --release -p kept-tests --bin kept-bench`
 //! Flags: `--quick` (small sizes, a few seconds; scripts/test.sh), `--fresh`
 //! (regenerate the cached team), `--no-node` (skip the automerge-repo peer),
-//! `--only log,ingest,bootstrap,live,board,memory,aging,blobs,company` (a subset, e.g. under perf).
+//! `--no-before` (skip the leader row of the way before, every team in turn),
+//! `--only log,ingest,bootstrap,live,board,memory,aging,blobs,company,leader` (a subset, e.g. under perf).
 
 mod aging;
 mod blobs;
@@ -26,6 +29,7 @@ mod board;
 mod bootstrap;
 mod company;
 mod ingest;
+mod leader;
 mod live;
 mod log;
 mod memory;
@@ -88,6 +92,10 @@ fn step<T>(name: &str, f: impl FnOnce() -> T) -> T {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).is_some_and(|a| a == "--leader-child") {
+        // The leader's device, in a process of its own (leader.rs).
+        return leader::child(&args[2..]);
+    }
     let flag = |f: &str| args.iter().any(|a| a == f);
     let quick = flag("--quick");
     // `--only log,ingest,bootstrap,live,board,memory`: a subset (for profiling).
@@ -360,6 +368,88 @@ fn main() {
             None => notes.push("company: no PostgreSQL answered on 127.0.0.1:5432; skipped".into()),
             Some(c) => company_rows(&cfg, &c, &mut rows, &mut notes),
         }
+    }
+
+    if want("leader") {
+        // 10. A leader's new laptop.
+        let (teams, reps, weeks) = if quick { (2, 3, 2) } else { (10, 50, 52) };
+        let o = step("bench organisation", || leader::org(teams, reps, weeks, 11, !quick, flag("--fresh"), tmp.path()));
+        let db = tmp.path().join("leader-relay.sqlite3");
+        team::copy_db(&o.relay_db, &db);
+        let relay = relay::RelayProc::start(db.to_str().expect("utf-8"));
+        let c = step("leader bootstrap", || leader::bootstrap(&o, &relay, &tmp.path().join("leader-laptop"), "first"));
+        // `--no-before`: skip the reference run of the old way (e.g. under perf).
+        let p = if flag("--no-before") {
+            leader::Child::default()
+        } else {
+            step("leader bootstrap, every team in turn (before)", || {
+                leader::bootstrap(&o, &relay, &tmp.path().join("leader-plain"), "plain")
+            })
+        };
+        drop(relay);
+        let node = if flag("--no-node") { Err("--no-node".to_string()) } else { bootstrap::node_ready(!quick) };
+        let deadline_s = if quick { 60 } else { 120 };
+        let repo = match &node {
+            Err(e) => Err(e.clone()),
+            Ok(()) => step("automerge-repo peer, the leader's documents", || {
+                let docs = tmp.path().join("leader-am-docs");
+                leader::save_docs(&c.home, &docs);
+                bootstrap::automerge_repo(&docs, &tmp.path().join("leader-am"), deadline_s * 1000)
+            }),
+        };
+        let repo_s = match &repo {
+            Ok(r) => {
+                notes.push(format!(
+                    "leader: automerge-repo loaded all {} docs in {:.2} s from the client's connection ready ({:.2} s with the handshake)",
+                    r.docs, r.s, r.total_s
+                ));
+                Some(r.s)
+            }
+            Err(e) => {
+                notes.push(format!("leader: automerge-repo reference: {e}; n/a"));
+                None
+            }
+        };
+        let size = format!("{teams} teams × {reps} reps × {weeks} wk ({} activities, {} docs)", o.activities, c.docs);
+        let vs = |s: f64| repo_s.map(|r| verdict(s < r)).unwrap_or("n/a");
+        rows.push(row(
+            format!("leader's new laptop, {size}: join → leader view rendered, s [ref: automerge-repo, all docs]"),
+            c.first_s,
+            repo_s,
+            format!("< 15 s [{}], faster than ref [{}]", verdict(c.first_s < 15.0), vs(c.first_s)),
+        ));
+        rows.push(row(
+            "leader's new laptop: join → every activity held, s [ref: automerge-repo, all docs]",
+            c.all_s,
+            repo_s,
+            format!("faster than ref [{}]", vs(c.all_s)),
+        ));
+        rows.push(row(
+            "leader's new laptop, every team in turn, all at once (before), join → view, s [ref: automerge-repo]",
+            p.first_s,
+            repo_s,
+            format!("< 15 s [{}]", verdict(p.first_s < 15.0)),
+        ));
+        rows.push(row(
+            "leader's process peak RSS (VmHWM) to every activity held, MB [ref: every team in turn]",
+            c.peak_mb,
+            Some(p.peak_mb),
+            format!("< 400 MB [{}]", verdict(c.peak_mb < 400.0)),
+        ));
+        notes.push(format!(
+            "leader: first screen after {:.2} s (teams synced {:.2} s, view {:.2} s) with {} of {} activities, peak RSS then {:.0} MB; \
+             every team in turn: sync {:.2} s, view {:.2} s; organisation generated in {:.0} s ({})",
+            c.first_s,
+            c.sync_s,
+            c.first_s - c.sync_s,
+            c.first_activities,
+            c.activities,
+            c.first_mb,
+            p.sync_s,
+            p.first_s - p.sync_s,
+            o.generated_s,
+            if quick { "this run" } else { "on the first run; cached in target/kept-bench-cache" }
+        ));
     }
 
     println!(

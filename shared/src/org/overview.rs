@@ -159,8 +159,28 @@ pub fn team(k: &Kept) -> Result<TeamOverview> {
 impl Kept {
     /// The leader's view of the organisation, from the team homes this
     /// device holds ([`Kept::org_sync`] fetches them).
+    /// The team homes are read a core each (each on its own store).
     pub fn org_overview(&self) -> Result<OrgOverview> {
-        let mut teams = self.org_teams()?.iter().map(team).collect::<Result<Vec<_>>>()?;
+        let homes = self.org_team_homes()?;
+        let jobs: Vec<_> = homes.iter().map(|h| (h, self.ids.fork())).collect();
+        let clock = &self.clock;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done = std::sync::Mutex::new(Vec::new());
+        let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        std::thread::scope(|scope| {
+            for _ in 0..workers.clamp(1, jobs.len().max(1)) {
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some((home, ids)) = jobs.get(i) else { break };
+                    let row = Kept::open(home, clock.clone(), ids.fork()).and_then(|k| team(&k));
+                    if let Ok(mut d) = done.lock() {
+                        d.push(row);
+                    }
+                });
+            }
+        });
+        let done = done.into_inner().map_err(|_| crate::error::CoreError::Document("a team's view panicked".into()))?;
+        let mut teams = done.into_iter().collect::<Result<Vec<_>>>()?;
         teams.sort_by(|a, b| a.name.cmp(&b.name));
         let lowest_rated = teams
             .iter()

@@ -9,6 +9,7 @@
 //! device actor never build on a stale copy and never reuse a sequence number.
 
 pub mod blobs;
+pub mod later;
 mod local;
 pub mod quarantine;
 mod read;
@@ -94,6 +95,11 @@ fn configure(conn: &Connection) -> Result<()> {
     // `INSERT OR REPLACE` on `activities` must fire the delete trigger that
     // keeps `weekly_counts` exact.
     conn.pragma_update(None, "recursive_triggers", "ON")?;
+    // Savepoint journals in memory: a pull applies each document inside a
+    // savepoint (`Tx::isolated`), and SQLite copies every page a savepoint
+    // first touches to its sub-journal — in a temporary file by default,
+    // which was a third of a leader's bootstrap (BENCHMARKS.md).
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 
@@ -115,6 +121,7 @@ impl Store {
         tx.execute_batch(schema::SCHEMA)?;
         tx.execute_batch(quarantine::SCHEMA)?;
         tx.execute_batch(blobs::SCHEMA)?;
+        tx.execute_batch(later::SCHEMA)?;
         tx.execute_batch(schema::WEEKLY)?;
         tx.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
@@ -158,6 +165,7 @@ impl Store {
         }
         conn.execute_batch(quarantine::SCHEMA).map_err(|e| not_a_store(home, &e))?;
         conn.execute_batch(blobs::SCHEMA).map_err(|e| not_a_store(home, &e))?;
+        conn.execute_batch(later::SCHEMA).map_err(|e| not_a_store(home, &e))?;
         let actor_hex: String = conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))?;
         let actor = ActorId::try_from(actor_hex.as_str())
             .map_err(|_| CoreError::NotAStore(format!("{}: the device actor id is damaged", home.display())))?;

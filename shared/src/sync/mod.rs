@@ -22,6 +22,7 @@ pub mod adopt;
 pub mod backoff;
 pub mod blobs;
 pub mod client;
+pub mod later;
 pub mod watch;
 
 use crate::clock::{Clock, IdSource};
@@ -121,16 +122,19 @@ impl Kept {
             name: opts.name.clone(),
             device_name: opts.device_name.clone(),
         })?;
-        Kept::joined(home, &url, resp, clock, ids)
+        Kept::joined(home, &url, resp, clock, ids, None)
     }
 
-    /// A new home for the device the relay just issued (`resp`), synced once.
+    /// A new home for the device the relay just issued (`resp`), synced once;
+    /// with `later_before`, logs of the weeks before it are opened later
+    /// ([`later`]).
     pub(crate) fn joined(
         home: &Path,
         url: &str,
         resp: kept_protocol::wire::JoinResponse,
         clock: Arc<dyn Clock>,
         ids: IdSource,
+        later_before: Option<crate::week::Week>,
     ) -> Result<(Kept, SyncReport)> {
         let identity = Identity {
             team_id: resp.team_id.clone(),
@@ -143,6 +147,9 @@ impl Kept {
             tx.set_meta("relay_url", url)?;
             tx.set_meta("token", &resp.token)?;
             tx.set_meta("device_id", &resp.device_id)?;
+            if let Some(week) = later_before {
+                tx.set_meta(later::LATER_BEFORE, &week.to_string())?;
+            }
             tx.set_meta("cursor", "0")
         })?;
         let report = kept.sync()?;
@@ -303,6 +310,8 @@ impl Kept {
     /// are back in the outbox, to be offered again.
     fn pull_all(&mut self, client: &RelayClient) -> Result<(usize, bool)> {
         let mut total = 0;
+        let later_before: Option<crate::week::Week> =
+            self.store.meta(later::LATER_BEFORE)?.and_then(|w| w.parse().ok());
         loop {
             let cursor = self.cursor()?;
             let seen = self.store.meta("seen")?;
@@ -349,64 +358,35 @@ impl Kept {
             // first pull is mostly that); the rest merge as changes.
             let held: Vec<bool> = snapshots.iter().map(|(id, _)| self.store.holds(id)).collect::<Result<_>>()?;
             let (known, fresh): (Vec<_>, Vec<_>) = snapshots.into_iter().zip(held).partition(|(_, held)| *held);
-            let fresh: Vec<(DocId, Vec<u8>)> = fresh.into_iter().map(|(s, _)| s).collect();
             let known: Vec<(DocId, Vec<u8>)> = known.into_iter().map(|(s, _)| s).collect();
-            type Loaded = (DocId, Vec<u8>, Result<(automerge::AutoCommit, crate::store::views::ViewRows)>);
+            // A first pull told to open older weeks later (a leader's team
+            // home, see `later`) keeps their logs' bytes for then.
+            let (later, fresh): (Vec<_>, Vec<_>) = fresh.into_iter().map(|(s, _)| s).partition(|(id, _)| {
+                later_before.is_some_and(|cut| id.kind() == crate::docs::DocKind::Log && id.period() < Some(cut))
+            });
             let expected = fresh.len();
             let at = self.clock.now().to_rfc3339();
+            let bulk = expected > 100;
+            if bulk {
+                self.store.set_cache_kib(crate::store::later::BULK_CACHE_KIB)?;
+            }
             let store = &mut self.store;
-            total += std::thread::scope(|scope| -> Result<usize> {
-                let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
-                scope.spawn(move || {
-                    for (id, bytes) in fresh {
-                        // Guarded: a panic inside Automerge becomes an error for this document.
-                        let loaded = crate::store::guarded(&id, || -> Result<_> {
-                            let doc = automerge::AutoCommit::load(&bytes)
-                                .map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
-                            let rows = crate::store::views::extract(&id, &doc)?;
-                            Ok((doc, rows))
-                        });
-                        if send.send((id, bytes, loaded)).is_err() {
-                            break;
-                        }
-                    }
-                });
+            let applied = std::thread::scope(|scope| -> Result<usize> {
+                let (send, recv) = std::sync::mpsc::sync_channel::<later::Loaded>(32);
+                scope.spawn(move || later::load_fresh(fresh, send));
                 store.write(|tx| {
-                    let mut n = 0;
+                    let mut n = later::adopt_received(tx, &recv, expected, &at)?;
+                    for (id, bytes) in &later {
+                        tx.keep_for_later(id, bytes)?;
+                    }
                     let merge = |tx: &mut crate::store::Tx<'_>, id: &DocId, mut doc: automerge::AutoCommit| {
                         let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
                         tx.apply(id, raw, false)
                     };
-                    // One document that cannot be loaded or applied is set
-                    // aside (quarantine) and the page's other documents go on.
                     let set_aside =
                         |tx: &mut crate::store::Tx<'_>, doc: &str, items: &[(String, Vec<u8>)], e: &CoreError| {
                             tx.quarantine_pulled(doc, items, &format!("this device could not apply it: {e}"), &at)
                         };
-                    let mut received = 0;
-                    for (id, bytes, loaded) in recv.iter() {
-                        received += 1;
-                        let done = match loaded {
-                            Err(e) => Err(e),
-                            Ok((doc, rows)) => tx.isolated(&id, |tx| {
-                                // Held after all (another process took it meanwhile): merge instead.
-                                match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
-                                    None => Ok(1),
-                                    Some(doc) => merge(tx, &id, doc),
-                                }
-                            }),
-                        };
-                        match done {
-                            Ok(k) => n += k,
-                            Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes)], &e)?,
-                        }
-                    }
-                    if received != expected {
-                        // The loader stopped early: take nothing of this page (the cursor stays).
-                        return Err(CoreError::Document(format!(
-                            "only {received} of {expected} documents of this page could be read"
-                        )));
-                    }
                     for (id, bytes) in &known {
                         let done = tx.isolated(id, |tx| {
                             let doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
@@ -431,6 +411,8 @@ impl Kept {
                                 continue;
                             }
                         };
+                        // A document whose snapshot waits for later is opened first.
+                        n += later::open_now(tx, &id, &at)?;
                         // All at once; if that fails, one at a time, so only the
                         // changes that cannot be applied (and those that depend
                         // on them) are set aside.
@@ -451,7 +433,11 @@ impl Kept {
                     }
                     Ok(n)
                 })
-            })?;
+            });
+            if bulk {
+                self.store.set_cache_kib(2000)?;
+            }
+            total += applied?;
             if !page.more {
                 return Ok((total, false));
             }
