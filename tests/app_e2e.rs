@@ -693,6 +693,19 @@ fn a_leader_sees_the_teams_the_lowest_rated_manager_and_the_calibration_spread()
     let lowest = s.exec("return document.querySelector('[data-testid=lowest-rated]')?.closest('tr')?.innerText ?? ''");
     let lowest = lowest.as_str().unwrap_or_default();
     assert!(lowest.contains("Omar") && lowest.contains("North"), "the lowest-rated manager is Omar: {lowest}");
+    // Syncing the teams from the app: the first screen's weeks, then the
+    // older ones (org_sync, then org_catch_up); both end without an error.
+    s.exec(
+        "const b = document.querySelector('[data-testid=org-sync]'); window.__busy = false; \
+         new MutationObserver(() => { if (b.disabled) window.__busy = true; }).observe(b, { attributes: true }); \
+         return null",
+    );
+    s.click("[data-testid=org-sync]");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.wait_text("[data-testid=org-sync]:not([disabled])", |t| t.contains("Sync teams"));
+    assert_eq!(s.exec("return window.__busy"), serde_json::json!(true), "the button showed the sync running");
+    let errors = s.exec("return document.querySelector('[data-testid=error-banner]')?.innerText ?? ''");
+    assert_eq!(errors, serde_json::json!(""), "syncing the teams from the app failed");
     let spread = s.wait_text("[data-testid=calibration-spread]", |t| t.contains("pain"));
     assert!(spread.contains("Sofia 1") && spread.contains("Omar 4"), "{spread}");
     let leanings = s.wait_text("[data-testid=calibration-leanings]", |t| t.contains("Harshest"));

@@ -47,6 +47,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             org::org_overview,
             org::org_sync,
+            org::org_catch_up,
             org::org_team_board,
             org::org_rep_week,
             org::calibrations,

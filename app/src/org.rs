@@ -6,7 +6,7 @@ use crate::error::UiError;
 use crate::state::AppState;
 use kept_core::metrics::{Board, WeekSummary};
 use kept_core::org::overview::OrgOverview;
-use kept_core::org::OrgTeamSync;
+use kept_core::org::{OrgSyncOptions, OrgTeamSync};
 use kept_core::service::CalibrationView;
 use kept_core::{CoreError, Kept};
 use tauri::State;
@@ -19,10 +19,29 @@ pub async fn org_overview(state: State<'_, AppState>) -> R<OrgOverview> {
     state.with(|k| k.org_overview()).await
 }
 
-/// Joins the organisation's teams not held yet and syncs them all (network).
+/// Joins the organisation's teams not held yet and syncs them all, the
+/// weeks the leader's view reads first (network); the older weeks wait for
+/// [`org_catch_up`], which the screen calls once the view is drawn.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn org_sync(state: State<'_, AppState>) -> R<Vec<OrgTeamSync>> {
-    state.network(|k| k.org_sync("Kept app")).await
+    state.network(|k| k.org_sync_with("Kept app", OrgSyncOptions::first_screen())).await
+}
+
+/// Opens the older weeks the teams' first pulls kept for later; how many
+/// documents it opened. A team that cannot is named in the error, after the
+/// others were caught up.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn org_catch_up(state: State<'_, AppState>) -> R<usize> {
+    state
+        .network(|k| {
+            let done = k.org_catch_up()?;
+            if done.failed.is_empty() {
+                return Ok(done.opened);
+            }
+            let why: Vec<String> = done.failed.iter().map(|(home, e)| format!("{}: {e}", home.display())).collect();
+            Err(CoreError::Document(format!("older weeks of some teams could not be opened: {}", why.join("; "))))
+        })
+        .await
 }
 
 /// The home of one team of the organisation held here.

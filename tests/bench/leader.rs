@@ -9,7 +9,7 @@
 //! prints its phases as JSON.
 
 use crate::relay::RelayProc;
-use crate::team::{self, clock, now};
+use crate::team::{self, clock, join, now};
 use kept_core::demo::{fill_rep, profiles, RepProfile};
 use kept_core::model::Role;
 use kept_core::org::OrgSyncOptions;
@@ -35,17 +35,6 @@ pub struct OrgData {
     pub reps: usize,
     pub activities: usize,
     pub generated_s: f64,
-}
-
-fn join(url: &str, invite: &str, home: &Path) -> Kept {
-    let opts = JoinOptions {
-        url: url.into(),
-        invite: invite.into(),
-        name: None,
-        device_name: "bench".into(),
-        allow_insecure: false,
-    };
-    Kept::join(home, &opts, clock(), IdSource::random()).expect("join").0
 }
 
 /// Generates the organisation into `dir` (relay.sqlite3 + org.json): the

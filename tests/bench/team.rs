@@ -41,7 +41,8 @@ fn fill(k: &mut Kept, p: &RepProfile, weeks: i64, seed: u64) -> usize {
     fill_rep(k, p, weeks, now(), seed).expect("generate history")
 }
 
-fn join(url: &str, invite: &str, home: &Path) -> Kept {
+/// Joins a bench device at `home` with `invite` on the bench's clock.
+pub(crate) fn join(url: &str, invite: &str, home: &Path) -> Kept {
     let opts = JoinOptions {
         url: url.into(),
         invite: invite.into(),

@@ -255,6 +255,8 @@ export const api = {
   // A leader's organisation (empty `teams` when this home leads none).
   orgOverview: () => call<OrgOverview>('org_overview', {}),
   orgSync: () => call<OrgTeamSync[]>('org_sync', {}),
+  /** Opens the older weeks the first sync kept for later; documents opened. */
+  orgCatchUp: () => call<number>('org_catch_up', {}),
   orgTeamBoard: (teamId: string) => call<Board>('org_team_board', { team_id: teamId }),
   orgRepWeek: (teamId: string, rep: string) => call<WeekSummary>('org_rep_week', { team_id: teamId, rep }),
   calibrations: () => call<CalibrationView[]>('calibrations', {}),
