@@ -538,6 +538,16 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
 /// Runs an Automerge load or apply, turning a panic inside Automerge (which
 /// crafted change bytes can cause, found by fuzzing) into a clear error: the
 /// transaction then rolls back and the half-updated document is dropped.
+/// Loads a compacted document from elsewhere and reads its view rows, with
+/// Automerge's panics turned into an error for that document.
+pub(crate) fn load_snapshot(id: &DocId, bytes: &[u8]) -> Result<(AutoCommit, views::ViewRows)> {
+    guarded(id, || -> Result<_> {
+        let doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
+        let rows = views::extract(id, &doc)?;
+        Ok((doc, rows))
+    })
+}
+
 pub(crate) fn guarded<T, E: Into<CoreError>>(id: &DocId, f: impl FnOnce() -> std::result::Result<T, E>) -> Result<T> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(r) => r.map_err(Into::into),
@@ -826,12 +836,27 @@ impl Tx<'_> {
         if self.holds(id)? {
             return Ok(false);
         }
-        let (doc, rows) = guarded(id, || -> Result<_> {
-            let doc = AutoCommit::load(bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
-            let rows = views::extract(id, &doc)?;
-            Ok((doc, rows))
-        })?;
+        let (doc, rows) = load_snapshot(id, bytes)?;
         Ok(self.adopt_loaded(id, bytes, doc, &rows)?.is_none())
+    }
+
+    /// A snapshot loaded (by [`load_snapshot`]) taken in: adopted as it is
+    /// when this store does not hold the document, else its changes merged.
+    /// Returns how many documents or changes were new here.
+    pub fn adopt_or_merge(
+        &mut self,
+        id: &DocId,
+        bytes: &[u8],
+        doc: AutoCommit,
+        rows: &views::ViewRows,
+    ) -> Result<usize> {
+        match self.adopt_loaded(id, bytes, doc, rows)? {
+            None => Ok(1),
+            Some(mut doc) => {
+                let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                self.apply(id, raw, false)
+            }
+        }
     }
 
     /// Like [`Tx::adopt_snapshot`] for a snapshot already loaded (as `doc`,

@@ -32,11 +32,7 @@ pub(crate) type Loaded = (DocId, Vec<u8>, Result<(AutoCommit, ViewRows)>);
 /// (a panic inside Automerge becomes an error for that document).
 pub(crate) fn load_fresh(fresh: Vec<(DocId, Vec<u8>)>, send: SyncSender<Loaded>) {
     for (id, bytes) in fresh {
-        let loaded = crate::store::guarded(&id, || -> Result<_> {
-            let doc = AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
-            let rows = crate::store::views::extract(&id, &doc)?;
-            Ok((doc, rows))
-        });
+        let loaded = crate::store::load_snapshot(&id, &bytes);
         if send.send((id, bytes, loaded)).is_err() {
             break;
         }
@@ -54,13 +50,7 @@ pub(crate) fn adopt_received(tx: &mut Tx<'_>, recv: &Receiver<Loaded>, expected:
         received += 1;
         let done = match loaded {
             Err(e) => Err(e),
-            Ok((doc, rows)) => tx.isolated(&id, |tx| match tx.adopt_loaded(&id, &bytes, doc, &rows)? {
-                None => Ok(1),
-                Some(mut doc) => {
-                    let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                    tx.apply(&id, raw, false)
-                }
-            }),
+            Ok((doc, rows)) => tx.isolated(&id, |tx| tx.adopt_or_merge(&id, &bytes, doc, &rows)),
         };
         match done {
             Ok(k) => n += k,
@@ -82,18 +72,8 @@ pub(crate) fn adopt_received(tx: &mut Tx<'_>, recv: &Receiver<Loaded>, expected:
 pub(crate) fn open_now(tx: &mut Tx<'_>, id: &DocId, at: &str) -> Result<usize> {
     let Some(bytes) = tx.take_later(id.as_str())? else { return Ok(0) };
     let done = tx.isolated(id, |tx| {
-        let (doc, rows) = crate::store::guarded(id, || -> Result<_> {
-            let doc = AutoCommit::load(&bytes).map_err(|e| CoreError::Document(format!("{id}: bad snapshot: {e}")))?;
-            let rows = crate::store::views::extract(id, &doc)?;
-            Ok((doc, rows))
-        })?;
-        match tx.adopt_loaded(id, &bytes, doc, &rows)? {
-            None => Ok(1),
-            Some(mut doc) => {
-                let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                tx.apply(id, raw, false)
-            }
-        }
+        let (doc, rows) = crate::store::load_snapshot(id, &bytes)?;
+        tx.adopt_or_merge(id, &bytes, doc, &rows)
     });
     match done {
         Ok(n) => Ok(n),
