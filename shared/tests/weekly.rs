@@ -1,7 +1,7 @@
 //! The weekly aggregate (`weekly_counts`) the board and trends read: it must
 //! always equal a GROUP BY over the activities in the team's weeks — after
 //! logs, edits, deletes, a change of the team's week start, and the
-//! migration of a version-1 store.
+//! migrations of version-1 and version-2 stores.
 
 use chrono::TimeZone;
 use kept_core::docs::DocId;
@@ -124,6 +124,62 @@ fn a_version_1_store_is_migrated_at_open() {
     let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
     let mut k = Kept::open(&home, Arc::new(clock), IdSource::seeded(6)).expect("open migrates");
     assert_eq!(aggregate(&k), want);
-    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("2"));
+    let now = kept_core::store::schema::SCHEMA_VERSION.to_string();
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some(now.as_str()));
     assert!(k.store_mut().check().expect("check").is_empty());
+}
+
+/// The tables' SQL as SQLite holds it.
+fn table_sql(path: &std::path::Path, table: &str) -> String {
+    rusqlite::Connection::open(path)
+        .expect("db")
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
+        .expect("table")
+}
+
+#[test]
+fn a_version_2_store_is_migrated_at_open_keeping_its_changes_and_outbox_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    let (want, outbox, path) = {
+        let mut k = rep(dir.path());
+        for d in 16..27 {
+            k.log_activity("call", at(d, 10), None).expect("log");
+        }
+        let want = aggregate(&k);
+        let outbox: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
+        // Turn the tables back into what version 2 wrote (rowid tables, AUTOINCREMENT).
+        rusqlite::Connection::open(k.store().path())
+            .expect("db")
+            .execute_batch(
+                "CREATE TABLE dc (doc_id TEXT NOT NULL, hash TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc_id, hash));
+                 INSERT INTO dc SELECT doc_id, hash, bytes FROM doc_changes;
+                 DROP TABLE doc_changes; ALTER TABLE dc RENAME TO doc_changes;
+                 CREATE TABLE ob (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
+                 INSERT INTO ob SELECT seq, doc_id, hash, bytes FROM outbox;
+                 DROP TABLE outbox; ALTER TABLE ob RENAME TO outbox;
+                 CREATE TABLE ac AS SELECT * FROM activities;
+                 DROP TABLE activities; ALTER TABLE ac RENAME TO activities;
+                 UPDATE meta SET value = '2' WHERE key = 'schema_version';",
+            )
+            .expect("downgrade");
+        (want, outbox, k.store().path().to_path_buf())
+    };
+    assert!(!table_sql(&path, "doc_changes").contains("WITHOUT ROWID"), "the downgrade took");
+    assert!(outbox.len() > 11, "the eleven taps (and the documents' first changes) wait to go out");
+    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
+    let mut k = Kept::open(&home, Arc::new(clock), IdSource::seeded(6)).expect("open migrates");
+    assert_eq!(aggregate(&k), want);
+    let after: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
+    assert_eq!(after, outbox, "every unsent change is still queued, in the same order");
+    for t in ["doc_changes", "activities"] {
+        assert!(table_sql(&path, t).contains("WITHOUT ROWID"), "{t} was rebuilt");
+    }
+    assert!(!table_sql(&path, "outbox").contains("AUTOINCREMENT"));
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("3"));
+    assert!(k.store_mut().check().expect("check").is_empty());
+    // And it keeps working: one more tap lands in the view and the outbox.
+    k.log_activity("call", at(26, 14), None).expect("log");
+    assert_eq!(aggregate(&k).values().sum::<i64>(), want.values().sum::<i64>() + 1);
+    assert_eq!(k.store().outbox(1000).expect("outbox").len(), outbox.len() + 1);
 }

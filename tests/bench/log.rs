@@ -16,8 +16,12 @@ pub struct LogFigures {
     pub kept_ms: Vec<f64>,
     pub bare_ms: Vec<f64>,
     /// The Automerge part alone: one activity record put into a week
-    /// document held in memory and committed (no SQLite at all).
+    /// document held in memory and committed (no SQLite at all), a fresh
+    /// document every 50 records.
     pub automerge_ms: Vec<f64>,
+    /// The same change on the very document the tap wrote into (its week log
+    /// as the store holds it, loaded in memory): the tap's own CRDT floor.
+    pub same_doc_ms: Vec<f64>,
     pub history: usize,
 }
 
@@ -39,7 +43,7 @@ impl Floor {
 
     /// One tap's Automerge work, in ms.
     fn sample(&mut self) -> f64 {
-        use automerge::transaction::{CommitOptions, Transactable};
+        use automerge::transaction::Transactable;
         use automerge::{AutoCommit, ObjType, ROOT};
         let i = self.i;
         self.i += 1;
@@ -51,17 +55,38 @@ impl Floor {
         }
         let id = self.ids.uuid_at(Utc::now()).to_string();
         let (doc, coll) = (&mut self.doc, &self.coll);
-        let t = Instant::now();
-        let o = doc.put_object(coll, id.as_str(), ObjType::Map).expect("record");
-        doc.put(&o, "type", TYPES[i % TYPES.len()]).expect("put");
-        doc.put(&o, "occurred_at", "2026-11-23T10:00:00+00:00").expect("put");
-        doc.put(&o, "count", 1i64).expect("put");
-        doc.put(&o, "logged_by", "0190f0a0-0000-7000-8000-000000000001").expect("put");
-        doc.put(&o, "account", format!("Account {}", i % 97)).expect("put");
-        doc.put(&o, "kare", "attain").expect("put");
-        doc.commit_with(CommitOptions::default().with_time(i as i64));
-        t.elapsed().as_secs_f64() * 1e3
+        record(doc, coll, &id, i)
     }
+
+    /// The same change on the document the tap itself wrote into (`doc`, as
+    /// the store holds it after the tap, loaded in memory), in ms.
+    fn sample_on(&mut self, mut doc: automerge::AutoCommit) -> f64 {
+        use automerge::ReadDoc;
+        let i = self.i;
+        self.i += 1;
+        let coll = match doc.get(automerge::ROOT, "activities").expect("read") {
+            Some((automerge::Value::Object(_), o)) => o,
+            _ => panic!("a week log without its activities map"),
+        };
+        let id = self.ids.uuid_at(Utc::now()).to_string();
+        record(&mut doc, &coll, &id, i)
+    }
+}
+
+/// Puts one activity record (six fields) into `coll` and commits, in ms.
+fn record(doc: &mut automerge::AutoCommit, coll: &automerge::ObjId, id: &str, i: usize) -> f64 {
+    use automerge::transaction::{CommitOptions, Transactable};
+    use automerge::ObjType;
+    let t = Instant::now();
+    let o = doc.put_object(coll, id, ObjType::Map).expect("record");
+    doc.put(&o, "type", TYPES[i % TYPES.len()]).expect("put");
+    doc.put(&o, "occurred_at", "2026-11-23T10:00:00+00:00").expect("put");
+    doc.put(&o, "count", 1i64).expect("put");
+    doc.put(&o, "logged_by", "0190f0a0-0000-7000-8000-000000000001").expect("put");
+    doc.put(&o, "account", format!("Account {}", i % 97)).expect("put");
+    doc.put(&o, "kare", "attain").expect("put");
+    doc.commit_with(CommitOptions::default().with_time(i as i64));
+    t.elapsed().as_secs_f64() * 1e3
 }
 
 pub fn run(weeks: i64, samples: usize) -> LogFigures {
@@ -96,7 +121,9 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
     clock.set(start + Duration::days(weeks * 7) + Duration::hours(10));
     let mut kept_ms = Vec::with_capacity(samples);
     let mut floor = Floor::new();
+    let mut same = Floor::new();
     let mut automerge_ms = Vec::with_capacity(samples);
+    let mut same_doc_ms = Vec::with_capacity(samples);
     for i in 0..samples {
         automerge_ms.push(floor.sample());
         if i % 200 == 199 {
@@ -105,8 +132,10 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
         }
         let input = ActivityInput { account: Some(Some(format!("Account {}", i % 97))), ..Default::default() };
         let t = Instant::now();
-        k.log_activity(TYPES[i % TYPES.len()], input, None).expect("log");
+        let a = k.log_activity(TYPES[i % TYPES.len()], input, None).expect("log");
         kept_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        let doc = k.store().activity_doc(&a.id).expect("read").expect("its log");
+        same_doc_ms.push(same.sample_on(k.store().load(&doc).expect("load").expect("held")));
         clock.advance(Duration::hours(1));
     }
 
@@ -146,5 +175,5 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
             eprintln!("slow tap {i}: {ms:.2} ms");
         }
     }
-    LogFigures { kept_ms, bare_ms, automerge_ms, history: n }
+    LogFigures { kept_ms, bare_ms, automerge_ms, same_doc_ms, history: n }
 }

@@ -128,25 +128,42 @@ fn main() {
             Some(b99),
             format!("p99 < 5 ms [{}], ≤ 3x ref [{}]", verdict(k99 < 5.0), verdict(k99 <= 3.0 * b99)),
         ));
-        // The CRDT floor: the tap's Automerge change alone, in memory,
-        // sampled beside every tap (same moments, same load).
+        // The CRDT floor: the tap's Automerge change alone, in memory, on the
+        // very document the tap wrote into, sampled beside every tap (same
+        // moments, same load).
+        let (s50, s99) = (pct(&l.same_doc_ms, 0.5), pct(&l.same_doc_ms, 0.99));
+        rows.push(row(
+            "log 1 activity, p50 ms [ref: the CRDT floor — its Automerge change alone, on its own week log in memory, p50]",
+            k50,
+            Some(s50),
+            format!("≤ 1.5x floor [{}]", verdict(k50 <= 1.5 * s50)),
+        ));
+        rows.push(row(
+            "log 1 activity, p99 ms [ref: the CRDT floor on its own week log, p99]",
+            k99,
+            Some(s99),
+            format!("≤ 3x floor [{}]", verdict(k99 <= 3.0 * s99)),
+        ));
+        // The earlier floor: a fresh document every 50 records (smaller than
+        // the tap's week log, so a lower floor).
         let (f50, f99) = (pct(&l.automerge_ms, 0.5), pct(&l.automerge_ms, 0.99));
         rows.push(row(
-            "log 1 activity, p50 ms [ref: the CRDT floor — its Automerge change alone, in memory, p50]",
+            "log 1 activity, p50 ms [ref: the same change on a fresh document of ≤ 50 records, p50]",
             k50,
             Some(f50),
-            format!("≤ 1.5x floor [{}]", verdict(k50 <= 1.5 * f50)),
+            format!("≤ 1.5x [{}]", verdict(k50 <= 1.5 * f50)),
         ));
         rows.push(row(
-            "log 1 activity, p99 ms [ref: the CRDT floor, p99]",
+            "log 1 activity, p99 ms [ref: the same on a fresh document, p99]",
             k99,
             Some(f99),
-            format!("≤ 3x floor [{}]", verdict(k99 <= 3.0 * f99)),
+            format!("≤ 3x [{}]", verdict(k99 <= 3.0 * f99)),
         ));
         notes.push(format!(
-            "tap p99 against the floor's p50 (the stricter reading): {:.2}x (≤ 3x [{}])",
+            "tap p99 against the floor's p50 (the stricter reading): {:.2}x on its own week log, {:.2}x on a fresh document (≤ 3x [{}])",
+            k99 / s50,
             k99 / f50,
-            verdict(k99 <= 3.0 * f50)
+            verdict(k99 <= 3.0 * s50)
         ));
     }
 

@@ -133,6 +133,41 @@ pub fn checksum_ok(change: &automerge::Change) -> bool {
     change.raw_bytes().get(4..8) == Some(&change.hash().0[..4])
 }
 
+/// `changes` reordered so each comes after those of its dependencies that are
+/// among them (Kahn's order, otherwise as given). Automerge applies such a
+/// sequence straight through; in any other order it queues changes and scans
+/// the queue again after each one it applies.
+pub fn causal_order(changes: Vec<automerge::Change>) -> Vec<automerge::Change> {
+    use std::collections::HashMap;
+    let index: HashMap<automerge::ChangeHash, usize> = changes.iter().enumerate().map(|(i, c)| (c.hash(), i)).collect();
+    let mut waiting_on = vec![0usize; changes.len()];
+    let mut unblocks: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    for (i, c) in changes.iter().enumerate() {
+        for d in c.deps() {
+            if let Some(&j) = index.get(d) {
+                waiting_on[i] += 1;
+                unblocks[j].push(i);
+            }
+        }
+    }
+    let mut ready: std::collections::VecDeque<usize> = (0..changes.len()).filter(|&i| waiting_on[i] == 0).collect();
+    let mut order = Vec::with_capacity(changes.len());
+    while let Some(i) = ready.pop_front() {
+        order.push(i);
+        for &k in &unblocks[i] {
+            waiting_on[k] -= 1;
+            if waiting_on[k] == 0 {
+                ready.push_back(k);
+            }
+        }
+    }
+    let mut slots: Vec<Option<automerge::Change>> = changes.into_iter().map(Some).collect();
+    // Every change is placed once; anything left (a repeated hash) goes last.
+    let mut out: Vec<automerge::Change> = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    out.extend(slots.into_iter().flatten());
+    out
+}
+
 /// A change under one of document `id`'s canonical actors must be exactly the
 /// canonical change. Ok(Some) when it is one (anyone may push it), Ok(None)
 /// when its actor is not canonical.
@@ -362,5 +397,34 @@ mod tests {
         g.commit();
         let c = g.get_last_local_change().expect("c").clone();
         assert_eq!(check_root_keys(&id, &c, false), Err(ChangeError::ReservedRootKey("schema".into())));
+    }
+
+    #[test]
+    fn causal_order_puts_dependencies_first_and_keeps_every_change() {
+        let mut a = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16].as_slice()));
+        let mut chain = Vec::new();
+        for i in 0..6i64 {
+            a.put(ROOT, "k", i).expect("put");
+            a.commit();
+            chain.push(a.get_last_local_change().expect("change").clone());
+        }
+        // A second writer's change on top of the last one.
+        let mut b =
+            AutoCommit::load(&a.save()).expect("load").with_actor(automerge::ActorId::from([2u8; 16].as_slice()));
+        b.put(ROOT, "b", 1).expect("put");
+        b.commit();
+        let other = b.get_last_local_change().expect("change").clone();
+        let mut shuffled: Vec<automerge::Change> = chain.iter().rev().cloned().collect();
+        shuffled.insert(2, other.clone());
+        let ordered = causal_order(shuffled);
+        assert_eq!(ordered.len(), 7);
+        let pos = |h: automerge::ChangeHash| ordered.iter().position(|c| c.hash() == h).expect("kept");
+        for w in chain.windows(2) {
+            assert!(pos(w[0].hash()) < pos(w[1].hash()), "a dependency came after its dependant");
+        }
+        assert!(pos(chain[5].hash()) < pos(other.hash()));
+        let mut doc = automerge::Automerge::new();
+        doc.apply_changes(ordered).expect("apply");
+        assert!(automerge::ReadDoc::get_missing_deps(&doc, &[]).is_empty());
     }
 }

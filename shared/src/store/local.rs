@@ -10,7 +10,8 @@ use rusqlite::params;
 /// A change waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    /// Its place in the outbox (acknowledge by this).
+    /// Its place in the outbox (the order changes go out in; reused once its
+    /// row is gone, so acknowledge by `hash`).
     pub seq: i64,
     /// The document.
     pub doc: String,
@@ -41,11 +42,11 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Removes acknowledged changes from the outbox.
-    pub fn acknowledge(&mut self, seqs: &[i64]) -> Result<()> {
-        let mut del = self.tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
-        for s in seqs {
-            del.execute(params![s])?;
+    /// Removes acknowledged changes (by hash) from the outbox.
+    pub fn acknowledge<S: AsRef<str>>(&mut self, hashes: &[S]) -> Result<()> {
+        let mut del = self.tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
+        for h in hashes {
+            del.execute(params![h.as_ref()])?;
         }
         Ok(())
     }

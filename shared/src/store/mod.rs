@@ -154,7 +154,11 @@ impl Store {
             .map_err(|e| not_a_store(home, &e))?;
         match version.as_deref().map(str::parse::<i64>) {
             Some(Ok(v)) if v == schema::SCHEMA_VERSION => {}
-            Some(Ok(1)) => migrate_v1(&conn).map_err(|e| not_a_store(home, &e))?,
+            Some(Ok(1)) => {
+                migrate_v1(&conn).map_err(|e| not_a_store(home, &e))?;
+                migrate_v2(&conn).map_err(|e| not_a_store(home, &e))?;
+            }
+            Some(Ok(2)) => migrate_v2(&conn).map_err(|e| not_a_store(home, &e))?,
             Some(Ok(v)) if v > schema::SCHEMA_VERSION => {
                 return Err(CoreError::NotAStore(format!(
                     "{} was written by a newer Kept (store version {v}); update kept",
@@ -456,19 +460,48 @@ fn rebuild(conn: &Connection) -> Result<()> {
 /// Store version 1 → 2: the team week on each activity and the weekly
 /// aggregate. Views are derived, so they are simply rebuilt (one transaction).
 fn migrate_v1(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "BEGIN IMMEDIATE; ALTER TABLE activities ADD COLUMN week TEXT NOT NULL DEFAULT '';
-         ALTER TABLE deals ADD COLUMN created_at TEXT;",
-    )?;
-    let done = (|| -> Result<()> {
-        conn.execute_batch(schema::WEEKLY)?;
-        rebuild(conn)?;
-        conn.execute(
-            "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
-            params![schema::SCHEMA_VERSION.to_string()],
+    in_transaction(conn, 2, || {
+        conn.execute_batch(
+            "ALTER TABLE activities ADD COLUMN week TEXT NOT NULL DEFAULT '';
+             ALTER TABLE deals ADD COLUMN created_at TEXT;",
         )?;
+        conn.execute_batch(schema::WEEKLY)?;
+        rebuild(conn)
+    })
+}
+
+/// Store version 2 → 3: fewer b-trees per tap. `doc_changes` and `activities`
+/// become `WITHOUT ROWID` tables (the primary key is the table, not a second
+/// index beside it) and the outbox drops AUTOINCREMENT (its `sqlite_sequence`
+/// row was one more page per write). The changes and the outbox are copied
+/// as they are; the activities view is rebuilt from the documents.
+fn migrate_v2(conn: &Connection) -> Result<()> {
+    in_transaction(conn, 3, || {
+        conn.execute_batch(
+            "ALTER TABLE doc_changes RENAME TO doc_changes_v2;
+             ALTER TABLE outbox RENAME TO outbox_v2;
+             DROP TABLE activities;",
+        )?;
+        conn.execute_batch(schema::SCHEMA)?;
+        conn.execute_batch(schema::WEEKLY)?;
+        conn.execute_batch(
+            "INSERT INTO doc_changes (doc_id, hash, bytes) SELECT doc_id, hash, bytes FROM doc_changes_v2;
+             INSERT INTO outbox (seq, doc_id, hash, bytes) SELECT seq, doc_id, hash, bytes FROM outbox_v2;
+             DROP TABLE doc_changes_v2;
+             DROP TABLE outbox_v2;",
+        )?;
+        rebuild(conn)
+    })
+}
+
+/// Runs a migration step in one transaction that also sets the store's
+/// version to `to`; nothing changes if it fails.
+fn in_transaction(conn: &Connection, to: i64, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE;")?;
+    let done = f().and_then(|()| {
+        conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![to.to_string()])?;
         Ok(())
-    })();
+    });
     match done {
         Ok(()) => conn.execute_batch("COMMIT;")?,
         Err(e) => {
@@ -522,7 +555,7 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
         return Ok(None);
     };
     let mut doc = if snapshot.is_empty() { AutoCommit::new() } else { guarded(id, || AutoCommit::load(&snapshot))? };
-    let mut st = conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1 ORDER BY rowid")?;
+    let mut st = conn.prepare_cached("SELECT bytes FROM doc_changes WHERE doc_id = ?1")?;
     let mut rows = st.query(params![id.as_str()])?;
     let mut changes = Vec::new();
     while let Some(r) = rows.next()? {
@@ -530,6 +563,10 @@ pub(crate) fn load_doc(conn: &Connection, id: &DocId) -> Result<Option<AutoCommi
         changes.push(kept_protocol::change::from_bytes(bytes).map_err(|e| CoreError::Document(format!("{id}: {e}")))?);
     }
     if !changes.is_empty() {
+        // Rows come in key (hash) order; Automerge applies a change whose
+        // dependencies came first at once and queues the rest (a linear scan
+        // per change), so hand them over dependencies first.
+        let changes = kept_protocol::change::causal_order(changes);
         guarded(id, || doc.apply_changes(changes))?;
     }
     Ok(Some(doc))

@@ -88,15 +88,15 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Moves outbox entry `seq` (a change the relay refused for good) into quarantine.
-    pub fn quarantine_outbox(&mut self, seq: i64, reason: &str, at: &str) -> Result<()> {
+    /// Moves the outbox's change `hash` (one the relay refused for good) into quarantine.
+    pub fn quarantine_outbox(&mut self, hash: &str, reason: &str, at: &str) -> Result<()> {
         let n = self.tx.execute(
             "INSERT INTO quarantine (direction, doc_id, hash, bytes, reason, at) \
-             SELECT 'push', doc_id, hash, bytes, ?2, ?3 FROM outbox WHERE seq = ?1",
-            params![seq, reason, at],
+             SELECT 'push', doc_id, hash, bytes, ?2, ?3 FROM outbox WHERE hash = ?1",
+            params![hash, reason, at],
         )?;
         if n == 1 {
-            self.tx.execute("DELETE FROM outbox WHERE seq = ?1", params![seq])?;
+            self.tx.execute("DELETE FROM outbox WHERE hash = ?1", params![hash])?;
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! state, and the materialised views the screens query.
 
 /// Bumped when the schema changes; `Store::open` refuses newer stores.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Creates every table and index (idempotent).
 pub const SCHEMA: &str = r#"
@@ -24,16 +24,19 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 
 -- Changes made since the document's snapshot (folded in by compaction).
+-- WITHOUT ROWID (v3): the key is the table, one b-tree page per insert.
 CREATE TABLE IF NOT EXISTS doc_changes (
     doc_id TEXT NOT NULL,
     hash   TEXT NOT NULL,
     bytes  BLOB NOT NULL,
     PRIMARY KEY (doc_id, hash)
-);
+) WITHOUT ROWID;
 
--- Changes this device holds that the relay has not acknowledged yet.
+-- Changes this device holds that the relay has not acknowledged yet, in the
+-- order they were written. `seq` may be reused once its row is gone (no
+-- AUTOINCREMENT since v3), so rows are acknowledged by `hash`.
 CREATE TABLE IF NOT EXISTS outbox (
-    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq    INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL,
     hash   TEXT NOT NULL UNIQUE,
     bytes  BLOB NOT NULL
@@ -69,7 +72,7 @@ CREATE TABLE IF NOT EXISTS activities (
     logged_by    TEXT NOT NULL,
     -- The team week (in the team's time zone and week start) it falls in.
     week         TEXT NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS activities_rep_time ON activities (rep, occurred_utc);
 CREATE INDEX IF NOT EXISTS activities_time ON activities (occurred_utc);
 CREATE INDEX IF NOT EXISTS activities_doc ON activities (doc_id);
