@@ -67,17 +67,6 @@ impl Audience {
         }
     }
 
-    /// Both audiences (two coalesced pushes).
-    pub fn merge(self, other: Audience) -> Audience {
-        match (self, other) {
-            (Audience::Subjects(mut a), Audience::Subjects(b)) => {
-                a.extend(b);
-                Audience::subjects(a)
-            }
-            _ => Audience::Everyone,
-        }
-    }
-
     /// Does a push to this audience wake a socket of a rep `member`?
     pub fn wakes(&self, member: &str) -> bool {
         match self {
@@ -367,8 +356,6 @@ mod tests {
         let many: Vec<DocId> =
             (0..=Audience::MAX_SUBJECTS).map(|i| DocId::plan(&format!("01900000-0000-7000-8000-{i:012x}"))).collect();
         assert_eq!(Audience::of(&many), Audience::Everyone, "too many subjects wake everyone");
-        assert_eq!(one(A).merge(one(B)), Audience::of(&[DocId::plan(A), DocId::plan(B)]));
-        assert_eq!(one(A).merge(Audience::Everyone), Audience::Everyone);
         assert!(one(A).wakes(A) && !one(A).wakes(B) && Audience::Everyone.wakes(B));
     }
 

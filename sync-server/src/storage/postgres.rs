@@ -335,8 +335,8 @@ async fn listen_once(
         on_seq(row.get(0), row.get(1), &Audience::Everyone);
     }
     while let Some(first) = rx.recv().await {
-        // Coalesce a burst: each team's highest seq, to everyone any of its pushes woke.
-        let mut latest: std::collections::HashMap<String, (i64, Audience)> = std::collections::HashMap::new();
+        // Each push as it came (not merged per team: that would wake one
+        // push's readers with another's sequence); the hub coalesces.
         let mut revoked = Vec::new();
         let mut note = |payload: &str| {
             if let Some(device) = payload.strip_prefix(REVOKE_PREFIX) {
@@ -344,15 +344,7 @@ async fn listen_once(
                 return;
             }
             match parse_seq_payload(payload) {
-                Ok((team, seq, audience)) => match latest.get_mut(team) {
-                    Some((s, a)) => {
-                        *s = (*s).max(seq);
-                        *a = std::mem::replace(a, Audience::Everyone).merge(audience);
-                    }
-                    None => {
-                        latest.insert(team.to_string(), (seq, audience));
-                    }
-                },
+                Ok((team, seq, audience)) => on_seq(team, seq, &audience),
                 Err(e) => {
                     let shown: String = payload.chars().take(80).collect();
                     tracing::warn!(payload = %shown, error = %e, "ignored a live notification");
@@ -362,9 +354,6 @@ async fn listen_once(
         note(first.payload());
         while let Ok(n) = rx.try_recv() {
             note(n.payload());
-        }
-        for (team, (seq, audience)) in latest {
-            on_seq(&team, seq, &audience);
         }
         if !revoked.is_empty() {
             on_revoke(revoked);
