@@ -19,6 +19,7 @@ use kept_protocol::wire::LiveEvent;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, watch};
+
 /// WebSocket close code sent to a revoked device (application range).
 pub const CLOSE_REVOKED: u16 = 4001;
 /// How often an open live socket is pinged: the relay notices a client that
