@@ -194,7 +194,7 @@ pub async fn serve(
     let remote = {
         let (live, live2) = (state.live.clone(), state.live.clone());
         state.storage.listen_remote(
-            Arc::new(move |team: &str, seq: i64| live.publish(team, seq)),
+            Arc::new(move |team: &str, seq: i64, audience: &live::Audience| live.publish(team, seq, audience)),
             Arc::new(move |devices: Vec<String>| live2.revoke(devices)),
         )
     };

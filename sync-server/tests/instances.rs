@@ -228,3 +228,95 @@ fn the_listener_reconnects_and_catches_up_after_losing_its_connection() {
     assert_eq!(st, 200, "{v}");
     wait_for_seq(&mut ws, 2);
 }
+
+/// Runs `NOTIFY kept_seq` with each payload in the test database (as another relay would).
+fn notify(db: &TestDb, payloads: &[&str]) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(conn);
+        for p in payloads {
+            client
+                .execute("SELECT pg_notify($1, $2)", &[&kept_relay::storage::postgres::NOTIFY_CHANNEL, p])
+                .await
+                .unwrap();
+        }
+    });
+}
+
+/// True when no event arrives within `window`.
+fn silent_for(ws: &mut Ws, window: Duration) -> bool {
+    let MaybeTlsStream::Plain(s) = ws.get_ref() else { panic!("plain sockets only") };
+    s.set_read_timeout(Some(window)).unwrap();
+    let quiet = match ws.read() {
+        Ok(Message::Text(t)) => {
+            eprintln!("woken: {t}");
+            false
+        }
+        Ok(other) => panic!("unexpected {other:?}"),
+        Err(tungstenite::Error::Io(e))
+            if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+        {
+            true
+        }
+        Err(e) => panic!("socket failed: {e}"),
+    };
+    let MaybeTlsStream::Plain(s) = ws.get_ref() else { unreachable!() };
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    quiet
+}
+
+#[test]
+fn a_push_through_another_instance_wakes_only_the_sockets_that_may_read_it() {
+    let db = TestDb::create();
+    let (a, b) = (Relay::start_on(&db), Relay::start_on(&db));
+    let team = a.team("A");
+    let ann_laptop = a.join_own_device(&team.ann);
+    let mut boss = connect(&a, &team.manager.join.token);
+    let mut ann_other = connect(&a, &ann_laptop.join.token);
+    let mut bob = connect(&a, &team.bob.join.token);
+    for ws in [&mut boss, &mut ann_other, &mut bob] {
+        assert_eq!(next_seq(ws), 0);
+    }
+    let quiet = Duration::from_millis(500);
+    // Ann pushes her log through B: on A, the manager and Ann's laptop hear it, Bob does not.
+    let ann_on_b = Client::new(&b.base, Some(&team.ann.join.token));
+    let (st, v) = ann_on_b.post("/v1/push", &json!({"changes": [entry(&log(team.ann.id()), &change_b64())]}));
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(next_seq(&mut boss), 1);
+    assert_eq!(next_seq(&mut ann_other), 1);
+    assert!(silent_for(&mut bob, quiet), "Bob was woken by Ann's log through another instance");
+    // The team document, pushed through B, wakes Bob on A.
+    let boss_on_b = Client::new(&b.base, Some(&team.manager.join.token));
+    let (st, v) = boss_on_b.post("/v1/push", &json!({"changes": [entry("team", &change_b64())]}));
+    assert_eq!(st, 200, "{v}");
+    for ws in [&mut boss, &mut ann_other, &mut bob] {
+        assert_eq!(next_seq(ws), 2);
+    }
+    // Hostile payloads are ignored; a relay of the previous version (`team:seq`) wakes everyone.
+    let t = team.team_id.as_str();
+    let ann = team.ann.id();
+    notify(
+        &db,
+        &["garbage", &format!("{t}:x:*"), &format!("{t}:3:not-a-member"), &format!("{t}:99999999999999999999:*")],
+    );
+    assert!(silent_for(&mut bob, quiet) && silent_for(&mut boss, Duration::from_millis(50)));
+    notify(&db, &[&format!("{t}:3:{ann}")]);
+    assert_eq!(next_seq(&mut ann_other), 3);
+    assert_eq!(next_seq(&mut boss), 3);
+    assert!(silent_for(&mut bob, quiet), "a payload naming Ann woke Bob");
+    notify(&db, &[&format!("{t}:4")]);
+    for ws in [&mut boss, &mut ann_other, &mut bob] {
+        assert_eq!(next_seq(ws), 4);
+    }
+    // Revocations still cross instances.
+    let (st, _) = boss_on_b.delete(&format!("/v1/devices/{}", team.bob.join.device_id));
+    assert_eq!(st, 204);
+    loop {
+        match bob.read() {
+            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => break,
+            Ok(_) => continue,
+            Err(e) => panic!("Bob's socket not closed: {e}"),
+        }
+    }
+}

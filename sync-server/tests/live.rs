@@ -52,6 +52,86 @@ fn live_sends_the_seq_on_connect_and_on_every_change(backend: Backend) {
     assert_eq!(next_seq(&mut ws2), 3);
 }
 
+/// True when no event arrives within `window` (pings do not count).
+fn silent_for(ws: &mut Ws, window: Duration) -> bool {
+    let MaybeTlsStream::Plain(s) = ws.get_ref() else { panic!("plain sockets only") };
+    s.set_read_timeout(Some(window)).unwrap();
+    let started = Instant::now();
+    let quiet = loop {
+        match ws.read() {
+            Ok(Message::Ping(_) | Message::Pong(_)) if started.elapsed() < window => continue,
+            Ok(Message::Ping(_) | Message::Pong(_)) => break true,
+            Ok(Message::Text(t)) => {
+                eprintln!("woken: {t}");
+                break false;
+            }
+            Ok(other) => panic!("unexpected {other:?}"),
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+            {
+                break true
+            }
+            Err(e) => panic!("socket failed: {e}"),
+        }
+    };
+    let MaybeTlsStream::Plain(s) = ws.get_ref() else { unreachable!() };
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    quiet
+}
+
+const QUIET: Duration = Duration::from_millis(500);
+
+fn a_push_wakes_only_the_sockets_that_may_read_it(backend: Backend) {
+    let relay = Relay::start(backend);
+    let team = relay.team("A");
+    let ann_laptop = relay.join_own_device(&team.ann);
+    let mut boss = connect(&relay, &team.manager.join.token).unwrap();
+    let mut ann_phone = connect(&relay, &team.ann.join.token).unwrap();
+    let mut ann_other = connect(&relay, &ann_laptop.join.token).unwrap();
+    let mut bob = connect(&relay, &team.bob.join.token).unwrap();
+    for ws in [&mut boss, &mut ann_phone, &mut ann_other, &mut bob] {
+        assert_eq!(next_seq(ws), 0);
+    }
+    let mut events = 0;
+    // Ann's push to her own log: the manager and both of Ann's devices, not Bob.
+    let change = change_b64();
+    let body = json!({"changes": [entry(&log(team.ann.id()), &change)]});
+    assert_eq!(team.ann.client.post("/v1/push", &body).0, 200);
+    for ws in [&mut boss, &mut ann_phone, &mut ann_other] {
+        assert_eq!(next_seq(ws), 1);
+        events += 1;
+    }
+    assert!(silent_for(&mut bob, QUIET), "Bob was woken by Ann's log");
+    // The same change again stores nothing: nobody wakes.
+    assert_eq!(team.ann.client.post("/v1/push", &body).0, 200);
+    assert!(silent_for(&mut boss, QUIET), "a push that stored nothing woke the manager");
+    // The manager writes about Bob: Bob and the manager's own socket, not Ann.
+    let body = json!({"changes": [entry(&plan(team.bob.id()), &change_b64())]});
+    assert_eq!(team.manager.client.post("/v1/push", &body).0, 200);
+    for ws in [&mut boss, &mut bob] {
+        assert_eq!(next_seq(ws), 2);
+        events += 1;
+    }
+    assert!(silent_for(&mut ann_phone, QUIET) && silent_for(&mut ann_other, Duration::from_millis(50)));
+    // The team document wakes everyone, with the latest sequence.
+    let body = json!({"changes": [entry("team", &change_b64())]});
+    assert_eq!(team.manager.client.post("/v1/push", &body).0, 200);
+    for ws in [&mut boss, &mut ann_phone, &mut ann_other, &mut bob] {
+        assert_eq!(next_seq(ws), 3);
+        events += 1;
+    }
+    // A socket opened now starts from the head, though Bob's own channel last moved at 3 and Ann's at 1.
+    assert_eq!(
+        team.ann.client.post("/v1/push", &json!({"changes": [entry(&plan(team.ann.id()), &change_b64())]})).0,
+        200
+    );
+    assert_eq!(next_seq(&mut ann_phone), 4);
+    let mut bob_again = connect(&relay, &team.bob.join.token).unwrap();
+    assert_eq!(next_seq(&mut bob_again), 4);
+    eprintln!("3 pushes to 4 sockets: {events} wake-ups (every socket woken by every push: 12)");
+    assert_eq!(events, 9);
+}
+
 fn live_refuses_missing_and_unknown_tokens(backend: Backend) {
     let relay = Relay::start(backend);
     let _team = relay.team("A");
@@ -112,6 +192,7 @@ fn shutting_down_closes_open_sockets(backend: Backend) {
 on_both_backends!(
     live_sends_the_seq_on_connect_and_on_every_change,
     live_refuses_missing_and_unknown_tokens,
+    a_push_wakes_only_the_sockets_that_may_read_it,
     a_revoked_devices_open_socket_is_closed_at_once,
     shutting_down_closes_open_sockets,
 );

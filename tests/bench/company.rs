@@ -13,6 +13,10 @@
 //! and pull latency, live delay (push acknowledged → the manager's pull
 //! returned it), RSS and CPU of the relays and of PostgreSQL, errors, the
 //! compaction backlog at the end, bytes per activity in PostgreSQL.
+//!
+//! With `reps_watching` (`--reps-watching N`), the first N reps of each team
+//! also hold a live socket on their relay and pull on every event, as an open
+//! app does; every socket's events are counted (live wake-ups per push).
 
 use crate::relay::{self, PgDb, RelayProc};
 use automerge::transaction::CommitOptions;
@@ -41,6 +45,8 @@ pub struct Config {
     pub compact_every: f64,
     /// Seconds of the pull-only phase that prices a pull.
     pub pull_phase_secs: f64,
+    /// Reps per team whose app also watches live (and pulls on every event).
+    pub reps_watching: usize,
 }
 
 /// Minutes in the working day (09:00–17:00).
@@ -57,6 +63,12 @@ pub struct Report {
     pub pushes: usize,
     pub rep_pulls: usize,
     pub manager_pulls: usize,
+    /// Pulls by the reps' watching apps.
+    pub watcher_pulls: usize,
+    /// Live events received by every socket (managers' and reps'), the first on connect left out.
+    pub live_events: usize,
+    /// Live sockets open (managers' and reps').
+    pub live_sockets: usize,
     /// From the first tap's due time until the last worker finished.
     pub day_s: f64,
     /// … until the managers caught up too.
@@ -403,6 +415,8 @@ struct ManagerOut {
     seen: Vec<(usize, i64, Instant)>,
     pull_ms: Vec<f64>,
     pulls: usize,
+    /// Events after the first (the head on connect).
+    events: usize,
     errors: usize,
     samples: Vec<String>,
 }
@@ -421,8 +435,13 @@ fn manager(m: Manager, url: String, cursor_out: Arc<AtomicI64>, stop: Arc<Atomic
         }
     };
     let mut cursor = 0i64;
+    let mut first = true;
     loop {
-        match live.next_event() {
+        let event = live.next_event();
+        if matches!(event, Ok(Some(_))) && !std::mem::take(&mut first) {
+            out.events += 1;
+        }
+        match event {
             Ok(Some(ev)) if ev.seq <= cursor => continue,
             Ok(Some(_)) => {}
             Ok(None) => break,
@@ -584,6 +603,20 @@ pub fn run(cfg: Config) -> Option<Report> {
                 .expect("manager thread")
         })
         .collect();
+    // Reps whose app is open: a live socket on their relay, a pull on every event.
+    let watcher_threads: Vec<_> = reps
+        .chunk_by(|a, b| a.team == b.team)
+        .flat_map(|team| team.iter().take(cfg.reps_watching))
+        .map(|r| {
+            let m = Manager { team: r.team, relay: r.relay, token: r.token.clone() };
+            let (url, stop) = (urls[r.relay].clone(), stop.clone());
+            std::thread::Builder::new()
+                .stack_size(512 * 1024)
+                .spawn(move || manager(m, url, Arc::new(AtomicI64::new(0)), stop))
+                .expect("watcher thread")
+        })
+        .collect();
+    rep.live_sockets = manager_threads.len() + watcher_threads.len();
     std::thread::sleep(Duration::from_millis(500));
 
     // The reference: a loopback round trip (GET /health) to both relays, all along.
@@ -691,6 +724,16 @@ pub fn run(cfg: Config) -> Option<Report> {
             seen.entry((t, seq)).or_insert(at);
         }
         rep.manager_pulls += o.pulls;
+        rep.live_events += o.events;
+        rep.pull_ms.extend(o.pull_ms);
+        rep.errors += o.errors;
+        rep.error_samples.extend(o.samples);
+    }
+    for h in watcher_threads {
+        // What a rep's app pulled is not a manager's view: only its counts.
+        let o = h.join().expect("watcher thread");
+        rep.watcher_pulls += o.pulls;
+        rep.live_events += o.events;
         rep.pull_ms.extend(o.pull_ms);
         rep.errors += o.errors;
         rep.error_samples.extend(o.samples);

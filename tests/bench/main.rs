@@ -13,7 +13,7 @@
 //! 9. a company: two relays on one PostgreSQL, 200 teams × 50 reps replaying a compressed
 //!    working day with managers watching live: throughput, push/pull latency and live delay vs a
 //!    loopback round trip, RSS vs before, CPU per request, errors, compaction backlog, bytes per
-//!    activity (`company.rs`; `--day-secs S`, `--teams N`, `--reps N` change its size).
+//!    activity (`company.rs`; `--day-secs S`, `--teams N`, `--reps N` change its size; `--reps-watching N`: N reps per team also watch live).
 //! 10. a leader's new laptop: 10 teams × 50 reps × 52 weeks to the rendered leader view and to
 //!     every activity held, and the process's peak RSS, vs automerge-repo moving the same documents.
 //!
@@ -363,6 +363,7 @@ fn main() {
                 compact_after: 20,
                 compact_every: 1.0,
                 pull_phase_secs: 1.0,
+                reps_watching: 0,
             }
         } else {
             company::Config {
@@ -373,12 +374,14 @@ fn main() {
                 compact_after: 250,
                 compact_every: 5.0,
                 pull_phase_secs: 5.0,
+                reps_watching: 0,
             }
         };
         let cfg = company::Config {
             teams: value("--teams").map_or(cfg.teams, |v| v as usize),
             reps: value("--reps").map_or(cfg.reps, |v| v as usize),
             day_secs: value("--day-secs").unwrap_or(cfg.day_secs),
+            reps_watching: value("--reps-watching").map_or(cfg.reps_watching, |v| v as usize),
             ..cfg
         };
         match step("company", || company::run(cfg)) {
@@ -498,7 +501,7 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         Some(offered),
         format!("≥ 95% of offered, day on time [{}]", verdict(rate >= 0.95 * offered && c.taps_dropped == 0)),
     ));
-    let requests = c.pushes + c.rep_pulls + c.manager_pulls;
+    let requests = c.pushes + c.rep_pulls + c.manager_pulls + c.watcher_pulls;
     let (h50, h99) = (pct(&c.health_ms, 0.5), pct(&c.health_ms, 0.99));
     rows.push(row("company: push p50 ms [ref: GET /health RTT, same moments]", pct(&c.push_ms, 0.5), Some(h50), ""));
     rows.push(row("company: push p99 ms [ref: GET /health RTT p99]", pct(&c.push_ms, 0.99), Some(h99), ""));
@@ -521,6 +524,18 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         l99,
         Some(h99),
         format!("< 1000 ms [{}]", verdict(l99 < 1000.0 && c.live_unseen == 0)),
+    ));
+    let sockets_per_team = 1 + cfg.reps_watching.min(cfg.reps);
+    rows.push(row(
+        format!(
+            "company: live wake-ups per push ({} sockets: {} per team, {} of them reps') [ref: sockets per team]",
+            c.live_sockets,
+            sockets_per_team,
+            sockets_per_team - 1
+        ),
+        c.live_events as f64 / ok_pushes.max(1.0),
+        Some(sockets_per_team as f64),
+        "",
     ));
     rows.push(row(
         format!("company: errors (failed or non-2xx requests) [ref: requests, {requests}]"),
@@ -553,7 +568,7 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
     let p = c.pull_phase;
     let pull_relay_ms = p.relay_cpu_s * 1e3 / p.pulls.max(1) as f64;
     let pull_pg_ms = p.pg_cpu_s * 1e3 / p.pulls.max(1) as f64;
-    let pulls = (c.rep_pulls + c.manager_pulls) as f64;
+    let pulls = (c.rep_pulls + c.manager_pulls + c.watcher_pulls) as f64;
     let push_relay_ms = (c.relay_cpu_s * 1e3 - pulls * pull_relay_ms) / c.pushes.max(1) as f64;
     let push_pg_ms = (c.pg_cpu_s * 1e3 - pulls * pull_pg_ms) / c.pushes.max(1) as f64;
     rows.push(row(
@@ -576,7 +591,7 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
     ));
     notes.push(format!(
         "company: setup {:.0} s (not timed); day {:.1} s, load with the managers' catch-up {:.1} s; {} taps of {} planned ({} dropped past 2× the day); \
-         {} pushes, {} rep pulls, {} manager pulls ({:.0} requests/s); lateness behind schedule p50 {:.0} ms, p99 {:.0} ms; \
+         {} pushes, {} rep pulls, {} manager pulls, {} watching reps' pulls, {} live events ({:.0} requests/s); lateness behind schedule p50 {:.0} ms, p99 {:.0} ms; \
          the schedule's busiest 10 minutes carry {:.2}× the day's mean",
         c.setup_s,
         c.day_s,
@@ -587,6 +602,8 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         c.pushes,
         c.rep_pulls,
         c.manager_pulls,
+        c.watcher_pulls,
+        c.live_events,
         requests as f64 / c.day_s,
         pct(&c.late_ms, 0.5),
         pct(&c.late_ms, 0.99),

@@ -25,10 +25,39 @@ pub enum WriteDenied {
     LeaderReadsOnly,
 }
 
+/// Who reads a document besides the members whose role reads the whole team
+/// (managers and leaders, [`Role::reads_team`]). [`may_read`] is written over
+/// it, and the relay wakes live sockets from it, so both follow one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readers<'a> {
+    /// Every member of the team (the team document).
+    Everyone,
+    /// The member the document is about.
+    Subject(&'a str),
+    /// Only the members whose role reads the team.
+    TeamReaders,
+}
+
+/// The readers of document `id`, from the id alone.
+pub fn readers(id: &DocId) -> Readers<'_> {
+    if id.kind() == DocKind::Team {
+        return Readers::Everyone;
+    }
+    match id.subject() {
+        Some(member) => Readers::Subject(member),
+        None => Readers::TeamReaders,
+    }
+}
+
 /// May `member` (with `role`) read document `id`? A manager or a leader
 /// reads every document of the team; a rep reads the team document and their own.
 pub fn may_read(member: &str, role: Role, id: &DocId) -> bool {
-    role.reads_team() || id.kind() == DocKind::Team || id.subject() == Some(member)
+    role.reads_team()
+        || match readers(id) {
+            Readers::Everyone => true,
+            Readers::Subject(subject) => subject == member,
+            Readers::TeamReaders => false,
+        }
 }
 
 /// May `member` (with `role`) write document `id`? `subject_active` says
@@ -82,6 +111,16 @@ mod tests {
         assert!(may_read(BOSS, Role::Leader, &DocId::review(B)) && may_read(BOSS, Role::Leader, &DocId::plan(A)));
         for id in [DocId::team(), DocId::plan(A), DocId::review(A)] {
             assert_eq!(may_write(BOSS, Role::Leader, &id, true), Err(WriteDenied::LeaderReadsOnly));
+        }
+    }
+
+    #[test]
+    fn readers_of_a_document_follow_its_id() {
+        let week = "2026-W48".parse().expect("week");
+        assert_eq!(readers(&DocId::team()), Readers::Everyone);
+        for id in [DocId::log(A, week), DocId::plan(A), DocId::pipeline(A), DocId::coaching(A), DocId::review(A)] {
+            assert_eq!(readers(&id), Readers::Subject(A), "{id}");
+            assert!(may_read(A, Role::Rep, &id) && !may_read(B, Role::Rep, &id), "{id}");
         }
     }
 }

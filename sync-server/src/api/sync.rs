@@ -120,9 +120,11 @@ pub async fn push(
     }
     let changes: Vec<NewChange> = parsed.into_iter().map(|(_, c)| c).collect();
     let acked = changes.iter().map(|c| c.hash.clone()).collect();
-    let seq = st.storage.push(&caller.team_id, &caller.member_id, changes).await?;
-    st.live.publish(&caller.team_id, seq);
-    Ok(Json(PushResponse { acked, seq }))
+    let pushed = st.storage.push(&caller.team_id, &caller.member_id, changes).await?;
+    if let Some(audience) = &pushed.audience {
+        st.live.publish(&caller.team_id, pushed.seq, audience);
+    }
+    Ok(Json(PushResponse { acked, seq: pushed.seq }))
 }
 
 /// `GET /v1/pull` query.

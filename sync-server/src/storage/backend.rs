@@ -250,8 +250,9 @@ pub trait Ops: Send {
     async fn bump_seq(&mut self, team_id: &str, n: i64) -> StorageResult<Option<i64>>;
     /// Appends changes to the team's log.
     async fn insert_changes(&mut self, team_id: &str, rows: &[LogRow<'_>]) -> StorageResult<()>;
-    /// Tells other relay instances, on commit, that the team's sequence moved (nothing on a store that is not shared).
-    async fn notify_seq(&mut self, team_id: &str, seq: i64) -> StorageResult<()>;
+    /// Tells other relay instances, on commit, that the team's sequence moved
+    /// with new changes for `audience` (nothing on a store that is not shared).
+    async fn notify_seq(&mut self, team_id: &str, seq: i64, audience: &crate::live::Audience) -> StorageResult<()>;
     /// The hash of the change at a team sequence.
     async fn hash_at(&mut self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>>;
     /// The team's snapshots (doc, bytes) by document id, all or those `reader` may read.

@@ -16,14 +16,16 @@ use kept_protocol::ids::DocKind;
 use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeams};
 use kept_protocol::Role;
 
+use crate::live::Audience;
 pub use backend::BlobRow;
 pub use error::{chain, StorageError, StorageResult};
 pub use postgres::PostgresStorage;
 pub use sqlite::SqliteStorage;
 use std::sync::Arc;
 
-/// Called with (team id, sequence) when another relay instance moved a team's sequence.
-pub type SeqCallback = Arc<dyn Fn(&str, i64) + Send + Sync>;
+/// Called with (team id, sequence, who the new changes wake) when another
+/// relay instance moved a team's sequence.
+pub type SeqCallback = Arc<dyn Fn(&str, i64, &Audience) + Send + Sync>;
 /// Called with device ids revoked through another relay instance.
 pub type RevokeCallback = Arc<dyn Fn(Vec<String>) + Send + Sync>;
 
@@ -202,6 +204,15 @@ pub struct NewBlob {
     pub now: i64,
 }
 
+/// What a push stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// The team's sequence after the push.
+    pub seq: i64,
+    /// Whose live sockets the new changes wake; `None` when nothing new was stored.
+    pub audience: Option<Audience>,
+}
+
 /// Which documents a pull may return.
 #[derive(Debug, Clone)]
 pub enum ReadScope {
@@ -252,8 +263,8 @@ pub trait Storage: Send + Sync + 'static {
     /// `author` (idempotent by document and hash): every actor bound to
     /// `author` or canonical, every change causally valid ([`crate::gate`]);
     /// sequence numbers allocated in the same transaction. All or nothing;
-    /// returns the team sequence after.
-    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64>;
+    /// returns the team sequence after and who the new changes wake.
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<PushOutcome>;
     /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
     /// Creates an organisation with its leadership team (whose first

@@ -8,6 +8,7 @@ use super::error::chain;
 use super::postgres_ops::PgOps;
 use super::{RevokeCallback, SeqCallback, StorageError, StorageResult};
 use crate::gate::DocCache;
+use crate::live::Audience;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
@@ -15,10 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::{AsyncMessage, IsolationLevel, NoTls};
 
-/// The channel every push notifies on commit, with payload `<team_id>:<seq>`.
+/// The channel every push notifies on commit, with payload
+/// `<team_id>:<seq>:<audience>` ([`seq_payload`]).
 pub const NOTIFY_CHANNEL: &str = "kept_seq";
-/// Payload prefix on [`NOTIFY_CHANNEL`] of a revoked device (else `team:seq`).
+/// Payload prefix on [`NOTIFY_CHANNEL`] of a revoked device (else a push's [`seq_payload`]).
 pub const REVOKE_PREFIX: &str = "revoke:";
+/// The longest push payload sent: a longer one names everyone (`*`) instead
+/// of its subjects. PostgreSQL refuses payloads of 8,000 bytes or more.
+pub const MAX_SEQ_PAYLOAD: usize = 4000;
 /// `application_name` of the listening connection (visible in `pg_stat_activity`).
 pub const LISTENER_NAME: &str = "kept-relay live listener";
 /// Pooled connections per relay instance.
@@ -208,6 +213,67 @@ async fn backfill_name_keys(tx: &tokio_postgres::Transaction<'_>) -> StorageResu
     Ok(keys.len())
 }
 
+/// The [`NOTIFY_CHANNEL`] payload of a push: `<team>:<seq>:*` (everyone) or
+/// `<team>:<seq>:<member>,<member>…` (those members' sockets and the team
+/// readers'). Member ids are lowercase UUIDs (hex digits and `-`), so `,` and
+/// `:` never occur in them; past [`MAX_SEQ_PAYLOAD`] bytes it names everyone.
+pub fn seq_payload(team_id: &str, seq: i64, audience: &Audience) -> String {
+    let everyone = || format!("{team_id}:{seq}:*");
+    match audience {
+        Audience::Everyone => everyone(),
+        Audience::Subjects(s) => {
+            let p = format!("{team_id}:{seq}:{}", s.iter().map(String::as_str).collect::<Vec<_>>().join(","));
+            if p.len() > MAX_SEQ_PAYLOAD {
+                everyone()
+            } else {
+                p
+            }
+        }
+    }
+}
+
+/// A [`NOTIFY_CHANNEL`] payload that is not a push's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad live notification payload: {0}")]
+pub struct BadPayload(&'static str);
+
+/// Reads a push's payload ([`seq_payload`]) as untrusted text: (team, seq,
+/// audience). `<team>:<seq>`, from a relay of the previous version, wakes
+/// everyone; so do more than [`Audience::MAX_SUBJECTS`] subjects.
+pub fn parse_seq_payload(payload: &str) -> Result<(&str, i64, Audience), BadPayload> {
+    let (rest, last) = payload.rsplit_once(':').ok_or(BadPayload("no ':'"))?;
+    // The audience is `*`, empty or member ids (with `-`); a bare number is the old form's seq.
+    let (team, seq, audience) = if last == "*" || last.is_empty() || last.contains(['-', ',']) {
+        let (team, seq) = rest.rsplit_once(':').ok_or(BadPayload("no sequence"))?;
+        (team, seq, parse_audience(last)?)
+    } else {
+        (rest, last, Audience::Everyone)
+    };
+    if team.is_empty() {
+        return Err(BadPayload("no team"));
+    }
+    if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(BadPayload("the sequence is not a number"));
+    }
+    let seq = seq.parse::<i64>().map_err(|_| BadPayload("the sequence is out of range"))?;
+    Ok((team, seq, audience))
+}
+
+fn parse_audience(list: &str) -> Result<Audience, BadPayload> {
+    if list == "*" {
+        return Ok(Audience::Everyone);
+    }
+    let mut subjects = std::collections::BTreeSet::new();
+    for m in list.split(',').filter(|_| !list.is_empty()) {
+        let canonical = uuid::Uuid::parse_str(m).is_ok_and(|u| u.hyphenated().to_string() == m);
+        if !canonical {
+            return Err(BadPayload("a subject is not a member id"));
+        }
+        subjects.insert(m.to_string());
+    }
+    Ok(Audience::subjects(subjects))
+}
+
 /// Listens on [`NOTIFY_CHANNEL`] over a dedicated connection, reconnecting
 /// with backoff; after every (re)connect it reports every team's head, since
 /// notifications sent while nobody listened are lost.
@@ -264,29 +330,30 @@ async fn listen_once(
     }));
     client.batch_execute(&format!("LISTEN {NOTIFY_CHANNEL}")).await?;
     *connected = true;
+    // What was missed while nobody listened is unknown: every team's head, to everyone.
     for row in client.query("SELECT team_id, seq FROM team_seq", &[]).await? {
-        on_seq(row.get(0), row.get(1));
+        on_seq(row.get(0), row.get(1), &Audience::Everyone);
     }
     while let Some(first) = rx.recv().await {
-        // Coalesce a burst: only each team's highest seq matters.
-        let mut latest: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        // Each push as it came (not merged per team: that would wake one
+        // push's readers with another's sequence); the hub coalesces.
         let mut revoked = Vec::new();
         let mut note = |payload: &str| {
             if let Some(device) = payload.strip_prefix(REVOKE_PREFIX) {
                 revoked.push(device.to_string());
-            } else if let Some((team, seq)) =
-                payload.rsplit_once(':').and_then(|(t, s)| Some((t, s.parse::<i64>().ok()?)))
-            {
-                let e = latest.entry(team.to_string()).or_insert(seq);
-                *e = (*e).max(seq);
+                return;
+            }
+            match parse_seq_payload(payload) {
+                Ok((team, seq, audience)) => on_seq(team, seq, &audience),
+                Err(e) => {
+                    let shown: String = payload.chars().take(80).collect();
+                    tracing::warn!(payload = %shown, error = %e, "ignored a live notification");
+                }
             }
         };
         note(first.payload());
         while let Ok(n) = rx.try_recv() {
             note(n.payload());
-        }
-        for (team, seq) in latest {
-            on_seq(&team, seq);
         }
         if !revoked.is_empty() {
             on_revoke(revoked);
@@ -352,5 +419,77 @@ impl Backend for PostgresStorage {
 
     fn listen_remote(&self, on_seq: SeqCallback, on_revoke: RevokeCallback) -> Option<tokio::task::JoinHandle<()>> {
         Some(tokio::spawn(listen_loop(self.config.clone(), self.target.clone(), on_seq, on_revoke)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEAM: &str = "0190aaaa-0000-7000-8000-000000000001";
+    const A: &str = "01900000-0000-7000-8000-00000000000a";
+    const B: &str = "01900000-0000-7000-8000-00000000000b";
+
+    fn subjects(ms: &[&str]) -> Audience {
+        Audience::Subjects(ms.iter().map(|m| m.to_string()).collect())
+    }
+
+    fn check(payload: &str, want: Option<(&str, i64, Audience)>) {
+        assert_eq!(parse_seq_payload(payload).ok(), want, "{payload:?}");
+    }
+
+    #[test]
+    fn push_payloads_round_trip_and_fall_back_to_everyone_when_long() {
+        for audience in [Audience::Everyone, subjects(&[A]), subjects(&[A, B]), subjects(&[])] {
+            let p = seq_payload(TEAM, 42, &audience);
+            check(&p, Some((TEAM, 42, audience)));
+        }
+        assert_eq!(seq_payload(TEAM, 7, &subjects(&[A, B])), format!("{TEAM}:7:{A},{B}"));
+        // Subjects that would not fit in a notification (a payload past the limit): everyone.
+        let many: Vec<String> = (0..200).map(|i| format!("01900000-0000-7000-8000-{i:012x}")).collect();
+        let p = seq_payload(TEAM, 1, &Audience::Subjects(many.into_iter().collect()));
+        assert_eq!(p, format!("{TEAM}:1:*"));
+    }
+
+    #[test]
+    fn hostile_payloads_are_refused_and_the_old_form_wakes_everyone() {
+        // A relay of the previous version: `team:seq`.
+        check(&format!("{TEAM}:12"), Some((TEAM, 12, Audience::Everyone)));
+        check("a:b:5", Some(("a:b", 5, Audience::Everyone)));
+        // An empty list is a push read only by managers (and leaders).
+        check(&format!("{TEAM}:3:"), Some((TEAM, 3, subjects(&[]))));
+        let too_many: Vec<String> =
+            (0..=Audience::MAX_SUBJECTS).map(|i| format!("01900000-0000-7000-8000-{i:012x}")).collect();
+        check(&format!("{TEAM}:3:{}", too_many.join(",")), Some((TEAM, 3, Audience::Everyone)));
+        let bad = [
+            String::new(),
+            ":".into(),
+            "garbage".into(),
+            TEAM.to_string(),
+            format!("{TEAM}:"),
+            format!(":5:{A}"),
+            ":5".to_string(),
+            format!("{TEAM}:x"),
+            format!("{TEAM}:-5"),
+            format!("{TEAM}:+5:*"),
+            format!("{TEAM}:5.0:*"),
+            format!("{TEAM}:99999999999999999999999:*"),
+            format!("{TEAM}:99999999999999999999999"),
+            format!("{TEAM}::*"),
+            format!("{TEAM}:*"),
+            format!("{TEAM}:5:{A},"),
+            format!("{TEAM}:5:,{A}"),
+            format!("{TEAM}:5:{A},,{B}"),
+            format!("{TEAM}:5:{}", A.to_uppercase()),
+            format!("{TEAM}:5:{A},not-a-member"),
+            format!("{TEAM}:5:{A}:{B}"),
+            format!("{TEAM}:5:**"),
+            format!("{TEAM}:5:{}", "-".repeat(7000)),
+            format!("{TEAM}:5:\u{0}"),
+            "revoke".into(),
+        ];
+        for p in &bad {
+            assert!(parse_seq_payload(p).is_err(), "{p:?} should be refused, got {:?}", parse_seq_payload(p));
+        }
     }
 }

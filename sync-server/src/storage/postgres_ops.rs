@@ -320,14 +320,14 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(())
     }
 
-    async fn notify_seq(&mut self, team_id: &str, seq: i64) -> StorageResult<()> {
+    async fn notify_seq(&mut self, team_id: &str, seq: i64, audience: &crate::live::Audience) -> StorageResult<()> {
         // Sent after the commit, not inside the transaction: a transaction
         // that NOTIFYs holds PostgreSQL's one notification-queue lock (for
         // the whole server) from its commit until the commit is on disk, so
         // every push of every team on every relay would commit one at a time
         // (`kept-bench --only company`, docs/SCALE.md). A wake-up lost to a
         // crash between the two costs a watcher only its next periodic sync.
-        self.after_commit.push(format!("{team_id}:{seq}"));
+        self.after_commit.push(super::postgres::seq_payload(team_id, seq, audience));
         Ok(())
     }
 

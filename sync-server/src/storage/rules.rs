@@ -9,12 +9,14 @@
 
 use super::backend::{work, Backend, BlobRow, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
 use super::{
-    name_key, Caller, JoinPlan, Joined, LeaderPlan, NewBlob, NewChange, NewInvite, PullPage, ReadScope, RevokeCallback,
-    SeqCallback, Storage, StorageError, StorageResult, StoredSnapshot,
+    name_key, Caller, JoinPlan, Joined, LeaderPlan, NewBlob, NewChange, NewInvite, PullPage, PushOutcome, ReadScope,
+    RevokeCallback, SeqCallback, Storage, StorageError, StorageResult, StoredSnapshot,
 };
 use crate::gate;
+use crate::live::Audience;
 use async_trait::async_trait;
 use kept_protocol::gate::DocState;
+use kept_protocol::ids::DocId;
 use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeam, OrgTeams, MAX_PULL_BYTES};
 use kept_protocol::Role;
 use std::collections::HashMap;
@@ -210,6 +212,7 @@ async fn leader_device(ops: &mut dyn Ops, p: &LeaderPlan) -> StorageResult<Joine
 /// What a push stored, and the documents it validated (for the cache, once committed).
 pub(crate) struct Pushed {
     last: i64,
+    audience: Option<Audience>,
     docs: Vec<(String, i64, DocState)>,
 }
 
@@ -257,6 +260,7 @@ async fn push(
     let fresh_flags = gate::admit(changes, &mut states)?;
     let fresh: Vec<&NewChange> = changes.iter().zip(&fresh_flags).filter(|(_, f)| **f).map(|(c, _)| c).collect();
     let mut added: HashMap<String, i64> = HashMap::new();
+    let audience = (!fresh.is_empty()).then(|| audience_of(&fresh));
     let last = if fresh.is_empty() {
         head
     } else {
@@ -282,7 +286,7 @@ async fn push(
         for (doc, k) in &added {
             ops.bump_doc_version(rows[doc].0, *k).await?;
         }
-        ops.notify_seq(team_id, last).await?;
+        ops.notify_seq(team_id, last, audience.as_ref().unwrap_or(&Audience::Everyone)).await?;
         last
     };
     let docs = states
@@ -292,7 +296,14 @@ async fn push(
             (doc, version, state)
         })
         .collect();
-    Ok(Pushed { last, docs })
+    Ok(Pushed { last, audience, docs })
+}
+
+/// Who the new changes of a push wake live, from their documents' ids
+/// (validated before the push; one that does not parse wakes everyone).
+fn audience_of(fresh: &[&NewChange]) -> Audience {
+    let ids: Option<Vec<DocId>> = fresh.iter().map(|c| c.doc.parse().ok()).collect();
+    ids.map_or(Audience::Everyone, |ids| Audience::of(&ids))
 }
 
 async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
@@ -535,7 +546,7 @@ impl<B: Backend> Storage for B {
         self.run(Mode::Write, work(move |ops| Box::pin(async move { revoke_device(ops, &t, &d).await }))).await
     }
 
-    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<i64> {
+    async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<PushOutcome> {
         let cache = self.doc_cache();
         // Documents taken from the cache go back only once the push committed.
         let pushed = {
@@ -547,7 +558,7 @@ impl<B: Backend> Storage for B {
         for (doc, version, state) in pushed.docs {
             cache.put(team_id, &doc, version, state);
         }
-        Ok(pushed.last)
+        Ok(PushOutcome { seq: pushed.last, audience: pushed.audience })
     }
 
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {

@@ -357,7 +357,7 @@ impl Ops for SqliteOps<'_> {
         Ok(())
     }
 
-    async fn notify_seq(&mut self, _team_id: &str, _seq: i64) -> StorageResult<()> {
+    async fn notify_seq(&mut self, _team_id: &str, _seq: i64, _audience: &crate::live::Audience) -> StorageResult<()> {
         Ok(()) // one relay per SQLite file: its live hub is told directly
     }
 
