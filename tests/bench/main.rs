@@ -363,7 +363,7 @@ fn main() {
                 compact_after: 20,
                 compact_every: 1.0,
                 pull_phase_secs: 1.0,
-                reps_watching: 0,
+                reps_watching: 2,
             }
         } else {
             company::Config {
@@ -535,7 +535,14 @@ fn company_rows(cfg: &company::Config, c: &company::Report, rows: &mut Vec<Row>,
         ),
         c.live_events as f64 / ok_pushes.max(1.0),
         Some(sockets_per_team as f64),
-        "",
+        {
+            // A push wakes its readers only: the manager's socket and, when
+            // the pushing rep watches too, theirs (a tenth of slack for the
+            // heads a socket gets when it connects).
+            let readers = 1.0 + cfg.reps_watching.min(cfg.reps) as f64 / cfg.reps.max(1) as f64;
+            let per_push = c.live_events as f64 / ok_pushes.max(1.0);
+            format!("≈ its readers, {readers:.2} [{}]", verdict(per_push <= readers * 1.1))
+        },
     ));
     rows.push(row(
         format!("company: errors (failed or non-2xx requests) [ref: requests, {requests}]"),
