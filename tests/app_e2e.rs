@@ -255,11 +255,23 @@ fn a_screenshot_tour_of_every_screen_as_manager_and_rep_at_phone_and_laptop_size
                 s.click("[data-testid=outcome-pick-voicemail]");
                 let outcome = s.exec("return document.querySelector('[data-testid=details-outcome]').value");
                 assert_eq!(outcome.as_str(), Some("Voicemail"), "the quick pick fills the outcome");
-                let bottom = s.exec(
-                    "return document.querySelector('[data-testid=details-save]').getBoundingClientRect().bottom \
-                     <= window.innerHeight",
-                );
-                if bottom.as_bool() != Some(true) {
+                // On screen once the sheet has settled (on a slow machine the slide
+                // can still be moving after two equal samples): up to 5 s.
+                let on_screen = || {
+                    s.exec(
+                        "return document.querySelector('[data-testid=details-save]').getBoundingClientRect().bottom \
+                         <= window.innerHeight",
+                    )
+                    .as_bool()
+                        == Some(true)
+                };
+                let t0 = Instant::now();
+                let mut bottom = on_screen();
+                while !bottom && t0.elapsed() < Duration::from_secs(5) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    bottom = on_screen();
+                }
+                if !bottom {
                     problems.push(format!("details sheet at {size}: Save is below the window"));
                 }
                 tour_checks(&s, &shots, &format!("rep-{size}-details"), &mut problems);

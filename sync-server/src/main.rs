@@ -6,6 +6,12 @@ use kept_relay::storage::{is_postgres_url, postgres, PostgresStorage, Storage};
 use kept_relay::{admin, compact_teams, open_storage, serve, AppState};
 use std::sync::Arc;
 
+/// mimalloc instead of glibc's malloc: under ingest, `malloc`/`free` (with
+/// `malloc_consolidate` and `unlink_chunk` across the worker threads) were a
+/// fifth of the relay's CPU (BENCHMARKS.md, "Store v3 …", ingest).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "kept-relay", version, about = "Kept's sync relay")]
 struct Cli {

@@ -495,9 +495,18 @@ fn migrate_v2(conn: &Connection) -> Result<()> {
 }
 
 /// Runs a migration step in one transaction that also sets the store's
-/// version to `to`; nothing changes if it fails.
+/// version to `to`; nothing changes if it fails. A step another process
+/// finished while this one waited for the write lock is skipped.
 fn in_transaction(conn: &Connection, to: i64, f: impl FnOnce() -> Result<()>) -> Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE;")?;
+    let now: Option<i64> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get::<_, String>(0))
+        .optional()?
+        .and_then(|v| v.parse().ok());
+    if now.is_some_and(|v| v >= to) {
+        conn.execute_batch("COMMIT;")?;
+        return Ok(());
+    }
     let done = f().and_then(|()| {
         conn.execute("UPDATE meta SET value = ?1 WHERE key = 'schema_version'", params![to.to_string()])?;
         Ok(())
@@ -980,5 +989,23 @@ mod tests {
         let e = store.write(|tx| tx.edit(&id, 2, |d| Ok(d.put(automerge::ROOT, "note", "x")?))).expect_err("read-only");
         assert!(matches!(e, CoreError::Incompatible(_)) && e.to_string().contains("schema 2"), "{e}");
         assert!(store.load(&id).expect("load").is_some(), "still readable");
+    }
+
+    #[test]
+    fn a_migration_step_another_process_already_made_is_skipped() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::create(dir.path(), ActorId::random(), &[]).expect("store");
+        let path = store.path().to_path_buf();
+        drop(store);
+        // A second process read version 2 just before the first one migrated:
+        // by the time it holds the write lock the store is at version 3.
+        let conn = Connection::open(&path).expect("db");
+        configure(&conn).expect("pragmas");
+        let before = conn.total_changes();
+        migrate_v2(&conn).expect("no-op");
+        assert_eq!(conn.total_changes(), before, "nothing was rebuilt twice");
+        let v: String =
+            conn.query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0)).expect("version");
+        assert_eq!(v, schema::SCHEMA_VERSION.to_string());
     }
 }
