@@ -22,6 +22,10 @@ pub struct LogFigures {
     /// The same change on the very document the tap wrote into (its week log
     /// as the store holds it, loaded in memory): the tap's own CRDT floor.
     pub same_doc_ms: Vec<f64>,
+    /// Getting that change's bytes back out of the document after the commit
+    /// (`get_change_by_hash`, which Automerge 0.12 answers by encoding the
+    /// change again from its op set): what a store must do beyond the floor.
+    pub change_bytes_ms: Vec<f64>,
     pub history: usize,
 }
 
@@ -70,6 +74,15 @@ impl Floor {
         };
         let id = self.ids.uuid_at(Utc::now()).to_string();
         record(doc, &coll, &id, i)
+    }
+
+    /// Reads the last change's bytes back out of `doc`, in ms.
+    fn change_bytes(doc: &mut automerge::AutoCommit) -> f64 {
+        let t = Instant::now();
+        let n = doc.get_last_local_change().map_or(0, |c| c.raw_bytes().len());
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        assert!(n > 0, "the change just committed has bytes");
+        ms
     }
 }
 
@@ -124,6 +137,7 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
     let mut same = Floor::new();
     let mut automerge_ms = Vec::with_capacity(samples);
     let mut same_doc_ms = Vec::with_capacity(samples);
+    let mut change_bytes_ms = Vec::with_capacity(samples);
     // The same-document floor writes into a copy of the week log the taps
     // write into, loaded once a week (when the taps move to a new log) and
     // then growing by one record a round, as the tap's log does.
@@ -137,6 +151,7 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
         }
         if let Some((_, m)) = mirror.as_mut() {
             same_doc_ms.push(same.sample_on(m));
+            change_bytes_ms.push(Floor::change_bytes(m));
         }
         automerge_ms.push(floor.sample());
         if i % 200 == 199 {
@@ -187,5 +202,5 @@ pub fn run(weeks: i64, samples: usize) -> LogFigures {
             eprintln!("slow tap {i}: {ms:.2} ms");
         }
     }
-    LogFigures { kept_ms, bare_ms, automerge_ms, same_doc_ms, history: n }
+    LogFigures { kept_ms, bare_ms, automerge_ms, same_doc_ms, change_bytes_ms, history: n }
 }

@@ -115,7 +115,7 @@ impl Store {
                 home.display()
             )));
         }
-        let mut conn = Connection::open(&path)?;
+        let mut conn = kept_wal_batch::open(&path)?;
         configure(&conn)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(schema::SCHEMA)?;
@@ -146,7 +146,7 @@ impl Store {
                 home.display()
             )));
         }
-        let conn = Connection::open(&path)?;
+        let conn = kept_wal_batch::open(&path)?;
         configure(&conn).map_err(|e| not_a_store(home, &e))?;
         let version: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
