@@ -176,10 +176,60 @@ fn a_version_2_store_is_migrated_at_open_keeping_its_changes_and_outbox_in_order
         assert!(table_sql(&path, t).contains("WITHOUT ROWID"), "{t} was rebuilt");
     }
     assert!(!table_sql(&path, "outbox").contains("AUTOINCREMENT"));
-    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("3"));
+    let now = kept_core::store::schema::SCHEMA_VERSION.to_string();
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some(now.as_str()));
     assert!(k.store_mut().check().expect("check").is_empty());
     // And it keeps working: one more tap lands in the view and the outbox.
     k.log_activity("call", at(26, 14), None).expect("log");
     assert_eq!(aggregate(&k).values().sum::<i64>(), want.values().sum::<i64>() + 1);
+    assert_eq!(k.store().outbox(1000).expect("outbox").len(), outbox.len() + 1);
+}
+
+/// The indexes SQLite holds for `table` (their names, sorted).
+fn indexes(path: &std::path::Path, table: &str) -> Vec<String> {
+    let c = rusqlite::Connection::open(path).expect("db");
+    let mut st =
+        c.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 ORDER BY name").expect("q");
+    let v =
+        st.query_map([table], |r| r.get(0)).expect("rows").collect::<rusqlite::Result<Vec<String>>>().expect("read");
+    v
+}
+
+#[test]
+fn a_version_3_store_is_migrated_at_open_keeping_its_outbox_in_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    let (want, outbox, path) = {
+        let mut k = rep(dir.path());
+        for d in 16..27 {
+            k.log_activity("call", at(d, 10), None).expect("log");
+        }
+        let want = aggregate(&k);
+        let outbox: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
+        // Turn it back into what version 3 wrote: a unique index on the
+        // outbox's hash and an index on the activities' time.
+        rusqlite::Connection::open(k.store().path())
+            .expect("db")
+            .execute_batch(
+                "CREATE TABLE ob (seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
+                 INSERT INTO ob SELECT seq, doc_id, hash, bytes FROM outbox;
+                 DROP TABLE outbox; ALTER TABLE ob RENAME TO outbox;
+                 CREATE INDEX activities_time ON activities (occurred_utc);
+                 UPDATE meta SET value = '3' WHERE key = 'schema_version';",
+            )
+            .expect("downgrade");
+        (want, outbox, k.store().path().to_path_buf())
+    };
+    assert_eq!(indexes(&path, "outbox"), vec!["sqlite_autoindex_outbox_1".to_string()], "the downgrade took");
+    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
+    let mut k = Kept::open(&home, Arc::new(clock), IdSource::seeded(6)).expect("open migrates");
+    assert_eq!(aggregate(&k), want);
+    let after: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
+    assert_eq!(after, outbox, "every unsent change is still queued, in the same order");
+    assert!(indexes(&path, "outbox").is_empty(), "one b-tree per tap in the outbox");
+    assert!(!indexes(&path, "activities").contains(&"activities_time".to_string()));
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("4"));
+    assert!(k.store_mut().check().expect("check").is_empty());
+    k.log_activity("call", at(26, 14), None).expect("log");
     assert_eq!(k.store().outbox(1000).expect("outbox").len(), outbox.len() + 1);
 }

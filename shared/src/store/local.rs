@@ -42,11 +42,13 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Removes acknowledged changes (by hash) from the outbox.
-    pub fn acknowledge<S: AsRef<str>>(&mut self, hashes: &[S]) -> Result<()> {
-        let mut del = self.tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
-        for h in hashes {
-            del.execute(params![h.as_ref()])?;
+    /// Removes acknowledged changes from the outbox, each by its place and
+    /// hash (a place is reused once its row is gone; the hash makes sure the
+    /// row is still that change).
+    pub fn acknowledge(&mut self, done: &[&Outgoing]) -> Result<()> {
+        let mut del = self.tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1 AND hash = ?2")?;
+        for o in done {
+            del.execute(params![o.seq, o.hash])?;
         }
         Ok(())
     }

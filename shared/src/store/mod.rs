@@ -154,11 +154,12 @@ impl Store {
             .map_err(|e| not_a_store(home, &e))?;
         match version.as_deref().map(str::parse::<i64>) {
             Some(Ok(v)) if v == schema::SCHEMA_VERSION => {}
-            Some(Ok(1)) => {
-                migrate_v1(&conn).map_err(|e| not_a_store(home, &e))?;
-                migrate_v2(&conn).map_err(|e| not_a_store(home, &e))?;
+            Some(Ok(v @ 1..=3)) => {
+                let steps: [fn(&Connection) -> Result<()>; 3] = [migrate_v1, migrate_v2, migrate_v3];
+                for step in &steps[(v - 1) as usize..] {
+                    step(&conn).map_err(|e| not_a_store(home, &e))?;
+                }
             }
-            Some(Ok(2)) => migrate_v2(&conn).map_err(|e| not_a_store(home, &e))?,
             Some(Ok(v)) if v > schema::SCHEMA_VERSION => {
                 return Err(CoreError::NotAStore(format!(
                     "{} was written by a newer Kept (store version {v}); update kept",
@@ -494,6 +495,28 @@ fn migrate_v2(conn: &Connection) -> Result<()> {
     })
 }
 
+/// Store version 3 → 4: one b-tree fewer per tap in the outbox (no unique
+/// index on `hash`: rows are acknowledged by `seq` and `hash`) and one in the
+/// activities view (no index on the time alone). The outbox is copied as it is.
+fn migrate_v3(conn: &Connection) -> Result<()> {
+    in_transaction(conn, 4, || {
+        let unique: bool = conn
+            .query_row("SELECT 1 FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'", [], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if unique {
+            conn.execute_batch(
+                "ALTER TABLE outbox RENAME TO outbox_v3;
+                 CREATE TABLE outbox (seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL, bytes BLOB NOT NULL);
+                 INSERT INTO outbox (seq, doc_id, hash, bytes) SELECT seq, doc_id, hash, bytes FROM outbox_v3;
+                 DROP TABLE outbox_v3;",
+            )?;
+        }
+        conn.execute_batch("DROP INDEX IF EXISTS activities_time;")?;
+        Ok(())
+    })
+}
+
 /// Runs a migration step in one transaction that also sets the store's
 /// version to `to`; nothing changes if it fails. A step another process
 /// finished while this one waited for the write lock is skipped.
@@ -647,6 +670,12 @@ impl Tx<'_> {
             let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<String>>>()?;
             v
         };
+        // What waits in the outbox already is not queued twice.
+        let mut queued: std::collections::HashSet<String> = {
+            let mut st = self.tx.prepare("SELECT hash FROM outbox")?;
+            let v = st.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+            v
+        };
         let mut n = 0;
         for id in ids {
             let Ok(doc_id) = id.parse::<DocId>() else { continue };
@@ -654,13 +683,14 @@ impl Tx<'_> {
                 continue;
             }
             let Ok(Some(mut doc)) = load_doc(&self.tx, &doc_id) else { continue };
-            let mut ins =
-                self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            let mut ins = self.tx.prepare_cached("INSERT INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
             for c in doc.get_changes(&[]) {
                 let mine = c.actor_id() == self.actor
                     || kept_protocol::genesis::canonical_actor(&doc_id, c.actor_id()).is_some();
-                if mine {
-                    n += ins.execute(params![id, c.hash().to_string(), c.raw_bytes()])?;
+                let hash = c.hash().to_string();
+                if mine && !queued.contains(&hash) {
+                    n += ins.execute(params![id, hash, c.raw_bytes()])?;
+                    queued.insert(hash);
                 }
             }
         }
@@ -836,8 +866,8 @@ impl Tx<'_> {
             let mut ins = self
                 .tx
                 .prepare_cached("INSERT OR IGNORE INTO doc_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
-            let mut out =
-                self.tx.prepare_cached("INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
+            // Only changes new to the document reach here, so none is queued yet.
+            let mut out = self.tx.prepare_cached("INSERT INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)")?;
             for c in changes {
                 let hash = c.hash().to_string();
                 added += ins.execute(params![id.as_str(), hash, c.raw_bytes()])? as i64;

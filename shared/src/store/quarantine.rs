@@ -88,15 +88,15 @@ impl Store {
 }
 
 impl Tx<'_> {
-    /// Moves the outbox's change `hash` (one the relay refused for good) into quarantine.
-    pub fn quarantine_outbox(&mut self, hash: &str, reason: &str, at: &str) -> Result<()> {
+    /// Moves the outbox's change `o` (one the relay refused for good) into quarantine.
+    pub fn quarantine_outbox(&mut self, o: &super::Outgoing, reason: &str, at: &str) -> Result<()> {
         let n = self.tx.execute(
             "INSERT INTO quarantine (direction, doc_id, hash, bytes, reason, at) \
-             SELECT 'push', doc_id, hash, bytes, ?2, ?3 FROM outbox WHERE hash = ?1",
-            params![hash, reason, at],
+             SELECT 'push', doc_id, hash, bytes, ?3, ?4 FROM outbox WHERE seq = ?1 AND hash = ?2",
+            params![o.seq, o.hash, reason, at],
         )?;
         if n == 1 {
-            self.tx.execute("DELETE FROM outbox WHERE hash = ?1", params![hash])?;
+            self.tx.execute("DELETE FROM outbox WHERE seq = ?1 AND hash = ?2", params![o.seq, o.hash])?;
         }
         Ok(())
     }
@@ -141,7 +141,8 @@ impl Tx<'_> {
         match q.direction {
             Direction::Push => {
                 self.tx.execute(
-                    "INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) SELECT doc_id, hash, bytes FROM quarantine WHERE id = ?1",
+                    "INSERT INTO outbox (doc_id, hash, bytes) SELECT doc_id, hash, bytes FROM quarantine q
+                     WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.hash = q.hash)",
                     params![id],
                 )?;
                 self.tx.execute("DELETE FROM quarantine WHERE id = ?1", params![id])?;

@@ -140,10 +140,18 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Activity>> {
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {ACTIVITY_COLS} FROM activities WHERE (?1 IS NULL OR rep = ?1) AND occurred_utc >= ?2
-             AND occurred_utc < ?3 ORDER BY occurred_utc, id"
-        ))?;
+        // One statement per case, so one rep's read takes the (rep, time) index.
+        let sql = match rep {
+            Some(_) => format!(
+                "SELECT {ACTIVITY_COLS} FROM activities WHERE rep = ?1 AND occurred_utc >= ?2
+                 AND occurred_utc < ?3 ORDER BY occurred_utc, id"
+            ),
+            None => format!(
+                "SELECT {ACTIVITY_COLS} FROM activities WHERE ?1 IS NULL AND occurred_utc >= ?2
+                 AND occurred_utc < ?3 ORDER BY occurred_utc, id"
+            ),
+        };
+        let mut st = self.conn.prepare_cached(&sql)?;
         let rows = st.query_map(params![rep, from.timestamp(), to.timestamp()], activity)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -181,11 +189,14 @@ impl Store {
                 )?
                 .query_map(params![rep, from, to], row)?
                 .collect::<rusqlite::Result<_>>()?,
+            // Every rep's, rep by rep through the same index (the reps with
+            // any activity are the weekly aggregate's).
             None => self
                 .conn
                 .prepare_cached(
                     "SELECT COALESCE(kare, 'none'), SUM(count) FROM activities
-                     WHERE occurred_utc >= ?1 AND occurred_utc < ?2 GROUP BY 1",
+                     WHERE rep IN (SELECT DISTINCT rep FROM weekly_counts)
+                     AND occurred_utc >= ?1 AND occurred_utc < ?2 GROUP BY 1",
                 )?
                 .query_map(params![from, to], row)?
                 .collect::<rusqlite::Result<_>>()?,

@@ -2,7 +2,7 @@
 //! state, and the materialised views the screens query.
 
 /// Bumped when the schema changes; `Store::open` refuses newer stores.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Creates every table and index (idempotent).
 pub const SCHEMA: &str = r#"
@@ -34,11 +34,13 @@ CREATE TABLE IF NOT EXISTS doc_changes (
 
 -- Changes this device holds that the relay has not acknowledged yet, in the
 -- order they were written. `seq` may be reused once its row is gone (no
--- AUTOINCREMENT since v3), so rows are acknowledged by `hash`.
+-- AUTOINCREMENT since v3), so a row is acknowledged by `seq` and `hash`
+-- together. No index on `hash` (v4): a tap writes one b-tree here, and the
+-- rare paths that put a change back (re-offer, retry) look for it first.
 CREATE TABLE IF NOT EXISTS outbox (
     seq    INTEGER PRIMARY KEY,
     doc_id TEXT NOT NULL,
-    hash   TEXT NOT NULL UNIQUE,
+    hash   TEXT NOT NULL,
     bytes  BLOB NOT NULL
 );
 
@@ -73,8 +75,9 @@ CREATE TABLE IF NOT EXISTS activities (
     -- The team week (in the team's time zone and week start) it falls in.
     week         TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
+-- Per rep by time; team-wide reads go rep by rep through it (no index on
+-- the time alone since v4: one b-tree fewer per tap).
 CREATE INDEX IF NOT EXISTS activities_rep_time ON activities (rep, occurred_utc);
-CREATE INDEX IF NOT EXISTS activities_time ON activities (occurred_utc);
 CREATE INDEX IF NOT EXISTS activities_doc ON activities (doc_id);
 
 CREATE TABLE IF NOT EXISTS targets (

@@ -283,8 +283,8 @@ impl Kept {
                         Some(i) => {
                             let at = self.clock.now().to_rfc3339();
                             let reason = format!("the relay refused it ({status}): {message}");
-                            let hash = batch[i].hash.as_str();
-                            self.store.write(|tx| tx.quarantine_outbox(hash, &reason, &at))?;
+                            let refused = &batch[i];
+                            self.store.write(|tx| tx.quarantine_outbox(refused, &reason, &at))?;
                         }
                         // Find it by pushing one change at a time.
                         None => limit = 1,
@@ -294,7 +294,7 @@ impl Kept {
                 Err(e) => return Err(e),
             };
             let acked: std::collections::HashSet<&str> = resp.acked.iter().map(String::as_str).collect();
-            let done: Vec<&str> = batch.iter().map(|b| b.hash.as_str()).filter(|h| acked.contains(h)).collect();
+            let done: Vec<&Outgoing> = batch.iter().filter(|b| acked.contains(b.hash.as_str())).collect();
             if done.is_empty() {
                 return Err(CoreError::Network("the relay acknowledged none of the pushed changes".into()));
             }
