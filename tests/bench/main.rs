@@ -159,6 +159,17 @@ fn main() {
             Some(f99),
             format!("≤ 3x [{}]", verdict(k99 <= 3.0 * f99)),
         ));
+        // Under a noisy machine the p50s can drift apart; the ratio of each
+        // tap to the floor sample taken just before it sees the same load.
+        // (The first round has no floor sample: there is no week log yet.)
+        let skip = l.kept_ms.len().saturating_sub(l.same_doc_ms.len());
+        let mut paired: Vec<f64> = l.kept_ms.iter().skip(skip).zip(&l.same_doc_ms).map(|(k, f)| k / f).collect();
+        paired.sort_by(f64::total_cmp);
+        notes.push(format!(
+            "tap ÷ the floor sample taken just before it (same moment, same load), median of {} pairs: {:.2}x",
+            paired.len(),
+            pct(&paired, 0.5)
+        ));
         notes.push(format!(
             "reading the change's bytes back after the commit (Automerge 0.12 encodes it again from its op set), on the tap's own week log: p50 {:.3} ms, p99 {:.3} ms",
             pct(&l.change_bytes_ms, 0.5),
