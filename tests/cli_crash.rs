@@ -55,3 +55,41 @@ fn kill_9_never_loses_an_acknowledged_log() {
     store.rebuild_views().expect("rebuild");
     assert_eq!(store.view_dump().expect("dump"), before);
 }
+
+/// Two processes tapping into one home at the same moments (the app and the
+/// CLI on one laptop): each commit goes to the WAL in one gathered write
+/// (`kept-wal-batch`), and neither process may lose, duplicate or damage the
+/// other's entries.
+#[test]
+fn two_processes_tapping_one_home_lose_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("rep");
+    kept_ok(&home, &["init", "--team", "Acme", "--me", "Anna", "--role", "rep"]);
+    let logged: Vec<Vec<String>> = std::thread::scope(|s| {
+        let runs: Vec<_> = ["call", "conversation"]
+            .into_iter()
+            .map(|kind| {
+                let home = &home;
+                s.spawn(move || {
+                    (0..20)
+                        .map(|i| {
+                            let a = kept_json(home, &["log", kind, "--note", &format!("{kind} {i}")]);
+                            a["id"].as_str().expect("id").to_string()
+                        })
+                        .collect::<Vec<String>>()
+                })
+            })
+            .collect();
+        runs.into_iter().map(|h| h.join().expect("tapping process")).collect()
+    });
+    let all = kept_json(&home, &["activities"]);
+    let ids: HashSet<String> =
+        all.as_array().expect("list").iter().map(|a| a["id"].as_str().expect("id").to_string()).collect();
+    assert_eq!(ids.len(), 40, "forty taps, each once");
+    for id in logged.iter().flatten() {
+        assert!(ids.contains(id), "tap {id} lost");
+    }
+    let mut store = kept_core::store::Store::open(&home).expect("opens cleanly");
+    assert_eq!(store.check().expect("check"), Vec::<String>::new(), "SQLite, the documents and the views agree");
+    assert_eq!(store.pending().expect("outbox"), store.outbox(1000).expect("outbox").len() as i64);
+}
