@@ -137,22 +137,31 @@ fn table_sql(path: &std::path::Path, table: &str) -> String {
         .expect("table")
 }
 
+/// A rep's store with eleven taps, turned back into an older store version
+/// by `downgrade` (SQL): the expected aggregate, the outbox's hashes in
+/// order, and the database file.
+fn older_store(
+    dir: &std::path::Path,
+    downgrade: &str,
+) -> (BTreeMap<(String, String), i64>, Vec<String>, std::path::PathBuf) {
+    let mut k = rep(dir);
+    for d in 16..27 {
+        k.log_activity("call", at(d, 10), None).expect("log");
+    }
+    let want = aggregate(&k);
+    let outbox: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
+    rusqlite::Connection::open(k.store().path()).expect("db").execute_batch(downgrade).expect("downgrade");
+    (want, outbox, k.store().path().to_path_buf())
+}
+
 #[test]
 fn a_version_2_store_is_migrated_at_open_keeping_its_changes_and_outbox_in_order() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = dir.path().join("home");
-    let (want, outbox, path) = {
-        let mut k = rep(dir.path());
-        for d in 16..27 {
-            k.log_activity("call", at(d, 10), None).expect("log");
-        }
-        let want = aggregate(&k);
-        let outbox: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
-        // Turn the tables back into what version 2 wrote (rowid tables, AUTOINCREMENT).
-        rusqlite::Connection::open(k.store().path())
-            .expect("db")
-            .execute_batch(
-                "CREATE TABLE dc (doc_id TEXT NOT NULL, hash TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc_id, hash));
+    // Turn the tables back into what version 2 wrote (rowid tables, AUTOINCREMENT).
+    let (want, outbox, path) = older_store(
+        dir.path(),
+        "CREATE TABLE dc (doc_id TEXT NOT NULL, hash TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (doc_id, hash));
                  INSERT INTO dc SELECT doc_id, hash, bytes FROM doc_changes;
                  DROP TABLE doc_changes; ALTER TABLE dc RENAME TO doc_changes;
                  CREATE TABLE ob (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
@@ -161,10 +170,7 @@ fn a_version_2_store_is_migrated_at_open_keeping_its_changes_and_outbox_in_order
                  CREATE TABLE ac AS SELECT * FROM activities;
                  DROP TABLE activities; ALTER TABLE ac RENAME TO activities;
                  UPDATE meta SET value = '2' WHERE key = 'schema_version';",
-            )
-            .expect("downgrade");
-        (want, outbox, k.store().path().to_path_buf())
-    };
+    );
     assert!(!table_sql(&path, "doc_changes").contains("WITHOUT ROWID"), "the downgrade took");
     assert!(outbox.len() > 11, "the eleven taps (and the documents' first changes) wait to go out");
     let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
@@ -199,27 +205,16 @@ fn indexes(path: &std::path::Path, table: &str) -> Vec<String> {
 fn a_version_3_store_is_migrated_at_open_keeping_its_outbox_in_order() {
     let dir = tempfile::tempdir().expect("tmp");
     let home = dir.path().join("home");
-    let (want, outbox, path) = {
-        let mut k = rep(dir.path());
-        for d in 16..27 {
-            k.log_activity("call", at(d, 10), None).expect("log");
-        }
-        let want = aggregate(&k);
-        let outbox: Vec<String> = k.store().outbox(1000).expect("outbox").into_iter().map(|o| o.hash).collect();
-        // Turn it back into what version 3 wrote: a unique index on the
-        // outbox's hash and an index on the activities' time.
-        rusqlite::Connection::open(k.store().path())
-            .expect("db")
-            .execute_batch(
-                "CREATE TABLE ob (seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
+    // Turn it back into what version 3 wrote: a unique index on the
+    // outbox's hash and an index on the activities' time.
+    let (want, outbox, path) = older_store(
+        dir.path(),
+        "CREATE TABLE ob (seq INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, bytes BLOB NOT NULL);
                  INSERT INTO ob SELECT seq, doc_id, hash, bytes FROM outbox;
                  DROP TABLE outbox; ALTER TABLE ob RENAME TO outbox;
                  CREATE INDEX activities_time ON activities (occurred_utc);
                  UPDATE meta SET value = '3' WHERE key = 'schema_version';",
-            )
-            .expect("downgrade");
-        (want, outbox, k.store().path().to_path_buf())
-    };
+    );
     assert_eq!(indexes(&path, "outbox"), vec!["sqlite_autoindex_outbox_1".to_string()], "the downgrade took");
     let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
     let mut k = Kept::open(&home, Arc::new(clock), IdSource::seeded(6)).expect("open migrates");
