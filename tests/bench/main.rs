@@ -163,8 +163,7 @@ fn main() {
         // tap to the floor sample taken just before it sees the same load.
         // (The first round has no floor sample: there is no week log yet.)
         let skip = l.kept_ms.len().saturating_sub(l.same_doc_ms.len());
-        let mut paired: Vec<f64> = l.kept_ms.iter().skip(skip).zip(&l.same_doc_ms).map(|(k, f)| k / f).collect();
-        paired.sort_by(f64::total_cmp);
+        let paired: Vec<f64> = l.kept_ms.iter().skip(skip).zip(&l.same_doc_ms).map(|(k, f)| k / f).collect();
         notes.push(format!(
             "tap ÷ the floor sample taken just before it (same moment, same load), median of {} pairs: {:.2}x",
             paired.len(),

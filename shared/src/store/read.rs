@@ -140,7 +140,8 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Activity>> {
-        // One statement per case, so one rep's read takes the (rep, time) index.
+        // One statement per case, so one rep's read takes the (rep, time) index
+        // (both bind the same three values; `?1 IS NULL` is always true there).
         let sql = match rep {
             Some(_) => format!(
                 "SELECT {ACTIVITY_COLS} FROM activities WHERE rep = ?1 AND occurred_utc >= ?2
