@@ -9,6 +9,9 @@
 //! - **Causal validity** ([`kept_protocol::gate`]): per document, gap-free
 //!   sequence numbers per actor, dependencies present, and the change applies.
 //! - Documents under validation are kept in a [`DocCache`] with a memory bound.
+//!   A push is admitted into the cached documents before its storing
+//!   transaction ([`prepare`]); the transaction keeps that work only if the
+//!   documents did not move meanwhile, and otherwise admits it itself.
 
 use crate::storage::{NewChange, StorageError, StorageResult};
 use kept_protocol::gate::{DocState, Refusal};
@@ -63,19 +66,65 @@ pub fn actors_of(changes: &[NewChange]) -> Vec<Vec<u8>> {
     out
 }
 
-/// Admits a push into the documents it touches (`states`, one per document
-/// id, loaded by the backend). Returns per change whether it is new. Err
-/// names the first change that cannot join, its document and the reason.
-pub fn admit(changes: &[NewChange], states: &mut HashMap<String, DocState>) -> StorageResult<Vec<bool>> {
-    let mut by_doc: HashMap<&str, Vec<usize>> = HashMap::new();
+/// The indexes of a push's changes, by document, documents in id order.
+fn by_doc(changes: &[NewChange]) -> Vec<(&str, Vec<usize>)> {
+    let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, ch) in changes.iter().enumerate() {
-        by_doc.entry(ch.doc.as_str()).or_default().push(i);
+        by.entry(ch.doc.as_str()).or_default().push(i);
     }
+    let mut out: Vec<(&str, Vec<usize>)> = by.into_iter().collect();
+    out.sort_unstable_by_key(|(doc, _)| *doc);
+    out
+}
+
+/// A document a push was admitted into ahead of its storing transaction
+/// ([`prepare`]). It stands for the admission only while the stored document
+/// is still at `version`; otherwise it is dropped and the transaction admits
+/// the push into the document as stored.
+pub struct Prepared {
+    /// The document's version the state was at when it was taken from the cache.
+    pub version: i64,
+    /// The document with this push's changes applied.
+    pub state: DocState,
+    /// For each of the push's changes to this document (by index in the push), whether it is new.
+    pub fresh: Vec<(usize, bool)>,
+}
+
+/// Admits a push into the cached documents it touches before the storing
+/// transaction begins, so Automerge's work runs beside other pushes' storage
+/// instead of inside the one writer's turn. A document not in the cache, or
+/// one that refuses the push, is left to the transaction (which then decides,
+/// with the document as stored and the exact error).
+pub fn prepare(team: &str, changes: &[NewChange], cache: &DocCache) -> HashMap<String, Prepared> {
+    let mut out = HashMap::new();
+    for (doc, idx) in by_doc(changes) {
+        let Some((version, mut state)) = cache.take_any(team, doc) else { continue };
+        let list: Vec<&automerge::Change> = idx.iter().map(|&i| &changes[i].change).collect();
+        if let Ok(flags) = state.admit(&list) {
+            out.insert(doc.to_string(), Prepared { version, state, fresh: idx.into_iter().zip(flags).collect() });
+        }
+    }
+    out
+}
+
+/// Admits a push into the documents it touches (`states`, one per document
+/// id, loaded by the backend), except those in `ready`, whose changes were
+/// admitted by [`prepare`] into the state given here (their flags are
+/// taken as they are). Returns per change whether it is new. Err names the
+/// first change that cannot join, its document and the reason.
+pub fn admit(
+    changes: &[NewChange],
+    states: &mut HashMap<String, DocState>,
+    ready: &HashMap<String, Vec<(usize, bool)>>,
+) -> StorageResult<Vec<bool>> {
     let mut fresh = vec![false; changes.len()];
-    let mut docs: Vec<&str> = by_doc.keys().copied().collect();
-    docs.sort_unstable();
-    for doc in docs {
-        let idx = &by_doc[doc];
+    for (doc, idx) in by_doc(changes) {
+        if let Some(flags) = ready.get(doc) {
+            for &(i, f) in flags {
+                fresh[i] = f;
+            }
+            continue;
+        }
         let state = states
             .get_mut(doc)
             .ok_or_else(|| StorageError::Inconsistent(format!("document '{doc}' was not loaded for validation")))?;
@@ -165,10 +214,16 @@ struct CacheInner {
 impl DocCache {
     /// Takes the document out of the cache if it is there at `version`.
     pub fn take(&self, team: &str, doc: &str, version: i64) -> Option<DocState> {
+        let (at, state) = self.take_any(team, doc)?;
+        (at == version).then_some(state)
+    }
+
+    /// Takes the document out of the cache at whatever version it is there.
+    pub fn take_any(&self, team: &str, doc: &str) -> Option<(i64, DocState)> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let e = g.map.remove(&(team.to_string(), doc.to_string()))?;
         g.bytes -= e.state.estimated_memory().min(g.bytes);
-        (e.version == version).then_some(e.state)
+        Some((e.version, e.state))
     }
 
     /// Puts a document back at `version`, evicting others to stay in bounds.

@@ -35,9 +35,19 @@ pub use kept_protocol::change::checksum_ok;
 
 /// Parses one pushed change; Err names the change by its index. `budget` is
 /// what is left of the push's inflated-bytes allowance.
-fn validate(i: usize, ch: PushChange, budget: &mut usize) -> Result<(DocId, NewChange), AppError> {
+/// `last` is the previous change's document id: a push's changes mostly
+/// share one, so it is parsed once.
+fn validate(
+    i: usize,
+    ch: PushChange,
+    budget: &mut usize,
+    last: Option<&DocId>,
+) -> Result<(DocId, NewChange), AppError> {
     let bad = |why: String| AppError::BadRequest(format!("change {i} ('{}'): {why}", ch.doc));
-    let id: DocId = ch.doc.parse().map_err(|e| bad(format!("{e}")))?;
+    let id: DocId = match last {
+        Some(id) if id.as_str() == ch.doc => id.clone(),
+        _ => ch.doc.parse().map_err(|e| bad(format!("{e}")))?,
+    };
     if id.kind() != ch.kind {
         return Err(bad(format!("the id names a {} document but kind is '{}'", id.kind().as_str(), ch.kind.as_str())));
     }
@@ -85,7 +95,12 @@ pub fn validate_request(req: PushRequest) -> Result<Vec<(DocId, NewChange)>, App
         )));
     }
     let mut budget = MAX_BODY_BYTES;
-    req.changes.into_iter().enumerate().map(|(i, ch)| validate(i, ch, &mut budget)).collect()
+    let mut out: Vec<(DocId, NewChange)> = Vec::with_capacity(req.changes.len());
+    for (i, ch) in req.changes.into_iter().enumerate() {
+        let checked = validate(i, ch, &mut budget, out.last().map(|(id, _)| id))?;
+        out.push(checked);
+    }
+    Ok(out)
 }
 
 /// [`validate_request`] from a raw request body, as the relay receives it:

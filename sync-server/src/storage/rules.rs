@@ -230,6 +230,7 @@ async fn push(
     author: &str,
     changes: &[NewChange],
     cache: &gate::DocCache,
+    mut prepared: HashMap<String, gate::Prepared>,
 ) -> StorageResult<Pushed> {
     // Lock the team's counter row first: pushes of a team (on any relay
     // instance) run one after another from here to commit, so the checks
@@ -241,6 +242,7 @@ async fn push(
     // The documents as stored (from the cache when it is current).
     let mut rows: HashMap<String, (i64, i64)> = HashMap::new();
     let mut states: HashMap<String, DocState> = HashMap::new();
+    let mut ready: HashMap<String, Vec<(usize, bool)>> = HashMap::new();
     for ch in changes {
         if rows.contains_key(&ch.doc) {
             continue;
@@ -250,14 +252,22 @@ async fn push(
             None => (ops.insert_doc(team_id, &ch.doc, ch.kind.as_str(), ch.subject.as_deref()).await?, 0),
         };
         rows.insert(ch.doc.clone(), (doc_id, version));
-        let state = match cache.take(team_id, &ch.doc, version) {
-            Some(s) => s,
-            None if version == 0 => DocState::new(),
-            None => load_doc(ops, team_id, &ch.doc, doc_id, compacted).await?,
+        // Admitted before the transaction into the document as it still is: kept.
+        let early = prepared.remove(&ch.doc).filter(|p| p.version == version);
+        let state = match early {
+            Some(p) => {
+                ready.insert(ch.doc.clone(), p.fresh);
+                p.state
+            }
+            None => match cache.take(team_id, &ch.doc, version) {
+                Some(s) => s,
+                None if version == 0 => DocState::new(),
+                None => load_doc(ops, team_id, &ch.doc, doc_id, compacted).await?,
+            },
         };
         states.insert(ch.doc.clone(), state);
     }
-    let fresh_flags = gate::admit(changes, &mut states)?;
+    let fresh_flags = gate::admit(changes, &mut states, &ready)?;
     let fresh: Vec<&NewChange> = changes.iter().zip(&fresh_flags).filter(|(_, f)| **f).map(|(c, _)| c).collect();
     let mut added: HashMap<String, i64> = HashMap::new();
     let audience = (!fresh.is_empty()).then(|| audience_of(&fresh));
@@ -451,6 +461,33 @@ fn no_blob(hash: &str) -> StorageError {
     StorageError::NotFound(format!("no blob {hash} here: offer it first (POST /v1/blobs)"))
 }
 
+/// Stores a push in one write transaction, keeping what [`gate::prepare`]
+/// admitted where the documents did not move since; the documents go back
+/// to the cache only once the push committed.
+pub(crate) async fn store_push<B: Backend>(
+    backend: &B,
+    team_id: &str,
+    author: &str,
+    changes: Vec<NewChange>,
+    prepared: HashMap<String, gate::Prepared>,
+) -> StorageResult<PushOutcome> {
+    let cache = backend.doc_cache();
+    let pushed = {
+        let (t, a) = (team_id.to_string(), author.to_string());
+        let cache = cache.clone();
+        backend
+            .run(
+                Mode::Write,
+                work(move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache, prepared).await })),
+            )
+            .await?
+    };
+    for (doc, version, state) in pushed.docs {
+        cache.put(team_id, &doc, version, state);
+    }
+    Ok(PushOutcome { seq: pushed.last, audience: pushed.audience })
+}
+
 #[async_trait]
 impl<B: Backend> Storage for B {
     async fn create_team(&self, team_id: &str, name: &str, now: i64, invite: NewInvite) -> StorageResult<()> {
@@ -547,18 +584,16 @@ impl<B: Backend> Storage for B {
     }
 
     async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<PushOutcome> {
-        let cache = self.doc_cache();
-        // Documents taken from the cache go back only once the push committed.
-        let pushed = {
-            let (t, a) = (team_id.to_string(), author.to_string());
-            let cache = cache.clone();
-            self.run(Mode::Write, work(move |ops| Box::pin(async move { push(ops, &t, &a, &changes, &cache).await })))
-                .await?
+        // Automerge's part first, outside the storing transaction (see `gate::prepare`).
+        let (changes, prepared) = {
+            let (t, cache) = (team_id.to_string(), self.doc_cache().clone());
+            tokio::task::spawn_blocking(move || {
+                let prepared = gate::prepare(&t, &changes, &cache);
+                (changes, prepared)
+            })
+            .await?
         };
-        for (doc, version, state) in pushed.docs {
-            cache.put(team_id, &doc, version, state);
-        }
-        Ok(PushOutcome { seq: pushed.last, audience: pushed.audience })
+        store_push(self, team_id, author, changes, prepared).await
     }
 
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage> {
@@ -673,6 +708,67 @@ mod tests {
 
     fn member(id: &str, team: &str, name: &str, active: bool) -> UnkeyedMember {
         (id.into(), team.into(), name.into(), active)
+    }
+
+    /// One change to week log `id` (a new activity record), as pushed.
+    fn record(doc: &mut automerge::AutoCommit, id: &DocId, key: &str) -> Vec<NewChange> {
+        use automerge::transaction::Transactable;
+        use automerge::ReadDoc;
+        let Ok(Some((_, coll))) = doc.get(automerge::ROOT, "activities") else {
+            panic!("a log has its activities map")
+        };
+        let o = doc.put_object(&coll, key, automerge::ObjType::Map).expect("put");
+        doc.put(&o, "type", "call").expect("put");
+        doc.commit();
+        let bytes = doc.get_last_local_change().expect("change").raw_bytes().to_vec();
+        pushed(id, vec![bytes])
+    }
+
+    fn pushed(id: &DocId, raw: Vec<Vec<u8>>) -> Vec<NewChange> {
+        use base64::Engine;
+        let changes = raw
+            .into_iter()
+            .map(|b| kept_protocol::wire::PushChange {
+                doc: id.to_string(),
+                kind: id.kind(),
+                subject: id.subject().map(str::to_string),
+                data: base64::engine::general_purpose::STANDARD.encode(b),
+            })
+            .collect();
+        let req = kept_protocol::wire::PushRequest { changes };
+        crate::api::sync::validate_request(req).expect("valid").into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// A push admitted ahead of its transaction into a cached document that
+    /// another push then moved is admitted again inside the transaction, into
+    /// the document as stored: the cache never loses the other push.
+    #[tokio::test]
+    async fn a_prepared_push_whose_document_moved_meanwhile_is_admitted_again() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let storage = crate::storage::sqlite::SqliteStorage::open(&dir.path().join("r.sqlite3")).expect("open");
+        let team = crate::admin::create_team(&storage, "A", "Maria", None).await.expect("team").team_id;
+        let member = "0190f0a0-0000-7000-8000-000000000001";
+        let id = DocId::log(member, "2026-W48".parse().expect("week"));
+        let mut mine = kept_protocol::genesis::genesis(&id).expect("genesis");
+        let genesis: Vec<Vec<u8>> = mine.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+        let mut other = mine.fork().with_actor(automerge::ActorId::from([2u8; 16].as_slice()));
+        mine.set_actor(automerge::ActorId::from([1u8; 16].as_slice()));
+        let mut first = pushed(&id, genesis.clone());
+        first.extend(record(&mut mine, &id, "a1"));
+        storage.push(&team, member, first).await.expect("first push");
+        // Admitted ahead into the cached document (taking it out of the cache)...
+        let late = record(&mut mine, &id, "a2");
+        let prepared = gate::prepare(&team, &late, storage.doc_cache());
+        assert!(prepared.contains_key(id.as_str()), "admitted ahead");
+        // ... while another device's push moves the document.
+        let between = record(&mut other, &id, "b1");
+        storage.push(&team, member, between.clone()).await.expect("the other push");
+        store_push(&storage, &team, member, late.clone(), prepared).await.expect("the prepared push");
+        let (version, state) = storage.doc_cache().take_any(&team, id.as_str()).expect("cached after the push");
+        assert_eq!(version as usize, genesis.len() + 3, "every change counted");
+        for ch in between.iter().chain(&late) {
+            assert!(state.has(&ch.change.hash()), "the cached document holds {}", ch.hash);
+        }
     }
 
     #[test]
