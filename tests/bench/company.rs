@@ -491,7 +491,7 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 }
 
 /// A process's user + system CPU, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
+pub fn cpu_ticks(pid: u32) -> u64 {
     let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
     // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
     let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
@@ -500,7 +500,8 @@ fn cpu_ticks(pid: u32) -> u64 {
     n(11) + n(12)
 }
 
-fn ticks_per_s() -> f64 {
+/// Clock ticks per second (`getconf CLK_TCK`).
+pub fn ticks_per_s() -> f64 {
     std::process::Command::new("getconf")
         .arg("CLK_TCK")
         .output()

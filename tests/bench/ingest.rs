@@ -42,12 +42,26 @@ fn push(id: &DocId, bytes: Vec<u8>) -> PushChange {
     }
 }
 
-/// Changes/s into a relay on `db` (SQLite path or postgres:// URL).
-pub fn relay_rate(db: &str, clients: usize, per_client: usize, batch: usize) -> f64 {
+/// What an ingest run measured.
+pub struct Ingest {
+    /// Changes stored per second, all clients together.
+    pub rate: f64,
+    /// The relay's CPU (user + system) per change stored, µs.
+    pub relay_us: f64,
+    /// Cores the relay and this bench (its clients) kept busy on average.
+    pub relay_cores: f64,
+    pub bench_cores: f64,
+}
+
+/// Changes/s into a relay on `db` (SQLite path or postgres:// URL), and the
+/// CPU it took.
+pub fn relay_rate(db: &str, clients: usize, per_client: usize, batch: usize) -> Ingest {
+    use crate::company::{cpu_ticks, ticks_per_s};
     let relay = RelayProc::start(db);
     let team = relay::team(&relay, clients);
     let work: Vec<_> = team.reps.into_iter().map(|(member, client)| (client, changes(&member, per_client))).collect();
     let total: usize = work.iter().map(|w| w.1.len()).sum();
+    let (relay_before, bench_before) = (cpu_ticks(relay.pid()), cpu_ticks(std::process::id()));
     let t0 = Instant::now();
     let handles: Vec<_> = work
         .into_iter()
@@ -63,7 +77,16 @@ pub fn relay_rate(db: &str, clients: usize, per_client: usize, batch: usize) -> 
     for h in handles {
         h.join().expect("client thread");
     }
-    total as f64 / t0.elapsed().as_secs_f64()
+    let secs = t0.elapsed().as_secs_f64();
+    let tck = ticks_per_s();
+    let relay_s = cpu_ticks(relay.pid()).saturating_sub(relay_before) as f64 / tck;
+    let bench_s = cpu_ticks(std::process::id()).saturating_sub(bench_before) as f64 / tck;
+    Ingest {
+        rate: total as f64 / secs,
+        relay_us: relay_s * 1e6 / total as f64,
+        relay_cores: relay_s / secs,
+        bench_cores: bench_s / secs,
+    }
 }
 
 /// Bare SQLite, same batch size, one transaction per batch, same pragmas as the relay.

@@ -185,9 +185,10 @@ fn main() {
     if want("ingest") {
         // 2. Relay ingest.
         let batch = 100;
-        let sqlite_rate = step("relay ingest (SQLite)", || {
+        let sqlite = step("relay ingest (SQLite)", || {
             ingest::relay_rate(tmp.path().join("ingest.sqlite3").to_str().expect("utf-8"), clients, per_client, batch)
         });
+        let sqlite_rate = sqlite.rate;
         let bare = step("bare SQLite ingest", || {
             ingest::bare_rate(&tmp.path().join("bare.sqlite3"), clients * per_client, batch)
         });
@@ -197,6 +198,21 @@ fn main() {
             Some(bare),
             format!("≥ 40000/s with every gatekeeper check on [{}]", verdict(sqlite_rate >= 40000.0)),
         ));
+        rows.push(row(
+            "relay ingest, SQLite: the relay's CPU per change stored, µs [ref: bare SQLite, µs per row]",
+            sqlite.relay_us,
+            Some(1e6 / bare),
+            "",
+        ));
+        notes.push(format!(
+            "relay ingest (SQLite): the relay kept {:.2} cores busy and this bench's {clients} clients {:.2} \
+             (the machine has {}); at {:.0} µs of CPU a change, one core of relay stores {:.0} changes/s",
+            sqlite.relay_cores,
+            sqlite.bench_cores,
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            sqlite.relay_us,
+            1e6 / sqlite.relay_us
+        ));
         let pg_rate = step("relay ingest (PostgreSQL)", || match relay::PgDb::create() {
             None => {
                 notes.push("PostgreSQL: no server answered on 127.0.0.1:5432; n/a".into());
@@ -204,7 +220,7 @@ fn main() {
             }
             Some(db) => {
                 match catch_unwind(AssertUnwindSafe(|| ingest::relay_rate(&db.url, clients, per_client, batch))) {
-                    Ok(r) => r,
+                    Ok(r) => r.rate,
                     Err(_) => {
                         notes.push("PostgreSQL: the relay failed on PostgreSQL (see the panic above); n/a".into());
                         f64::NAN
