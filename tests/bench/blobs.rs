@@ -15,14 +15,6 @@ use kept_core::sync::client::RelayClient;
 use proxy::{Mode, Proxy};
 use std::time::{Duration, Instant};
 
-fn status_kb(pid: u32, field: &str) -> f64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(f64::NAN)
-}
-
 /// Bytes that do not compress and differ per rep.
 fn answer(bytes: usize, seed: u32) -> Vec<u8> {
     (0..bytes as u32).map(|i| (i.wrapping_add(seed).wrapping_mul(2_654_435_761) >> 13) as u8).collect()
@@ -106,7 +98,7 @@ pub fn crowd(reps: usize, bytes: usize) -> Crowd {
     let relay = RelayProc::start(dir.path().join("relay.sqlite3").to_str().expect("utf-8"));
     let team = relay::team(&relay, reps);
     std::thread::sleep(Duration::from_millis(300));
-    let before_mb = status_kb(relay.pid(), "VmRSS:") / 1024.0;
+    let before_mb = crate::procfs::status_mb(relay.pid(), "VmRSS:");
     let t0 = Instant::now();
     std::thread::scope(|sc| {
         for (i, (member, client)) in team.reps.iter().enumerate() {
@@ -126,5 +118,11 @@ pub fn crowd(reps: usize, bytes: usize) -> Crowd {
         }
     });
     let secs = t0.elapsed().as_secs_f64();
-    Crowd { reps, mb_each: bytes as f64 / 1e6, before_mb, peak_mb: status_kb(relay.pid(), "VmHWM:") / 1024.0, secs }
+    Crowd {
+        reps,
+        mb_each: bytes as f64 / 1e6,
+        before_mb,
+        peak_mb: crate::procfs::status_mb(relay.pid(), "VmHWM:"),
+        secs,
+    }
 }

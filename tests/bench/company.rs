@@ -18,6 +18,7 @@
 //! also hold a live socket on their relay and pull on every event, as an open
 //! app does; every socket's events are counted (live wake-ups per push).
 
+use crate::procfs::{self, cpu_ticks, ticks_per_s};
 use crate::relay::{self, PgDb, RelayProc};
 use automerge::transaction::CommitOptions;
 use base64::Engine;
@@ -482,32 +483,9 @@ fn manager(m: Manager, url: String, cursor_out: Arc<AtomicI64>, stop: Arc<Atomic
     out
 }
 
-/// A process's VmRSS, VmHWM, RssAnon or RssShmem in kB.
+/// A `status` field in kB, 0 when it cannot be read.
 fn status_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
-}
-
-/// A process's user + system CPU, in clock ticks.
-pub fn cpu_ticks(pid: u32) -> u64 {
-    let Ok(s) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
-    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
-    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let n = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    n(11) + n(12)
-}
-
-/// Clock ticks per second (`getconf CLK_TCK`).
-pub fn ticks_per_s() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
+    procfs::status_kb(pid, field).unwrap_or(0)
 }
 
 /// The PostgreSQL processes that serve this database (its backends) or every

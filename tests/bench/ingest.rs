@@ -56,7 +56,7 @@ pub struct Ingest {
 /// Changes/s into a relay on `db` (SQLite path or postgres:// URL), and the
 /// CPU it took.
 pub fn relay_rate(db: &str, clients: usize, per_client: usize, batch: usize) -> Ingest {
-    use crate::company::{cpu_ticks, ticks_per_s};
+    use crate::procfs::{cpu_ticks, ticks_per_s};
     let relay = RelayProc::start(db);
     let team = relay::team(&relay, clients);
     let work: Vec<_> = team.reps.into_iter().map(|(member, client)| (client, changes(&member, per_client))).collect();

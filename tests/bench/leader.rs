@@ -206,13 +206,7 @@ pub fn bootstrap(o: &OrgData, relay: &RelayProc, home: &Path, mode: &str) -> Chi
 }
 
 fn vm_hwm_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
+    crate::procfs::status_mb(std::process::id(), "VmHWM:")
 }
 
 fn count_activities(k: &Kept) -> i64 {

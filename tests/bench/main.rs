@@ -33,6 +33,7 @@ mod leader;
 mod live;
 mod log;
 mod memory;
+mod procfs;
 mod relay;
 mod team;
 

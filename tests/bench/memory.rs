@@ -6,12 +6,7 @@ use kept_core::sync::client::RelayClient;
 use std::time::Duration;
 
 fn rss_mb(pid: u32) -> f64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
+    crate::procfs::status_mb(pid, "VmRSS:")
 }
 
 fn open_sockets(pid: u32) -> usize {
