@@ -42,12 +42,12 @@ fuzz_target!(|data: &[u8]| {
                 Err(e) => panic!("the relay accepted a body its validation refuses ({e}): {text}"),
             };
             let resp: PushResponse = serde_json::from_slice(&body).expect("a push response");
-            let hashes: Vec<String> = changes.iter().map(|(_, c)| c.hash.clone()).collect();
+            let hashes: Vec<String> = changes.iter().map(|(_, c)| c.hash().to_string()).collect();
             assert_eq!(resp.acked, hashes, "acked must be every change of the request, in order");
             let fresh: BTreeSet<(String, String)> = changes
                 .iter()
-                .filter(|(_, c)| !known[&c.doc].contains(&c.hash))
-                .map(|(_, c)| (c.doc.clone(), c.hash.clone()))
+                .filter(|(_, c)| !known[&c.doc].contains(&c.hash().to_string()))
+                .map(|(_, c)| (c.doc.clone(), c.hash().to_string()))
                 .collect();
             let after = relay.print();
             let n = fresh.len() as i64;
@@ -59,7 +59,7 @@ fuzz_target!(|data: &[u8]| {
                 let hashes: BTreeSet<&str> = stored.iter().map(|(h, _)| h.as_str()).collect();
                 assert_eq!(hashes.len(), stored.len(), "'{doc}' holds a change twice");
                 for (_, c) in changes.iter().filter(|(_, c)| &c.doc == doc) {
-                    assert!(hashes.contains(c.hash.as_str()), "acked change {} of '{doc}' is not stored", c.hash);
+                    assert!(hashes.contains(c.hash().to_string().as_str()), "acked change {} of '{doc}' is not stored", c.hash());
                 }
                 let bytes: Vec<Vec<u8>> = stored.into_iter().map(|(_, b)| b).collect();
                 if let Err(e) = applies_cleanly(&bytes) {

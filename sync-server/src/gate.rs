@@ -34,20 +34,20 @@ pub fn bind_actors(
         if ch.canonical {
             continue;
         }
-        match owners.get(&ch.actor) {
+        match owners.get(ch.actor()) {
             Some(owner) if owner != author => {
                 return Err(StorageError::Forbidden(format!(
                     "change {i} ({}) to document '{}': actor {} belongs to another member of the team; \
                      a device writes only under its own member's actors",
-                    ch.hash,
+                    ch.hash(),
                     ch.doc,
-                    hex::encode(&ch.actor)
+                    hex::encode(ch.actor())
                 )))
             }
             Some(_) => {}
             None => {
-                if !new.contains(&ch.actor) {
-                    new.push(ch.actor.clone());
+                if !new.iter().any(|a| a == ch.actor()) {
+                    new.push(ch.actor().to_vec());
                 }
             }
         }
@@ -59,8 +59,8 @@ pub fn bind_actors(
 pub fn actors_of(changes: &[NewChange]) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     for ch in changes.iter().filter(|c| !c.canonical) {
-        if !out.contains(&ch.actor) {
-            out.push(ch.actor.clone());
+        if !out.iter().any(|a| a == ch.actor()) {
+            out.push(ch.actor().to_vec());
         }
     }
     out
@@ -138,7 +138,7 @@ pub fn admit(
             Err((Some(k), why)) => {
                 let i = idx[k];
                 let ch = &changes[i];
-                let msg = format!("change {i} ({}) to document '{}' is refused: {why}", ch.hash, ch.doc);
+                let msg = format!("change {i} ({}) to document '{}' is refused: {why}", ch.hash(), ch.doc);
                 return Err(match why {
                     Refusal::ReusedSeq { .. } => StorageError::Conflict(msg),
                     _ => StorageError::Invalid(msg),

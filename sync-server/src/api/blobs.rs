@@ -62,7 +62,7 @@ fn parse_doc(doc: &str) -> Result<DocId, AppError> {
 /// The document, if `caller` may write it (and so upload its blobs).
 async fn writable(st: &AppState, caller: &Caller, doc: &str) -> Result<DocId, AppError> {
     let id = parse_doc(doc)?;
-    let members = st.storage.members(&caller.team_id).await?;
+    let members = access::members_for(&*st.storage, caller, [&id]).await?;
     access::may_write(caller, &id, &members).map_err(|why| {
         AppError::Forbidden(format!("you may not write '{id}', so you may not upload its blobs: {why}"))
     })?;

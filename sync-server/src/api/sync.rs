@@ -72,10 +72,6 @@ fn validate(
         doc: id.as_str().to_string(),
         kind: id.kind(),
         subject: id.subject().map(str::to_string),
-        hash: change.hash().to_string(),
-        actor: change.actor_id().to_bytes().to_vec(),
-        actor_seq: change.seq(),
-        data: change.raw_bytes().to_vec(),
         canonical,
         change,
     };
@@ -128,13 +124,13 @@ pub async fn push(
         return Ok(Json(PushResponse { acked: Vec::new(), seq }));
     }
     let parsed = validate_request(req)?;
-    let members = st.storage.members(&caller.team_id).await?;
+    let members = access::members_for(&*st.storage, &caller, parsed.iter().map(|(id, _)| id)).await?;
     for (i, (id, _)) in parsed.iter().enumerate() {
         access::may_write(&caller, id, &members)
             .map_err(|why| AppError::Forbidden(format!("change {i}: you may not write '{id}': {why}")))?;
     }
     let changes: Vec<NewChange> = parsed.into_iter().map(|(_, c)| c).collect();
-    let acked = changes.iter().map(|c| c.hash.clone()).collect();
+    let acked = changes.iter().map(|c| hex::encode(c.hash().0)).collect();
     let pushed = st.storage.push(&caller.team_id, &caller.member_id, changes).await?;
     if let Some(audience) = &pushed.audience {
         st.live.publish(&caller.team_id, pushed.seq, audience);

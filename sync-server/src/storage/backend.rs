@@ -114,8 +114,8 @@ pub struct LogRow<'a> {
     pub actor: &'a [u8],
     /// The change's sequence number within its actor.
     pub actor_seq: i64,
-    /// The 32-byte change hash.
-    pub hash: Vec<u8>,
+    /// The change hash.
+    pub hash: [u8; 32],
     /// Change bytes.
     pub data: &'a [u8],
 }

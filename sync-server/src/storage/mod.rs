@@ -55,7 +55,8 @@ pub fn name_key(name: &str) -> String {
     name.to_lowercase()
 }
 
-/// Who a valid device token belongs to.
+/// Who a valid device token belongs to: a device not revoked, of a member
+/// active when the token was looked up (once per request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     /// Device id.
@@ -146,19 +147,28 @@ pub struct NewChange {
     pub kind: DocKind,
     /// Subject member (none for the team document).
     pub subject: Option<String>,
-    /// Automerge change hash, hex.
-    pub hash: String,
-    /// The change's actor id bytes.
-    pub actor: Vec<u8>,
-    /// The change's sequence number within its actor.
-    pub actor_seq: u64,
-    /// The change bytes (uncompressed).
-    pub data: Vec<u8>,
     /// True for a document's canonical genesis or root-map change (checked
     /// byte for byte): anyone may push it and its actor is bound to nobody.
     pub canonical: bool,
-    /// The parsed change.
+    /// The parsed change: its hash, actor, sequence number and bytes are read from it.
     pub change: automerge::Change,
+}
+
+impl NewChange {
+    /// The change's hash (its 32 bytes are what the log stores).
+    pub fn hash(&self) -> automerge::ChangeHash {
+        self.change.hash()
+    }
+
+    /// The change's actor id bytes.
+    pub fn actor(&self) -> &[u8] {
+        self.change.actor_id().to_bytes()
+    }
+
+    /// The change bytes (uncompressed), as pushed.
+    pub fn data(&self) -> &[u8] {
+        self.change.raw_bytes()
+    }
 }
 
 /// A stored change.

@@ -33,11 +33,6 @@ fn no_team(team_id: &str) -> StorageError {
     StorageError::NotFound(format!("no team '{team_id}'"))
 }
 
-/// A change hash as stored: its 32 bytes (the hex text itself if it is not hex).
-pub(crate) fn hash_bytes(hex_hash: &str) -> Vec<u8> {
-    hex::decode(hex_hash).unwrap_or_else(|_| hex_hash.as_bytes().to_vec())
-}
-
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -283,10 +278,10 @@ async fn push(
                 seq,
                 doc_id: rows[&ch.doc].0,
                 reader: ch.subject.as_deref().unwrap_or(""),
-                actor: &ch.actor,
-                actor_seq: ch.actor_seq as i64,
-                hash: hash_bytes(&ch.hash),
-                data: &ch.data,
+                actor: ch.actor(),
+                actor_seq: ch.change.seq() as i64,
+                hash: ch.hash().0,
+                data: ch.data(),
             })
             .collect();
         ops.insert_changes(team_id, &log).await?;
@@ -312,7 +307,10 @@ async fn push(
 /// Who the new changes of a push wake live, from their documents' ids
 /// (validated before the push; one that does not parse wakes everyone).
 fn audience_of(fresh: &[&NewChange]) -> Audience {
-    let ids: Option<Vec<DocId>> = fresh.iter().map(|c| c.doc.parse().ok()).collect();
+    let mut docs: Vec<&str> = fresh.iter().map(|c| c.doc.as_str()).collect();
+    docs.sort_unstable();
+    docs.dedup();
+    let ids: Option<Vec<DocId>> = docs.into_iter().map(|d| d.parse().ok()).collect();
     ids.map_or(Audience::Everyone, |ids| Audience::of(&ids))
 }
 
@@ -767,7 +765,7 @@ mod tests {
         let (version, state) = storage.doc_cache().take_any(&team, id.as_str()).expect("cached after the push");
         assert_eq!(version as usize, genesis.len() + 3, "every change counted");
         for ch in between.iter().chain(&late) {
-            assert!(state.has(&ch.change.hash()), "the cached document holds {}", ch.hash);
+            assert!(state.has(&ch.hash()), "the cached document holds {}", ch.hash());
         }
     }
 

@@ -138,7 +138,8 @@ fn verify_file(conn: &Connection, path: &Path) -> StorageResult<()> {
 }
 
 fn open_conn(path: &Path) -> StorageResult<Connection> {
-    let conn = Connection::open(path).map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
+    // Through the WAL shim: a commit reaches the OS in one write instead of two per page.
+    let conn = kept_wal_batch::open(path).map_err(|source| StorageError::Open { path: path.to_path_buf(), source })?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| describe_open_error(path, e))?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -146,6 +147,11 @@ fn open_conn(path: &Path) -> StorageResult<Connection> {
     // A bigger page cache and fewer checkpoints (each one fsyncs) keep batched ingest fast.
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.pragma_update(None, "wal_autocheckpoint", 10000)?;
+    // One plan per statement, whatever is bound (SQLite's query planner
+    // stability guarantee): without it, under ingest, the token lookup every
+    // request makes was parsed and planned again each time (1.7 % of the
+    // relay's CPU in `sqlite3Reprepare`; BENCHMARKS.md, 2026-12-03).
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
@@ -245,5 +251,26 @@ impl Backend for SqliteStorage {
 
     fn blob_bytes(&self) -> Arc<dyn crate::blobs::BlobBytes> {
         Arc::new(crate::blobs::DirBlobs::beside(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::config::DbConfig;
+
+    /// Under ingest, every token lookup was parsed and planned again (perf:
+    /// `sqlite3Reprepare` under `token`, 1.7 % of the relay's CPU) until the
+    /// connections fixed one plan per statement; every connection the relay
+    /// opens, writer and readers, must have it.
+    #[test]
+    fn every_connection_keeps_one_plan_per_statement() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("relay.sqlite3");
+        let storage = SqliteStorage::open(&path).expect("open");
+        let writer = storage.writer.lock().expect("writer");
+        assert!(writer.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG).expect("config"), "writer");
+        let reader = open_conn(&path).expect("reader");
+        assert!(reader.db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG).expect("config"), "reader");
     }
 }

@@ -352,7 +352,16 @@ impl Ops for SqliteOps<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         for r in rows {
-            ins.execute(params![team_id, r.seq, r.doc_id, actor_key(r.actor), r.actor_seq, r.reader, r.hash, r.data])?;
+            ins.execute(params![
+                team_id,
+                r.seq,
+                r.doc_id,
+                actor_key(r.actor),
+                r.actor_seq,
+                r.reader,
+                &r.hash[..],
+                r.data
+            ])?;
         }
         Ok(())
     }
