@@ -28,8 +28,15 @@ pub fn may_write(
     doc: &DocId,
     members: &[MemberInfo],
 ) -> Result<(), kept_protocol::access::WriteDenied> {
-    let active = doc.subject().is_some_and(|s| s == caller.member_id || members.iter().any(|m| m.id == s && m.active));
+    let active = doc.subject().is_some()
+        && someone_else(caller, doc).is_none_or(|s| members.iter().any(|m| m.id == s && m.active));
     kept_protocol::access::may_write(&caller.member_id, caller.role, doc, active)
+}
+
+/// The document's subject when it is someone other than the caller: the
+/// caller's own membership was found active with their token.
+fn someone_else<'d>(caller: &Caller, doc: &'d DocId) -> Option<&'d str> {
+    doc.subject().filter(|s| *s != caller.member_id)
 }
 
 /// The members [`may_write`] needs to decide on `docs`: the team's, read
@@ -40,7 +47,7 @@ pub async fn members_for<'a>(
     caller: &Caller,
     docs: impl IntoIterator<Item = &'a DocId>,
 ) -> StorageResult<Vec<MemberInfo>> {
-    if docs.into_iter().any(|d| d.subject().is_some_and(|s| s != caller.member_id)) {
+    if docs.into_iter().any(|d| someone_else(caller, d).is_some()) {
         storage.members(&caller.team_id).await
     } else {
         Ok(Vec::new())
