@@ -121,6 +121,11 @@ fn removing_a_member_revokes_their_devices(backend: Backend) {
     assert_eq!(st, 204);
     let (st, v) = team.bob.client.get("/v1/pull?cursor=0");
     error_message(st, &v, 401, "unauthorized");
+    // His device pushing to his own documents (the push that reads no member
+    // list: the token lookup is what refuses it) stores nothing.
+    let (st, v) = push(&team.bob, &[&log(team.bob.id()), &plan(team.bob.id())]);
+    error_message(st, &v, 401, "unauthorized");
+    assert_nothing_stored(&team);
     let (st, v) = push(&team.manager, &[&plan(team.bob.id())]);
     error_message(st, &v, 403, "forbidden");
     let (_, devices) = team.manager.client.get("/v1/devices");
