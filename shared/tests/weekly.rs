@@ -1,7 +1,7 @@
 //! The weekly aggregate (`weekly_counts`) the board and trends read: it must
 //! always equal a GROUP BY over the activities in the team's weeks — after
 //! logs, edits, deletes, a change of the team's week start, and the
-//! migrations of version-1 and version-2 stores.
+//! migration of every older store version.
 
 use chrono::TimeZone;
 use kept_core::docs::DocId;
@@ -223,8 +223,57 @@ fn a_version_3_store_is_migrated_at_open_keeping_its_outbox_in_order() {
     assert_eq!(after, outbox, "every unsent change is still queued, in the same order");
     assert!(indexes(&path, "outbox").is_empty(), "one b-tree per tap in the outbox");
     assert!(!indexes(&path, "activities").contains(&"activities_time".to_string()));
-    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("4"));
+    let now = kept_core::store::schema::SCHEMA_VERSION.to_string();
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some(now.as_str()));
     assert!(k.store_mut().check().expect("check").is_empty());
     k.log_activity("call", at(26, 14), None).expect("log");
     assert_eq!(k.store().outbox(1000).expect("outbox").len(), outbox.len() + 1);
+}
+
+/// The SQL of trigger `name` as SQLite holds it.
+fn trigger_sql(path: &std::path::Path, name: &str) -> String {
+    rusqlite::Connection::open(path)
+        .expect("db")
+        .query_row("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1", [name], |r| r.get(0))
+        .expect("trigger")
+}
+
+#[test]
+fn a_version_4_store_is_migrated_at_open_to_triggers_without_an_upsert() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let home = dir.path().join("home");
+    // Version 4's weekly-count triggers added with an upsert.
+    let (want, _, path) = older_store(
+        dir.path(),
+        "DROP TRIGGER activities_weekly_ins; DROP TRIGGER activities_weekly_upd;
+         CREATE TRIGGER activities_weekly_ins AFTER INSERT ON activities BEGIN
+             INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+             ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
+         END;
+         CREATE TRIGGER activities_weekly_upd AFTER UPDATE OF rep, week, type, count ON activities BEGIN
+             UPDATE weekly_counts SET count = count - OLD.count, n = n - 1
+             WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type;
+             DELETE FROM weekly_counts WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type AND n <= 0;
+             INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+             ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
+         END;
+         UPDATE meta SET value = '4' WHERE key = 'schema_version';",
+    );
+    assert!(trigger_sql(&path, "activities_weekly_ins").contains("ON CONFLICT"), "the downgrade took");
+    let clock = FixedClock::new(chrono::Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).single().expect("valid"));
+    let mut k = Kept::open(&home, Arc::new(clock), IdSource::seeded(6)).expect("open migrates");
+    for t in ["activities_weekly_ins", "activities_weekly_upd"] {
+        assert!(!trigger_sql(&path, t).contains("ON CONFLICT"), "{t} was replaced");
+    }
+    assert_eq!(aggregate(&k), want, "the counts stay as they were");
+    assert_eq!(k.store().meta("schema_version").expect("meta").as_deref(), Some("5"));
+    assert!(k.store_mut().check().expect("check").is_empty());
+    // The new triggers count: a tap into an existing week and type, one into
+    // a new type, and an edit that moves a record from one type to another.
+    k.log_activity("call", at(26, 14), None).expect("log");
+    let moved = k.log_activity("email", at(26, 15), None).expect("log");
+    k.edit_activity(&moved.id, ActivityInput { kind: Some("proposal".into()), ..Default::default() }).expect("edit");
+    assert_eq!(aggregate(&k), by_hand(&k));
+    assert_eq!(aggregate(&k).values().sum::<i64>(), want.values().sum::<i64>() + 2);
+    assert!(k.store_mut().check().expect("check").is_empty());
 }

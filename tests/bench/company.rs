@@ -241,7 +241,8 @@ fn make_changes(member: &str, taps: &[f64], rng: &mut Rng) -> Vec<Vec<PushChange
             note: (rng.below(4) == 0).then(|| "asked for pricing; send the deck".to_string()),
             logged_by: member.to_string(),
         };
-        kept_core::docs::log::insert(&mut doc, &a).expect("insert activity");
+        let coll = kept_core::docs::log::activities(&doc).expect("a log has its activities map");
+        kept_core::docs::log::insert(&mut doc, &coll, &a).expect("insert activity");
         doc.commit_with(CommitOptions::default().with_time(at * 1000));
         let c = doc.get_last_local_change().expect("change");
         let mut batch = if i == 0 { genesis.clone() } else { Vec::new() };

@@ -7,7 +7,7 @@ use super::{get_bool, map, put_opt_i64, put_opt_str, record};
 use crate::error::{CoreError, Result};
 use crate::model::{Activity, ActivityInput, Kare, MAX_COUNT, MAX_DURATION_MIN};
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValueRef, ValueRef, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValueRef, ValueRef, ROOT};
 
 /// Every live (not deleted), well-formed activity in the document; `rep` is
 /// its subject. One pass over the collection and one over each record's
@@ -158,10 +158,15 @@ pub fn has(doc: &impl ReadDoc, id: &str) -> Result<bool> {
     })
 }
 
-/// Creates an activity. `a` must be complete and validated.
-pub fn insert(doc: &mut AutoCommit, a: &Activity) -> Result<()> {
-    let coll = map(doc, &ROOT, "activities")?;
-    let o = doc.put_object(&coll, a.id.as_str(), ObjType::Map)?;
+/// The log's map of activity records.
+pub fn activities(doc: &impl ReadDoc) -> Result<ObjId> {
+    map(doc, &ROOT, "activities")
+}
+
+/// Creates an activity in `coll`, the log's [`activities`] map. `a` must be
+/// complete and validated.
+pub fn insert(doc: &mut AutoCommit, coll: &ObjId, a: &Activity) -> Result<()> {
+    let o = doc.put_object(coll, a.id.as_str(), ObjType::Map)?;
     doc.put(&o, "type", a.kind.as_str())?;
     doc.put(&o, "occurred_at", a.occurred_at.as_str())?;
     doc.put(&o, "count", a.count)?;

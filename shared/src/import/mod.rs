@@ -345,12 +345,9 @@ fn keys_in(doc: &AutoCommit, out: &mut HashMap<String, usize>) -> Result<()> {
 }
 
 /// Puts `import_key` on the activity `id` just inserted.
-fn put_key(doc: &mut AutoCommit, id: &str, key: &str) -> Result<()> {
+fn put_key(doc: &mut AutoCommit, coll: &automerge::ObjId, id: &str, key: &str) -> Result<()> {
     use automerge::transaction::Transactable;
-    let Some((Value::Object(_), coll)) = doc.get(ROOT, "activities")? else {
-        return Err(CoreError::Document("the log document has no activities map".into()));
-    };
-    let Some((Value::Object(_), rec)) = doc.get(&coll, id)? else {
+    let Some((Value::Object(_), rec)) = doc.get(coll, id)? else {
         return Err(CoreError::Document(format!("activity {id} was not written")));
     };
     doc.put(&rec, "import_key", key)?;
@@ -593,7 +590,7 @@ impl Kept {
             if g.input.occurred_at.is_none() {
                 return Err(CoreError::invalid("an imported row has no date"));
             }
-            let (doc, a) = self.new_activity(team, &g.rep.id, g.kind, g.input)?;
+            let (doc, a) = self.stamp().new_activity(team, &g.rep.id, g.kind, g.input)?;
             by_doc.entry(doc.to_string()).or_insert_with(|| (doc, Vec::new())).1.push((a, g.key));
         }
         let time = now.timestamp();
@@ -601,10 +598,10 @@ impl Kept {
             for (doc, list) in by_doc.values() {
                 for chunk in list.chunks(CHUNK) {
                     let added: Vec<&Activity> = chunk.iter().map(|(a, _)| a).collect();
-                    tx.edit_new_activities(doc, time, &added, |d| {
+                    tx.edit_new_activities(doc, time, &added, |d, coll| {
                         for (a, key) in chunk {
-                            docs::log::insert(d, a)?;
-                            put_key(d, &a.id, key)?;
+                            docs::log::insert(d, coll, a)?;
+                            put_key(d, coll, &a.id, key)?;
                         }
                         Ok(())
                     })?;

@@ -21,14 +21,36 @@ fn opt_text(what: &str, v: &Option<Option<String>>) -> Result<Option<Option<Stri
     })
 }
 
+/// What a new activity takes from this device rather than from the input:
+/// the clock its time is checked against, its fresh id, who logged it.
+/// Borrowed beside the store ([`Kept::store_and_stamp`]), so a write can
+/// check and build its records inside its own transaction.
+pub(crate) struct Stamp<'a> {
+    clock: &'a dyn crate::clock::Clock,
+    ids: &'a crate::clock::IdSource,
+    me: &'a Member,
+}
+
 impl Kept {
-    /// Checks and normalises user input; `kind` and `occurred_at` are checked when present.
-    pub(crate) fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
-        self.check_input_for(&self.team()?, input)
+    /// This device's [`Stamp`].
+    pub(crate) fn stamp(&self) -> Stamp<'_> {
+        Stamp { clock: &*self.clock, ids: &self.ids, me: &self.me }
     }
 
+    /// The store and this device's [`Stamp`], borrowed together.
+    pub(crate) fn store_and_stamp(&mut self) -> (&mut crate::store::Store, Stamp<'_>) {
+        (&mut self.store, Stamp { clock: &*self.clock, ids: &self.ids, me: &self.me })
+    }
+
+    /// Checks and normalises user input; `kind` and `occurred_at` are checked when present.
+    pub(crate) fn check_input(&self, input: &ActivityInput) -> Result<ActivityInput> {
+        self.stamp().check_input(&self.team()?, input)
+    }
+}
+
+impl Stamp<'_> {
     /// [`Kept::check_input`] against settings already read.
-    fn check_input_for(&self, team: &crate::model::TeamSettings, input: &ActivityInput) -> Result<ActivityInput> {
+    fn check_input(&self, team: &crate::model::TeamSettings, input: &ActivityInput) -> Result<ActivityInput> {
         let mut out = input.clone();
         if let Some(k) = &input.kind {
             team.activity_type(k)?;
@@ -64,38 +86,6 @@ impl Kept {
         Ok(out)
     }
 
-    /// Logs an activity for me, or (managers) for the rep named `rep`.
-    pub fn log_activity(&mut self, kind: &str, input: ActivityInput, rep: Option<&str>) -> Result<Activity> {
-        let mut v = self.log_many(vec![(kind.to_string(), input)], rep)?;
-        v.pop().ok_or_else(|| CoreError::Document("nothing was logged".into()))
-    }
-
-    /// Logs several activities in ONE transaction: all are checked first, and
-    /// either all are stored or (on any error) none.
-    pub fn log_many(&mut self, entries: Vec<(String, ActivityInput)>, rep: Option<&str>) -> Result<Vec<Activity>> {
-        let rep = self.resolve_rep(rep)?;
-        let team = self.team()?;
-        let tz = team.tz();
-        let now = self.clock.now();
-        let mut planned = Vec::with_capacity(entries.len());
-        for (kind, input) in entries {
-            let input = self.check_input_for(&team, &ActivityInput { kind: Some(kind.clone()), ..input })?;
-            let input = ActivityInput {
-                occurred_at: Some(input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339())),
-                ..input
-            };
-            planned.push(self.new_activity(&team, &rep.id, kind, input)?);
-        }
-        let time = now.timestamp();
-        self.store.write(|tx| {
-            for (doc, a) in &planned {
-                tx.edit_new_activities(doc, time, &[a], |d| docs::log::insert(d, a))?;
-            }
-            Ok(())
-        })?;
-        Ok(planned.into_iter().map(|(_, a)| a).collect())
-    }
-
     /// The record of a checked activity of `kind` for `rep` (its time given)
     /// and the log document it goes in: the ISO week of its time in the team's
     /// zone. Logging and import both build activities here.
@@ -124,9 +114,45 @@ impl Kept {
             account: input.account.flatten(),
             deal: input.deal.flatten(),
             note: input.note.flatten(),
-            logged_by: self.me().id.clone(),
+            logged_by: self.me.id.clone(),
         };
         Ok((DocId::log(rep, Week::of_instant(at, team.tz(), Weekday::Mon)), a))
+    }
+}
+
+impl Kept {
+    /// Logs an activity for me, or (managers) for the rep named `rep`.
+    pub fn log_activity(&mut self, kind: &str, input: ActivityInput, rep: Option<&str>) -> Result<Activity> {
+        let mut v = self.log_many(vec![(kind.to_string(), input)], rep)?;
+        v.pop().ok_or_else(|| CoreError::Document("nothing was logged".into()))
+    }
+
+    /// Logs several activities in ONE transaction: all are checked first, and
+    /// either all are stored or (on any error) none. They are checked against
+    /// the team's settings as that transaction reads them (a tap opens no
+    /// read transaction of its own before its write).
+    pub fn log_many(&mut self, entries: Vec<(String, ActivityInput)>, rep: Option<&str>) -> Result<Vec<Activity>> {
+        let rep = self.resolve_rep(rep)?;
+        let (store, stamp) = self.store_and_stamp();
+        let now = stamp.clock.now();
+        let time = now.timestamp();
+        store.write(|tx| {
+            let team = super::team_or_genesis(tx.team_settings()?)?;
+            let tz = team.tz();
+            let mut planned = Vec::with_capacity(entries.len());
+            for (kind, input) in entries {
+                let input = stamp.check_input(&team, &ActivityInput { kind: Some(kind.clone()), ..input })?;
+                let input = ActivityInput {
+                    occurred_at: Some(input.occurred_at.clone().unwrap_or_else(|| now.with_timezone(&tz).to_rfc3339())),
+                    ..input
+                };
+                planned.push(stamp.new_activity(&team, &rep.id, kind, input)?);
+            }
+            for (doc, a) in &planned {
+                tx.edit_new_activities(doc, time, &[a], |d, coll| docs::log::insert(d, coll, a))?;
+            }
+            Ok(planned.into_iter().map(|(_, a)| a).collect())
+        })
     }
 
     /// One activity by id (must be visible to me).

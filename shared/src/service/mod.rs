@@ -88,6 +88,15 @@ impl std::fmt::Debug for Kept {
     }
 }
 
+/// The team's settings as read, or the defaults of a new team's document
+/// while the team document has not arrived.
+pub(crate) fn team_or_genesis(read: Option<TeamSettings>) -> Result<TeamSettings> {
+    match read {
+        Some(t) => Ok(t),
+        None => docs::team::read(&docs::genesis(&DocId::team())?),
+    }
+}
+
 impl Kept {
     /// Creates a new home with a new team (offline, no relay needed).
     pub fn init(home: &Path, opts: InitOptions, clock: Arc<dyn Clock>, ids: IdSource) -> Result<Kept> {
@@ -186,10 +195,7 @@ impl Kept {
 
     /// The team's settings (defaults until the team document arrives).
     pub fn team(&self) -> Result<TeamSettings> {
-        match self.store.team_settings()? {
-            Some(t) => Ok(t),
-            None => docs::team::read(&docs::genesis(&DocId::team())?),
-        }
+        team_or_genesis(self.store.team_settings()?)
     }
 
     /// The current week in the team's calendar.

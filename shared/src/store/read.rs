@@ -89,22 +89,7 @@ impl Store {
     /// The team's settings as last read from the team document, if it arrived.
     /// Kept in memory while no write changes them (a tap reads them twice).
     pub fn team_settings(&self) -> Result<Option<TeamSettings>> {
-        let version: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
-        if let Some((v, t)) = self.team.borrow().as_ref() {
-            if *v == version {
-                return Ok(Some(t.clone()));
-            }
-        }
-        let json: Option<String> = self
-            .conn
-            .prepare_cached("SELECT json FROM team_settings WHERE id = 1")?
-            .query_row([], |r| r.get(0))
-            .optional()?;
-        let settings = json
-            .map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
-            .transpose()?;
-        self.team.replace(settings.clone().map(|t| (version, t)));
-        Ok(settings)
+        cached_team_settings(&self.conn, &self.team)
     }
 
     /// Active members this device knows, by name.
@@ -352,4 +337,34 @@ impl Store {
         let rows = st.query_map(params![rep, since.to_rfc3339()], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+impl super::Tx<'_> {
+    /// [`Store::team_settings`] as this write transaction reads them: no
+    /// read transaction of its own, and a change this transaction made to
+    /// the team document is seen.
+    pub fn team_settings(&self) -> Result<Option<TeamSettings>> {
+        if self.team_changed {
+            self.team.replace(None);
+        }
+        cached_team_settings(&self.tx, self.team)
+    }
+}
+
+/// The team's settings through `conn`, from `cache` while its
+/// `PRAGMA data_version` (which another connection's commit changes) holds.
+fn cached_team_settings(conn: &rusqlite::Connection, cache: &super::TeamCache) -> Result<Option<TeamSettings>> {
+    let version: i64 = conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
+    if let Some((v, t)) = cache.borrow().as_ref() {
+        if *v == version {
+            return Ok(Some(t.clone()));
+        }
+    }
+    let json: Option<String> =
+        conn.prepare_cached("SELECT json FROM team_settings WHERE id = 1")?.query_row([], |r| r.get(0)).optional()?;
+    let settings = json
+        .map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
+        .transpose()?;
+    cache.replace(settings.clone().map(|t| (version, t)));
+    Ok(settings)
 }
