@@ -183,8 +183,8 @@ impl Store {
             .map_err(|e| not_a_store(home, &e))?;
         match version.as_deref().map(str::parse::<i64>) {
             Some(Ok(v)) if v == schema::SCHEMA_VERSION => {}
-            Some(Ok(v @ 1..=4)) => {
-                let steps: [fn(&Connection) -> Result<()>; 4] = [migrate_v1, migrate_v2, migrate_v3, migrate_v4];
+            Some(Ok(v @ 1..=3)) => {
+                let steps: [fn(&Connection) -> Result<()>; 3] = [migrate_v1, migrate_v2, migrate_v3];
                 for step in &steps[(v - 1) as usize..] {
                     step(&conn).map_err(|e| not_a_store(home, &e))?;
                 }
@@ -553,16 +553,6 @@ fn migrate_v3(conn: &Connection) -> Result<()> {
     })
 }
 
-/// Store version 4 → 5: the weekly-count triggers add without an upsert
-/// (no statement journal per tap, [`schema::WEEKLY`]); the counts stay.
-fn migrate_v4(conn: &Connection) -> Result<()> {
-    in_transaction(conn, 5, || {
-        conn.execute_batch("DROP TRIGGER activities_weekly_ins; DROP TRIGGER activities_weekly_upd;")?;
-        conn.execute_batch(schema::WEEKLY)?;
-        Ok(())
-    })
-}
-
 /// Runs a migration step in one transaction that also sets the store's
 /// version to `to`; nothing changes if it fails. A step another process
 /// finished while this one waited for the write lock is skipped.
@@ -704,8 +694,7 @@ impl<'c> Immediate<'c> {
 
 impl Drop for Immediate<'_> {
     fn drop(&mut self) {
-        // Still open: not committed, or a commit that failed (busy). A
-        // statement `OR ROLLBACK` may have ended it already.
+        // Still open: not committed, or a commit that failed (busy).
         if !self.0.is_autocommit() {
             let _ = self.0.execute_batch("ROLLBACK");
         }

@@ -2,7 +2,7 @@
 //! state, and the materialised views the screens query.
 
 /// Bumped when the schema changes; `Store::open` refuses newer stores.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Creates every table and index (idempotent).
 pub const SCHEMA: &str = r#"
@@ -143,12 +143,6 @@ CREATE INDEX IF NOT EXISTS deals_doc ON deals (doc_id);
 /// triggers on `activities` (so every path that writes the view keeps it),
 /// with `recursive_triggers` on so `INSERT OR REPLACE` counts as a delete.
 /// Applied after [`SCHEMA`] and after the v1 → v2 migration.
-///
-/// A count is added to its row, and the row made only when that changed
-/// nothing (`changes()` in a trigger counts the trigger's last statement),
-/// not by an upsert (store version 5): SQLite codes an upsert's `DO UPDATE`
-/// as able to abort half done, and then keeps a statement journal for the
-/// whole insert, a copy of every page a tap touches (2 % of a tap).
 pub const WEEKLY: &str = r#"
 CREATE TABLE IF NOT EXISTS weekly_counts (
     rep   TEXT NOT NULL,
@@ -160,10 +154,8 @@ CREATE TABLE IF NOT EXISTS weekly_counts (
 ) WITHOUT ROWID;
 
 CREATE TRIGGER IF NOT EXISTS activities_weekly_ins AFTER INSERT ON activities BEGIN
-    UPDATE weekly_counts SET count = count + NEW.count, n = n + 1
-    WHERE week = NEW.week AND rep = NEW.rep AND type = NEW.type;
-    INSERT INTO weekly_counts (rep, week, type, count, n) SELECT NEW.rep, NEW.week, NEW.type, NEW.count, 1
-    WHERE changes() = 0;
+    INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+    ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
 END;
 
 CREATE TRIGGER IF NOT EXISTS activities_weekly_del AFTER DELETE ON activities BEGIN
@@ -176,10 +168,8 @@ CREATE TRIGGER IF NOT EXISTS activities_weekly_upd AFTER UPDATE OF rep, week, ty
     UPDATE weekly_counts SET count = count - OLD.count, n = n - 1
     WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type;
     DELETE FROM weekly_counts WHERE week = OLD.week AND rep = OLD.rep AND type = OLD.type AND n <= 0;
-    UPDATE weekly_counts SET count = count + NEW.count, n = n + 1
-    WHERE week = NEW.week AND rep = NEW.rep AND type = NEW.type;
-    INSERT INTO weekly_counts (rep, week, type, count, n) SELECT NEW.rep, NEW.week, NEW.type, NEW.count, 1
-    WHERE changes() = 0;
+    INSERT INTO weekly_counts (rep, week, type, count, n) VALUES (NEW.rep, NEW.week, NEW.type, NEW.count, 1)
+    ON CONFLICT (week, rep, type) DO UPDATE SET count = count + excluded.count, n = n + 1;
 END;
 "#;
 

@@ -54,7 +54,7 @@ pub fn refresh_records(
     for rec in touched {
         del.execute(params![rec, id.as_str()])?;
         if let Some(a) = docs::log::read_one(doc, subject, rec)? {
-            insert_activity(conn, id, &a, basis, Row::Replace)?;
+            insert_activity(conn, id, &a, basis)?;
         }
     }
     Ok(())
@@ -65,7 +65,7 @@ pub fn refresh_records(
 pub fn insert_activities(conn: &Connection, id: &DocId, added: &[&crate::model::Activity]) -> Result<()> {
     let basis = week_basis(conn)?;
     for a in added {
-        insert_activity(conn, id, a, basis, Row::Fresh)?;
+        insert_activity(conn, id, a, basis)?;
     }
     Ok(())
 }
@@ -115,41 +115,17 @@ fn week_of(utc: i64, tz: chrono_tz::Tz, start: Weekday) -> String {
     Week::of_instant(at, tz, start).to_string()
 }
 
-/// How an activity's row goes in.
-#[derive(Clone, Copy)]
-enum Row {
-    /// It may be there already (a document read again, or a record id that
-    /// another document also holds): the new row replaces it.
-    Replace,
-    /// A record this device just made under a fresh id. `OR ROLLBACK`: with
-    /// no conflict that could end the statement half done, SQLite keeps no
-    /// statement journal (`OR REPLACE` copies every page the insert and its
-    /// weekly-count trigger touch into one first); a conflict, which a fresh
-    /// id cannot meet, rolls the whole write back with its error.
-    Fresh,
-}
-
 fn insert_activity(
     conn: &Connection,
     id: &DocId,
     a: &crate::model::Activity,
     (tz, start): (chrono_tz::Tz, Weekday),
-    how: Row,
 ) -> Result<()> {
-    macro_rules! insert {
-        ($verb:literal) => {
-            concat!(
-                $verb,
-                " INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
-                 duration_min, outcome, account, deal, note, logged_by, week)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            )
-        };
-    }
-    let mut ins = conn.prepare_cached(match how {
-        Row::Replace => insert!("INSERT OR REPLACE"),
-        Row::Fresh => insert!("INSERT OR ROLLBACK"),
-    })?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
+         duration_min, outcome, account, deal, note, logged_by, week)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
     let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
     let week = week_of(utc, tz, start);
     ins.execute(params![
@@ -281,7 +257,7 @@ pub fn write(conn: &Connection, id: &DocId, rows: &ViewRows) -> Result<()> {
             conn.execute("DELETE FROM activities WHERE doc_id = ?1", params![id.as_str()])?;
             let basis = week_basis(conn)?;
             for a in activities {
-                insert_activity(conn, id, a, basis, Row::Replace)?;
+                insert_activity(conn, id, a, basis)?;
             }
         }
         ViewRows::Plan(targets, commitments) => {

@@ -193,13 +193,16 @@ fn run_on<T>(
         // A transaction left open by a panic in earlier work: drop what it did.
         conn.execute_batch("ROLLBACK")?;
     }
+    // `BEGIN` and `COMMIT` from cached statements, not compiled per request.
     if let Some(begin) = begin {
-        conn.execute_batch(begin)?;
+        conn.prepare_cached(begin)?.execute([])?;
     }
     let out = rt.block_on(work(&mut SqliteOps { conn: &mut *conn }));
     if begin.is_some() {
         match &out {
-            Ok(_) => conn.execute_batch("COMMIT")?,
+            Ok(_) => {
+                conn.prepare_cached("COMMIT")?.execute([])?;
+            }
             // The work's error is the one to report; a transaction this leaves
             // open is rolled back before the connection's next work.
             Err(_) => {

@@ -339,11 +339,23 @@ impl Ops for SqliteOps<'_> {
     }
 
     async fn bump_seq(&mut self, team_id: &str, n: i64) -> StorageResult<Option<i64>> {
-        Ok(self
+        // Not `UPDATE … RETURNING`: SQLite gathers returned rows in a
+        // temporary b-tree, a pager and page cache made and freed per push
+        // (the page-cache truncation in the ingest profile, BENCHMARKS.md).
+        // This runs inside the push's write transaction, so nothing can
+        // come between the two statements.
+        let bumped = self
             .conn
-            .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1 RETURNING seq")?
-            .query_row(params![team_id, n], |r| r.get(0))
-            .optional()?)
+            .prepare_cached("UPDATE team_seq SET seq = seq + ?2 WHERE team_id = ?1")?
+            .execute(params![team_id, n])?;
+        if bumped == 0 {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.conn
+                .prepare_cached("SELECT seq FROM team_seq WHERE team_id = ?1")?
+                .query_row(params![team_id], |r| r.get(0))?,
+        ))
     }
 
     async fn insert_changes(&mut self, team_id: &str, rows: &[LogRow<'_>]) -> StorageResult<()> {
