@@ -128,9 +128,10 @@ impl Kept {
     }
 
     /// Logs several activities in ONE transaction: all are checked first, and
-    /// either all are stored or (on any error) none. They are checked against
-    /// the team's settings as that transaction reads them (a tap opens no
-    /// read transaction of its own before its write).
+    /// either all are stored or (on any error) none. They are checked inside
+    /// that transaction, against the team's settings as it reads them (a tap
+    /// opens no read transaction of its own before its write): so while
+    /// another process holds the write lock, even a bad input waits for it.
     pub fn log_many(&mut self, entries: Vec<(String, ActivityInput)>, rep: Option<&str>) -> Result<Vec<Activity>> {
         let rep = self.resolve_rep(rep)?;
         let (store, stamp) = self.store_and_stamp();

@@ -112,6 +112,10 @@ impl std::fmt::Debug for Store {
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    // A tap alone uses a dozen cached statements (`BEGIN` and `COMMIT`
+    // among them); rusqlite's default of 16 would let a sync in between
+    // push them out.
+    conn.set_prepared_statement_cache_capacity(64);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // NORMAL in WAL mode: a committed transaction survives a crash of the
     // process (kill -9); only an OS crash or power loss can lose the last ones.

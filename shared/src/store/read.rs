@@ -87,7 +87,8 @@ pub struct ClosedDeal {
 
 impl Store {
     /// The team's settings as last read from the team document, if it arrived.
-    /// Kept in memory while no write changes them (a tap reads them twice).
+    /// Kept in memory until a write of the team document, a failed write or
+    /// another connection's commit drops them.
     pub fn team_settings(&self) -> Result<Option<TeamSettings>> {
         cached_team_settings(&self.conn, &self.team)
     }
@@ -345,7 +346,8 @@ impl super::Tx<'_> {
     /// the team document is seen.
     pub fn team_settings(&self) -> Result<Option<TeamSettings>> {
         if self.team_changed {
-            self.team.replace(None);
+            // Not committed yet: not for the cache.
+            return read_team_settings(&self.tx);
         }
         cached_team_settings(&self.tx, self.team)
     }
@@ -360,11 +362,15 @@ fn cached_team_settings(conn: &rusqlite::Connection, cache: &super::TeamCache) -
             return Ok(Some(t.clone()));
         }
     }
-    let json: Option<String> =
-        conn.prepare_cached("SELECT json FROM team_settings WHERE id = 1")?.query_row([], |r| r.get(0)).optional()?;
-    let settings = json
-        .map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
-        .transpose()?;
+    let settings = read_team_settings(conn)?;
     cache.replace(settings.clone().map(|t| (version, t)));
     Ok(settings)
+}
+
+/// The team's settings view through `conn`.
+fn read_team_settings(conn: &rusqlite::Connection) -> Result<Option<TeamSettings>> {
+    let json: Option<String> =
+        conn.prepare_cached("SELECT json FROM team_settings WHERE id = 1")?.query_row([], |r| r.get(0)).optional()?;
+    json.map(|j| serde_json::from_str(&j).map_err(|e| crate::CoreError::Document(format!("team settings: {e}"))))
+        .transpose()
 }

@@ -340,8 +340,7 @@ impl Ops for SqliteOps<'_> {
 
     async fn bump_seq(&mut self, team_id: &str, n: i64) -> StorageResult<Option<i64>> {
         // Not `UPDATE … RETURNING`: SQLite gathers returned rows in a
-        // temporary b-tree, a pager and page cache made and freed per push
-        // (the page-cache truncation in the ingest profile, BENCHMARKS.md).
+        // temporary b-tree, a pager and page cache made and freed per push.
         // This runs inside the push's write transaction, so nothing can
         // come between the two statements.
         let bumped = self
