@@ -347,6 +347,27 @@ pub struct Activity {
     pub logged_by: String,
 }
 
+impl Activity {
+    /// Record `id` of `rep` with every other field empty (count 1), for a
+    /// reader to fill in.
+    pub(crate) fn blank(id: String, rep: &str) -> Activity {
+        Activity {
+            id,
+            rep: rep.to_string(),
+            kind: String::new(),
+            kare: None,
+            occurred_at: String::new(),
+            count: 1,
+            duration_min: None,
+            outcome: None,
+            account: None,
+            deal: None,
+            note: None,
+            logged_by: String::new(),
+        }
+    }
+}
+
 /// Fields of an activity as given by a user; `None` leaves a field as it is
 /// when editing. `Some(None)` in the `Option<Option<…>>` fields clears it.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -71,20 +71,7 @@ fn check(a: &Activity) -> Option<String> {
 }
 
 fn read_fields(doc: &impl ReadDoc, o: &automerge::ObjId, rep: &str, id: String) -> Option<(Activity, Option<String>)> {
-    let mut a = Activity {
-        id,
-        rep: rep.to_string(),
-        kind: String::new(),
-        kare: None,
-        occurred_at: String::new(),
-        count: 1,
-        duration_min: None,
-        outcome: None,
-        account: None,
-        deal: None,
-        note: None,
-        logged_by: String::new(),
-    };
+    let mut a = Activity::blank(id, rep);
     let mut bad: Option<String> = None;
     for f in doc.map_range(o, ..) {
         // Collaborative Text (what other Automerge implementations write by

@@ -1126,18 +1126,10 @@ mod tests {
         let rep = "01900000-0000-7000-8000-00000000000a";
         let id = DocId::log(rep, "2026-W48".parse().expect("week"));
         let tap = |n: u32| Activity {
-            id: format!("01900000-0000-7000-8000-0000000001{n:02}"),
-            rep: rep.into(),
             kind: "call".into(),
-            kare: None,
             occurred_at: "2026-11-26T10:00:00+00:00".into(),
-            count: 1,
-            duration_min: None,
-            outcome: None,
-            account: None,
-            deal: None,
-            note: None,
             logged_by: rep.into(),
+            ..Activity::blank(format!("01900000-0000-7000-8000-0000000001{n:02}"), rep)
         };
         for n in 0..2 {
             let a = tap(n);
