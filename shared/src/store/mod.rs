@@ -47,7 +47,8 @@ pub struct Store {
     read_only: Option<String>,
     /// The team's settings as last read, with the `PRAGMA data_version` they
     /// were read at (another connection's commit changes it); dropped by any
-    /// write of this store that touches the team document or rebuilds views.
+    /// write of this store that touches the team document, fails, or rebuilds
+    /// views.
     team: TeamCache,
 }
 
@@ -969,7 +970,7 @@ impl Tx<'_> {
         // here and by compaction, so no COUNT(*) per write).
         // Not `UPDATE … RETURNING`: SQLite gathers returned rows in a
         // temporary b-tree, a pager and page cache made and freed per
-        // statement (3 % of a tap); the row is on a cached page for the SELECT.
+        // statement (~1 % of a tap); the row is on a cached page for the SELECT.
         let heads = heads_text(&doc.get_heads());
         self.tx
             .prepare_cached("UPDATE documents SET heads = ?2, pending = pending + ?3 WHERE id = ?1")?
