@@ -1,7 +1,7 @@
 //! A leader's new device opens the first screen's weeks first and the older
 //! weeks after (`kept_core::sync::later`), and nothing is lost on the way:
 //! an organisation of two teams with 20 weeks of history on a compacted
-//! relay; the leader's first pull keeps the older logs for later; a rep
+//! relay; the leader's first pull leaves the older logs on the relay; a rep
 //! meanwhile logs into one of those older weeks; after the catch-up the
 //! leader's device holds exactly the activities each team's manager holds.
 
@@ -76,18 +76,26 @@ fn a_leaders_new_device_shows_recent_weeks_first_and_every_activity_in_the_end()
     assert_eq!(view.teams.iter().map(|t| t.reps).collect::<Vec<_>>(), [2, 2]);
     let first: i64 = dana.org_teams().expect("teams").iter().map(activities).sum();
 
-    // A rep logs into a week whose log is still waiting on the leader's device.
+    // A rep logs into a week whose log still waits on the relay, and another
+    // into a week older than any log (one no snapshot holds): the leader's
+    // device keeps both changes until their weeks are opened.
     let old = (now() - chrono::Duration::weeks(18)).to_rfc3339();
     let input = ActivityInput { count: Some(3), occurred_at: Some(old), ..Default::default() };
     reps[0].log_activity("call", input, None).expect("log");
     reps[0].sync().expect("rep sync");
+    let older = (now() - chrono::Duration::weeks(30)).to_rfc3339();
+    let input = ActivityInput { count: Some(2), occurred_at: Some(older), ..Default::default() };
+    reps[1].log_activity("meeting-set", input, None).expect("log");
+    reps[1].sync().expect("rep sync");
     dana.org_sync_with("laptop", OrgSyncOptions::first_screen()).expect("org sync again");
+    let now_held: i64 = dana.org_teams().expect("teams").iter().map(activities).sum();
+    assert_eq!(now_held, first, "the changes to older weeks wait with their weeks");
     // The device stops and starts again: what waits is in the store, not in memory.
     drop(dana);
     let dana =
         Kept::open(&dir.path().join("dana"), Arc::new(FixedClock::new(now())), IdSource::random()).expect("open");
     let left = dana.org_waiting().expect("waiting");
-    assert_eq!(left, waiting - 1, "the rep's change opened its waiting week first");
+    assert_eq!(left, waiting, "the older logs still wait on the relay");
     let caught = dana.org_catch_up().expect("catch up");
     assert!(caught.failed.is_empty(), "{:?}", caught.failed);
     assert_eq!(caught.opened, left);

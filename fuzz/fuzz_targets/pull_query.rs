@@ -1,6 +1,10 @@
 //! The query string of `GET /v1/pull` as the relay parses it (cursor, limit, seen),
 //! through the real router, once with Maria's (manager) token and once with
-//! Ann's (rep). Invariants: a query that does not parse, a negative cursor or
+//! Ann's (rep); and the same bytes as the query of `GET /v1/snapshots`
+//! (after, limit, logs_before, logs_from): a 400 with the error body exactly
+//! when it does not parse, else a page of snapshots the caller may read,
+//! each loading, in strictly increasing id order after `after`, at most the
+//! limit, among the weeks asked for. Invariants: a query that does not parse, a negative cursor or
 //! a zero limit is a 400 with the error body; otherwise a 200 whose changes
 //! are after the cursor, in strictly increasing sequence, at most the limit,
 //! each a readable document for the caller and a parseable Automerge change;
@@ -13,10 +17,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use kept_core::docs::DocId;
 use kept_core::model::Role;
-use kept_core::protocol::{ErrorBody, PullResponse, MAX_PULL_LIMIT};
+use kept_core::protocol::{ErrorBody, PullResponse, SnapshotPage, MAX_PULL_LIMIT};
 use kept_fuzz::{Relay, ANN, ANN_TOKEN, MARIA, MARIA_TOKEN};
 use kept_relay::api::sync::DEFAULT_PULL_LIMIT;
-use kept_relay::PullQuery;
+use kept_relay::{PullQuery, SnapshotsQuery};
 use libfuzzer_sys::fuzz_target;
 use std::sync::{LazyLock, Mutex};
 
@@ -81,6 +85,39 @@ fuzz_target!(|data: &[u8]| {
         }
         if q.cursor <= head {
             assert!(page.next <= head, "next {} beyond the head {head}", page.next);
+        }
+    }
+    for (token, member, role) in [(MARIA_TOKEN, MARIA, Role::Manager), (ANN_TOKEN, ANN, Role::Rep)] {
+        let Some((status, body)) = relay.snapshots(token, query) else { return };
+        let text = String::from_utf8_lossy(&body);
+        let asked = format!("/v1/snapshots?{query}")
+            .parse::<Uri>()
+            .ok()
+            .and_then(|uri| Query::<SnapshotsQuery>::try_from_uri(&uri).ok())
+            .and_then(|Query(q)| q.ask().ok());
+        let Some(ask) = asked else {
+            assert_eq!(status.as_u16(), 400, "a bad query must be a 400: {query:?} → {status} {text}");
+            let err: ErrorBody = serde_json::from_slice(&body).expect("the protocol's error body");
+            assert_eq!(err.error.kind, "bad_request");
+            continue;
+        };
+        assert_eq!(status.as_u16(), 200, "{query:?} → {status} {text}");
+        let page: SnapshotPage = serde_json::from_slice(&body).expect("a snapshot page");
+        assert_eq!(page.upto, compacted);
+        assert!(page.snapshots.len() <= ask.limit as usize);
+        let mut last = ask.after.clone();
+        for s in &page.snapshots {
+            assert!(s.doc > last, "{} after {last}: not in increasing id order", s.doc);
+            last = s.doc.clone();
+            assert_eq!(s.upto, compacted);
+            let id: DocId = s.doc.parse().expect("a document id");
+            assert!(kept_core::service::may_read(member, role, &id), "{role:?} got a snapshot of {id}");
+            assert!(ask.logs.holds(&id), "{id} is not among {:?}", ask.logs);
+            let bytes = B64.decode(&s.data).expect("base64");
+            automerge::AutoCommit::load(&bytes).expect("a snapshot loads");
+        }
+        if !page.snapshots.is_empty() {
+            assert_eq!(page.next, last);
         }
     }
     assert_eq!(relay.print(), before, "a pull changed the store");

@@ -214,6 +214,15 @@ impl Relay {
         Some(self.send(req))
     }
 
+    /// `GET /v1/snapshots?{query}` with `token`; None if the query cannot be a request line.
+    pub fn snapshots(&self, token: &str, query: &str) -> Option<(StatusCode, Vec<u8>)> {
+        let req = Request::get(format!("/v1/snapshots?{query}"))
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(Body::empty())
+            .ok()?;
+        Some(self.send(req))
+    }
+
     /// Everything a push could change.
     pub fn print(&self) -> RelayPrint {
         let one = |sql: &str| -> i64 { self.conn.query_row(sql, [], |r| r.get(0)).expect(sql) };

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use api::sync::{validate_push, validate_request, PullQuery};
+pub use api::sync::{validate_push, validate_request, PullQuery, SnapshotsQuery};
 pub use error::AppError;
 pub use storage::{open_storage, PostgresStorage, SqliteStorage, Storage};
 

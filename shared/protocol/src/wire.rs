@@ -27,6 +27,7 @@
 //! has seen `seq = N` has seen every change with a smaller number it may read.
 
 use crate::ids::{DocKind, Role};
+use crate::week::Week;
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this code speaks (docs/PROTOCOL.md "Versions").
@@ -245,6 +246,68 @@ pub struct Snapshot {
     pub data: String,
     /// The team sequence the snapshot covers.
     pub upto: i64,
+}
+
+/// Which compacted documents `GET /v1/snapshots` asks for: log documents
+/// (`log/<member>/<YYYY-Www>`) by their week, so a device can take the weeks
+/// its first screen reads first and the older ones after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogWeeks {
+    /// Every document.
+    #[default]
+    All,
+    /// Only the log documents of weeks before this one (`logs_before=`).
+    Before(Week),
+    /// Every document but the log documents of weeks before this one (`logs_from=`).
+    From(Week),
+}
+
+impl LogWeeks {
+    /// The week that splits the logs, if any.
+    pub fn week(self) -> Option<Week> {
+        match self {
+            LogWeeks::All => None,
+            LogWeeks::Before(w) | LogWeeks::From(w) => Some(w),
+        }
+    }
+
+    /// True when the document `id` is among these.
+    pub fn holds(self, id: &crate::ids::DocId) -> bool {
+        let older = |w: Week| id.kind() == DocKind::Log && id.period().is_some_and(|p| p < w);
+        match self {
+            LogWeeks::All => true,
+            LogWeeks::Before(w) => older(w),
+            LogWeeks::From(w) => !older(w),
+        }
+    }
+
+    /// The query parameter that asks for these (`None` for every document).
+    pub fn query(self) -> Option<(&'static str, String)> {
+        match self {
+            LogWeeks::All => None,
+            LogWeeks::Before(w) => Some(("logs_before", w.to_string())),
+            LogWeeks::From(w) => Some(("logs_from", w.to_string())),
+        }
+    }
+}
+
+/// `GET /v1/snapshots`: one page of the compacted documents the caller may
+/// read, in document id order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SnapshotPage {
+    /// The snapshots of this page (each with the sequence it covers).
+    pub snapshots: Vec<Snapshot>,
+    /// The team sequence of the relay's last compaction when this page was
+    /// read (0: never compacted, and no snapshots).
+    pub upto: i64,
+    /// True when more pages wait: ask again with `after=next`.
+    pub more: bool,
+    /// The `after` of the next page (the last document id of this one).
+    pub next: String,
+    /// On the first page asked with `logs_from`: how many snapshots the
+    /// caller may read among the older logs it left out (`logs_before`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later: Option<i64>,
 }
 
 /// `GET /v1/pull`: changes after the cursor that the caller may read.

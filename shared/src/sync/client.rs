@@ -223,6 +223,19 @@ impl RelayClient {
         }
     }
 
+    /// `GET /v1/snapshots`: a page of the compacted documents this device may
+    /// read, after the document `after` ("" from the first), among `logs`.
+    pub fn snapshots(&self, after: &str, logs: kept_protocol::wire::LogWeeks, limit: u32) -> Result<SnapshotPage> {
+        let mut path = format!("/v1/snapshots?limit={limit}");
+        if !after.is_empty() {
+            path.push_str(&format!("&after={}", query_value(after)));
+        }
+        if let Some((name, week)) = logs.query() {
+            path.push_str(&format!("&{name}={week}"));
+        }
+        self.get(&path)
+    }
+
     /// `POST /v1/blobs`: offers a blob of `doc`; the answer says how much of it the relay holds.
     pub fn offer_blob(&self, offer: &BlobOffer) -> Result<BlobStatus> {
         self.post("/v1/blobs", offer, true)

@@ -23,6 +23,7 @@ pub mod backoff;
 pub mod blobs;
 pub mod client;
 pub mod later;
+mod pull;
 pub mod watch;
 
 use crate::clock::{Clock, IdSource};
@@ -36,14 +37,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use client::{check_url, RelayClient};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
 /// Changes per push request.
 const PUSH_BATCH: usize = 500;
-/// Changes per pull page.
-const PULL_PAGE: u32 = 2000;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -301,146 +299,6 @@ impl Kept {
             self.store.write(|tx| tx.acknowledge(&done))?;
             total += done.len();
             limit = PUSH_BATCH;
-        }
-    }
-
-    /// Pulls until no more pages wait. Returns how many changes were applied,
-    /// and true when the relay answered `reset` (it lost changes this device
-    /// had seen): then the cursor is back to 0 and this device's own changes
-    /// are back in the outbox, to be offered again.
-    fn pull_all(&mut self, client: &RelayClient) -> Result<(usize, bool)> {
-        let mut total = 0;
-        let later_before: Option<crate::week::Week> =
-            self.store.meta(later::LATER_BEFORE)?.and_then(|w| w.parse().ok());
-        loop {
-            let cursor = self.cursor()?;
-            let seen = self.store.meta("seen")?;
-            let page = client.pull_seen(cursor, PULL_PAGE, seen.as_deref())?;
-            if page.reset {
-                let (member, role) = (self.me().id.clone(), self.me().role);
-                let n = self.store.write(|tx| {
-                    tx.set_meta("cursor", "0")?;
-                    tx.set_meta("seen", "")?;
-                    tx.reoffer_own_blobs()?;
-                    tx.reoffer_own_changes(&member, role)
-                })?;
-                let at = self.clock.now().to_rfc3339();
-                self.store.set_meta(
-                    "last_reset",
-                    &format!("{at}: the relay had lost changes; {n} of this device's changes offered again"),
-                )?;
-                return Ok((total, true));
-            }
-            let seen_after = page.changes.last().and_then(|c| {
-                let bytes = B64.decode(&c.data).ok()?;
-                let hash = kept_protocol::change::from_bytes(bytes).ok()?.hash();
-                Some(format!("{}:{hash}", c.seq))
-            });
-            let mut snapshots: Vec<(DocId, Vec<u8>)> = Vec::new();
-            for s in &page.snapshots {
-                let bytes =
-                    B64.decode(&s.data).map_err(|e| CoreError::Network(format!("bad snapshot from relay: {e}")))?;
-                snapshots.push((s.doc.parse()?, bytes));
-            }
-            let mut by_doc: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
-            for c in &page.changes {
-                let bytes =
-                    B64.decode(&c.data).map_err(|e| CoreError::Network(format!("bad change from relay: {e}")))?;
-                by_doc.entry(c.doc.clone()).or_default().push(bytes);
-            }
-            // The team document first: it sets the week basis activity rows are filed under.
-            snapshots.sort_by_key(|(id, _)| id.as_str() != "team");
-            let mut by_doc: Vec<(String, Vec<Vec<u8>>)> = by_doc.into_iter().collect();
-            by_doc.sort_by_key(|(id, _)| id != "team");
-            let next = page.next.max(cursor);
-            // Documents this device does not hold yet are loaded and read on a
-            // second thread while this one writes the rows (a new device's
-            // first pull is mostly that); the rest merge as changes.
-            let held: Vec<bool> = snapshots.iter().map(|(id, _)| self.store.holds(id)).collect::<Result<_>>()?;
-            let (known, fresh): (Vec<_>, Vec<_>) = snapshots.into_iter().zip(held).partition(|(_, held)| *held);
-            let known: Vec<(DocId, Vec<u8>)> = known.into_iter().map(|(s, _)| s).collect();
-            // A first pull told to open older weeks later (a leader's team
-            // home, see `later`) keeps their logs' bytes for then.
-            let (later, fresh): (Vec<_>, Vec<_>) = fresh.into_iter().map(|(s, _)| s).partition(|(id, _)| {
-                later_before.is_some_and(|cut| id.kind() == crate::docs::DocKind::Log && id.period() < Some(cut))
-            });
-            let expected = fresh.len();
-            let at = self.clock.now().to_rfc3339();
-            let bulk = expected > 100;
-            if bulk {
-                self.store.set_cache_kib(crate::store::later::BULK_CACHE_KIB)?;
-            }
-            let store = &mut self.store;
-            let applied = std::thread::scope(|scope| -> Result<usize> {
-                let (send, recv) = std::sync::mpsc::sync_channel::<later::Loaded>(32);
-                scope.spawn(move || later::load_fresh(fresh, send));
-                store.write(|tx| {
-                    let mut n = later::adopt_received(tx, &recv, expected, &at)?;
-                    for (id, bytes) in &later {
-                        tx.keep_for_later(id, bytes)?;
-                    }
-                    let merge = |tx: &mut crate::store::Tx<'_>, id: &DocId, mut doc: automerge::AutoCommit| {
-                        let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                        tx.apply(id, raw, false)
-                    };
-                    let set_aside =
-                        |tx: &mut crate::store::Tx<'_>, doc: &str, items: &[(String, Vec<u8>)], e: &CoreError| {
-                            tx.quarantine_pulled(doc, items, &format!("this device could not apply it: {e}"), &at)
-                        };
-                    for (id, bytes) in &known {
-                        let done = tx.isolated(id, |tx| {
-                            let doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
-                            merge(tx, id, doc)
-                        });
-                        match done {
-                            Ok(k) => n += k,
-                            Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes.clone())], &e)?,
-                        }
-                    }
-                    // A set-aside change is named by its hash (computed only then).
-                    let named = |b: &Vec<u8>| {
-                        let hash = kept_protocol::change::from_bytes(b.clone()).map(|c| c.hash().to_string());
-                        (hash.unwrap_or_default(), b.clone())
-                    };
-                    for (doc, raw) in by_doc {
-                        let id: DocId = match doc.parse() {
-                            Ok(id) => id,
-                            Err(e) => {
-                                let items: Vec<_> = raw.iter().map(named).collect();
-                                set_aside(tx, &doc, &items, &e.into())?;
-                                continue;
-                            }
-                        };
-                        // A document whose snapshot waits for later is opened first.
-                        n += later::open_now(tx, &id, &at)?;
-                        // All at once; if that fails, one at a time, so only the
-                        // changes that cannot be applied (and those that depend
-                        // on them) are set aside.
-                        if let Ok(k) = tx.isolated(&id, |tx| tx.apply(&id, raw.clone(), false)) {
-                            n += k;
-                            continue;
-                        }
-                        for bytes in &raw {
-                            match tx.isolated(&id, |tx| tx.apply(&id, vec![bytes.clone()], false)) {
-                                Ok(k) => n += k,
-                                Err(e) => set_aside(tx, id.as_str(), &[named(bytes)], &e)?,
-                            }
-                        }
-                    }
-                    tx.set_meta("cursor", &next.to_string())?;
-                    if let Some(seen) = &seen_after {
-                        tx.set_meta("seen", seen)?;
-                    }
-                    Ok(n)
-                })
-            });
-            if bulk {
-                self.store.set_cache_kib(2000)?;
-            }
-            total += applied?;
-            if !page.more {
-                return Ok((total, false));
-            }
         }
     }
 

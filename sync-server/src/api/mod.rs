@@ -31,6 +31,7 @@ pub fn routes(state: AppState) -> Router {
         .route("/v1/org/teams/{team}/device", post(team::leader_device))
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", get(sync::pull))
+        .route("/v1/snapshots", get(sync::snapshots))
         .route("/v1/live", get(crate::live::handler))
         .route("/v1/blobs", post(blobs::offer))
         // Chunks are streamed to the store and counted by the handler (413 past MAX_BLOB_CHUNK).

@@ -4,7 +4,7 @@ use super::json::ApiJson;
 use crate::access;
 use crate::auth::Caller;
 use crate::error::AppError;
-use crate::storage::NewChange;
+use crate::storage::{LogWeeks, NewChange, SnapshotAsk};
 use crate::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -14,7 +14,7 @@ use base64::Engine;
 use kept_protocol::change::{check_canonical, check_root_keys, parse_change, ChangeError};
 use kept_protocol::ids::DocId;
 use kept_protocol::wire::{
-    Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, MAX_BODY_BYTES,
+    Health, PullResponse, PulledChange, PushChange, PushRequest, PushResponse, Snapshot, SnapshotPage, MAX_BODY_BYTES,
     MAX_PULL_LIMIT, MAX_PUSH_CHANGES,
 };
 use serde::Deserialize;
@@ -151,6 +151,73 @@ pub struct PullQuery {
     pub seen: Option<String>,
 }
 
+/// A page size asked for: the default when absent, 1 to [`MAX_PULL_LIMIT`]
+/// (more is read as the most).
+fn page_limit(limit: Option<u32>) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(DEFAULT_PULL_LIMIT),
+        Some(0) => Err(AppError::BadRequest(format!("limit must be 1 to {MAX_PULL_LIMIT}"))),
+        Some(n) => Ok(n.min(MAX_PULL_LIMIT)),
+    }
+}
+
+/// `GET /v1/snapshots` query.
+#[derive(Debug, Deserialize)]
+pub struct SnapshotsQuery {
+    /// The `next` of the previous page (absent or empty: from the first).
+    #[serde(default)]
+    pub after: String,
+    /// Page size.
+    pub limit: Option<u32>,
+    /// Only the log documents of weeks before this one.
+    pub logs_before: Option<String>,
+    /// Every document but the log documents of weeks before this one.
+    pub logs_from: Option<String>,
+}
+
+impl SnapshotsQuery {
+    /// What the query asks for, or why it cannot be read.
+    pub fn ask(self) -> Result<SnapshotAsk, AppError> {
+        let bad = |why: String| AppError::BadRequest(format!("bad snapshots query: {why}"));
+        if !self.after.is_empty() {
+            self.after.parse::<DocId>().map_err(|e| bad(format!("after: {e}")))?;
+        }
+        let week =
+            |name: &str, w: &str| w.parse().map_err(|_| bad(format!("{name} '{w}' is not a week like 2026-W48")));
+        let logs = match (self.logs_before.as_deref(), self.logs_from.as_deref()) {
+            (None, None) => LogWeeks::All,
+            (Some(w), None) => LogWeeks::Before(week("logs_before", w)?),
+            (None, Some(w)) => LogWeeks::From(week("logs_from", w)?),
+            (Some(_), Some(_)) => return Err(bad("give logs_before or logs_from, not both".into())),
+        };
+        Ok(SnapshotAsk { after: self.after, logs, limit: page_limit(self.limit)? })
+    }
+}
+
+/// `GET /v1/snapshots?after=DOC&limit=M&logs_before=W|logs_from=W`: the
+/// compacted documents the caller may read, a page at a time.
+pub async fn snapshots(
+    caller: Caller,
+    State(st): State<AppState>,
+    query: Result<Query<SnapshotsQuery>, QueryRejection>,
+) -> Result<Json<SnapshotPage>, AppError> {
+    let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad snapshots query: {}", e.body_text())))?;
+    let page = st.storage.snapshots(&caller.team_id, access::read_scope(&caller), q.ask()?).await?;
+    let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
+    Ok(Json(SnapshotPage {
+        snapshots: page
+            .snapshots
+            .into_iter()
+            .filter(|s| readable(&s.doc))
+            .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
+            .collect(),
+        upto: page.upto,
+        more: page.more,
+        next: page.next,
+        later: page.later,
+    }))
+}
+
 /// `GET /v1/pull?cursor=N&limit=M`.
 pub async fn pull(
     caller: Caller,
@@ -161,11 +228,7 @@ pub async fn pull(
     if q.cursor < 0 {
         return Err(AppError::BadRequest("cursor must be 0 or more".into()));
     }
-    let limit = match q.limit {
-        None => DEFAULT_PULL_LIMIT,
-        Some(0) => return Err(AppError::BadRequest(format!("limit must be 1 to {MAX_PULL_LIMIT}"))),
-        Some(n) => n.min(MAX_PULL_LIMIT),
-    };
+    let limit = page_limit(q.limit)?;
     if let Some(seen) = q.seen.as_deref().filter(|s| !s.is_empty()) {
         let bad = || AppError::BadRequest(format!("bad seen '{seen}': expected SEQ:HASH (hex)"));
         let (seq, hash) = seen.split_once(':').ok_or_else(bad)?;

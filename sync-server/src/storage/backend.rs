@@ -134,6 +134,23 @@ pub struct PageQuery<'a> {
     pub max_bytes: usize,
 }
 
+pub use kept_protocol::wire::LogWeeks;
+
+/// Which snapshots a page asks for, in document id order.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotQuery<'a> {
+    /// All (None) or those this member may read.
+    pub reader: Option<&'a str>,
+    /// Documents whose id sorts after this one ("" from the first).
+    pub after: &'a str,
+    /// Which log documents, by week.
+    pub logs: LogWeeks,
+    /// At most this many.
+    pub take: i64,
+    /// None after the first whose preceding rows already hold this many bytes.
+    pub max_bytes: usize,
+}
+
 /// A change as compaction reads it.
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -255,8 +272,10 @@ pub trait Ops: Send {
     async fn notify_seq(&mut self, team_id: &str, seq: i64, audience: &crate::live::Audience) -> StorageResult<()>;
     /// The hash of the change at a team sequence.
     async fn hash_at(&mut self, team_id: &str, seq: i64) -> StorageResult<Option<Vec<u8>>>;
-    /// The team's snapshots (doc, bytes) by document id, all or those `reader` may read.
-    async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>>;
+    /// The team's snapshots (doc, bytes) by document id, as `page` asks.
+    async fn snapshots(&mut self, team_id: &str, page: SnapshotQuery<'_>) -> StorageResult<Vec<(String, Vec<u8>)>>;
+    /// How many snapshots `reader` (None: all) may read among `logs`.
+    async fn count_snapshots(&mut self, team_id: &str, reader: Option<&str>, logs: LogWeeks) -> StorageResult<i64>;
     /// Changes in sequence order, as `page` asks.
     async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>>;
     /// The changes in `(after, upto]`, in sequence order.

@@ -13,6 +13,7 @@ pub(crate) mod sqlite_ops;
 
 use async_trait::async_trait;
 use kept_protocol::ids::DocKind;
+pub use kept_protocol::wire::LogWeeks;
 use kept_protocol::wire::{DeviceInfo, MemberInfo, OrgTeams};
 use kept_protocol::Role;
 
@@ -245,6 +246,33 @@ pub struct PullPage {
     pub more: bool,
 }
 
+/// One page of `GET /v1/snapshots`.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotPage {
+    /// Snapshots in document id order.
+    pub snapshots: Vec<StoredSnapshot>,
+    /// The team sequence of the last compaction (0: never compacted).
+    pub upto: i64,
+    /// More pages waiting.
+    pub more: bool,
+    /// The `after` of the next page.
+    pub next: String,
+    /// On the first page asked with [`LogWeeks::From`]: how many snapshots
+    /// in scope it leaves to [`LogWeeks::Before`].
+    pub later: Option<i64>,
+}
+
+/// What a page of `GET /v1/snapshots` asks for.
+#[derive(Debug, Clone)]
+pub struct SnapshotAsk {
+    /// Documents whose id sorts after this one ("" from the first).
+    pub after: String,
+    /// Which log documents, by week.
+    pub logs: LogWeeks,
+    /// At most this many snapshots (and [`kept_protocol::wire::MAX_PULL_BYTES`]).
+    pub limit: u32,
+}
+
 /// Everything the relay stores. Every [`backend::Backend`] implements it
 /// through the rules in [`rules`] (a push's sequence numbers are allocated
 /// inside the transaction that stores its changes).
@@ -277,6 +305,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn push(&self, team_id: &str, author: &str, changes: Vec<NewChange>) -> StorageResult<PushOutcome>;
     /// Changes after `cursor` in `scope`, at most `limit`, from one snapshot of the database.
     async fn pull(&self, team_id: &str, scope: ReadScope, cursor: i64, limit: u32) -> StorageResult<PullPage>;
+    /// One page of the compacted documents in `scope`, as `ask` says, from
+    /// one snapshot of the database.
+    async fn snapshots(&self, team_id: &str, scope: ReadScope, ask: SnapshotAsk) -> StorageResult<SnapshotPage>;
     /// Creates an organisation with its leadership team (whose first
     /// manager, the leader, redeems `invite`).
     async fn create_org(

@@ -3,7 +3,8 @@
 //! lent it, and decides nothing.
 
 use super::backend::{
-    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow,
+    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, LogWeeks, Logged, MemberRow, NewMember, Ops, PageQuery,
+    SnapshotQuery, TokenRow,
 };
 use super::postgres::{NOTIFY_CHANNEL, REVOKE_PREFIX};
 use super::{JoinPlan, NewInvite, StorageError, StorageResult, StoredChange};
@@ -32,6 +33,30 @@ impl<'a, C> PgOps<'a, C> {
 }
 
 type Params<'p> = &'p [&'p (dyn ToSql + Sync)];
+
+/// The `WHERE` terms of a snapshot page after the team, numbering their
+/// arguments after those already in `args`.
+fn pg_snapshot_filter<'a>(
+    args: &mut Vec<&'a (dyn ToSql + Sync)>,
+    reader: &'a Option<&str>,
+    logs: LogWeeks,
+    week: &'a Option<String>,
+) -> String {
+    let mut sql = String::new();
+    if let Some(r) = reader {
+        args.push(r);
+        sql.push_str(&format!(" AND reader IN ('', ${})", args.len()));
+    }
+    if let Some(w) = week {
+        args.push(w);
+        let older = format!("doc LIKE 'log/%' AND right(doc, 8) COLLATE \"C\" < ${}", args.len());
+        match logs {
+            LogWeeks::Before(_) => sql.push_str(&format!(" AND {older}")),
+            _ => sql.push_str(&format!(" AND NOT ({older})")),
+        }
+    }
+    sql
+}
 
 impl<C: GenericClient> PgOps<'_, C> {
     async fn rows(&self, sql: &str, params: Params<'_>) -> StorageResult<Vec<Row>> {
@@ -336,15 +361,31 @@ impl<C: GenericClient> Ops for PgOps<'_, C> {
         Ok(self.opt(sql, &[&team_id, &seq]).await?.map(|r| r.get(0)))
     }
 
-    async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>> {
-        let rows = match reader {
-            None => self.rows("SELECT doc, data FROM snapshots WHERE team_id = $1 ORDER BY doc", &[&team_id]).await?,
-            Some(m) => {
-                let sql = "SELECT doc, data FROM snapshots WHERE team_id = $1 AND reader IN ('', $2) ORDER BY doc";
-                self.rows(sql, &[&team_id, &m]).await?
-            }
-        };
+    async fn snapshots(&mut self, team_id: &str, page: SnapshotQuery<'_>) -> StorageResult<Vec<(String, Vec<u8>)>> {
+        // Cut by bytes as `changes_after` is; ids compare byte-wise (`COLLATE
+        // "C"`), the order the next page's `after` continues from.
+        let (take, max) = (page.take, page.max_bytes.min(i64::MAX as usize) as i64);
+        let week = page.logs.week().map(|w| w.to_string());
+        let mut args: Vec<&(dyn ToSql + Sync)> = vec![&team_id, &page.after, &take, &max];
+        let filter = pg_snapshot_filter(&mut args, &page.reader, page.logs, &week);
+        let sql = format!(
+            "SELECT doc, data FROM (SELECT doc, data, \
+               coalesce(sum(octet_length(data)) OVER (ORDER BY doc COLLATE \"C\" \
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS before_prev \
+             FROM snapshots WHERE team_id = $1 AND doc COLLATE \"C\" > $2{filter} \
+             ORDER BY doc COLLATE \"C\" LIMIT $3) p \
+             WHERE before_prev < $4 ORDER BY doc COLLATE \"C\""
+        );
+        let rows = self.rows(&sql, &args).await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn count_snapshots(&mut self, team_id: &str, reader: Option<&str>, logs: LogWeeks) -> StorageResult<i64> {
+        let week = logs.week().map(|w| w.to_string());
+        let mut args: Vec<&(dyn ToSql + Sync)> = vec![&team_id];
+        let filter = pg_snapshot_filter(&mut args, &reader, logs, &week);
+        let sql = format!("SELECT COUNT(*) FROM snapshots WHERE team_id = $1{filter}");
+        Ok(self.rows(&sql, &args).await?.first().map_or(0, |r| r.get(0)))
     }
 
     async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>> {

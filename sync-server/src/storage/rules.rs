@@ -7,10 +7,13 @@
 //! (registered once per reader, within the team's quota). Each rule
 //! runs over [`Ops`] inside [`Backend::run`]; `impl Storage for B` wires them up.
 
-use super::backend::{work, Backend, BlobRow, Inserted, InviteRow, LogRow, Logged, Mode, NewMember, Ops, PageQuery};
+use super::backend::{
+    work, Backend, BlobRow, Inserted, InviteRow, LogRow, LogWeeks, Logged, Mode, NewMember, Ops, PageQuery,
+    SnapshotQuery,
+};
 use super::{
     name_key, Caller, JoinPlan, Joined, LeaderPlan, NewBlob, NewChange, NewInvite, PullPage, PushOutcome, ReadScope,
-    RevokeCallback, SeqCallback, Storage, StorageError, StorageResult, StoredSnapshot,
+    RevokeCallback, SeqCallback, SnapshotAsk, SnapshotPage, Storage, StorageError, StorageResult, StoredSnapshot,
 };
 use crate::gate;
 use crate::live::Audience;
@@ -323,8 +326,11 @@ async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, 
     let mut page = PullPage::default();
     let mut from = cursor;
     if cursor == 0 && compacted > 0 {
+        // Every snapshot on this one page (protocol v1); `GET /v1/snapshots`
+        // pages them.
+        let every = SnapshotQuery { reader, after: "", logs: LogWeeks::All, take: i64::MAX, max_bytes: usize::MAX };
         page.snapshots = ops
-            .snapshots(team_id, reader)
+            .snapshots(team_id, every)
             .await?
             .into_iter()
             .map(|(doc, data)| StoredSnapshot { doc, data, upto: compacted })
@@ -350,6 +356,48 @@ async fn pull(ops: &mut dyn Ops, team_id: &str, scope: &ReadScope, cursor: i64, 
         // Everything up to the head was examined, readable or not.
         head.max(from)
     };
+    Ok(page)
+}
+
+/// One page of a team's snapshots in `scope`: at most `ask.limit` and, past
+/// the first, at most [`MAX_PULL_BYTES`] of snapshot bytes.
+async fn snapshot_page(
+    ops: &mut dyn Ops,
+    team_id: &str,
+    scope: &ReadScope,
+    ask: &SnapshotAsk,
+) -> StorageResult<SnapshotPage> {
+    let (_, compacted) = ops.seq_row(team_id, false).await?.ok_or_else(|| no_team(team_id))?;
+    let reader = match scope {
+        ReadScope::All => None,
+        ReadScope::Member(m) => Some(m.as_str()),
+    };
+    let mut page = SnapshotPage { upto: compacted, next: ask.after.clone(), ..SnapshotPage::default() };
+    if compacted == 0 {
+        return Ok(page);
+    }
+    if let (LogWeeks::From(w), "") = (ask.logs, ask.after.as_str()) {
+        page.later = Some(ops.count_snapshots(team_id, reader, LogWeeks::Before(w)).await?);
+    }
+    let query = SnapshotQuery {
+        reader,
+        after: &ask.after,
+        logs: ask.logs,
+        take: i64::from(ask.limit) + 1,
+        max_bytes: MAX_PULL_BYTES,
+    };
+    let mut bytes = 0usize;
+    for (doc, data) in ops.snapshots(team_id, query).await? {
+        if page.snapshots.len() >= ask.limit as usize || bytes >= MAX_PULL_BYTES {
+            page.more = true;
+            break;
+        }
+        bytes += data.len();
+        page.snapshots.push(StoredSnapshot { doc, data, upto: compacted });
+    }
+    if let Some(last) = page.snapshots.last() {
+        page.next = last.doc.clone();
+    }
     Ok(page)
 }
 
@@ -598,6 +646,12 @@ impl<B: Backend> Storage for B {
         let t = team_id.to_string();
         self.run(Mode::Snapshot, work(move |ops| Box::pin(async move { pull(ops, &t, &scope, cursor, limit).await })))
             .await
+    }
+
+    async fn snapshots(&self, team_id: &str, scope: ReadScope, ask: SnapshotAsk) -> StorageResult<SnapshotPage> {
+        let t = team_id.to_string();
+        let read = work(move |ops| Box::pin(async move { snapshot_page(ops, &t, &scope, &ask).await }));
+        self.run(Mode::Snapshot, read).await
     }
 
     async fn team_seq(&self, team_id: &str) -> StorageResult<i64> {

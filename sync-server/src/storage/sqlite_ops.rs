@@ -2,7 +2,8 @@
 //! the connection [`super::sqlite::SqliteStorage`] lent it, and decides nothing.
 
 use super::backend::{
-    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, Logged, MemberRow, NewMember, Ops, PageQuery, TokenRow,
+    BlobRow, DeviceRow, Inserted, InviteRow, LogRow, LogWeeks, Logged, MemberRow, NewMember, Ops, PageQuery,
+    SnapshotQuery, TokenRow,
 };
 use super::{JoinPlan, NewInvite, StorageResult, StoredChange};
 use async_trait::async_trait;
@@ -28,6 +29,34 @@ pub(crate) fn actor_key(actor: &[u8]) -> i64 {
 fn is_name_taken(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, Some(msg))
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE && msg.contains("members.name_key"))
+}
+
+/// The `WHERE` terms of a snapshot page after the team (`:reader`, `:week`).
+fn snapshot_filter(reader: Option<&str>, logs: LogWeeks) -> String {
+    let mut sql = String::new();
+    if reader.is_some() {
+        sql.push_str(" AND reader IN ('', :reader)");
+    }
+    match logs {
+        LogWeeks::All => {}
+        LogWeeks::Before(_) => sql.push_str(" AND doc LIKE 'log/%' AND substr(doc, -8) < :week"),
+        LogWeeks::From(_) => sql.push_str(" AND NOT (doc LIKE 'log/%' AND substr(doc, -8) < :week)"),
+    }
+    sql
+}
+
+/// The arguments [`snapshot_filter`] names.
+fn push_filter_args<'a>(
+    args: &mut Vec<(&'static str, &'a dyn rusqlite::ToSql)>,
+    reader: &'a Option<&str>,
+    week: &'a Option<String>,
+) {
+    if let Some(r) = reader {
+        args.push((":reader", r));
+    }
+    if let Some(w) = week {
+        args.push((":week", w));
+    }
 }
 
 fn member_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberRow> {
@@ -389,12 +418,37 @@ impl Ops for SqliteOps<'_> {
             .optional()?)
     }
 
-    async fn snapshots(&mut self, team_id: &str, reader: Option<&str>) -> StorageResult<Vec<(String, Vec<u8>)>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT doc, data FROM snapshots WHERE team_id = ?1 AND (?2 IS NULL OR reader IN ('', ?2)) ORDER BY doc",
-        )?;
-        let rows = st.query_map(params![team_id, reader], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+    async fn snapshots(&mut self, team_id: &str, page: SnapshotQuery<'_>) -> StorageResult<Vec<(String, Vec<u8>)>> {
+        let sql = format!(
+            "SELECT doc, data FROM snapshots WHERE team_id = :team AND doc > :after{} ORDER BY doc LIMIT :take",
+            snapshot_filter(page.reader, page.logs)
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let week = page.logs.week().map(|w| w.to_string());
+        let mut args: Vec<(&str, &dyn rusqlite::ToSql)> =
+            vec![(":team", &team_id), (":after", &page.after), (":take", &page.take)];
+        push_filter_args(&mut args, &page.reader, &week);
+        let mut rows = st.query(&*args)?;
+        let (mut out, mut before) = (Vec::new(), 0usize);
+        while let Some(r) = rows.next()? {
+            let (doc, data): (String, Vec<u8>) = (r.get(0)?, r.get(1)?);
+            let last = before >= page.max_bytes;
+            before += data.len();
+            out.push((doc, data));
+            if last {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn count_snapshots(&mut self, team_id: &str, reader: Option<&str>, logs: LogWeeks) -> StorageResult<i64> {
+        let sql = format!("SELECT COUNT(*) FROM snapshots WHERE team_id = :team{}", snapshot_filter(reader, logs));
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let week = logs.week().map(|w| w.to_string());
+        let mut args: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":team", &team_id)];
+        push_filter_args(&mut args, &reader, &week);
+        Ok(st.query_row(&*args, |r| r.get(0))?)
     }
 
     async fn changes_after(&mut self, team_id: &str, page: PageQuery<'_>) -> StorageResult<Vec<StoredChange>> {

@@ -74,6 +74,31 @@ export class Device {
     return got;
   }
 
+  /**
+   * PROTOCOL "Snapshots a page at a time": GET /v1/snapshots, `limit` a
+   * page, following `next` while `more`, among `logs` ("", "logs_from=W" or
+   * "logs_before=W"); each snapshot taken as the document when not held,
+   * merged when held. `snapUpto` keeps the lowest `upto` of the pages: the
+   * cursor to pull changes from. Returns the pages.
+   */
+  async takeSnapshots({ limit = 1000, logs = "" } = {}) {
+    const pages = [];
+    let after = "";
+    for (;;) {
+      const q = `limit=${limit}` + (after ? `&after=${encodeURIComponent(after)}` : "") + (logs ? `&${logs}` : "");
+      const page = await this.relay.snapshotPage(q);
+      pages.push({ docs: page.snapshots.map((s) => s.doc), upto: page.upto, more: page.more, later: page.later });
+      for (const s of page.snapshots) {
+        const bytes = F.unb64(s.data);
+        const held = this.docs.get(s.doc);
+        this.docs.set(s.doc, held ? A.loadIncremental(held, bytes) : A.load(bytes, { actor: this.actor }));
+      }
+      this.snapUpto = Math.min(this.snapUpto ?? Infinity, page.upto);
+      after = page.next;
+      if (!page.more) return pages;
+    }
+  }
+
   /** PROTOCOL "Push": every change of the outbox in one push (a genesis before the change that needs it). */
   async push() {
     if (!this.outbox.length) return { status: 200, json: { acked: [] } };

@@ -49,6 +49,13 @@ export class Relay {
     return r.json;
   }
 
+  /** GET /v1/snapshots?<query> (after, limit, logs_before | logs_from): one page, as the relay answers it. */
+  async snapshotPage(query) {
+    const r = await this.call("GET", `/v1/snapshots?${query}`);
+    if (r.status !== 200) throw new Error(`snapshots: ${r.status} ${r.text}`);
+    return r.json;
+  }
+
   /** POST /v1/invites: a one-time code (a manager's, or any member's for a device of their own with `member_id`). */
   async invite(body) {
     const r = await this.call("POST", "/v1/invites", body);

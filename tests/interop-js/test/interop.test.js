@@ -595,4 +595,27 @@ describe("Kept interop: the JS client as a second device of the rep Jo (a Kept C
     assert.equal(devices.length, 3, "Mia's kept devices lists Jo's three devices");
     note(t, `fresh JS device got ${got.snapshots.length} snapshots (upto ${[...upto][0]}: ${snapDocs.join(", ")}) and ${got.changes.length} changes; ${fresh.activities().length} activities, the same as the other JS device and Jo's kept`);
   });
+
+  it("PROTOCOL snapshots a page at a time: a fresh JS device takes this week's documents first, the older logs after, then the changes, and lists the same", async (t) => {
+    const fresh = new Device(relayUrl, "interop-js (Jo's 4th device)");
+    await fresh.join(keptAtJson(JO, "invite", "--me").code);
+    const recent = await fresh.takeSnapshots({ limit: 1, logs: `logs_from=${thisWeek}` });
+    const recentDocs = recent.flatMap((p) => p.docs);
+    assert.ok(recent.length >= recentDocs.length, "at most one snapshot a page");
+    for (const id of recentDocs) {
+      assert.ok(!(id.startsWith("log/") && id.split("/")[2] < thisWeek), `${id} is not a log older than ${thisWeek}`);
+    }
+    assert.ok(recentDocs.includes(F.docId("log", jo.id, thisWeek)) && recentDocs.includes("team"), recentDocs.join(", "));
+    const waiting = recent[0].later;
+    assert.ok(waiting >= 2, `the first page says how many older logs wait: ${waiting}`);
+    const older = await fresh.takeSnapshots({ limit: 1, logs: `logs_before=${thisWeek}` });
+    const olderDocs = older.flatMap((p) => p.docs);
+    assert.equal(olderDocs.length, waiting, "as many older logs as the first page said");
+    for (const w of [lastWeek, pastWeek]) assert.ok(olderDocs.includes(F.docId("log", jo.id, w)), `Jo's ${w} is among the older logs`);
+    fresh.cursor = fresh.snapUpto;
+    const got = await fresh.pull();
+    assert.equal(got.snapshots.length, 0, "a pull from the pages' upto brings changes only");
+    assert.deepEqual(fresh.activities(), js.activities(), "the JS device that took pages reads what the first JS device reads");
+    note(t, `${recentDocs.length} documents from ${thisWeek} in ${recent.length} pages (later: ${waiting}), then ${olderDocs.length} older logs, then ${got.changes.length} changes from cursor ${fresh.snapUpto}; ${fresh.activities().length} activities, the same as the other JS device`);
+  });
 });
