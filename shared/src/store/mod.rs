@@ -266,6 +266,12 @@ impl Store {
         Ok(out)
     }
 
+    /// The connection, for tests that inject a fault at the SQLite boundary.
+    #[cfg(test)]
+    pub(crate) fn conn_for_tests(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Loads a document for reading (None if this device does not hold it).
     pub fn load(&self, id: &DocId) -> Result<Option<AutoCommit>> {
         load_doc(&self.conn, id)

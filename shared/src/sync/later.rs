@@ -22,7 +22,7 @@ use crate::docs::DocId;
 use crate::error::{CoreError, Result};
 use crate::service::Kept;
 use crate::store::views::ViewRows;
-use crate::store::Tx;
+use crate::store::{Store, Tx};
 use automerge::AutoCommit;
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -54,18 +54,60 @@ pub(crate) fn load_fresh(fresh: Vec<(DocId, Vec<u8>)>, send: SyncSender<Loaded>)
     }
 }
 
+/// How the new documents of a page are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opening {
+    /// Without a savepoint each: the first that cannot be applied fails the
+    /// whole transaction (which then takes nothing).
+    Fast,
+    /// Each in its own savepoint: one that cannot be applied is set aside
+    /// and the others go on.
+    Careful,
+}
+
+/// Opens `fresh` (loaded and read on a second thread while this one writes)
+/// and then runs `then`, in one write transaction: first [`Opening::Fast`],
+/// and only if that fails, all again [`Opening::Careful`]. SQLite copies
+/// every page a savepoint first touches to the savepoint's journal, which
+/// was a tenth of a leader's first screen when every document had its own.
+/// Returns how many changes the documents brought, and what `then` returned.
+pub(crate) fn open_fresh<T>(
+    store: &mut Store,
+    fresh: Vec<(DocId, Vec<u8>)>,
+    at: &str,
+    mut then: impl FnMut(&mut Tx<'_>) -> Result<T>,
+) -> Result<(usize, T)> {
+    let mut attempt = |fresh: Vec<(DocId, Vec<u8>)>, mode: Opening| -> Result<(usize, T)> {
+        let expected = fresh.len();
+        std::thread::scope(|scope| {
+            let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
+            scope.spawn(move || load_fresh(fresh, send));
+            store.write(|tx| {
+                let n = adopt_received(tx, &recv, expected, at, mode)?;
+                Ok((n, then(tx)?))
+            })
+        })
+    };
+    match attempt(fresh.clone(), Opening::Fast) {
+        Ok(done) => Ok(done),
+        Err(_) => attempt(fresh, Opening::Careful),
+    }
+}
+
 /// Writes what the loader thread sends: each document adopted as it is, or
-/// merged when the store holds it already; one that cannot be loaded or
-/// applied is set aside (quarantine) and the others go on. Fails (so the
-/// caller's transaction takes nothing) when fewer than `expected` arrive.
-pub(crate) fn adopt_received(tx: &mut Tx<'_>, recv: &Receiver<Loaded>, expected: usize, at: &str) -> Result<usize> {
+/// merged when the store holds it already; one that cannot be loaded is set
+/// aside (quarantine), and so is one that cannot be applied when `mode` is
+/// careful (fast: the error ends the transaction). Fails (so the caller's
+/// transaction takes nothing) when fewer than `expected` arrive.
+fn adopt_received(tx: &mut Tx<'_>, recv: &Receiver<Loaded>, expected: usize, at: &str, mode: Opening) -> Result<usize> {
     let mut n = 0;
     let mut received = 0;
     for (id, bytes, loaded) in recv.iter() {
         received += 1;
-        let done = match loaded {
-            Err(e) => Err(e),
-            Ok((doc, rows)) => tx.isolated(&id, |tx| tx.adopt_or_merge(&id, &bytes, doc, &rows)),
+        let done = match (loaded, mode) {
+            (Err(e), _) => Err(e),
+            (Ok((doc, rows)), Opening::Fast) => Ok(tx.adopt_or_merge(&id, &bytes, doc, &rows)?),
+            (Ok((doc, rows)), Opening::Careful) => tx.isolated(&id, |tx| tx.adopt_or_merge(&id, &bytes, doc, &rows)),
         };
         match done {
             Ok(k) => n += k,
@@ -214,34 +256,106 @@ impl Kept {
             }
             let docs: Vec<String> = fresh.iter().map(|(id, _)| id.to_string()).collect();
             let ids: Vec<DocId> = fresh.iter().map(|(id, _)| id.clone()).collect();
-            let expected = fresh.len();
-            let store = &mut self.store;
-            std::thread::scope(|scope| -> Result<()> {
-                let (send, recv) = std::sync::mpsc::sync_channel::<Loaded>(32);
-                scope.spawn(move || load_fresh(fresh, send));
-                store.write(|tx| {
-                    adopt_received(tx, &recv, expected, &at)?;
-                    // The changes that waited for these snapshots.
-                    for id in &ids {
-                        if tx.holds(id)? {
-                            let waiting = tx.take_later_changes(id.as_str())?;
-                            if !waiting.is_empty() {
-                                super::pull::apply_isolating(tx, id, waiting, &at)?;
-                            }
+            open_fresh(&mut self.store, fresh, &at, |tx| {
+                // The changes that waited for these snapshots.
+                for id in &ids {
+                    if tx.holds(id)? {
+                        let waiting = tx.take_later_changes(id.as_str())?;
+                        if !waiting.is_empty() {
+                            super::pull::apply_isolating(tx, id, waiting, &at)?;
                         }
                     }
-                    for (doc, bytes, e) in &bad {
-                        let reason = format!("this device could not apply it: {e}");
-                        tx.quarantine_pulled(doc, &[(String::new(), bytes.clone())], &reason, &at)?;
-                        tx.forget_later(doc)?;
-                    }
-                    for doc in &docs {
-                        tx.forget_later(doc)?;
-                    }
-                    Ok(())
-                })
+                }
+                for (doc, bytes, e) in &bad {
+                    let reason = format!("this device could not apply it: {e}");
+                    tx.quarantine_pulled(doc, &[(String::new(), bytes.clone())], &reason, &at)?;
+                    tx.forget_later(doc)?;
+                }
+                for doc in &docs {
+                    tx.forget_later(doc)?;
+                }
+                Ok(())
             })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Activity;
+    use automerge::ActorId;
+
+    const REP: &str = "01900000-0000-7000-8000-00000000000a";
+
+    /// Three week logs of one rep with an activity each, as snapshots.
+    fn three_logs() -> Vec<(DocId, Vec<u8>)> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut src = Store::create(dir.path(), ActorId::random(), &[]).expect("store");
+        let mut out = Vec::new();
+        for w in [46u32, 47, 48] {
+            let id = DocId::log(REP, format!("2026-W{w}").parse().expect("week"));
+            let a = Activity {
+                kind: "call".into(),
+                occurred_at: format!("2026-11-{:02}T10:00:00+00:00", w - 36),
+                logged_by: REP.into(),
+                ..Activity::blank(format!("01900000-0000-7000-8000-0000000001{w}"), REP)
+            };
+            src.write(|tx| tx.edit_new_activities(&id, 1, &[&a], |d, coll| crate::docs::log::insert(d, coll, &a)))
+                .expect("tap");
+            let bytes = src.load(&id).expect("load").expect("held").save();
+            out.push((id, bytes));
+        }
+        out
+    }
+
+    /// The fast way fails the whole page on one document that cannot be
+    /// taken in; the page is then opened carefully: that one set aside and
+    /// named, the others in, and what follows the documents done once.
+    #[test]
+    fn a_page_whose_fast_opening_fails_is_opened_again_with_the_one_document_set_aside() {
+        let logs = three_logs();
+        let bad = logs[1].0.clone();
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = Store::create(dir.path(), ActorId::random(), &[]).expect("store");
+        // A fault injected at the SQLite boundary: the store refuses to take
+        // this one document in (as a full disk or a constraint would).
+        let refuse = format!(
+            "CREATE TEMP TRIGGER refuse BEFORE INSERT ON documents WHEN NEW.id = '{bad}' \
+             BEGIN SELECT RAISE(ABORT, 'injected: refused'); END"
+        );
+        store.conn_for_tests().execute_batch(&refuse).expect("trigger");
+        let mut runs = 0;
+        let (n, ()) = open_fresh(&mut store, logs.clone(), "2026-12-01T00:00:00+00:00", |tx| {
+            runs += 1;
+            tx.set_meta("page", "taken")
+        })
+        .expect("the page goes on");
+        assert_eq!(runs, 1, "what follows the documents ran once, after the careful opening");
+        assert_eq!(n, 2, "two documents opened");
+        for (id, _) in &logs {
+            assert_eq!(store.holds(id).expect("holds"), *id != bad, "{id}");
+        }
+        let q = store.quarantined().expect("quarantine");
+        assert_eq!(q.len(), 1, "{q:?}");
+        assert_eq!(q[0].doc, bad.as_str());
+        assert!(q[0].reason.contains("injected: refused"), "{}", q[0].reason);
+        assert_eq!(store.meta("page").expect("meta").as_deref(), Some("taken"));
+        let rows: i64 =
+            store.conn_for_tests().query_row("SELECT COUNT(*) FROM activities", [], |r| r.get(0)).expect("count");
+        assert_eq!(rows, 2, "the set-aside log left no rows");
+
+        // Nothing failing: one run, every document in.
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut store = Store::create(dir.path(), ActorId::random(), &[]).expect("store");
+        let mut runs = 0;
+        let (n, ()) = open_fresh(&mut store, logs, "2026-12-01T00:00:00+00:00", |_| {
+            runs += 1;
+            Ok(())
+        })
+        .expect("page");
+        assert_eq!((runs, n), (1, 3));
+        assert!(store.quarantined().expect("quarantine").is_empty());
     }
 }

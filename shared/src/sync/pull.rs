@@ -166,61 +166,55 @@ impl Kept {
         let (kept, fresh): (Vec<_>, Vec<_>) = fresh.into_iter().map(|(s, _)| s).partition(|(id, _)| older(id));
         // Changes of older logs whose snapshots still wait on the relay wait here too.
         let remote = self.store.meta(LATER_REMOTE)?.is_some_and(|r| !r.is_empty());
-        let expected = fresh.len();
         let at = self.clock.now().to_rfc3339();
-        let bulk = expected > 100;
+        let bulk = fresh.len() > 100;
         if bulk {
             self.store.set_cache_kib(crate::store::later::BULK_CACHE_KIB)?;
         }
-        let store = &mut self.store;
-        let applied = std::thread::scope(|scope| -> Result<usize> {
-            let (send, recv) = std::sync::mpsc::sync_channel::<later::Loaded>(32);
-            scope.spawn(move || later::load_fresh(fresh, send));
-            store.write(|tx| {
-                let mut n = later::adopt_received(tx, &recv, expected, &at)?;
-                for (id, bytes) in &kept {
-                    tx.keep_for_later(id, bytes)?;
+        let applied = later::open_fresh(&mut self.store, fresh, &at, |tx| {
+            let mut n = 0;
+            for (id, bytes) in &kept {
+                tx.keep_for_later(id, bytes)?;
+            }
+            for (id, bytes) in &known {
+                let done = tx.isolated(id, |tx| {
+                    let mut doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
+                    let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
+                    tx.apply(id, raw, false)
+                });
+                match done {
+                    Ok(k) => n += k,
+                    Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes.clone())], &e, &at)?,
                 }
-                for (id, bytes) in &known {
-                    let done = tx.isolated(id, |tx| {
-                        let mut doc = crate::store::guarded(id, || automerge::AutoCommit::load(bytes))?;
-                        let raw = doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect();
-                        tx.apply(id, raw, false)
-                    });
-                    match done {
-                        Ok(k) => n += k,
-                        Err(e) => set_aside(tx, id.as_str(), &[(String::new(), bytes.clone())], &e, &at)?,
-                    }
-                }
-                for (doc, raw) in changes {
-                    let id: DocId = match doc.parse() {
-                        Ok(id) => id,
-                        Err(e) => {
-                            let items: Vec<_> = raw.iter().map(|b| named(b)).collect();
-                            set_aside(tx, &doc, &items, &e.into(), &at)?;
-                            continue;
-                        }
-                    };
-                    // A document whose snapshot waits here is opened first.
-                    n += later::open_now(tx, &id, remote, &at)?;
-                    if remote && older(&id) && !tx.holds(&id)? {
-                        for bytes in &raw {
-                            tx.keep_change_for_later(&id, bytes)?;
-                        }
+            }
+            for (doc, raw) in &changes {
+                let id: DocId = match doc.parse() {
+                    Ok(id) => id,
+                    Err(e) => {
+                        let items: Vec<_> = raw.iter().map(|b| named(b)).collect();
+                        set_aside(tx, doc, &items, &e.into(), &at)?;
                         continue;
                     }
-                    n += apply_isolating(tx, &id, raw, &at)?;
+                };
+                // A document whose snapshot waits here is opened first.
+                n += later::open_now(tx, &id, remote, &at)?;
+                if remote && older(&id) && !tx.holds(&id)? {
+                    for bytes in raw {
+                        tx.keep_change_for_later(&id, bytes)?;
+                    }
+                    continue;
                 }
-                for (key, value) in meta {
-                    tx.set_meta(key, value)?;
-                }
-                Ok(n)
-            })
+                n += apply_isolating(tx, &id, raw.clone(), &at)?;
+            }
+            for (key, value) in meta {
+                tx.set_meta(key, value)?;
+            }
+            Ok(n)
         });
         if bulk {
             self.store.set_cache_kib(2000)?;
         }
-        applied
+        applied.map(|(opened, merged)| opened + merged)
     }
 }
 
