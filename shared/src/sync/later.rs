@@ -195,6 +195,7 @@ impl Kept {
         loop {
             let after = self.store.meta(LATER_AFTER)?.unwrap_or_default();
             let page = client.snapshots(&after, crate::protocol::LogWeeks::Before(cut), super::pull::SNAPSHOT_PAGE)?;
+            super::pull::stalled(&after, &page)?;
             let snapshots = super::pull::decode_snapshots(&page.snapshots)?;
             let left = self.later_remote()?.saturating_sub(snapshots.len());
             self.store.write(|tx| {

@@ -119,6 +119,7 @@ impl Kept {
                 }
                 page => page?,
             };
+            stalled(&after, &page)?;
             let upto = match self.store.meta(SNAP_UPTO)?.and_then(|u| u.parse::<i64>().ok()) {
                 Some(u) => u.min(page.upto),
                 None => page.upto,
@@ -218,6 +219,18 @@ impl Kept {
     }
 }
 
+/// A relay's page that says more wait must move past `after` (a page at a
+/// time, in id order): else the device would ask for the same page forever.
+pub(crate) fn stalled(after: &str, page: &crate::protocol::SnapshotPage) -> Result<()> {
+    if page.more && page.next.as_str() <= after {
+        return Err(CoreError::Network(format!(
+            "the relay's snapshot pages do not move on: after '{after}' it says more wait from '{}'",
+            page.next
+        )));
+    }
+    Ok(())
+}
+
 /// Applies pulled changes of one document: all at once; if that fails, one
 /// at a time, so only the changes that cannot be applied (and those that
 /// depend on them) are set aside. Returns how many were new here.
@@ -250,4 +263,26 @@ pub(crate) fn set_aside(
 fn named(bytes: &[u8]) -> (String, Vec<u8>) {
     let hash = kept_protocol::change::from_bytes(bytes.to_vec()).map(|c| c.hash().to_string());
     (hash.unwrap_or_default(), bytes.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::SnapshotPage;
+
+    fn page(next: &str, more: bool) -> SnapshotPage {
+        SnapshotPage { snapshots: Vec::new(), upto: 7, more, next: next.into(), later: None }
+    }
+
+    /// A hostile or broken relay that says "more" without moving on is an
+    /// error that says so, not a loop.
+    #[test]
+    fn snapshot_pages_that_do_not_move_on_are_an_error() {
+        assert!(stalled("", &page("log/a/2026-W01", true)).is_ok());
+        assert!(stalled("plan/a", &page("plan/a", false)).is_ok(), "a last page may end where it began");
+        for (after, next) in [("plan/a", "plan/a"), ("plan/b", "plan/a"), ("team", "")] {
+            let e = stalled(after, &page(next, true)).expect_err("stalled");
+            assert!(e.to_string().contains("do not move on"), "{e}");
+        }
+    }
 }
