@@ -115,36 +115,110 @@ fn week_of(utc: i64, tz: chrono_tz::Tz, start: Weekday) -> String {
     Week::of_instant(at, tz, start).to_string()
 }
 
+/// The columns of an activity row, in the order [`activity_values`] binds them.
+const ACTIVITY_COLUMNS: &str = "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, \
+     occurred_utc, count, duration_min, outcome, account, deal, note, logged_by, week) VALUES ";
+/// One row's placeholders.
+const ACTIVITY_ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/// Rows one statement inserts when a whole log is written: SQLite keeps a
+/// statement journal for each statement (the weekly-count trigger may
+/// abort), so a log's rows in a few statements copy its pages a few times,
+/// not once per row. Sizes a log's rows are split into, largest first.
+const ACTIVITY_CHUNKS: [usize; 4] = [32, 8, 2, 1];
+
+/// The statement that inserts `rows` activity rows.
+fn insert_rows_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(ACTIVITY_COLUMNS.len() + rows * (ACTIVITY_ROW.len() + 2));
+    sql.push_str(ACTIVITY_COLUMNS);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(ACTIVITY_ROW);
+    }
+    sql
+}
+
+/// The statements of [`ACTIVITY_CHUNKS`], made once.
+static INSERT_ROWS: std::sync::LazyLock<[String; 4]> =
+    std::sync::LazyLock::new(|| ACTIVITY_CHUNKS.map(insert_rows_sql));
+
+/// The statement that inserts `n` rows, `n` one of [`ACTIVITY_CHUNKS`].
+fn insert_rows(n: usize) -> &'static str {
+    let i = ACTIVITY_CHUNKS.iter().position(|c| *c == n).unwrap_or(ACTIVITY_CHUNKS.len() - 1);
+    INSERT_ROWS[i].as_str()
+}
+
+/// An activity's row values besides the record: when it happened in UTC
+/// seconds, and the week it is filed under.
+fn filed(a: &crate::model::Activity, (tz, start): (chrono_tz::Tz, Weekday)) -> (i64, String) {
+    let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
+    (utc, week_of(utc, tz, start))
+}
+
+/// An activity row's values, in [`ACTIVITY_COLUMNS`] order.
+fn activity_values<'a>(
+    doc: &'a &'a str,
+    a: &'a crate::model::Activity,
+    (utc, week): &'a (i64, String),
+    kare: &'a Option<&'static str>,
+) -> [&'a dyn rusqlite::ToSql; 15] {
+    [
+        &a.id,
+        doc,
+        &a.rep,
+        &a.kind,
+        kare,
+        &a.occurred_at,
+        utc,
+        &a.count,
+        &a.duration_min,
+        &a.outcome,
+        &a.account,
+        &a.deal,
+        &a.note,
+        &a.logged_by,
+        week,
+    ]
+}
+
 fn insert_activity(
     conn: &Connection,
     id: &DocId,
     a: &crate::model::Activity,
-    (tz, start): (chrono_tz::Tz, Weekday),
+    basis: (chrono_tz::Tz, Weekday),
 ) -> Result<()> {
-    let mut ins = conn.prepare_cached(
-        "INSERT OR REPLACE INTO activities (id, doc_id, rep, type, kare, occurred_at, occurred_utc, count,
-         duration_min, outcome, account, deal, note, logged_by, week)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?;
-    let utc = chrono::DateTime::parse_from_rfc3339(&a.occurred_at).map(|t| t.timestamp()).unwrap_or(0);
-    let week = week_of(utc, tz, start);
-    ins.execute(params![
-        a.id,
-        id.as_str(),
-        a.rep,
-        a.kind,
-        opt_kare(a.kare),
-        a.occurred_at,
-        utc,
-        a.count,
-        a.duration_min,
-        a.outcome,
-        a.account,
-        a.deal,
-        a.note,
-        a.logged_by,
-        week
-    ])?;
+    let (doc, filed, kare) = (id.as_str(), filed(a, basis), opt_kare(a.kare));
+    conn.prepare_cached(insert_rows(1))?.execute(&activity_values(&doc, a, &filed, &kare)[..])?;
+    Ok(())
+}
+
+/// Inserts the rows of `activities` of log `id`, a few statements for many rows.
+fn insert_activity_rows(
+    conn: &Connection,
+    id: &DocId,
+    activities: &[crate::model::Activity],
+    basis: (chrono_tz::Tz, Weekday),
+) -> Result<()> {
+    let doc = id.as_str();
+    let mut rest = activities;
+    while !rest.is_empty() {
+        let n = ACTIVITY_CHUNKS.into_iter().find(|n| *n <= rest.len()).unwrap_or(1);
+        if n == 1 {
+            insert_activity(conn, id, &rest[0], basis)?;
+            rest = &rest[1..];
+            continue;
+        }
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
+        let filed: Vec<(i64, String)> = chunk.iter().map(|a| filed(a, basis)).collect();
+        let kares: Vec<Option<&'static str>> = chunk.iter().map(|a| opt_kare(a.kare)).collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(n * 15);
+        for ((a, f), k) in chunk.iter().zip(&filed).zip(&kares) {
+            values.extend(activity_values(&doc, a, f, k));
+        }
+        conn.prepare_cached(insert_rows(n))?.execute(rusqlite::params_from_iter(values))?;
+    }
     Ok(())
 }
 
@@ -254,11 +328,8 @@ pub fn write(conn: &Connection, id: &DocId, rows: &ViewRows) -> Result<()> {
             )?;
         }
         ViewRows::Log(activities) => {
-            conn.execute("DELETE FROM activities WHERE doc_id = ?1", params![id.as_str()])?;
-            let basis = week_basis(conn)?;
-            for a in activities {
-                insert_activity(conn, id, a, basis)?;
-            }
+            conn.prepare_cached("DELETE FROM activities WHERE doc_id = ?1")?.execute(params![id.as_str()])?;
+            insert_activity_rows(conn, id, activities, week_basis(conn)?)?;
         }
         ViewRows::Plan(targets, commitments) => {
             conn.execute("DELETE FROM targets WHERE doc_id = ?1", params![id.as_str()])?;
@@ -379,5 +450,53 @@ mod tests {
         let named = left_out(&DocId::coaching(REP), &coaching).expect("left out");
         assert!(named.iter().any(|(r, why)| r == "action_items maybe" && why.contains("not one of open")), "{named:?}");
         assert!(named.iter().any(|(r, why)| r == "meetings no-date" && why == "it has no 'date'"), "{named:?}");
+    }
+
+    /// A whole log written a few statements at a time gives the rows and
+    /// weekly counts that writing its activities one by one gives (a later
+    /// row of the same id replacing the earlier, as one at a time).
+    #[test]
+    fn a_log_written_in_chunks_equals_one_row_at_a_time() {
+        let open = || {
+            let conn = Connection::open_in_memory().expect("db");
+            conn.execute_batch(crate::store::schema::SCHEMA).expect("schema");
+            conn.execute_batch(crate::store::schema::WEEKLY).expect("weekly");
+            conn
+        };
+        let id = DocId::log(REP, "2026-W48".parse().expect("week"));
+        let kinds = ["call", "email", "meeting-set"];
+        let mut acts: Vec<crate::model::Activity> = (0..45u32)
+            .map(|i| crate::model::Activity {
+                kind: kinds[i as usize % 3].into(),
+                occurred_at: format!("2026-11-{:02}T1{}:00:00+01:00", 23 + i % 7, i % 10),
+                count: i64::from(1 + i % 4),
+                kare: (i % 2 == 0).then_some(Kare::Attain),
+                note: Some(format!("note {i}")),
+                ..crate::model::Activity::blank(format!("01900000-0000-7000-8000-0000000002{i:02}"), REP)
+            })
+            .collect();
+        acts[44].id = acts[3].id.clone();
+        let (chunked, single) = (open(), open());
+        write(&chunked, &id, &ViewRows::Log(acts.clone())).expect("chunked");
+        let basis = week_basis(&single).expect("basis");
+        for a in &acts {
+            insert_activity(&single, &id, a, basis).expect("one row");
+        }
+        let dump = |c: &Connection, sql: &str| -> Vec<String> {
+            let mut st = c.prepare(sql).expect("sql");
+            let n = st.column_count();
+            st.query_map([], |r| {
+                Ok((0..n).map(|i| format!("{:?}", r.get_ref(i).expect("col"))).collect::<Vec<_>>().join("|"))
+            })
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+        };
+        for sql in ["SELECT * FROM activities ORDER BY id", "SELECT * FROM weekly_counts ORDER BY week, rep, type"] {
+            let (a, b) = (dump(&chunked, sql), dump(&single, sql));
+            assert!(!a.is_empty());
+            assert_eq!(a, b, "{sql}");
+        }
+        assert_eq!(dump(&chunked, "SELECT id FROM activities").len(), 44, "the repeated id is one row");
     }
 }
