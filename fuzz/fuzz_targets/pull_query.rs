@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use kept_core::docs::DocId;
 use kept_core::model::Role;
-use kept_core::protocol::{ErrorBody, PullResponse, SnapshotPage, MAX_PULL_LIMIT};
+use kept_core::protocol::{ErrorBody, PullResponse, Snapshot, SnapshotPage, MAX_PULL_LIMIT};
 use kept_fuzz::{Relay, ANN, ANN_TOKEN, MARIA, MARIA_TOKEN};
 use kept_relay::api::sync::DEFAULT_PULL_LIMIT;
 use kept_relay::{PullQuery, SnapshotsQuery};
@@ -43,9 +43,7 @@ fuzz_target!(|data: &[u8]| {
             .filter(|q| q.cursor >= 0 && q.limit != Some(0))
             .filter(|q| q.seen.as_deref().filter(|s| !s.is_empty()).is_none_or(seen_parses));
         let Some(q) = expected else {
-            assert_eq!(status.as_u16(), 400, "a bad query must be a 400: {query:?} → {status} {text}");
-            let err: ErrorBody = serde_json::from_slice(&body).expect("the protocol's error body");
-            assert_eq!(err.error.kind, "bad_request");
+            refused(status, &body, query);
             continue;
         };
         assert_eq!(status.as_u16(), 200, "{query:?} → {status} {text}");
@@ -60,11 +58,7 @@ fuzz_target!(|data: &[u8]| {
         let from = if q.cursor == 0 && compacted > 0 { compacted } else { q.cursor };
         assert!(page.snapshots.is_empty() || q.cursor == 0, "snapshots after cursor {}", q.cursor);
         for s in &page.snapshots {
-            assert_eq!(s.upto, compacted);
-            let id: DocId = s.doc.parse().expect("a document id");
-            assert!(kept_core::service::may_read(member, role, &id), "{role:?} got a snapshot of {id}");
-            let bytes = B64.decode(&s.data).expect("base64");
-            automerge::AutoCommit::load(&bytes).expect("a snapshot loads");
+            readable_snapshot(s, member, role, compacted);
         }
         let mut last = from;
         for c in &page.changes {
@@ -96,9 +90,7 @@ fuzz_target!(|data: &[u8]| {
             .and_then(|uri| Query::<SnapshotsQuery>::try_from_uri(&uri).ok())
             .and_then(|Query(q)| q.ask().ok());
         let Some(ask) = asked else {
-            assert_eq!(status.as_u16(), 400, "a bad query must be a 400: {query:?} → {status} {text}");
-            let err: ErrorBody = serde_json::from_slice(&body).expect("the protocol's error body");
-            assert_eq!(err.error.kind, "bad_request");
+            refused(status, &body, query);
             continue;
         };
         assert_eq!(status.as_u16(), 200, "{query:?} → {status} {text}");
@@ -109,12 +101,8 @@ fuzz_target!(|data: &[u8]| {
         for s in &page.snapshots {
             assert!(s.doc > last, "{} after {last}: not in increasing id order", s.doc);
             last = s.doc.clone();
-            assert_eq!(s.upto, compacted);
-            let id: DocId = s.doc.parse().expect("a document id");
-            assert!(kept_core::service::may_read(member, role, &id), "{role:?} got a snapshot of {id}");
+            let id = readable_snapshot(s, member, role, compacted);
             assert!(ask.logs.holds(&id), "{id} is not among {:?}", ask.logs);
-            let bytes = B64.decode(&s.data).expect("base64");
-            automerge::AutoCommit::load(&bytes).expect("a snapshot loads");
         }
         if !page.snapshots.is_empty() {
             assert_eq!(page.next, last);
@@ -122,6 +110,24 @@ fuzz_target!(|data: &[u8]| {
     }
     assert_eq!(relay.print(), before, "a pull changed the store");
 });
+
+/// A refused query: 400 with the protocol's error body, kind `bad_request`.
+fn refused(status: axum::http::StatusCode, body: &[u8], query: &str) {
+    let text = String::from_utf8_lossy(body);
+    assert_eq!(status.as_u16(), 400, "a bad query must be a 400: {query:?} → {status} {text}");
+    let err: ErrorBody = serde_json::from_slice(body).expect("the protocol's error body");
+    assert_eq!(err.error.kind, "bad_request");
+}
+
+/// A snapshot the caller may read, of the last compaction, that loads; its id.
+fn readable_snapshot(s: &Snapshot, member: &str, role: Role, compacted: i64) -> DocId {
+    assert_eq!(s.upto, compacted);
+    let id: DocId = s.doc.parse().expect("a document id");
+    assert!(kept_core::service::may_read(member, role, &id), "{role:?} got a snapshot of {id}");
+    let bytes = B64.decode(&s.data).expect("base64");
+    automerge::AutoCommit::load(&bytes).expect("a snapshot loads");
+    id
+}
 
 /// `SEQ:HASH` with a number and hex digits (what the relay accepts as `seen`).
 fn seen_parses(s: &str) -> bool {

@@ -207,16 +207,17 @@ impl Relay {
     /// `GET /v1/pull?<query>`; None when the query cannot be part of a URI
     /// (the HTTP layer refuses it before the relay sees it).
     pub fn pull(&self, token: &str, query: &str) -> Option<(StatusCode, Vec<u8>)> {
-        let req = Request::get(format!("/v1/pull?{query}"))
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(Body::empty())
-            .ok()?;
-        Some(self.send(req))
+        self.get(token, &format!("/v1/pull?{query}"))
     }
 
     /// `GET /v1/snapshots?{query}` with `token`; None if the query cannot be a request line.
     pub fn snapshots(&self, token: &str, query: &str) -> Option<(StatusCode, Vec<u8>)> {
-        let req = Request::get(format!("/v1/snapshots?{query}"))
+        self.get(token, &format!("/v1/snapshots?{query}"))
+    }
+
+    /// `GET path` with `token`; None if `path` cannot be a request line.
+    fn get(&self, token: &str, path: &str) -> Option<(StatusCode, Vec<u8>)> {
+        let req = Request::get(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .ok()?;

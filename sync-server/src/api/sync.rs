@@ -194,6 +194,21 @@ impl SnapshotsQuery {
     }
 }
 
+/// True when the caller may read document `doc` (the storage's read scope
+/// already chose; this checks each id once more before it leaves).
+fn readable(caller: &Caller, doc: &str) -> bool {
+    doc.parse::<DocId>().is_ok_and(|id| access::may_read(caller, &id))
+}
+
+/// Stored snapshots as the wire carries them, those the caller may read.
+fn readable_snapshots(caller: &Caller, snapshots: Vec<crate::storage::StoredSnapshot>) -> Vec<Snapshot> {
+    snapshots
+        .into_iter()
+        .filter(|s| readable(caller, &s.doc))
+        .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
+        .collect()
+}
+
 /// `GET /v1/snapshots?after=DOC&limit=M&logs_before=W|logs_from=W`: the
 /// compacted documents the caller may read, a page at a time.
 pub async fn snapshots(
@@ -203,14 +218,8 @@ pub async fn snapshots(
 ) -> Result<Json<SnapshotPage>, AppError> {
     let Query(q) = query.map_err(|e| AppError::BadRequest(format!("bad snapshots query: {}", e.body_text())))?;
     let page = st.storage.snapshots(&caller.team_id, access::read_scope(&caller), q.ask()?).await?;
-    let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
     Ok(Json(SnapshotPage {
-        snapshots: page
-            .snapshots
-            .into_iter()
-            .filter(|s| readable(&s.doc))
-            .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
-            .collect(),
+        snapshots: readable_snapshots(&caller, page.snapshots),
         upto: page.upto,
         more: page.more,
         next: page.next,
@@ -239,18 +248,12 @@ pub async fn pull(
         }
     }
     let page = st.storage.pull(&caller.team_id, access::read_scope(&caller), q.cursor, limit).await?;
-    let readable = |doc: &str| doc.parse::<DocId>().is_ok_and(|id| access::may_read(&caller, &id));
     Ok(Json(PullResponse {
-        snapshots: page
-            .snapshots
-            .into_iter()
-            .filter(|s| readable(&s.doc))
-            .map(|s| Snapshot { data: B64.encode(&s.data), doc: s.doc, upto: s.upto })
-            .collect(),
+        snapshots: readable_snapshots(&caller, page.snapshots),
         changes: page
             .changes
             .into_iter()
-            .filter(|c| readable(&c.doc))
+            .filter(|c| readable(&caller, &c.doc))
             .map(|c| PulledChange { seq: c.seq, data: B64.encode(&c.data), doc: c.doc })
             .collect(),
         next: page.next,
