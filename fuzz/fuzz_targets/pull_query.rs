@@ -3,8 +3,9 @@
 //! Ann's (rep); and the same bytes as the query of `GET /v1/snapshots`
 //! (after, limit, logs_before, logs_from): a 400 with the error body exactly
 //! when it does not parse, else a page of snapshots the caller may read,
-//! each loading, in strictly increasing id order after `after`, at most the
-//! limit, among the weeks asked for. Invariants: a query that does not parse, a negative cursor or
+//! each loading, the team document first on the first page and the others in
+//! strictly increasing id order after `after`, at most the limit, among the
+//! weeks asked for. Invariants: a query that does not parse, a negative cursor or
 //! a zero limit is a 400 with the error body; otherwise a 200 whose changes
 //! are after the cursor, in strictly increasing sequence, at most the limit,
 //! each a readable document for the caller and a parseable Automerge change;
@@ -96,16 +97,24 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(status.as_u16(), 200, "{query:?} → {status} {text}");
         let page: SnapshotPage = serde_json::from_slice(&body).expect("a snapshot page");
         assert_eq!(page.upto, compacted);
-        assert!(page.snapshots.len() <= ask.limit as usize);
+        assert!(page.snapshots.len() <= ask.limit as usize + 1);
         let mut last = ask.after.clone();
-        for s in &page.snapshots {
+        // The team document first on the first page, then the others in id order.
+        let team_first = ask.after.is_empty() && page.snapshots.first().is_some_and(|s| s.doc == "team");
+        if let (true, Some(team)) = (team_first, page.snapshots.first()) {
+            readable_snapshot(team, member, role, compacted);
+        }
+        for s in page.snapshots.iter().skip(usize::from(team_first)) {
+            assert_ne!(s.doc, "team", "the team document only first, on the first page");
             assert!(s.doc > last, "{} after {last}: not in increasing id order", s.doc);
             last = s.doc.clone();
             let id = readable_snapshot(s, member, role, compacted);
             assert!(ask.logs.holds(&id), "{id} is not among {:?}", ask.logs);
         }
-        if !page.snapshots.is_empty() {
+        if page.snapshots.len() > usize::from(team_first) {
             assert_eq!(page.next, last);
+        } else {
+            assert!(!page.more, "a page with nothing past `after` says no more");
         }
     }
     assert_eq!(relay.print(), before, "a pull changed the store");

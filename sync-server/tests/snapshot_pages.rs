@@ -62,16 +62,21 @@ fn snapshots_come_in_pages_with_older_log_weeks_apart(backend: Backend) {
     // The manager pages through every snapshot, in id order, each once:
     // the same documents the pull at cursor 0 carries.
     let (docs, pages, first) = all_pages(&team.manager, "limit=3");
-    assert_eq!(pages, 5, "13 snapshots, 3 a page");
+    assert_eq!(pages, 4, "the team document, then 12 snapshots 3 a page");
     assert_eq!(first.upto, upto);
     assert!(first.snapshots.iter().all(|s| s.upto == upto));
-    let mut sorted = docs.clone();
+    assert_eq!(docs[0], "team", "the team document comes first (readers file activities by its time zone)");
+    assert_eq!(first.snapshots.len(), 4, "besides the team document, a page of 3");
+    let mut sorted = docs[1..].to_vec();
     sorted.sort();
     sorted.dedup();
-    assert_eq!(docs, sorted, "in document id order, none twice");
+    assert_eq!(docs[1..], sorted[..], "the others in document id order, none twice");
+    assert!(!sorted.contains(&"team".to_string()), "the team document once");
     let mut pulled: Vec<String> = team.manager.pull(0, 1000).snapshots.into_iter().map(|s| s.doc).collect();
     pulled.sort();
-    assert_eq!(docs, pulled);
+    let mut paged = docs.clone();
+    paged.sort();
+    assert_eq!(paged, pulled);
 
     // The older weeks apart: before W45, and everything else.
     let (older, _, _) = all_pages(&team.manager, "limit=2&logs_before=2026-W45");
@@ -89,7 +94,7 @@ fn snapshots_come_in_pages_with_older_log_weeks_apart(backend: Backend) {
     assert!(anns.iter().all(|d| d == "team" || d.contains(&ann)), "{anns:?}");
     assert_eq!(anns.len(), ann_docs.len() + 1);
     let (bobs, _, first) = all_pages(&team.bob, "logs_from=2026-W45");
-    assert_eq!(bobs, [log_of(&bob, 47), "team".to_string()], "in id order");
+    assert_eq!(bobs, ["team".to_string(), log_of(&bob, 47)], "the team document first");
     assert_eq!(first.later, Some(1), "only what Bob may read is counted");
 }
 
@@ -118,6 +123,9 @@ fn a_hostile_snapshots_query_is_refused_and_says_why(backend: Backend) {
     }
     let (st, v) = relay.client(None).get("/v1/snapshots");
     assert_eq!(st, 401, "{v}");
+    // A page of one: the team document comes besides it, and the pages still move on.
+    let (docs, pages, _) = all_pages(&team.manager, "limit=1");
+    assert_eq!((docs.len(), pages), (2, 1), "{docs:?}");
     // A huge limit is read as the most; the relay still answers.
     let (st, v) = m.get("/v1/snapshots?limit=4000000000");
     assert_eq!(st, 200, "{v}");

@@ -1089,6 +1089,18 @@ impl Tx<'_> {
         Ok(1)
     }
 
+    /// A meta value, as this transaction sees it.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        let mut st = self.tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?;
+        Ok(st.query_row(params![key], |r| r.get(0)).optional()?)
+    }
+
+    /// Removes a meta value inside this transaction.
+    pub fn delete_meta(&self, key: &str) -> Result<()> {
+        self.tx.prepare_cached("DELETE FROM meta WHERE key = ?1")?.execute(params![key])?;
+        Ok(())
+    }
+
     /// Sets a meta value inside this transaction.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         self.tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;

@@ -230,7 +230,7 @@ impl Kept {
                     }
                     Err(e) => {
                         let items: Vec<(String, Vec<u8>)> =
-                            tx.take_later_changes(doc)?.into_iter().map(|b| (String::new(), b)).collect();
+                            tx.take_later_changes(doc)?.iter().map(|b| super::pull::named(b)).collect();
                         super::pull::set_aside(tx, doc, &items, &e.into(), &at)?;
                     }
                 }
@@ -258,13 +258,19 @@ impl Kept {
             let docs: Vec<String> = fresh.iter().map(|(id, _)| id.to_string()).collect();
             let ids: Vec<DocId> = fresh.iter().map(|(id, _)| id.clone()).collect();
             open_fresh(&mut self.store, fresh, &at, |tx| {
-                // The changes that waited for these snapshots.
+                // The changes that waited for these snapshots; those of one
+                // that was set aside go with it (they depend on it).
                 for id in &ids {
+                    let waiting = tx.take_later_changes(id.as_str())?;
+                    if waiting.is_empty() {
+                        continue;
+                    }
                     if tx.holds(id)? {
-                        let waiting = tx.take_later_changes(id.as_str())?;
-                        if !waiting.is_empty() {
-                            super::pull::apply_isolating(tx, id, waiting, &at)?;
-                        }
+                        super::pull::apply_isolating(tx, id, waiting, &at)?;
+                    } else {
+                        let items: Vec<(String, Vec<u8>)> = waiting.iter().map(|b| super::pull::named(b)).collect();
+                        let reason = "this device could not open the snapshot this change depends on";
+                        tx.quarantine_pulled(id.as_str(), &items, reason, &at)?;
                     }
                 }
                 for (doc, bytes, e) in &bad {

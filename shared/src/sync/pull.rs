@@ -52,7 +52,7 @@ impl Kept {
     pub(crate) fn pull_all(&mut self, client: &RelayClient) -> Result<(usize, bool)> {
         let mut total = 0;
         let later_before: Option<Week> = self.store.meta(LATER_BEFORE)?.and_then(|w| w.parse().ok());
-        if self.cursor()? == 0 && self.store.meta(SNAP_DONE)?.is_none() {
+        if self.cursor()? == 0 && self.store.meta(SNAP_DONE)?.is_none_or(|d| d.is_empty()) {
             total += self.pull_snapshots(client, later_before)?;
         }
         loop {
@@ -64,6 +64,10 @@ impl Kept {
                 let n = self.store.write(|tx| {
                     tx.set_meta("cursor", "0")?;
                     tx.set_meta("seen", "")?;
+                    // From cursor 0 the snapshots come a page at a time again.
+                    for key in [SNAP_DONE, SNAP_AFTER, SNAP_UPTO] {
+                        tx.delete_meta(key)?;
+                    }
                     tx.reoffer_own_blobs()?;
                     tx.reoffer_own_changes(&member, role)
                 })?;
@@ -120,10 +124,12 @@ impl Kept {
                 page => page?,
             };
             stalled(&after, &page)?;
+            // (A relay's sequence is never negative; one that says so is read as 0.)
             let upto = match self.store.meta(SNAP_UPTO)?.and_then(|u| u.parse::<i64>().ok()) {
                 Some(u) => u.min(page.upto),
                 None => page.upto,
-            };
+            }
+            .max(0);
             let mut meta = vec![(SNAP_AFTER, page.next.clone()), (SNAP_UPTO, upto.to_string())];
             // The older logs the first page left on the relay, if any.
             if let (Some(n @ 1..), Some(_)) = (page.later, later_before) {
@@ -165,8 +171,6 @@ impl Kept {
         // home, see `later`) keeps their logs' bytes for then.
         let older = |id: &DocId| later_before.is_some_and(|cut| LogWeeks::Before(cut).holds(id));
         let (kept, fresh): (Vec<_>, Vec<_>) = fresh.into_iter().map(|(s, _)| s).partition(|(id, _)| older(id));
-        // Changes of older logs whose snapshots still wait on the relay wait here too.
-        let remote = self.store.meta(LATER_REMOTE)?.is_some_and(|r| !r.is_empty());
         let at = self.clock.now().to_rfc3339();
         let bulk = fresh.len() > 100;
         if bulk {
@@ -174,6 +178,10 @@ impl Kept {
         }
         let applied = later::open_fresh(&mut self.store, fresh, &at, |tx| {
             let mut n = 0;
+            // Changes of older logs whose snapshots still wait on the relay
+            // wait here too (read in this transaction: a catch-up running
+            // beside it may just have taken the last of them).
+            let remote = tx.meta(LATER_REMOTE)?.is_some_and(|r| !r.is_empty());
             for (id, bytes) in &kept {
                 tx.keep_for_later(id, bytes)?;
             }
@@ -260,7 +268,7 @@ pub(crate) fn set_aside(
 }
 
 /// A set-aside change is named by its hash (computed only then).
-fn named(bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn named(bytes: &[u8]) -> (String, Vec<u8>) {
     let hash = kept_protocol::change::from_bytes(bytes.to_vec()).map(|c| c.hash().to_string());
     (hash.unwrap_or_default(), bytes.to_vec())
 }

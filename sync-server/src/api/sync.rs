@@ -179,9 +179,11 @@ impl SnapshotsQuery {
     /// What the query asks for, or why it cannot be read.
     pub fn ask(self) -> Result<SnapshotAsk, AppError> {
         let bad = |why: String| AppError::BadRequest(format!("bad snapshots query: {why}"));
-        if !self.after.is_empty() {
-            self.after.parse::<DocId>().map_err(|e| bad(format!("after: {e}")))?;
-        }
+        // The key pages continue from is the id as the relay writes it.
+        let after = match self.after.as_str() {
+            "" => String::new(),
+            a => a.parse::<DocId>().map_err(|e| bad(format!("after: {e}")))?.as_str().to_string(),
+        };
         let week =
             |name: &str, w: &str| w.parse().map_err(|_| bad(format!("{name} '{w}' is not a week like 2026-W48")));
         let logs = match (self.logs_before.as_deref(), self.logs_from.as_deref()) {
@@ -190,7 +192,7 @@ impl SnapshotsQuery {
             (None, Some(w)) => LogWeeks::From(week("logs_from", w)?),
             (Some(_), Some(_)) => return Err(bad("give logs_before or logs_from, not both".into())),
         };
-        Ok(SnapshotAsk { after: self.after, logs, limit: page_limit(self.limit)? })
+        Ok(SnapshotAsk { after, logs, limit: page_limit(self.limit)? })
     }
 }
 

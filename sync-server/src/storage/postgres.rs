@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("postgres_v4.sql")),
     (5, include_str!("postgres_v5.sql")),
     (6, include_str!("postgres_v6.sql")),
+    (7, include_str!("postgres_v7.sql")),
 ];
 /// Serialises migrations of relays starting at once (an arbitrary constant).
 const MIGRATION_LOCK: i64 = 0x6b65_7074_5f72_6c79;

@@ -386,17 +386,33 @@ async fn snapshot_page(
         take: i64::from(ask.limit) + 1,
         max_bytes: MAX_PULL_BYTES,
     };
+    // The team document first: readers file activities by its time zone and
+    // week start. It sorts last by id, so it comes before the first page's
+    // others and is left out of the pages after.
+    let team = DocId::team();
+    let team_first = ask.logs.holds(&team);
     let mut bytes = 0usize;
+    if team_first && ask.after.is_empty() {
+        if let Some(data) = ops.snapshot(team_id, team.as_str()).await? {
+            bytes += data.len();
+            page.snapshots.push(StoredSnapshot { doc: team.as_str().to_string(), data, upto: compacted });
+        }
+    }
+    // A page holds at least one document past `after` (so it always moves
+    // on), then stops at `limit` of them or at the byte cap.
+    let mut taken = 0usize;
     for (doc, data) in ops.snapshots(team_id, query).await? {
-        if page.snapshots.len() >= ask.limit as usize || bytes >= MAX_PULL_BYTES {
+        if team_first && doc == team.as_str() {
+            continue;
+        }
+        if taken >= ask.limit as usize || (taken > 0 && bytes >= MAX_PULL_BYTES) {
             page.more = true;
             break;
         }
         bytes += data.len();
+        taken += 1;
+        page.next.clone_from(&doc);
         page.snapshots.push(StoredSnapshot { doc, data, upto: compacted });
-    }
-    if let Some(last) = page.snapshots.last() {
-        page.next = last.doc.clone();
     }
     Ok(page)
 }
