@@ -427,6 +427,15 @@ impl Client {
         Self::finish(self.headers(r).send(body))
     }
 
+    /// [`Client::put_bytes`], but None when the connection broke while the
+    /// body was still going out (the relay may answer early — say, 409
+    /// because another device sent those bytes first — and close).
+    pub fn try_put_bytes(&self, path: &str, body: &[u8]) -> Option<(u16, Value)> {
+        let r = self.agent.put(format!("{}{path}", self.base)).header("Content-Type", "application/octet-stream");
+        let resp = self.headers(r).send(body).ok()?;
+        Some(Self::finish(Ok(resp)))
+    }
+
     /// `GET` with extra headers, answering (status, headers, body bytes).
     pub fn get_bytes(&self, path: &str, extra: &[(&str, &str)]) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
         let mut r = self.headers(self.agent.get(format!("{}{path}", self.base)));
