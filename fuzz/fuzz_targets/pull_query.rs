@@ -101,17 +101,21 @@ fuzz_target!(|data: &[u8]| {
         let mut last = ask.after.clone();
         // The team document first on the first page, then the others in id order.
         let team_first = ask.after.is_empty() && page.snapshots.first().is_some_and(|s| s.doc == "team");
-        if let (true, Some(team)) = (team_first, page.snapshots.first()) {
-            readable_snapshot(team, member, role, compacted);
-        }
-        for s in page.snapshots.iter().skip(usize::from(team_first)) {
+        let others = match page.snapshots.split_first() {
+            Some((team, others)) if team_first => {
+                readable_snapshot(team, member, role, compacted);
+                others
+            }
+            _ => &page.snapshots[..],
+        };
+        for s in others {
             assert_ne!(s.doc, "team", "the team document only first, on the first page");
             assert!(s.doc > last, "{} after {last}: not in increasing id order", s.doc);
             last = s.doc.clone();
             let id = readable_snapshot(s, member, role, compacted);
             assert!(ask.logs.holds(&id), "{id} is not among {:?}", ask.logs);
         }
-        if page.snapshots.len() > usize::from(team_first) {
+        if !others.is_empty() {
             assert_eq!(page.next, last);
         } else {
             assert!(!page.more, "a page with nothing past `after` says no more");

@@ -37,6 +37,12 @@ pub const LATER_REMOTE: &str = "later_remote";
 /// The home's meta key: the last document of the older logs fetched so far.
 pub(crate) const LATER_AFTER: &str = "later_after";
 
+/// True when the meta [`LATER_REMOTE`] (its value, if any) says older logs
+/// still wait on the relay.
+pub(crate) fn remote_waits(later_remote: Option<String>) -> bool {
+    later_remote.is_some_and(|r| !r.is_empty())
+}
+
 /// Documents opened per transaction by [`Kept::adopt_later`].
 const LATER_BATCH: usize = 500;
 
@@ -188,7 +194,7 @@ impl Kept {
         let Some(cut) = self.store.meta(LATER_BEFORE)?.and_then(|w| w.parse::<crate::week::Week>().ok()) else {
             return Ok(());
         };
-        if self.store.meta(LATER_REMOTE)?.is_none_or(|r| r.is_empty()) {
+        if !remote_waits(self.store.meta(LATER_REMOTE)?) {
             return Ok(());
         }
         let client = self.relay()?;
@@ -214,7 +220,7 @@ impl Kept {
     /// Applies the changes still waiting once no snapshot can come for them
     /// (every older log is in and opened): logs the relay never compacted.
     fn open_waiting_changes(&mut self) -> Result<()> {
-        if self.later_remote()? > 0 || self.store.meta(LATER_REMOTE)?.is_some_and(|r| !r.is_empty()) {
+        if remote_waits(self.store.meta(LATER_REMOTE)?) {
             return Ok(());
         }
         let docs = self.store.later_change_docs()?;
@@ -255,7 +261,6 @@ impl Kept {
                     Err(e) => bad.push((doc, bytes, e)),
                 }
             }
-            let docs: Vec<String> = fresh.iter().map(|(id, _)| id.to_string()).collect();
             let ids: Vec<DocId> = fresh.iter().map(|(id, _)| id.clone()).collect();
             open_fresh(&mut self.store, fresh, &at, |tx| {
                 // The changes that waited for these snapshots; those of one
@@ -278,8 +283,8 @@ impl Kept {
                     tx.quarantine_pulled(doc, &[(String::new(), bytes.clone())], &reason, &at)?;
                     tx.forget_later(doc)?;
                 }
-                for doc in &docs {
-                    tx.forget_later(doc)?;
+                for id in &ids {
+                    tx.forget_later(id.as_str())?;
                 }
                 Ok(())
             })?;

@@ -181,7 +181,7 @@ impl Kept {
             // Changes of older logs whose snapshots still wait on the relay
             // wait here too (read in this transaction: a catch-up running
             // beside it may just have taken the last of them).
-            let remote = tx.meta(LATER_REMOTE)?.is_some_and(|r| !r.is_empty());
+            let remote = later::remote_waits(tx.meta(LATER_REMOTE)?);
             for (id, bytes) in &kept {
                 tx.keep_for_later(id, bytes)?;
             }
